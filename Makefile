@@ -1,0 +1,29 @@
+# The commands that do everything on a fresh machine. Each one installs what is missing and
+# builds first.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+
+.PHONY: all setup build test demo bench sanitize clean
+
+all: build
+
+setup:
+	bash scripts/setup
+
+$(BUILD)/build.ninja: | setup
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: setup $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	bash scripts/test $(BUILD)
+
+demo: build
+	bash scripts/demo $(BUILD)
+
+bench: build
+	bash scripts/bench $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

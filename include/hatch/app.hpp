@@ -1,0 +1,75 @@
+// hatch::App: one binary that is the origin, or a node when started with --hatch-node.
+//
+//   int main(int argc, char** argv) {
+//     hatch::App app(argc, argv);                 // as a node: serves here and exits
+//     hatch::Ref<Cache> cache = app.get<Cache>("cache");
+//     return app.run([&] { serve(cache); });
+//   }
+//
+// Flags (all optional; the rest of argv is left to the program, see args()):
+//   --hatch-node HOST:PORT        run as a node listening there (port 0: any free port); the
+//                                 node prints "hatch node listening on HOST:PORT" when ready
+//   --hatch-secret-file FILE      the cluster secret (else $HATCH_SECRET_FILE)
+//   --hatch-place NAME=WHERE      create component NAME on node WHERE ("local": here)
+//   --hatch-config FILE           a TOML file with the same settings (see docs/guide.md)
+//   --hatch-call-timeout-ms MS    deadline of each remote call
+//   --hatch-io-threads N          I/O and serving threads
+//   --hatch-log-level LEVEL       trace, debug, info, warn (default), error
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hatch/origin.hpp"
+
+namespace hatch {
+
+class App {
+ public:
+  // Parses Hatch's flags. In node mode it serves until SIGTERM and then exits the process, so
+  // the code after it runs only in the origin. Bad flags print a message and exit with status 2.
+  App(int argc, char** argv);
+  ~App();
+
+  template <class I>
+  Ref<I> get(std::string_view name) {
+    return origin_->get<I>(name);
+  }
+
+  // Runs `body`. Returns 0, or 1 after printing the exception that escaped it.
+  int run(const std::function<void()>& body);
+
+  Origin& origin() noexcept { return *origin_; }
+  // The program's own arguments: argv[0] and everything that is not a Hatch flag.
+  const std::vector<std::string>& args() const noexcept { return args_; }
+
+ private:
+  std::vector<std::string> args_;
+  std::unique_ptr<Origin> origin_;
+};
+
+// Parses Hatch's flags from argv. Returns the options, plus the node address when
+// --hatch-node was given. Throws UsageError with a message naming the bad flag or file.
+struct ParsedFlags {
+  Options options;
+  std::string node_listen;  // empty: run as the origin
+  std::string log_level = "warn";
+  std::vector<std::string> rest;
+};
+ParsedFlags parse_flags(int argc, const char* const* argv);
+
+// Reads a TOML configuration file into `options`. Throws UsageError naming the file and line.
+void load_config_file(const std::string& path, Options& options);
+
+// Reads the cluster secret file. Throws UsageError.
+std::string read_secret_file(const std::string& path);
+
+// Sends Hatch's log to stderr at `level` (trace, debug, info, warn, error, off).
+void configure_logging(const std::string& level);
+
+// Runs a node until SIGTERM or SIGINT, logging at `log_level`; returns the exit status.
+int run_node(const std::string& listen, const Options& options, const std::string& log_level = "info");
+
+}  // namespace hatch

@@ -1,0 +1,68 @@
+// The catalog: which interfaces and component implementations this program contains.
+//
+// HATCH_COMPONENT adds an entry during static initialization; from main() on, the catalog is
+// only read. A node can create a component only if its binary registered it, and checks that
+// its interface was compiled from the same declaration as the origin's (the signature).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hatch/method_spec.hpp"
+#include "hatch/internal/call_target.hpp"
+#include "hatch/internal/wire_buffer.hpp"
+#include "hatch/internal/wire_limits.hpp"
+
+namespace hatch {
+
+class Context;
+
+// Everything the runtime needs to serve and to call one interface, without knowing its type.
+struct InterfaceEntry {
+  std::string_view name;
+  std::string_view signature;
+  std::span<const MethodInfo> methods;
+
+  // Decodes `args` (within `limits`), calls method `method` of `self` (an I*) and packs the
+  // result into `out`. Requires method < methods.size(). Throws internal::BadArguments for
+  // arguments that do not decode; an exception of the implementation propagates.
+  void (*dispatch)(void* self, std::uint32_t method, std::span<const char> args,
+                   const internal::WireLimits& limits, internal::WireBuffer& out);
+
+  // Makes a proxy that forwards every call to `target`. Stores the I* in `*self`; the returned
+  // pointer owns it.
+  std::shared_ptr<void> (*make_proxy)(std::shared_ptr<internal::CallTarget> target, void** self);
+};
+
+struct ComponentEntry {
+  std::string name;
+  const InterfaceEntry* interface = nullptr;
+  // Creates an instance. Stores the I* in `*self`; the returned pointer owns the instance.
+  std::shared_ptr<void> (*create)(Context& context, void** self) = nullptr;
+};
+
+class Catalog {
+ public:
+  // The catalog of this program, filled by HATCH_COMPONENT before main() runs.
+  static const Catalog& program();
+
+  // Adds an entry; for HATCH_COMPONENT during static initialization only. A second component
+  // with the same name aborts the program with a message: it is a build error.
+  static bool register_component(ComponentEntry entry);
+
+  // The entry named `name`, or null.
+  const ComponentEntry* find(std::string_view name) const;
+  // The names of every registered component, sorted, for error messages.
+  std::vector<std::string> names() const;
+
+  void add(ComponentEntry entry);
+
+ private:
+  std::vector<ComponentEntry> components_;
+};
+
+}  // namespace hatch

@@ -1,0 +1,45 @@
+// The shared slot that every copy of a Ref<I> reads its current target from.
+//
+// Thread safety: target() may be called from any thread at any time; it is one acquire load.
+// bind() may be called concurrently with calls. A target that is replaced stays alive until the
+// cell dies, so a call that loaded the old pointer completes on a live object. (Relocation
+// drains such calls before it moves state; see docs/architecture.md.)
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hatch/binding.hpp"
+
+namespace hatch {
+
+class BindingCell {
+ public:
+  BindingCell(std::string component, std::string_view interface_name);
+  BindingCell(const BindingCell&) = delete;
+  BindingCell& operator=(const BindingCell&) = delete;
+
+  // The current target, an I* of the cell's interface, or null before the first bind.
+  void* target() const noexcept { return target_.load(std::memory_order_acquire); }
+
+  // Makes `target` (owned by `owner`) the target of every ref to this cell.
+  void bind(std::shared_ptr<void> owner, void* target, Binding binding);
+
+  Binding binding() const;
+  const std::string& component() const noexcept { return component_; }
+  std::string_view interface_name() const noexcept { return interface_name_; }
+
+ private:
+  std::atomic<void*> target_{nullptr};
+  const std::string component_;
+  const std::string_view interface_name_;
+  mutable std::mutex mu_;
+  Binding binding_;                          // guarded by mu_
+  std::vector<std::shared_ptr<void>> owners_;  // guarded by mu_; every target ever bound
+};
+
+}  // namespace hatch

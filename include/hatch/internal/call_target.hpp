@@ -1,0 +1,27 @@
+// The non-template half of a remote call: where a proxy's calls go.
+//
+// A proxy (Interface::HatchProxy<RemoteLink>) packs arguments itself, then hands the body to a
+// CallTarget, which frames it, sends it to the component's current home, waits for the reply
+// within the call's deadline, and either returns the reply's body or throws a RemoteError.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "hatch/internal/wire_buffer.hpp"
+
+namespace hatch::internal {
+
+class CallTarget {
+ public:
+  virtual ~CallTarget() = default;
+
+  // Sends method `method` with `args` (a packed msgpack array) and blocks for the reply.
+  // Returns the reply body on success; throws a hatch::RemoteError subclass otherwise.
+  virtual Payload call(std::uint32_t method, WireBuffer&& args) = 0;
+
+  // "Interface::method", for error messages.
+  virtual std::string method_name(std::uint32_t method) const = 0;
+};
+
+}  // namespace hatch::internal

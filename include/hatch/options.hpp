@@ -1,0 +1,56 @@
+// Settings of the origin and of nodes. Every field documents its default and its trade-off.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "hatch/config_value.hpp"
+#include "hatch/internal/wire_limits.hpp"
+
+namespace hatch {
+
+struct Options {
+  // Where each component is created: "local" (the default for a component not listed) or a
+  // node's "host:port".
+  std::map<std::string, std::string> placements;
+
+  // Configuration handed to each component through its Context. Default: none.
+  std::map<std::string, ConfigMap> configs;
+
+  // The cluster secret (at least 16 bytes). Required as soon as a component is placed on a node;
+  // nodes refuse a peer that cannot prove it.
+  std::string secret;
+
+  // Deadline of each remote call, including connecting when needed. Default 5 s: long enough
+  // for a large state transfer on loopback, short enough that a dead host surfaces quickly.
+  std::chrono::milliseconds call_timeout{5000};
+
+  // Threads that run network I/O and serve incoming calls (callbacks from nodes). Default 8.
+  // A served call that blocks holds one thread, so this bounds concurrent blocking callbacks.
+  int io_threads = 8;
+
+  // Bounds on frames and decoded values, applied to everything received.
+  internal::WireLimits limits;
+};
+
+struct NodeOptions {
+  // Address to listen on, "host:port"; port 0 picks a free port (see Node::address()).
+  std::string listen = "127.0.0.1:0";
+
+  // The cluster secret (at least 16 bytes); peers that cannot prove it are refused.
+  std::string secret;
+
+  // Threads that run network I/O and serve calls. Default 8; see Options::io_threads.
+  int io_threads = 8;
+
+  // Deadline of calls this node makes (to dependencies, to the origin). Default 5 s.
+  std::chrono::milliseconds call_timeout{5000};
+
+  // How long a new connection may take to authenticate before it is dropped. Default 5 s.
+  std::chrono::milliseconds handshake_timeout{5000};
+
+  internal::WireLimits limits;
+};
+
+}  // namespace hatch

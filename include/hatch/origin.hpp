@@ -1,0 +1,61 @@
+// The origin: the process that runs the program's main, owns the component graph and decides
+// where each component lives. It is the single authority over placement; nodes act only on its
+// orders, so no consensus is needed.
+//
+//   hatch::Options options;
+//   options.secret = read_secret();
+//   options.placements["kv"] = "127.0.0.1:7001";   // create "kv" on that node
+//   hatch::Origin origin(hatch::Catalog::program(), options);
+//   hatch::Ref<KeyValue> kv = origin.get<KeyValue>("kv");
+//   kv->put("a", "1");
+//
+// Components are created on first use, with their dependencies, where their placement says.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "hatch/catalog.hpp"
+#include "hatch/error.hpp"
+#include "hatch/options.hpp"
+#include "hatch/ref.hpp"
+
+namespace hatch {
+
+class Origin {
+ public:
+  // `catalog` must outlive the origin.
+  Origin(const Catalog& catalog, Options options);
+  ~Origin();
+  Origin(const Origin&) = delete;
+  Origin& operator=(const Origin&) = delete;
+
+  // A ref to the component named `name`, creating it (and its dependencies) if needed.
+  // Throws UsageError when no such component is registered or it does not implement I, and
+  // RemoteError when its node cannot create it.
+  template <class I>
+  Ref<I> get(std::string_view name) {
+    std::shared_ptr<BindingCell> cell = resolve(name);
+    if (cell->interface_name() != I::hatch_interface_name) {
+      throw UsageError("component '" + std::string(name) + "' implements " +
+                       std::string(cell->interface_name()) + ", not " +
+                       std::string(I::hatch_interface_name));
+    }
+    return Ref<I>(std::move(cell));
+  }
+
+  // The binding cell of `name`, creating the component if needed.
+  std::shared_ptr<BindingCell> resolve(std::string_view name);
+
+  const Options& options() const noexcept;
+
+  // Closes connections and stops the I/O threads. Calls through refs fail afterwards.
+  void stop();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hatch

@@ -1,0 +1,49 @@
+#include "hatch/catalog.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+namespace hatch {
+
+namespace {
+
+// The program's catalog. It is written only during static initialization, by
+// HATCH_COMPONENT, and read-only from main() on (see docs/decisions.md).
+Catalog& program_catalog() {
+  static Catalog catalog;
+  return catalog;
+}
+
+}  // namespace
+
+const Catalog& Catalog::program() { return program_catalog(); }
+
+bool Catalog::register_component(ComponentEntry entry) {
+  program_catalog().add(std::move(entry));
+  return true;
+}
+
+void Catalog::add(ComponentEntry entry) {
+  if (find(entry.name) != nullptr) {
+    std::fprintf(stderr, "hatch: two components are registered as '%s'; names must be unique\n",
+                 entry.name.c_str());
+    std::abort();
+  }
+  components_.push_back(std::move(entry));
+}
+
+const ComponentEntry* Catalog::find(std::string_view name) const {
+  auto it = std::find_if(components_.begin(), components_.end(),
+                         [&](const ComponentEntry& e) { return e.name == name; });
+  return it == components_.end() ? nullptr : &*it;
+}
+
+std::vector<std::string> Catalog::names() const {
+  std::vector<std::string> out;
+  for (const ComponentEntry& e : components_) out.push_back(e.name);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace hatch

@@ -1,0 +1,279 @@
+#include "rpc/connection.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+namespace hatch::rpc {
+
+namespace {
+constexpr std::size_t kReadChunk = 64u << 10;
+}
+
+struct Connection::Slot {
+  std::atomic<bool> done{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  Response response;
+};
+
+Connection::Connection(tcp::socket socket, std::string address, PeerIdentity peer,
+                       ConnectionOptions options)
+    : socket_(std::move(socket)),
+      address_(std::move(address)),
+      peer_(std::move(peer)),
+      options_(options) {
+  boost::system::error_code ignored;
+  socket_.set_option(tcp::no_delay(true), ignored);
+}
+
+Connection::~Connection() {
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+}
+
+void Connection::start(RequestHandler on_request, CloseHandler on_close) {
+  on_request_ = std::move(on_request);
+  on_close_ = std::move(on_close);
+  rcap_ = kReadChunk;
+  rbuf_ = std::make_shared_for_overwrite<char[]>(rcap_);
+  read_more();
+}
+
+bool Connection::is_open() const {
+  std::lock_guard lock(out_mu_);
+  return open_;
+}
+
+void Connection::read_more() {
+  socket_.async_read_some(asio::buffer(rbuf_.get() + rfill_, rcap_ - rfill_),
+                          [self = shared_from_this()](const boost::system::error_code& ec,
+                                                      std::size_t n) { self->on_read(ec, n); });
+}
+
+void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
+  if (ec) {
+    close(ec == asio::error::eof ? "the peer closed the connection" : "read failed: " + ec.message());
+    return;
+  }
+  rfill_ += n;
+  std::vector<std::span<const char>> frames;
+  std::size_t pos = 0;
+  std::size_t need = kReadChunk;
+  while (rfill_ - pos >= kLengthPrefixBytes) {
+    const std::uint32_t len = decode_length(rbuf_.get() + pos);
+    if (len > options_.limits.max_frame_bytes) {
+      close("the peer sent a frame of " + std::to_string(len) + " bytes, over the limit of " +
+            std::to_string(options_.limits.max_frame_bytes));
+      return;
+    }
+    if (rfill_ - pos - kLengthPrefixBytes < len) {
+      need = std::max(need, kLengthPrefixBytes + len);
+      break;
+    }
+    frames.emplace_back(rbuf_.get() + pos + kLengthPrefixBytes, len);
+    pos += kLengthPrefixBytes + len;
+  }
+  std::shared_ptr<const void> batch;
+  if (!frames.empty()) {
+    // Hand the filled buffer to the frames; continue in a fresh one with the leftover bytes.
+    batch = rbuf_;
+    const std::size_t left = rfill_ - pos;
+    auto next = std::make_shared_for_overwrite<char[]>(need);
+    std::memcpy(next.get(), rbuf_.get() + pos, left);
+    rbuf_ = std::move(next);
+    rcap_ = need;
+    rfill_ = left;
+  } else if (need > rcap_ || rcap_ - rfill_ < kLengthPrefixBytes) {
+    auto next = std::make_shared_for_overwrite<char[]>(std::max(need, rcap_ * 2));
+    std::memcpy(next.get(), rbuf_.get(), rfill_);
+    rbuf_ = std::move(next);
+    rcap_ = std::max(need, rcap_ * 2);
+  }
+  read_more();
+  for (std::span<const char> frame : frames) process(batch, frame);
+}
+
+void Connection::process(const std::shared_ptr<const void>& storage, std::span<const char> frame) {
+  DecodedFrame decoded;
+  try {
+    decoded = decode_frame(frame);
+  } catch (const FrameError& e) {
+    spdlog::warn("closing connection to {}: {}", address_, e.what());
+    close(std::string("protocol error: ") + e.what());
+    return;
+  }
+  switch (decoded.header.kind) {
+    case FrameKind::response:
+      complete(decoded.header.call_id, Response{decoded.header, {storage, decoded.body}, {}});
+      return;
+    case FrameKind::request:
+      on_request_(shared_from_this(), decoded.header, internal::Payload{storage, decoded.body});
+      return;
+    default:
+      close("protocol error: handshake frame on an established connection");
+      return;
+  }
+}
+
+void Connection::complete(std::uint64_t call_id, Response response) {
+  std::shared_ptr<Slot> slot;
+  {
+    std::lock_guard lock(pending_mu_);
+    auto it = pending_.find(call_id);
+    if (it == pending_.end()) return;  // its caller gave up at the deadline
+    slot = std::move(it->second);
+    pending_.erase(it);
+  }
+  slot->response = std::move(response);
+  {
+    std::lock_guard lock(slot->mu);
+    slot->done.store(true, std::memory_order_release);
+  }
+  slot->cv.notify_one();
+}
+
+Connection::Response Connection::call(FrameHeader header, std::string body,
+                                      Clock::time_point deadline) {
+  header.kind = FrameKind::request;
+  header.call_id = next_call_id_.fetch_add(1, std::memory_order_relaxed);
+  const auto now = Clock::now();
+  header.budget_us = deadline > now ? static_cast<std::uint64_t>(
+                                          std::chrono::duration_cast<std::chrono::microseconds>(
+                                              deadline - now)
+                                              .count())
+                                    : 1;
+  std::string head = encode_head(header, body.size(), options_.limits);
+  auto slot = std::make_shared<Slot>();
+  {
+    std::lock_guard lock(pending_mu_);
+    pending_.emplace(header.call_id, slot);
+  }
+  if (!enqueue(std::move(head), std::move(body))) {
+    {
+      std::lock_guard lock(pending_mu_);
+      pending_.erase(header.call_id);
+    }
+    std::lock_guard lock(out_mu_);
+    Response r;
+    r.header.status = StatusCode::connection_lost;
+    r.local_error = "the connection to " + address_ + " is closed: " + close_reason_;
+    return r;
+  }
+  return await(slot, header.call_id, deadline);
+}
+
+Connection::Response Connection::await(const std::shared_ptr<Slot>& slot, std::uint64_t call_id,
+                                       Clock::time_point deadline) {
+  if (options_.spin.count() > 0 && spinners_.fetch_add(1, std::memory_order_relaxed) == 0) {
+    const auto spin_until = std::min(deadline, Clock::now() + options_.spin);
+    while (!slot->done.load(std::memory_order_acquire) && Clock::now() < spin_until) {
+      __builtin_ia32_pause();
+    }
+  }
+  spinners_.fetch_sub(1, std::memory_order_relaxed);
+  std::unique_lock lock(slot->mu);
+  if (!slot->cv.wait_until(lock, deadline,
+                           [&] { return slot->done.load(std::memory_order_acquire); })) {
+    lock.unlock();
+    bool still_pending = false;
+    {
+      std::lock_guard plock(pending_mu_);
+      still_pending = pending_.erase(call_id) > 0;
+    }
+    if (still_pending) {
+      Response r;
+      r.header.status = StatusCode::deadline_exceeded;
+      r.local_error = "no response from " + address_ + " before the deadline";
+      return r;
+    }
+    // The response won the race with the deadline: it is being delivered now.
+    lock.lock();
+    slot->cv.wait(lock, [&] { return slot->done.load(std::memory_order_acquire); });
+  }
+  return std::move(slot->response);
+}
+
+bool Connection::send(const FrameHeader& header, std::string body) {
+  std::string head;
+  try {
+    head = encode_head(header, body.size(), options_.limits);
+  } catch (const FrameError& e) {
+    FrameHeader error = header;
+    error.status = StatusCode::internal;
+    internal::WireBuffer msg;
+    msgpack::pack(msg, std::string("the response is too large: ") + e.what());
+    return enqueue(encode_head(error, msg.bytes().size(), options_.limits), std::move(msg.bytes()));
+  }
+  return enqueue(std::move(head), std::move(body));
+}
+
+bool Connection::enqueue(std::string head, std::string body) {
+  std::unique_lock lock(out_mu_);
+  if (!open_) return false;
+  out_bytes_ += head.size() + body.size();
+  outbox_.push_back(OutFrame{std::move(head), std::move(body)});
+  if (writing_) {
+    out_space_.wait(lock, [&] { return !open_ || out_bytes_ <= options_.max_outbox_bytes; });
+    return open_;
+  }
+  writing_ = true;
+  std::vector<OutFrame> batch;
+  std::vector<asio::const_buffer> buffers;
+  while (open_ && !outbox_.empty()) {
+    batch.clear();
+    batch.swap(outbox_);
+    std::size_t bytes = 0;
+    buffers.clear();
+    for (const OutFrame& f : batch) {
+      buffers.emplace_back(f.head.data(), f.head.size());
+      if (!f.body.empty()) buffers.emplace_back(f.body.data(), f.body.size());
+      bytes += f.head.size() + f.body.size();
+    }
+    lock.unlock();
+    boost::system::error_code ec;
+    asio::write(socket_, buffers, ec);
+    lock.lock();
+    out_bytes_ -= bytes;
+    out_space_.notify_all();
+    if (ec) {
+      writing_ = false;
+      lock.unlock();
+      close("write failed: " + ec.message());
+      return false;
+    }
+  }
+  writing_ = false;
+  return open_;
+}
+
+void Connection::close(const std::string& reason) {
+  {
+    std::lock_guard lock(out_mu_);
+    if (!open_) return;
+    open_ = false;
+    close_reason_ = reason;
+    out_space_.notify_all();
+  }
+  boost::system::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_both, ignored);
+  std::unordered_map<std::uint64_t, std::shared_ptr<Slot>> pending;
+  {
+    std::lock_guard lock(pending_mu_);
+    pending.swap(pending_);
+  }
+  for (auto& [id, slot] : pending) {
+    slot->response.header.status = StatusCode::connection_lost;
+    slot->response.local_error = "the connection to " + address_ + " was lost: " + reason;
+    {
+      std::lock_guard lock(slot->mu);
+      slot->done.store(true, std::memory_order_release);
+    }
+    slot->cv.notify_one();
+  }
+  if (on_close_) on_close_(reason);
+}
+
+}  // namespace hatch::rpc

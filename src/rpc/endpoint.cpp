@@ -1,0 +1,113 @@
+#include "rpc/endpoint.hpp"
+
+#include <charconv>
+#include <future>
+
+#include <spdlog/spdlog.h>
+
+#include "rpc/handshake.hpp"
+
+namespace hatch::rpc {
+
+std::pair<std::string, std::uint16_t> split_address(const std::string& address) {
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) {
+    throw UsageError("'" + address + "' is not an address of the form HOST:PORT");
+  }
+  std::string host = address.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned port = 0;
+  const char* first = address.data() + colon + 1;
+  const char* last = address.data() + address.size();
+  auto [ptr, ec] = std::from_chars(first, last, port);
+  if (ec != std::errc() || ptr != last || port > 65535) {
+    throw UsageError("'" + address + "' has no valid port (0-65535)");
+  }
+  return {host, static_cast<std::uint16_t>(port)};
+}
+
+std::shared_ptr<Connection> connect(asio::io_context& io, const std::string& address,
+                                    const ClusterSecret& secret, const PeerIdentity& self,
+                                    const ConnectionOptions& options,
+                                    Connection::RequestHandler on_request,
+                                    Clock::time_point deadline) {
+  std::pair<std::string, std::uint16_t> hp;
+  try {
+    hp = split_address(address);
+  } catch (const UsageError& e) {
+    throw ConnectFailure(StatusCode::unavailable, e.what());
+  }
+  if (io.stopped()) throw ConnectFailure(StatusCode::unavailable, "the runtime is stopped");
+  auto socket = std::make_shared<tcp::socket>(io);
+  auto attempt = [socket, hp, &secret, self]() -> asio::awaitable<void> {
+    tcp::resolver resolver(socket->get_executor());
+    auto results = co_await resolver.async_resolve(hp.first, std::to_string(hp.second),
+                                                   asio::use_awaitable);
+    co_await asio::async_connect(*socket, results, asio::use_awaitable);
+    socket->set_option(tcp::no_delay(true));
+    co_await handshake_as_client(*socket, secret, self);
+  };
+  std::future<void> done = asio::co_spawn(io, attempt, asio::use_future);
+  if (done.wait_until(deadline) != std::future_status::ready) {
+    asio::post(io, [socket] {
+      boost::system::error_code ignored;
+      socket->close(ignored);
+    });
+    done.wait();
+    throw ConnectFailure(StatusCode::unavailable,
+                         "could not connect to " + address + " before the deadline");
+  }
+  try {
+    done.get();
+  } catch (const HandshakeError& e) {
+    throw ConnectFailure(StatusCode::unauthenticated,
+                         "authentication with " + address + " failed: " + e.what());
+  } catch (const boost::system::system_error& e) {
+    throw ConnectFailure(StatusCode::unavailable,
+                         "cannot connect to " + address + ": " + e.code().message());
+  }
+  // The handshake told us nothing about the server's name but its address; it is a node.
+  auto connection = std::make_shared<Connection>(std::move(*socket), address,
+                                                 PeerIdentity{"node", address}, options);
+  connection->start(std::move(on_request), [address](const std::string& reason) {
+    spdlog::info("connection to {} ended: {}", address, reason);
+  });
+  return connection;
+}
+
+Peer::Peer(asio::io_context& io, std::string address, const ClusterSecret& secret,
+           PeerIdentity self, ConnectionOptions options, Connection::RequestHandler on_request)
+    : io_(io),
+      address_(std::move(address)),
+      secret_(secret),
+      self_(std::move(self)),
+      options_(options),
+      on_request_(std::move(on_request)) {}
+
+Peer::~Peer() { close("shutting down"); }
+
+std::shared_ptr<Connection> Peer::connection(Clock::time_point deadline) {
+  std::lock_guard lock(mu_);
+  if (connection_ && connection_->is_open()) return connection_;
+  connection_ = connect(io_, address_, secret_, self_, options_, on_request_, deadline);
+  return connection_;
+}
+
+void Peer::close(const std::string& reason) {
+  std::shared_ptr<Connection> connection;
+  {
+    std::lock_guard lock(mu_);
+    connection.swap(connection_);
+  }
+  if (connection) connection->close(reason);
+}
+
+std::shared_ptr<Connection> FixedEndpoint::connection(Clock::time_point) {
+  if (!connection_->is_open()) {
+    throw ConnectFailure(StatusCode::unavailable,
+                         "the connection from " + address_ + " is closed; only it can reconnect");
+  }
+  return connection_;
+}
+
+}  // namespace hatch::rpc

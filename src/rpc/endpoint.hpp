@@ -1,0 +1,83 @@
+// Where calls to a host go: a connection that is there now, or can be made.
+//
+// Peer is an outgoing endpoint that connects (and authenticates) on first use and again after
+// the connection is lost, on the next call. FixedEndpoint wraps a connection the peer opened to
+// us, which only the peer can re-establish: a node reaches its origin this way.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+#include "hatch/error.hpp"
+#include "rpc/cluster_secret.hpp"
+#include "rpc/connection.hpp"
+
+namespace hatch::rpc {
+
+// A connection could not be had. code() is unavailable or unauthenticated.
+class ConnectFailure : public std::runtime_error {
+ public:
+  ConnectFailure(StatusCode code, const std::string& message)
+      : std::runtime_error(message), code_(code) {}
+  StatusCode code() const noexcept { return code_; }
+
+ private:
+  StatusCode code_;
+};
+
+class Endpoint {
+ public:
+  virtual ~Endpoint() = default;
+  // A live connection. Throws ConnectFailure.
+  virtual std::shared_ptr<Connection> connection(Clock::time_point deadline) = 0;
+  virtual const std::string& address() const noexcept = 0;
+};
+
+// Splits "host:port" or "[v6]:port". Throws UsageError naming `address` when it is malformed.
+std::pair<std::string, std::uint16_t> split_address(const std::string& address);
+
+// Connects to `address`, runs the client handshake as `self` and starts the connection.
+// Blocks until done or `deadline`. Throws ConnectFailure.
+std::shared_ptr<Connection> connect(asio::io_context& io, const std::string& address,
+                                    const ClusterSecret& secret, const PeerIdentity& self,
+                                    const ConnectionOptions& options,
+                                    Connection::RequestHandler on_request,
+                                    Clock::time_point deadline);
+
+class Peer final : public Endpoint {
+ public:
+  Peer(asio::io_context& io, std::string address, const ClusterSecret& secret, PeerIdentity self,
+       ConnectionOptions options, Connection::RequestHandler on_request);
+  ~Peer() override;
+
+  std::shared_ptr<Connection> connection(Clock::time_point deadline) override;
+  const std::string& address() const noexcept override { return address_; }
+  // Closes the current connection, if any.
+  void close(const std::string& reason);
+
+ private:
+  asio::io_context& io_;
+  const std::string address_;
+  const ClusterSecret& secret_;
+  const PeerIdentity self_;
+  const ConnectionOptions options_;
+  const Connection::RequestHandler on_request_;
+  std::mutex mu_;  // held while connecting, so concurrent callers share one attempt
+  std::shared_ptr<Connection> connection_;  // guarded by mu_
+};
+
+class FixedEndpoint final : public Endpoint {
+ public:
+  FixedEndpoint(std::shared_ptr<Connection> connection, std::string address)
+      : connection_(std::move(connection)), address_(std::move(address)) {}
+  std::shared_ptr<Connection> connection(Clock::time_point deadline) override;
+  const std::string& address() const noexcept override { return address_; }
+
+ private:
+  std::shared_ptr<Connection> connection_;
+  const std::string address_;
+};
+
+}  // namespace hatch::rpc

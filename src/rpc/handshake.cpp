@@ -1,0 +1,162 @@
+#include "rpc/handshake.hpp"
+
+#include <array>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include "hatch/internal/msgpack.hpp"
+#include "hatch/internal/wire_buffer.hpp"
+
+namespace hatch::rpc {
+
+namespace {
+
+constexpr std::uint32_t kProtocolVersion = 1;
+constexpr std::size_t kNonceBytes = 32;
+using Bytes = std::vector<unsigned char>;
+
+Bytes random_nonce() {
+  Bytes nonce(kNonceBytes);
+  if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) {
+    throw HandshakeError("OpenSSL could not produce random bytes for a nonce");
+  }
+  return nonce;
+}
+
+Bytes mac(const ClusterSecret& secret, std::string_view label, const Bytes& a, const Bytes& b) {
+  Bytes message(label.begin(), label.end());
+  message.insert(message.end(), a.begin(), a.end());
+  message.insert(message.end(), b.begin(), b.end());
+  Bytes out(EVP_MAX_MD_SIZE);
+  unsigned int len = 0;
+  if (HMAC(EVP_sha256(), secret.bytes().data(), static_cast<int>(secret.bytes().size()),
+           message.data(), message.size(), out.data(), &len) == nullptr) {
+    throw HandshakeError("OpenSSL HMAC-SHA256 failed");
+  }
+  out.resize(len);
+  return out;
+}
+
+bool same_mac(const Bytes& a, const Bytes& b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+template <class... T>
+asio::awaitable<void> write_frame(tcp::socket& socket, FrameKind kind, const T&... fields) {
+  internal::WireBuffer body;
+  msgpack::packer<internal::WireBuffer> pk(body);
+  pk.pack_array(sizeof...(T));
+  (pk.pack(fields), ...);
+  FrameHeader header;
+  header.kind = kind;
+  internal::WireLimits limits;
+  limits.max_frame_bytes = kMaxHandshakeFrame;
+  std::string head = encode_head(header, body.bytes().size(), limits);
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body.bytes())};
+  co_await asio::async_write(socket, buffers, asio::use_awaitable);
+}
+
+struct HandshakeFrame {
+  FrameKind kind;
+  msgpack::object_handle body;
+};
+
+asio::awaitable<HandshakeFrame> read_frame(tcp::socket& socket) {
+  std::array<char, kLengthPrefixBytes> prefix{};
+  co_await asio::async_read(socket, asio::buffer(prefix), asio::use_awaitable);
+  const std::uint32_t len = decode_length(prefix.data());
+  if (len > kMaxHandshakeFrame) {
+    throw HandshakeError("handshake frame of " + std::to_string(len) + " bytes is over the limit");
+  }
+  std::vector<char> frame(len);
+  co_await asio::async_read(socket, asio::buffer(frame), asio::use_awaitable);
+  DecodedFrame decoded;
+  try {
+    decoded = decode_frame(frame);
+  } catch (const FrameError& e) {
+    throw HandshakeError(std::string("malformed handshake frame: ") + e.what());
+  }
+  HandshakeFrame out{decoded.header.kind, {}};
+  try {
+    msgpack::unpack(out.body, decoded.body.data(), decoded.body.size(), nullptr, nullptr,
+                    msgpack::unpack_limit(8, 0, 256, 256, 0, 2));
+  } catch (const std::exception& e) {
+    throw HandshakeError(std::string("malformed handshake body: ") + e.what());
+  }
+  if (out.body.get().type != msgpack::type::ARRAY) {
+    throw HandshakeError("malformed handshake body: not an array");
+  }
+  co_return out;
+}
+
+// Field `i` of a handshake body, converted to T, or a HandshakeError naming `what`.
+template <class T>
+T field(const HandshakeFrame& f, std::uint32_t i, const char* what) {
+  const msgpack::object& o = f.body.get();
+  if (i >= o.via.array.size) throw HandshakeError(std::string("handshake lacks the ") + what);
+  try {
+    return o.via.array.ptr[i].as<T>();
+  } catch (const msgpack::type_error&) {
+    throw HandshakeError(std::string("handshake has a malformed ") + what);
+  }
+}
+
+}  // namespace
+
+asio::awaitable<PeerIdentity> handshake_as_server(tcp::socket& socket, const ClusterSecret& secret) {
+  HandshakeFrame hello = co_await read_frame(socket);
+  if (hello.kind != FrameKind::hello) throw HandshakeError("the peer did not start with hello");
+  const auto version = field<std::uint32_t>(hello, 0, "protocol version");
+  PeerIdentity peer{field<std::string>(hello, 1, "role"), field<std::string>(hello, 2, "name")};
+  const Bytes client_nonce = field<Bytes>(hello, 3, "nonce");
+  if (version != kProtocolVersion) {
+    const std::string reason = "protocol version " + std::to_string(version) + " is not supported";
+    co_await write_frame(socket, FrameKind::reject, reason);
+    throw HandshakeError(reason);
+  }
+  if (peer.role != "origin" && peer.role != "node") {
+    throw HandshakeError("the peer claims the unknown role '" + peer.role + "'");
+  }
+  if (client_nonce.size() != kNonceBytes) throw HandshakeError("the peer's nonce has the wrong size");
+  const Bytes server_nonce = random_nonce();
+  co_await write_frame(socket, FrameKind::challenge, server_nonce);
+  HandshakeFrame proof = co_await read_frame(socket);
+  if (proof.kind != FrameKind::proof) throw HandshakeError("the peer did not answer the challenge");
+  if (!same_mac(field<Bytes>(proof, 0, "proof"),
+                mac(secret, "hatch/1 client", client_nonce, server_nonce))) {
+    co_await write_frame(socket, FrameKind::reject, std::string("wrong cluster secret"));
+    throw HandshakeError("the peer did not prove the cluster secret (wrong or missing secret)");
+  }
+  co_await write_frame(socket, FrameKind::accept,
+                       mac(secret, "hatch/1 server", server_nonce, client_nonce));
+  co_return peer;
+}
+
+asio::awaitable<void> handshake_as_client(tcp::socket& socket, const ClusterSecret& secret,
+                                          const PeerIdentity& self) {
+  const Bytes client_nonce = random_nonce();
+  co_await write_frame(socket, FrameKind::hello, kProtocolVersion, self.role, self.name, client_nonce);
+  HandshakeFrame challenge = co_await read_frame(socket);
+  if (challenge.kind == FrameKind::reject) {
+    throw HandshakeError("refused: " + field<std::string>(challenge, 0, "reason"));
+  }
+  if (challenge.kind != FrameKind::challenge) throw HandshakeError("the server sent no challenge");
+  const Bytes server_nonce = field<Bytes>(challenge, 0, "nonce");
+  if (server_nonce.size() != kNonceBytes) throw HandshakeError("the server's nonce has the wrong size");
+  co_await write_frame(socket, FrameKind::proof,
+                       mac(secret, "hatch/1 client", client_nonce, server_nonce));
+  HandshakeFrame answer = co_await read_frame(socket);
+  if (answer.kind == FrameKind::reject) {
+    throw HandshakeError("refused: " + field<std::string>(answer, 0, "reason"));
+  }
+  if (answer.kind != FrameKind::accept ||
+      !same_mac(field<Bytes>(answer, 0, "proof"),
+                mac(secret, "hatch/1 server", server_nonce, client_nonce))) {
+    throw HandshakeError("the server did not prove the cluster secret");
+  }
+}
+
+}  // namespace hatch::rpc

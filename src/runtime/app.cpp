@@ -1,0 +1,173 @@
+#include "hatch/app.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <toml++/toml.h>
+
+#include "hatch/node.hpp"
+#include "rpc/cluster_secret.hpp"
+
+namespace hatch {
+
+std::string read_secret_file(const std::string& path) {
+  return rpc::ClusterSecret::from_file(path).bytes();
+}
+
+namespace {
+
+ConfigValue to_config_value(const toml::node& node, const std::string& where) {
+  if (auto v = node.value_exact<bool>()) return *v;
+  if (auto v = node.value_exact<std::int64_t>()) return *v;
+  if (auto v = node.value_exact<double>()) return *v;
+  if (auto v = node.value_exact<std::string>()) return *v;
+  throw UsageError(where + ": config values must be booleans, integers, floats or strings");
+}
+
+}  // namespace
+
+void load_config_file(const std::string& path, Options& options) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw UsageError("cannot read config file '" + path + "' (line " +
+                     std::to_string(e.source().begin.line) + "): " + std::string(e.description()));
+  }
+  if (auto secret = root["secret_file"].value<std::string>()) options.secret = read_secret_file(*secret);
+  if (auto ms = root["call_timeout_ms"].value<std::int64_t>()) {
+    if (*ms <= 0) throw UsageError(path + ": call_timeout_ms must be positive");
+    options.call_timeout = std::chrono::milliseconds(*ms);
+  }
+  if (auto n = root["io_threads"].value<std::int64_t>()) {
+    if (*n < 2 || *n > 1024) throw UsageError(path + ": io_threads must be between 2 and 1024");
+    options.io_threads = static_cast<int>(*n);
+  }
+  if (const toml::table* components = root["components"].as_table()) {
+    for (const auto& [name, value] : *components) {
+      const std::string component(name.str());
+      const toml::table* table = value.as_table();
+      if (table == nullptr) throw UsageError(path + ": [components." + component + "] must be a table");
+      if (auto where = (*table)["placement"].value<std::string>()) options.placements[component] = *where;
+      if (const toml::table* config = (*table)["config"].as_table()) {
+        for (const auto& [key, v] : *config) {
+          options.configs[component][std::string(key.str())] =
+              to_config_value(v, path + ": components." + component + ".config." + std::string(key.str()));
+        }
+      }
+    }
+  }
+}
+
+ParsedFlags parse_flags(int argc, const char* const* argv) {
+  ParsedFlags out;
+  CLI::App cli("Hatch flags");
+  cli.allow_extras();
+  cli.set_help_flag();
+  std::string secret_file;
+  std::string config_file;
+  std::vector<std::string> places;
+  std::int64_t timeout_ms = 0;
+  int io_threads = 0;
+  cli.add_option("--hatch-node", out.node_listen);
+  cli.add_option("--hatch-secret-file", secret_file);
+  cli.add_option("--hatch-config", config_file);
+  cli.add_option("--hatch-place", places);
+  cli.add_option("--hatch-call-timeout-ms", timeout_ms)->check(CLI::PositiveNumber);
+  cli.add_option("--hatch-io-threads", io_threads)->check(CLI::Range(2, 1024));
+  cli.add_option("--hatch-log-level", out.log_level)
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    throw UsageError(std::string("bad Hatch flag: ") + e.what());
+  }
+  out.rest.push_back(argc > 0 ? argv[0] : "");
+  for (const std::string& extra : cli.remaining()) out.rest.push_back(extra);
+  if (!config_file.empty()) load_config_file(config_file, out.options);
+  if (secret_file.empty()) {
+    if (const char* env = std::getenv("HATCH_SECRET_FILE")) secret_file = env;
+  }
+  if (!secret_file.empty()) out.options.secret = read_secret_file(secret_file);
+  for (const std::string& place : places) {
+    const auto eq = place.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == place.size()) {
+      throw UsageError("--hatch-place '" + place + "' is not of the form NAME=WHERE");
+    }
+    out.options.placements[place.substr(0, eq)] = place.substr(eq + 1);
+  }
+  if (timeout_ms > 0) out.options.call_timeout = std::chrono::milliseconds(timeout_ms);
+  if (io_threads > 0) out.options.io_threads = io_threads;
+  return out;
+}
+
+void configure_logging(const std::string& level) {
+  // Logs go to stderr: stdout belongs to the program (a node prints its ready line there).
+  static const bool once = [] {
+    spdlog::set_default_logger(spdlog::stderr_color_mt("hatch"));
+    return true;
+  }();
+  (void)once;
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
+int run_node(const std::string& listen, const Options& options, const std::string& log_level) {
+  configure_logging(log_level);
+  // A peer that vanishes must not kill the node: writes report EPIPE instead.
+  std::signal(SIGPIPE, SIG_IGN);
+  if (options.secret.empty()) {
+    std::fprintf(stderr, "hatch node: no cluster secret: pass --hatch-secret-file FILE or set HATCH_SECRET_FILE\n");
+    return 2;
+  }
+  NodeOptions node_options;
+  node_options.listen = listen;
+  node_options.secret = options.secret;
+  node_options.io_threads = options.io_threads;
+  node_options.call_timeout = options.call_timeout;
+  node_options.limits = options.limits;
+  try {
+    Node node(Catalog::program(), node_options);
+    std::printf("hatch node listening on %s\n", node.address().c_str());
+    std::fflush(stdout);
+    node.run_until_signal();
+    node.stop();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hatch node: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
+
+App::App(int argc, char** argv) {
+  ParsedFlags flags;
+  try {
+    flags = parse_flags(argc, argv);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    std::exit(2);
+  }
+  configure_logging(flags.log_level);
+  if (!flags.node_listen.empty()) std::exit(run_node(flags.node_listen, flags.options, flags.log_level));
+  args_ = std::move(flags.rest);
+  origin_ = std::make_unique<Origin>(Catalog::program(), std::move(flags.options));
+}
+
+App::~App() = default;
+
+int App::run(const std::function<void()>& body) {
+  try {
+    body();
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace hatch

@@ -1,0 +1,75 @@
+// The component instances one process serves, and how it answers a request for one of them.
+//
+// Both the origin and a node own a Host. A request names a component by id; the Host finds the
+// instance, checks the method, decodes the arguments, calls the implementation and sends the
+// response. Whatever goes wrong becomes a typed status for the caller: an unknown component or
+// method, arguments that do not decode, or an exception of the implementation (its type and
+// message travel back). Requests for component id 0 go to the control handler (instantiate,
+// resolve): the operations that build the component graph.
+//
+// Thread safety: all members may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+#include "hatch/catalog.hpp"
+#include "hatch/internal/wire_buffer.hpp"
+#include "rpc/connection.hpp"
+
+namespace hatch::runtime {
+
+inline constexpr std::uint32_t kControlComponent = 0;
+
+// The outcome of a request, as it goes on the wire.
+struct Reply {
+  StatusCode status = StatusCode::ok;
+  std::string body;  // the packed result, or [type, message] for an error
+};
+
+// Packs an error body: [remote type name, message].
+Reply error_reply(StatusCode status, const std::string& message, const std::string& type = {});
+
+struct HostedComponent {
+  std::string name;
+  const InterfaceEntry* interface = nullptr;
+  std::shared_ptr<void> owner;
+  void* instance = nullptr;  // an I* of `interface`
+};
+
+class Host {
+ public:
+  using ControlHandler = std::function<Reply(const std::shared_ptr<rpc::Connection>&,
+                                             std::uint32_t method, std::span<const char> args)>;
+
+  Host(std::string name, internal::WireLimits limits) : name_(std::move(name)), limits_(limits) {}
+
+  void set_control(ControlHandler control) { control_ = std::move(control); }
+
+  void add(std::uint32_t id, HostedComponent component);
+  // The instance with `id`, or null.
+  std::shared_ptr<const HostedComponent> find(std::uint32_t id) const;
+
+  // Serves one request and sends its response on `connection`.
+  void serve(const std::shared_ptr<rpc::Connection>& connection, const rpc::FrameHeader& header,
+             const internal::Payload& payload) const;
+
+  // Runs one request without a connection: the reply that serve() would send.
+  Reply execute(const std::shared_ptr<rpc::Connection>& connection, const rpc::FrameHeader& header,
+                std::span<const char> args) const;
+
+  const std::string& name() const noexcept { return name_; }
+
+ private:
+  const std::string name_;
+  const internal::WireLimits limits_;
+  ControlHandler control_;
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::uint32_t, std::shared_ptr<const HostedComponent>> components_;  // mu_
+};
+
+}  // namespace hatch::runtime

@@ -1,0 +1,303 @@
+#include "hatch/node.hpp"
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "hatch/context.hpp"
+#include "hatch/internal/codec.hpp"
+#include "rpc/endpoint.hpp"
+#include "rpc/handshake.hpp"
+#include "rpc/io_pool.hpp"
+#include "runtime/control.hpp"
+#include "runtime/host.hpp"
+#include "runtime/remote_component.hpp"
+
+namespace hatch {
+
+namespace {
+
+tcp::endpoint listen_endpoint(const std::string& address) {
+  auto [host, port] = rpc::split_address(address);
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+  if (ec) throw UsageError("cannot listen on '" + address + "': '" + host + "' is not an IP address");
+  return tcp::endpoint(ip, port);
+}
+
+std::string format_endpoint(const tcp::endpoint& ep) {
+  const auto ip = ep.address();
+  return (ip.is_v6() ? "[" + ip.to_string() + "]" : ip.to_string()) + ":" + std::to_string(ep.port());
+}
+
+tcp::acceptor bind_acceptor(asio::io_context& io, const std::string& listen) {
+  const tcp::endpoint ep = listen_endpoint(listen);
+  tcp::acceptor acceptor(io);
+  boost::system::error_code ec;
+  acceptor.open(ep.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw UsageError("cannot listen on " + listen + ": " + ec.message());
+  return acceptor;
+}
+
+}  // namespace
+
+struct Node::Impl {
+  class NodeContext final : public Context {
+   public:
+    NodeContext(Impl& impl, std::string component, std::string host, ConfigMap config)
+        : Context(std::move(component), std::move(host), std::move(config)), impl_(impl) {}
+
+   protected:
+    std::shared_ptr<BindingCell> resolve(std::string_view name) override {
+      return impl_.resolve_dependency(std::string(name));
+    }
+
+   private:
+    Impl& impl_;
+  };
+
+  Impl(const Catalog& c, NodeOptions o)
+      : catalog(c),
+        options(std::move(o)),
+        secret(rpc::ClusterSecret::from_bytes(options.secret)),
+        io(options.io_threads),
+        acceptor(bind_acceptor(io.context(), options.listen)),
+        address(format_endpoint(acceptor.local_endpoint())),
+        signals(io.context(), SIGTERM, SIGINT),
+        host(address, options.limits) {
+    copts.limits = options.limits;
+    host.set_control([this](const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
+                            std::span<const char> args) { return control(connection, method, args); });
+    signals.async_wait([this](const boost::system::error_code& e, int signal) {
+      if (!e) {
+        spdlog::info("node {}: signal {} received, shutting down", address, signal);
+        request_stop();
+      }
+    });
+    asio::co_spawn(io.context(), accept_loop(), asio::detached);
+  }
+
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      boost::system::error_code ec;
+      tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        spdlog::warn("node {}: accept failed: {}", address, ec.message());
+        continue;
+      }
+      asio::co_spawn(io.context(), admit(std::move(socket)), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> admit(tcp::socket accepted) {
+    boost::system::error_code ec;
+    const auto remote = accepted.remote_endpoint(ec);
+    const std::string from = ec ? std::string("an unknown peer") : format_endpoint(remote);
+    // Shared with the timer, whose handler may run after this coroutine has moved on.
+    auto socket = std::make_shared<tcp::socket>(std::move(accepted));
+    asio::steady_timer timer(socket->get_executor(), options.handshake_timeout);
+    timer.async_wait([socket](const boost::system::error_code& e) {
+      if (!e) {
+        boost::system::error_code ignored;
+        socket->close(ignored);
+      }
+    });
+    rpc::PeerIdentity peer;
+    try {
+      peer = co_await rpc::handshake_as_server(*socket, secret);
+    } catch (const rpc::HandshakeError& e) {
+      spdlog::warn("node {}: refused peer {}: {}", address, from, e.what());
+      timer.cancel();
+      co_return;
+    } catch (const boost::system::system_error& e) {
+      spdlog::warn("node {}: refused peer {}: the handshake did not complete ({})", address, from,
+                   e.code().message());
+      timer.cancel();
+      co_return;
+    }
+    timer.cancel();
+    auto connection = std::make_shared<rpc::Connection>(std::move(*socket), from, peer, copts);
+    {
+      std::lock_guard lock(mu);
+      if (stopping) co_return;
+      connections.insert(connection);
+      if (peer.role == "origin" && !(origin && origin->is_open())) origin = connection;
+    }
+    spdlog::info("node {}: accepted {} {}", address, peer.role, from);
+    std::weak_ptr<rpc::Connection> weak = connection;
+    connection->start(
+        [this](const std::shared_ptr<rpc::Connection>& c, const rpc::FrameHeader& h,
+               internal::Payload p) { host.serve(c, h, p); },
+        [this, weak, from](const std::string& reason) {
+          spdlog::info("node {}: connection from {} ended: {}", address, from, reason);
+          std::lock_guard lock(mu);
+          if (auto c = weak.lock()) connections.erase(c);
+        });
+  }
+
+  runtime::Reply control(const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
+                         std::span<const char> args) {
+    if (method != static_cast<std::uint32_t>(runtime::ControlMethod::instantiate)) {
+      return runtime::error_reply(StatusCode::unknown_method,
+                                  "a node takes only instantiate control requests");
+    }
+    {
+      std::lock_guard lock(mu);
+      if (connection != origin) {
+        spdlog::warn("node {}: refused an instantiate order from {}, which is not the origin", address,
+                     connection->address());
+        return runtime::error_reply(StatusCode::permission_denied,
+                                    "only the origin may order a node to instantiate components");
+      }
+    }
+    msgpack::object_handle h = internal::unpack_untrusted(args, options.limits);
+    auto [name, id, self_name, config, signature] =
+        h.get().as<std::tuple<std::string, std::uint32_t, std::string, ConfigMap, std::string>>();
+    const ComponentEntry* component = catalog.find(name);
+    if (component == nullptr) {
+      std::string names;
+      for (const std::string& n : catalog.names()) names += (names.empty() ? "" : ", ") + n;
+      return runtime::error_reply(StatusCode::unknown_component,
+                                  "node " + address + " has no component named '" + name +
+                                      "' in its binary; it has: " + (names.empty() ? "(none)" : names));
+    }
+    if (component->interface->signature != signature) {
+      return runtime::error_reply(StatusCode::bad_request,
+                                  "the interface " + std::string(component->interface->name) +
+                                      " of '" + name + "' differs between the origin and node " +
+                                      address + "; rebuild both from the same source");
+    }
+    {
+      std::lock_guard lock(mu);
+      self = self_name;
+    }
+    NodeContext context(*this, name, self_name, std::move(config));
+    void* instance = nullptr;
+    std::shared_ptr<void> owner = component->create(context, &instance);
+    host.add(id, runtime::HostedComponent{name, component->interface, std::move(owner), instance});
+    spdlog::info("node {}: created component '{}' (id {})", address, name, id);
+    internal::WireBuffer out;
+    msgpack::pack(out, msgpack::type::nil_t());
+    return runtime::Reply{StatusCode::ok, std::move(out.bytes())};
+  }
+
+  std::shared_ptr<BindingCell> resolve_dependency(const std::string& name) {
+    std::shared_ptr<rpc::Connection> origin_connection;
+    std::string self_name;
+    {
+      std::lock_guard lock(mu);
+      if (auto it = dependencies.find(name); it != dependencies.end()) return it->second;
+      origin_connection = origin;
+      self_name = self;
+    }
+    if (!origin_connection) throw UsageError("node " + address + " has no origin to resolve '" + name + "'");
+    const ComponentEntry* component = catalog.find(name);
+    if (component == nullptr) {
+      throw UsageError("node " + address + " has no component named '" + name + "' in its binary");
+    }
+    auto origin_endpoint = std::make_shared<rpc::FixedEndpoint>(origin_connection, runtime::kOriginLocation);
+    internal::WireBuffer args;
+    internal::pack_args(args, name);
+    internal::Payload reply = runtime::call_remote(
+        *origin_endpoint, runtime::kControlComponent,
+        static_cast<std::uint32_t>(runtime::ControlMethod::resolve), std::move(args.bytes()),
+        options.call_timeout, "resolve '" + name + "'");
+    msgpack::object_handle h = internal::unpack_untrusted(reply.body, options.limits);
+    auto [id, interface_name, location] = h.get().as<std::tuple<std::uint32_t, std::string, std::string>>();
+    const InterfaceEntry& iface = *component->interface;
+    auto cell = std::make_shared<BindingCell>(name, iface.name);
+    if (location == self_name) {
+      std::shared_ptr<const runtime::HostedComponent> local = host.find(id);
+      if (!local) throw UsageError("component '" + name + "' should be on this node but is not");
+      cell->bind(local->owner, local->instance, Binding::local());
+    } else if (location == runtime::kOriginLocation) {
+      runtime::bind_remote(*cell, origin_endpoint, id, iface, options.call_timeout);
+    } else {
+      runtime::bind_remote(*cell, peer_for(location), id, iface, options.call_timeout);
+    }
+    std::lock_guard lock(mu);
+    return dependencies.emplace(name, cell).first->second;
+  }
+
+  std::shared_ptr<rpc::Peer> peer_for(const std::string& peer_address) {
+    std::lock_guard lock(mu);
+    auto& peer = peers[peer_address];
+    if (!peer) {
+      peer = std::make_shared<rpc::Peer>(
+          io.context(), peer_address, secret, rpc::PeerIdentity{"node", self}, copts,
+          [this](const std::shared_ptr<rpc::Connection>& c, const rpc::FrameHeader& h,
+                 internal::Payload p) { host.serve(c, h, p); });
+    }
+    return peer;
+  }
+
+  void request_stop() {
+    std::lock_guard lock(mu);
+    stopping = true;
+    stop_cv.notify_all();
+  }
+
+  void wait_for_stop() {
+    std::unique_lock lock(mu);
+    stop_cv.wait(lock, [&] { return stopping; });
+  }
+
+  void shutdown() {
+    request_stop();
+    asio::post(io.context(), [this] {
+      boost::system::error_code ignored;
+      acceptor.close(ignored);
+      signals.cancel(ignored);
+    });
+    std::set<std::shared_ptr<rpc::Connection>> closing;
+    std::map<std::string, std::shared_ptr<rpc::Peer>> closing_peers;
+    {
+      std::lock_guard lock(mu);
+      closing.swap(connections);
+      closing_peers.swap(peers);
+      origin.reset();
+    }
+    for (const auto& c : closing) c->close("the node is shutting down");
+    for (auto& [a, p] : closing_peers) p->close("the node is shutting down");
+    io.stop();
+  }
+
+  const Catalog& catalog;
+  const NodeOptions options;
+  const rpc::ClusterSecret secret;
+  rpc::IoPool io;
+  tcp::acceptor acceptor;
+  const std::string address;
+  asio::signal_set signals;
+  runtime::Host host;
+  rpc::ConnectionOptions copts;
+
+  std::mutex mu;
+  std::condition_variable stop_cv;
+  bool stopping = false;                                                 // guarded by mu
+  std::shared_ptr<rpc::Connection> origin;                               // guarded by mu
+  std::string self;                                                      // guarded by mu
+  std::set<std::shared_ptr<rpc::Connection>> connections;                // guarded by mu
+  std::map<std::string, std::shared_ptr<BindingCell>> dependencies;      // guarded by mu
+  std::map<std::string, std::shared_ptr<rpc::Peer>> peers;               // guarded by mu
+};
+
+Node::Node(const Catalog& catalog, NodeOptions options)
+    : impl_(std::make_unique<Impl>(catalog, std::move(options))) {}
+
+Node::~Node() { stop(); }
+
+const std::string& Node::address() const noexcept { return impl_->address; }
+
+void Node::run_until_signal() { impl_->wait_for_stop(); }
+
+void Node::stop() { impl_->shutdown(); }
+
+}  // namespace hatch

@@ -1,0 +1,72 @@
+#include "runtime/remote_component.hpp"
+
+#include "hatch/internal/codec.hpp"
+
+namespace hatch::runtime {
+
+RemoteComponent::RemoteComponent(std::shared_ptr<rpc::Endpoint> endpoint, std::uint32_t component,
+                                 const InterfaceEntry& interface, std::chrono::milliseconds timeout)
+    : endpoint_(std::move(endpoint)), component_(component), interface_(interface), timeout_(timeout) {}
+
+std::string RemoteComponent::method_name(std::uint32_t method) const {
+  std::string name(interface_.name);
+  name += "::";
+  name += method < interface_.methods.size() ? std::string(interface_.methods[method].name)
+                                             : "#" + std::to_string(method);
+  return name;
+}
+
+internal::Payload RemoteComponent::call(std::uint32_t method, internal::WireBuffer&& args) {
+  return call_remote(*endpoint_, component_, method, std::move(args.bytes()), timeout_,
+                     method_name(method));
+}
+
+internal::Payload call_remote(rpc::Endpoint& endpoint, std::uint32_t component,
+                              std::uint32_t method, std::string args,
+                              std::chrono::milliseconds timeout, const std::string& method_name) {
+  const auto deadline = rpc::Clock::now() + timeout;
+  std::shared_ptr<rpc::Connection> connection;
+  try {
+    connection = endpoint.connection(deadline);
+  } catch (const rpc::ConnectFailure& e) {
+    throw_remote_error(e.code(), method_name, endpoint.address(), e.what());
+  }
+  rpc::FrameHeader header;
+  header.component = component;
+  header.method = method;
+  rpc::Connection::Response response;
+  try {
+    response = connection->call(header, std::move(args), deadline);
+  } catch (const rpc::FrameError& e) {
+    throw_remote_error(StatusCode::bad_request, method_name, endpoint.address(), e.what());
+  }
+  if (response.header.status == StatusCode::ok) return std::move(response.payload);
+  if (!response.local_error.empty()) {
+    throw_remote_error(response.header.status, method_name, endpoint.address(), response.local_error);
+  }
+  std::string type;
+  std::string message = "(the error body did not decode)";
+  try {
+    msgpack::object_handle h = internal::unpack_untrusted(response.payload.body, internal::WireLimits{});
+    auto fields = h.get().as<std::pair<std::string, std::string>>();
+    type = std::move(fields.first);
+    message = std::move(fields.second);
+  } catch (const std::exception&) {
+  }
+  throw_remote_error(response.header.status, method_name, endpoint.address(), message, type);
+}
+
+}  // namespace hatch::runtime
+
+namespace hatch::runtime {
+
+void bind_remote(BindingCell& cell, std::shared_ptr<rpc::Endpoint> endpoint, std::uint32_t id,
+                 const InterfaceEntry& interface, std::chrono::milliseconds timeout) {
+  const std::string address = endpoint->address();
+  void* self = nullptr;
+  std::shared_ptr<void> proxy = interface.make_proxy(
+      std::make_shared<RemoteComponent>(std::move(endpoint), id, interface, timeout), &self);
+  cell.bind(std::move(proxy), self, Binding::remote(address));
+}
+
+}  // namespace hatch::runtime

@@ -1,0 +1,46 @@
+// The CallTarget of a component that lives on another host: frames each call, sends it over the
+// host's endpoint, waits within the call timeout, and turns a failed reply into the matching
+// hatch::RemoteError.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "hatch/catalog.hpp"
+#include "hatch/internal/binding_cell.hpp"
+#include "hatch/internal/call_target.hpp"
+#include "rpc/endpoint.hpp"
+
+namespace hatch::runtime {
+
+class RemoteComponent final : public internal::CallTarget {
+ public:
+  RemoteComponent(std::shared_ptr<rpc::Endpoint> endpoint, std::uint32_t component,
+                  const InterfaceEntry& interface, std::chrono::milliseconds timeout);
+
+  internal::Payload call(std::uint32_t method, internal::WireBuffer&& args) override;
+  std::string method_name(std::uint32_t method) const override;
+
+ private:
+  std::shared_ptr<rpc::Endpoint> endpoint_;
+  const std::uint32_t component_;
+  const InterfaceEntry& interface_;
+  const std::chrono::milliseconds timeout_;
+};
+
+// Sends one request to component `component` over `endpoint` and returns the reply body.
+// Throws the RemoteError subclass that matches a failure; `method_name` labels it.
+internal::Payload call_remote(rpc::Endpoint& endpoint, std::uint32_t component,
+                              std::uint32_t method, std::string args,
+                              std::chrono::milliseconds timeout, const std::string& method_name);
+
+}  // namespace hatch::runtime
+
+namespace hatch::runtime {
+
+// Points `cell` at the component `id` reached through `endpoint`.
+void bind_remote(BindingCell& cell, std::shared_ptr<rpc::Endpoint> endpoint, std::uint32_t id,
+                 const InterfaceEntry& interface, std::chrono::milliseconds timeout);
+
+}  // namespace hatch::runtime

@@ -1,0 +1,10 @@
+// The integration test binary is also the node binary its tests start (--hatch-node).
+#include <gtest/gtest.h>
+
+#include "node_process.hpp"
+
+int main(int argc, char** argv) {
+  if (int status = hatch::test::run_node_if_asked(argc, argv); status >= 0) return status;
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}

@@ -1,0 +1,123 @@
+#include "node_process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+#include "hatch/app.hpp"
+#include "hatch/error.hpp"
+
+namespace hatch::test {
+
+namespace {
+
+std::string temp_path(const std::string& stem) {
+  std::random_device rd;
+  return "/tmp/hatch-test-" + stem + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd());
+}
+
+}  // namespace
+
+SecretFile::SecretFile() : path_(temp_path("secret")) {
+  std::random_device rd;
+  std::string secret;
+  for (int i = 0; i < 32; ++i) secret += "abcdefghijklmnopqrstuvwxyz0123456789"[rd() % 36];
+  std::ofstream(path_) << secret << "\n";
+}
+
+SecretFile::~SecretFile() { ::unlink(path_.c_str()); }
+
+std::string SecretFile::bytes() const { return read_secret_file(path_); }
+
+NodeProcess::NodeProcess(const std::string& secret_file, const std::string& listen)
+    : log_path_(temp_path("node-log")) {
+  int out[2];
+  if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
+  std::vector<std::string> args{"/proc/self/exe", "--hatch-node", listen,
+                                "--hatch-secret-file", secret_file, "--hatch-log-level", "info"};
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    ::dup2(out[1], STDOUT_FILENO);
+    const int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (log >= 0) ::dup2(log, STDERR_FILENO);
+    ::close(out[0]);
+    ::close(out[1]);
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    std::perror("execv");
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  // Readiness: the node prints its address once it listens.
+  std::string line;
+  char c = 0;
+  while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
+  ::close(out[0]);
+  const std::string prefix = "hatch node listening on ";
+  if (line.rfind(prefix, 0) != 0) {
+    kill_and_reap(SIGKILL);
+    throw std::runtime_error("the node did not start; it said '" + line + "' and logged: " + log());
+  }
+  address_ = line.substr(prefix.size());
+}
+
+NodeProcess::~NodeProcess() {
+  if (pid_ > 0) kill_and_reap(SIGKILL);
+  ::unlink(log_path_.c_str());
+}
+
+int NodeProcess::kill_and_reap(int signal) {
+  if (pid_ <= 0) return 0;
+  ::kill(pid_, signal);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return status;
+}
+
+bool NodeProcess::wait_for_log(const std::string& text) const {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  while (log().find(text) == std::string::npos) {
+    if (pid_ <= 0 || ::waitpid(pid_, nullptr, WNOHANG) == pid_) return false;
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+std::string NodeProcess::log() const {
+  std::ifstream in(log_path_);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+int run_node_if_asked(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--hatch-node") == 0) {
+      try {
+        ParsedFlags flags = parse_flags(argc, argv);
+        return run_node(flags.node_listen, flags.options, flags.log_level);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s\n", e.what());
+        return 2;
+      }
+    }
+  }
+  return -1;
+}
+
+}  // namespace hatch::test

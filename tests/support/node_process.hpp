@@ -1,0 +1,62 @@
+// A node in its own process, for multi-process tests: started from this test binary with
+// --hatch-node 127.0.0.1:0, ready once it prints its address, and always reaped.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hatch::test {
+
+class NodeProcess {
+ public:
+  // Starts `/proc/self/exe --hatch-node 127.0.0.1:0 --hatch-secret-file secret_file` (plus
+  // `extra` flags) and waits until it reports its address. Throws std::runtime_error when the
+  // node exits instead.
+  explicit NodeProcess(const std::string& secret_file, const std::string& listen = "127.0.0.1:0");
+  ~NodeProcess();
+  NodeProcess(const NodeProcess&) = delete;
+  NodeProcess& operator=(const NodeProcess&) = delete;
+
+  const std::string& address() const noexcept { return address_; }
+  pid_t pid() const noexcept { return pid_; }
+  // The node's stderr so far (its log).
+  std::string log() const;
+  // Waits until the log contains `text`. Returns false if the node exits first, or after a
+  // minute, which only a hang takes: the guard keeps a broken build from stalling CI.
+  bool wait_for_log(const std::string& text) const;
+  // Kills the node with `signal` and reaps it. Returns its wait status.
+  int kill_and_reap(int signal);
+
+ private:
+  pid_t pid_ = -1;
+  std::string address_;
+  std::string log_path_;
+};
+
+// A file holding a fresh random cluster secret, removed when the object dies.
+class SecretFile {
+ public:
+  SecretFile();
+  ~SecretFile();
+  const std::string& path() const noexcept { return path_; }
+  std::string bytes() const;
+
+ private:
+  std::string path_;
+};
+
+// Calls component `component`, method `method` on the node at `address` over a connection of
+// its own, authenticated with `secret`. Throws what the node answers, as a RemoteError.
+void probe_call(const std::string& secret, const std::string& address, std::uint32_t component,
+                std::uint32_t method);
+
+// Connects to `address` and sends bytes that are not a handshake.
+void send_garbage(const std::string& address);
+
+// If argv asks for node mode, runs the node and returns its exit status; else returns -1.
+int run_node_if_asked(int argc, char** argv);
+
+}  // namespace hatch::test

@@ -1,0 +1,72 @@
+// Interfaces that the tests serve locally and on node processes.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "hatch/interface.hpp"
+
+namespace hatch::test {
+
+struct Point {
+  std::int32_t x = 0;
+  std::int32_t y = 0;
+  std::string label;
+  HATCH_FIELDS(x, y, label);
+  friend bool operator==(const Point&, const Point&) = default;
+};
+
+using Shape = std::variant<std::monostate, std::int64_t, std::string, Point>;
+
+}  // namespace hatch::test
+
+// Every supported type, by value and by const reference, as argument and result.
+HATCH_INTERFACE(Echo,
+                (read, std::int8_t, i8, (std::int8_t)),
+                (read, std::uint8_t, u8, (std::uint8_t)),
+                (read, std::int16_t, i16, (std::int16_t)),
+                (read, std::uint16_t, u16, (std::uint16_t)),
+                (read, std::int32_t, i32, (std::int32_t)),
+                (read, std::uint32_t, u32, (std::uint32_t)),
+                (read, std::int64_t, i64, (std::int64_t)),
+                (read, std::uint64_t, u64, (std::uint64_t)),
+                (read, float, f32, (float)),
+                (read, double, f64, (double)),
+                (read, bool, boolean, (bool)),
+                (read, std::string, text, (const std::string&)),
+                (read, hatch::Bytes, bytes, (const hatch::Bytes&)),
+                (read, std::vector<std::int32_t>, vec, (const std::vector<std::int32_t>&)),
+                (read, (std::map<std::string, std::int64_t>), map, ((const std::map<std::string, std::int64_t>&))),
+                (read, (std::unordered_map<std::string, double>), umap, ((std::unordered_map<std::string, double>))),
+                (read, std::optional<std::string>, opt, (std::optional<std::string>)),
+                (read, (std::pair<std::int32_t, std::string>), pair, ((std::pair<std::int32_t, std::string>))),
+                (read, (std::tuple<std::int32_t, std::string, bool>), tuple, ((std::tuple<std::int32_t, std::string, bool>))),
+                (read, hatch::test::Shape, variant, (const hatch::test::Shape&)),
+                (read, hatch::test::Point, point, (hatch::test::Point)),
+                (read, (std::map<std::string, std::vector<std::optional<hatch::test::Point>>>), nested,
+                 ((const std::map<std::string, std::vector<std::optional<hatch::test::Point>>>&))),
+                (read, std::string, concat, (const std::string&, std::int32_t, const std::string&)),
+                (write, void, record, (const std::string&)),
+                (read, std::vector<std::string>, recorded, ()),
+                (read, std::int64_t, add, (std::int64_t, std::int64_t)),
+                (read, void, fail, (const std::string& /*kind*/)),
+                (read, std::int32_t, wait_ms, (std::int32_t)),
+                (read, std::int32_t, in_flight, ()),
+                (read, std::string, where, ()));
+
+// A store on the origin that a relay on a node writes through.
+HATCH_INTERFACE(Store,
+                (write, void, put, (const std::string&, const std::string&), shard_key<0>),
+                (read, std::optional<std::string>, get, (const std::string&), shard_key<0>));
+
+HATCH_INTERFACE(Relay,
+                (write, void, put_via, (const std::string&, const std::string&), shard_key<0>),
+                (read, std::optional<std::string>, get_via, (const std::string&), shard_key<0>),
+                (read, std::string, where, ()));

@@ -1,0 +1,105 @@
+#include "hatch/app.hpp"
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "hatch/context.hpp"
+#include "rpc/cluster_secret.hpp"
+#include "rpc/endpoint.hpp"
+
+namespace hatch {
+namespace {
+
+struct Plain final : Context {
+  explicit Plain(ConfigMap config) : Context("c", "origin", std::move(config)) {}
+  std::shared_ptr<BindingCell> resolve(std::string_view) override { throw UsageError("none"); }
+};
+
+TEST(Context, ReturnsConfigValuesFallbacksAndTypeErrors) {
+  Plain ctx({{"limit", std::int64_t{7}}, {"name", std::string("x")}, {"on", true}, {"ratio", 0.5}});
+  EXPECT_EQ(ctx.config<std::int64_t>("limit", 1), 7);
+  EXPECT_EQ(ctx.config<std::string>("name", "y"), "x");
+  EXPECT_TRUE(ctx.config<bool>("on", false));
+  EXPECT_EQ(ctx.config<double>("ratio", 0.0), 0.5);
+  EXPECT_EQ(ctx.config<std::int64_t>("missing", 3), 3);
+  try {
+    ctx.config<std::int64_t>("name", 0);
+    FAIL();
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("'name' = \"x\" has the wrong type"), std::string::npos) << e.what();
+  }
+}
+
+std::string write_file(const std::string& name, const std::string& text) {
+  const std::string path = "/tmp/hatch-config-test-" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(Flags, ParseHatchFlagsAndLeaveTheRest) {
+  const std::string secret = write_file("secret", "0123456789abcdef0123\n");
+  const char* argv[] = {"app", "--ops", "5", "--hatch-place", "kv=127.0.0.1:9", "--hatch-secret-file",
+                        secret.c_str(), "--hatch-call-timeout-ms", "250", "x"};
+  ParsedFlags f = parse_flags(10, argv);
+  EXPECT_EQ(f.options.placements.at("kv"), "127.0.0.1:9");
+  EXPECT_EQ(f.options.secret, "0123456789abcdef0123");
+  EXPECT_EQ(f.options.call_timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(f.rest, (std::vector<std::string>{"app", "--ops", "5", "x"}));
+  EXPECT_TRUE(f.node_listen.empty());
+}
+
+TEST(Flags, BadFlagsAreUsageErrors) {
+  const char* place[] = {"app", "--hatch-place", "no-equals-sign"};
+  EXPECT_THROW(parse_flags(3, place), UsageError);
+  const char* timeout[] = {"app", "--hatch-call-timeout-ms", "-4"};
+  EXPECT_THROW(parse_flags(3, timeout), UsageError);
+  const char* missing[] = {"app", "--hatch-secret-file", "/nonexistent/secret"};
+  EXPECT_THROW(parse_flags(3, missing), UsageError);
+}
+
+TEST(ConfigFile, ReadsPlacementsAndComponentConfig) {
+  const std::string path = write_file("good.toml", R"(
+call_timeout_ms = 1500
+[components.kv]
+placement = "127.0.0.1:7001"
+[components.kv.config]
+capacity = 64
+name = "main"
+)");
+  Options options;
+  load_config_file(path, options);
+  EXPECT_EQ(options.call_timeout, std::chrono::milliseconds(1500));
+  EXPECT_EQ(options.placements.at("kv"), "127.0.0.1:7001");
+  EXPECT_EQ(std::get<std::int64_t>(options.configs.at("kv").at("capacity")), 64);
+  EXPECT_EQ(std::get<std::string>(options.configs.at("kv").at("name")), "main");
+}
+
+TEST(ConfigFile, ErrorsNameTheFileAndLine) {
+  const std::string path = write_file("bad.toml", "a = 1\nb = = 2\n");
+  Options options;
+  try {
+    load_config_file(path, options);
+    FAIL();
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("line 2"), std::string::npos) << e.what();
+  }
+  const std::string arrays = write_file("array.toml", "[components.kv.config]\nlist = [1, 2]\n");
+  EXPECT_THROW(load_config_file(arrays, options), UsageError);
+}
+
+TEST(ClusterSecret, RefusesShortSecrets) {
+  EXPECT_THROW(rpc::ClusterSecret::from_bytes("short"), UsageError);
+  EXPECT_NO_THROW(rpc::ClusterSecret::from_bytes(std::string(16, 'k')));
+}
+
+TEST(Address, SplitsHostAndPortAndRefusesMalformedOnes) {
+  EXPECT_EQ(rpc::split_address("127.0.0.1:80"), (std::pair<std::string, std::uint16_t>{"127.0.0.1", 80}));
+  EXPECT_EQ(rpc::split_address("[::1]:9").first, "::1");
+  EXPECT_THROW(rpc::split_address("nohost"), UsageError);
+  EXPECT_THROW(rpc::split_address("h:99999"), UsageError);
+  EXPECT_THROW(rpc::split_address("h:12x"), UsageError);
+}
+
+}  // namespace
+}  // namespace hatch
