@@ -69,6 +69,10 @@ std::string read_secret_file(const std::string& path);
 // Sends Hatch's log to stderr at `level` (trace, debug, info, warn, error, off).
 void configure_logging(const std::string& level);
 
+// Tunes the C allocator for RPC traffic: freed frame buffers stay in the process instead of
+// going back to the kernel. App and nodes call it; a program that builds an Origin itself may.
+void keep_freed_memory();
+
 // Runs a node until SIGTERM or SIGINT, logging at `log_level`; returns the exit status.
 int run_node(const std::string& listen, const Options& options, const std::string& log_level = "info");
 

@@ -6,7 +6,11 @@ msgpack::object_handle unpack_untrusted(std::span<const char> bytes, const WireL
   msgpack::object_handle handle;
   try {
     std::size_t offset = 0;
-    msgpack::unpack(handle, bytes.data(), bytes.size(), offset, nullptr, nullptr,
+    // Strings and binaries refer into `bytes` instead of being copied: the caller keeps
+    // `bytes` alive while it uses the object.
+    const msgpack::unpack_reference_func refer = [](msgpack::type::object_type, std::size_t,
+                                                    void*) { return true; };
+    msgpack::unpack(handle, bytes.data(), bytes.size(), offset, refer, nullptr,
                     msgpack::unpack_limit(limits.max_container_items, limits.max_container_items,
                                           limits.max_frame_bytes, limits.max_frame_bytes,
                                           limits.max_frame_bytes, limits.max_depth));

@@ -9,7 +9,12 @@
 namespace hatch::rpc {
 
 namespace {
-constexpr std::size_t kReadChunk = 64u << 10;
+// Reads ask for this much at least: a 64 KiB body and its header arrive in one read.
+constexpr std::size_t kReadChunk = 256u << 10;
+// Buffers kept for reuse, so that steady traffic allocates (and faults in) no new memory.
+constexpr std::size_t kMaxSpareBuffers = 4;
+// Deferred (corked) bytes beyond which a write goes out anyway.
+constexpr std::size_t kCorkBytes = 256u << 10;
 }
 
 struct Connection::Slot {
@@ -37,8 +42,7 @@ Connection::~Connection() {
 void Connection::start(RequestHandler on_request, CloseHandler on_close) {
   on_request_ = std::move(on_request);
   on_close_ = std::move(on_close);
-  rcap_ = kReadChunk;
-  rbuf_ = std::make_shared_for_overwrite<char[]>(rcap_);
+  rbuf_ = take_buffer(kReadChunk);
   read_more();
 }
 
@@ -47,8 +51,18 @@ bool Connection::is_open() const {
   return open_;
 }
 
+Connection::ReadBuffer Connection::take_buffer(std::size_t size) {
+  for (ReadBuffer& spare : spares_) {
+    // use_count() == 1: no payload refers to it and none can start to, since only we hold it.
+    if (spare.data && spare.data.use_count() == 1 && spare.capacity >= size) {
+      return std::exchange(spare, ReadBuffer{});
+    }
+  }
+  return ReadBuffer{std::make_shared_for_overwrite<char[]>(size), size};
+}
+
 void Connection::read_more() {
-  socket_.async_read_some(asio::buffer(rbuf_.get() + rfill_, rcap_ - rfill_),
+  socket_.async_read_some(asio::buffer(rbuf_.data.get() + rfill_, rbuf_.capacity - rfill_),
                           [self = shared_from_this()](const boost::system::error_code& ec,
                                                       std::size_t n) { self->on_read(ec, n); });
 }
@@ -62,8 +76,9 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
   std::vector<std::span<const char>> frames;
   std::size_t pos = 0;
   std::size_t need = kReadChunk;
+  const char* data = rbuf_.data.get();
   while (rfill_ - pos >= kLengthPrefixBytes) {
-    const std::uint32_t len = decode_length(rbuf_.get() + pos);
+    const std::uint32_t len = decode_length(data + pos);
     if (len > options_.limits.max_frame_bytes) {
       close("the peer sent a frame of " + std::to_string(len) + " bytes, over the limit of " +
             std::to_string(options_.limits.max_frame_bytes));
@@ -73,27 +88,31 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
       need = std::max(need, kLengthPrefixBytes + len);
       break;
     }
-    frames.emplace_back(rbuf_.get() + pos + kLengthPrefixBytes, len);
+    frames.emplace_back(data + pos + kLengthPrefixBytes, len);
     pos += kLengthPrefixBytes + len;
   }
   std::shared_ptr<const void> batch;
   if (!frames.empty()) {
-    // Hand the filled buffer to the frames; continue in a fresh one with the leftover bytes.
-    batch = rbuf_;
+    // Hand the filled buffer to the frames; continue in another with the leftover bytes.
+    batch = rbuf_.data;
     const std::size_t left = rfill_ - pos;
-    auto next = std::make_shared_for_overwrite<char[]>(need);
-    std::memcpy(next.get(), rbuf_.get() + pos, left);
+    ReadBuffer next = take_buffer(need);
+    std::memcpy(next.data.get(), data + pos, left);
+    spares_.erase(std::remove_if(spares_.begin(), spares_.end(), [](const ReadBuffer& b) { return !b.data; }),
+                  spares_.end());
+    if (spares_.size() < kMaxSpareBuffers) spares_.push_back(std::move(rbuf_));
     rbuf_ = std::move(next);
-    rcap_ = need;
     rfill_ = left;
-  } else if (need > rcap_ || rcap_ - rfill_ < kLengthPrefixBytes) {
-    auto next = std::make_shared_for_overwrite<char[]>(std::max(need, rcap_ * 2));
-    std::memcpy(next.get(), rbuf_.get(), rfill_);
+  } else if (need > rbuf_.capacity) {
+    ReadBuffer next = take_buffer(need);
+    std::memcpy(next.data.get(), data, rfill_);
     rbuf_ = std::move(next);
-    rcap_ = std::max(need, rcap_ * 2);
   }
   read_more();
+  // The responses to a batch of requests leave together, unless a handler waits first.
+  const bool corked = frames.size() > 1 && cork();
   for (std::span<const char> frame : frames) process(batch, frame);
+  if (corked) uncork();
 }
 
 void Connection::process(const std::shared_ptr<const void>& storage, std::span<const char> frame) {
@@ -135,53 +154,60 @@ void Connection::complete(std::uint64_t call_id, Response response) {
   slot->cv.notify_one();
 }
 
-Connection::Response Connection::call(FrameHeader header, std::string body,
-                                      Clock::time_point deadline) {
+Connection::PendingCall Connection::begin(FrameHeader header, std::string body,
+                                          Clock::time_point deadline) {
   header.kind = FrameKind::request;
   header.call_id = next_call_id_.fetch_add(1, std::memory_order_relaxed);
   const auto now = Clock::now();
-  header.budget_us = deadline > now ? static_cast<std::uint64_t>(
-                                          std::chrono::duration_cast<std::chrono::microseconds>(
-                                              deadline - now)
-                                              .count())
-                                    : 1;
+  header.budget_us =
+      deadline > now
+          ? static_cast<std::uint64_t>(
+                std::chrono::duration_cast<std::chrono::microseconds>(deadline - now).count())
+          : 1;
   std::string head = encode_head(header, body.size(), options_.limits);
-  auto slot = std::make_shared<Slot>();
+  PendingCall call;
+  call.slot_ = std::make_shared<Slot>();
+  call.id_ = header.call_id;
+  call.deadline_ = deadline;
   {
     std::lock_guard lock(pending_mu_);
-    pending_.emplace(header.call_id, slot);
+    pending_.emplace(call.id_, call.slot_);
   }
   if (!enqueue(std::move(head), std::move(body))) {
     {
       std::lock_guard lock(pending_mu_);
-      pending_.erase(header.call_id);
+      pending_.erase(call.id_);
     }
     std::lock_guard lock(out_mu_);
     Response r;
     r.header.status = StatusCode::connection_lost;
     r.local_error = "the connection to " + address_ + " is closed: " + close_reason_;
-    return r;
+    call.failed_ = std::move(r);
   }
-  return await(slot, header.call_id, deadline);
+  return call;
 }
 
-Connection::Response Connection::await(const std::shared_ptr<Slot>& slot, std::uint64_t call_id,
-                                       Clock::time_point deadline) {
-  if (options_.spin.count() > 0 && spinners_.fetch_add(1, std::memory_order_relaxed) == 0) {
-    const auto spin_until = std::min(deadline, Clock::now() + options_.spin);
-    while (!slot->done.load(std::memory_order_acquire) && Clock::now() < spin_until) {
-      __builtin_ia32_pause();
+Connection::Response Connection::finish(PendingCall& call) {
+  if (call.failed_) return std::move(*call.failed_);
+  uncork();  // what this thread deferred may be what the peer needs in order to answer
+  Slot& slot = *call.slot_;
+  if (options_.spin.count() > 0) {
+    if (spinners_.fetch_add(1, std::memory_order_relaxed) == 0) {
+      const auto spin_until = std::min(call.deadline_, Clock::now() + options_.spin);
+      while (!slot.done.load(std::memory_order_acquire) && Clock::now() < spin_until) {
+        __builtin_ia32_pause();
+      }
     }
+    spinners_.fetch_sub(1, std::memory_order_relaxed);
   }
-  spinners_.fetch_sub(1, std::memory_order_relaxed);
-  std::unique_lock lock(slot->mu);
-  if (!slot->cv.wait_until(lock, deadline,
-                           [&] { return slot->done.load(std::memory_order_acquire); })) {
+  std::unique_lock lock(slot.mu);
+  if (!slot.cv.wait_until(lock, call.deadline_,
+                          [&] { return slot.done.load(std::memory_order_acquire); })) {
     lock.unlock();
     bool still_pending = false;
     {
       std::lock_guard plock(pending_mu_);
-      still_pending = pending_.erase(call_id) > 0;
+      still_pending = pending_.erase(call.id_) > 0;
     }
     if (still_pending) {
       Response r;
@@ -191,9 +217,9 @@ Connection::Response Connection::await(const std::shared_ptr<Slot>& slot, std::u
     }
     // The response won the race with the deadline: it is being delivered now.
     lock.lock();
-    slot->cv.wait(lock, [&] { return slot->done.load(std::memory_order_acquire); });
+    slot.cv.wait(lock, [&] { return slot.done.load(std::memory_order_acquire); });
   }
-  return std::move(slot->response);
+  return std::move(slot.response);
 }
 
 bool Connection::send(const FrameHeader& header, std::string body) {
@@ -219,6 +245,12 @@ bool Connection::enqueue(std::string head, std::string body) {
     out_space_.wait(lock, [&] { return !open_ || out_bytes_ <= options_.max_outbox_bytes; });
     return open_;
   }
+  if (corked_by_ == std::this_thread::get_id() && out_bytes_ < kCorkBytes) return true;
+  flush(lock);
+  return open_;
+}
+
+void Connection::flush(std::unique_lock<std::mutex>& lock) {
   writing_ = true;
   std::vector<OutFrame> batch;
   std::vector<asio::const_buffer> buffers;
@@ -242,11 +274,25 @@ bool Connection::enqueue(std::string head, std::string body) {
       writing_ = false;
       lock.unlock();
       close("write failed: " + ec.message());
-      return false;
+      lock.lock();
+      return;
     }
   }
   writing_ = false;
-  return open_;
+}
+
+bool Connection::cork() {
+  std::lock_guard lock(out_mu_);
+  if (corked_by_ != std::thread::id()) return false;
+  corked_by_ = std::this_thread::get_id();
+  return true;
+}
+
+void Connection::uncork() {
+  std::unique_lock lock(out_mu_);
+  if (corked_by_ != std::this_thread::get_id()) return;
+  corked_by_ = std::thread::id();
+  if (!writing_ && open_ && !outbox_.empty()) flush(lock);
 }
 
 void Connection::close(const std::string& reason) {

@@ -21,7 +21,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -40,7 +42,7 @@ struct ConnectionOptions {
   std::size_t max_outbox_bytes = 64u << 20;
   // How long a caller spins for its response before it sleeps. Spinning saves a wake-up
   // (several microseconds) on fast round trips; only one caller per connection spins at a time.
-  std::chrono::microseconds spin{30};
+  std::chrono::microseconds spin{100};
 };
 
 // What the peer said it is in the handshake.
@@ -50,6 +52,8 @@ struct PeerIdentity {
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
+  struct Slot;
+
  public:
   struct Response {
     FrameHeader header;
@@ -70,10 +74,40 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // it with send(); `on_close` runs once, when the connection ends.
   void start(RequestHandler on_request, CloseHandler on_close);
 
-  // Sends a request (header.kind, call_id and budget are filled in) and blocks until the
-  // response, the deadline or the end of the connection. Never throws: a local failure is a
-  // response with status deadline_exceeded or connection_lost and a local_error.
-  Response call(FrameHeader header, std::string body, Clock::time_point deadline);
+  // A request on its way; finish() waits for its response. Move-only.
+  class PendingCall {
+   public:
+    PendingCall() = default;
+
+   private:
+    friend class Connection;
+    std::shared_ptr<Slot> slot_;
+    std::uint64_t id_ = 0;
+    Clock::time_point deadline_;
+    std::optional<Response> failed_;  // set when the request could not even be sent
+  };
+
+  // Sends a request (header.kind, call_id and budget are filled in) without waiting, so a
+  // caller can have many in flight. Throws FrameError when it exceeds the frame limit.
+  PendingCall begin(FrameHeader header, std::string body, Clock::time_point deadline);
+
+  // Blocks until the response of `call`, its deadline or the end of the connection. Never
+  // throws: a local failure is a response with status deadline_exceeded or connection_lost and
+  // a local_error.
+  Response finish(PendingCall& call);
+
+  // Defers this thread's writes on the connection until uncork() (or until it waits in
+  // finish()), so that many requests or responses go out in one system call. Returns false,
+  // and defers nothing, when another thread holds the cork.
+  bool cork();
+  // Sends what cork() deferred.
+  void uncork();
+
+  // begin() then finish().
+  Response call(FrameHeader header, std::string body, Clock::time_point deadline) {
+    PendingCall pending = begin(header, std::move(body), deadline);
+    return finish(pending);
+  }
 
   // Queues a frame (a response). Returns false when the connection is closed.
   bool send(const FrameHeader& header, std::string body);
@@ -87,7 +121,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const ConnectionOptions& options() const noexcept { return options_; }
 
  private:
-  struct Slot;
   struct OutFrame {
     std::string head;
     std::string body;
@@ -97,8 +130,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_read(const boost::system::error_code& ec, std::size_t n);
   void process(const std::shared_ptr<const void>& storage, std::span<const char> frame);
   bool enqueue(std::string head, std::string body);
+  // Writes the outbox until it is empty. Requires out_mu_ held by `lock` and writing_ clear.
+  void flush(std::unique_lock<std::mutex>& lock);
   void complete(std::uint64_t call_id, Response response);
-  Response await(const std::shared_ptr<Slot>& slot, std::uint64_t call_id, Clock::time_point deadline);
 
   tcp::socket socket_;
   const std::string address_;
@@ -107,10 +141,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   RequestHandler on_request_;
   CloseHandler on_close_;
 
+  // A read buffer. Frames handed to handlers keep theirs alive through Payload::storage.
+  struct ReadBuffer {
+    std::shared_ptr<char[]> data;
+    std::size_t capacity = 0;
+  };
+  // A buffer of at least `size` bytes: a spare that no payload uses any more, or a new one.
+  ReadBuffer take_buffer(std::size_t size);
+
   // Read state: touched only by the one outstanding read and its completion.
-  std::shared_ptr<char[]> rbuf_;
-  std::size_t rcap_ = 0;
+  ReadBuffer rbuf_;
   std::size_t rfill_ = 0;
+  std::vector<ReadBuffer> spares_;  // buffers handed to frames, reused once they are released
 
   std::atomic<std::uint64_t> next_call_id_{1};
   std::atomic<int> spinners_{0};
@@ -122,6 +164,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::vector<OutFrame> outbox_;  // guarded by out_mu_
   std::size_t out_bytes_ = 0;     // guarded by out_mu_
   bool writing_ = false;          // guarded by out_mu_
+  std::thread::id corked_by_;     // guarded by out_mu_; the thread whose writes wait, if any
   bool open_ = true;              // guarded by out_mu_
   std::string close_reason_;      // guarded by out_mu_
 };

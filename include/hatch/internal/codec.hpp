@@ -29,6 +29,7 @@ class BadArguments : public std::runtime_error {
 };
 
 // Unpacks one msgpack value from untrusted bytes within `limits`. Throws BadArguments.
+// The object's strings and binaries point into `bytes`, which must outlive the handle.
 msgpack::object_handle unpack_untrusted(std::span<const char> bytes, const WireLimits& limits);
 
 template <class... A>

@@ -1,0 +1,238 @@
+// Call costs: a virtual call, a local Ref, a remote call to a node process, and a plain
+// blocking TCP ping-pong to an echo process of the same sizes, all in one run.
+//
+// Latency benchmarks time every call and report p50/p99 (in microseconds) as counters;
+// scripts/bench turns them into build/bench/summary.json.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "hatch/component.hpp"
+#include "hatch/hatch.hpp"
+#include "node_process.hpp"
+#include "rpc/endpoint.hpp"
+#include "rpc/io_pool.hpp"
+
+HATCH_INTERFACE(Calc,
+                (read, std::int64_t, add, (std::int64_t, std::int64_t)),
+                (read, std::string, echo, (const std::string&)));
+
+namespace hatch::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// What the benchmarks share: one node process, one origin with "echo" on it, one echo server.
+struct World {
+  test::SecretFile secret;
+  std::unique_ptr<test::NodeProcess> node;
+  std::unique_ptr<Origin> origin;
+  Ref<Calc> remote;
+  pid_t echo_server = -1;
+  std::uint16_t echo_port = 0;
+};
+World* world = nullptr;
+
+// A plain blocking TCP echo server in its own process, like a node is.
+void start_echo_server(World& w) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(listener, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(listener, 8) != 0) {
+    throw std::runtime_error("echo server: bind/listen failed");
+  }
+  socklen_t len = sizeof sa;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&sa), &len);
+  w.echo_port = ntohs(sa.sin_port);
+  w.echo_server = ::fork();
+  if (w.echo_server == 0) {
+    for (;;) {
+      const int fd = ::accept(listener, nullptr, nullptr);
+      if (fd < 0) ::_exit(0);
+      int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      std::vector<char> buf(1 << 20);
+      for (;;) {
+        const ssize_t n = ::read(fd, buf.data(), buf.size());
+        if (n <= 0) break;
+        for (ssize_t off = 0; off < n;) {
+          const ssize_t m = ::write(fd, buf.data() + off, static_cast<std::size_t>(n - off));
+          if (m <= 0) break;
+          off += m;
+        }
+      }
+      ::close(fd);
+    }
+  }
+  ::close(listener);
+}
+
+class Adder final : public Calc {
+ public:
+  std::int64_t add(std::int64_t a, std::int64_t b) override { return a + b; }
+  std::string echo(const std::string& s) override { return s; }
+};
+HATCH_COMPONENT(Adder, Calc, "calc");
+
+void BM_VirtualCall(benchmark::State& state) {
+  Adder adder;
+  Calc* echo = &adder;
+  std::int64_t x = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(echo);  // hides the dynamic type: a real virtual call
+    x = echo->add(x, 1);
+  }
+  benchmark::DoNotOptimize(x);
+}
+BENCHMARK(BM_VirtualCall);
+
+void BM_LocalRefCall(benchmark::State& state) {
+  auto adder = std::make_shared<Adder>();
+  auto cell = std::make_shared<BindingCell>("adder", Calc::hatch_interface_name);
+  cell->bind(adder, static_cast<Calc*>(adder.get()), Binding::local());
+  Ref<Calc> ref(cell);
+  std::int64_t x = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(ref);
+    x = ref->add(x, 1);
+  }
+  benchmark::DoNotOptimize(x);
+}
+BENCHMARK(BM_LocalRefCall);
+
+// Times each iteration of `body` and reports p50/p99 in microseconds.
+template <class F>
+void timed(benchmark::State& state, F&& body) {
+  std::vector<double> us;
+  us.reserve(1 << 16);
+  for (auto _ : state) {
+    const auto t0 = Clock::now();
+    body();
+    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+  }
+  std::sort(us.begin(), us.end());
+  state.counters["p50_us"] = us[us.size() / 2];
+  state.counters["p99_us"] = us[std::min(us.size() - 1, us.size() * 99 / 100)];
+  state.SetBytesProcessed(state.iterations() * state.range(0) * 2);
+}
+
+void BM_RemoteCall(benchmark::State& state) {
+  const std::string payload(static_cast<std::size_t>(state.range(0)), 'x');
+  timed(state, [&] {
+    std::string back = world->remote->echo(payload);
+    benchmark::DoNotOptimize(back);
+  });
+}
+BENCHMARK(BM_RemoteCall)->Arg(64)->Arg(64 << 10)->UseRealTime()->MinTime(2.0);
+
+void BM_RawTcpPingPong(benchmark::State& state) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(world->echo_port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    state.SkipWithError("cannot connect to the echo server");
+    return;
+  }
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  const auto size = static_cast<std::size_t>(state.range(0));
+  std::vector<char> out(size, 'x');
+  std::vector<char> in(size);
+  timed(state, [&] {
+    for (std::size_t off = 0; off < size;) off += static_cast<std::size_t>(::write(fd, out.data() + off, size - off));
+    for (std::size_t off = 0; off < size;) {
+      const ssize_t n = ::read(fd, in.data() + off, size - off);
+      if (n <= 0) throw std::runtime_error("echo server hung up");
+      off += static_cast<std::size_t>(n);
+    }
+  });
+  ::close(fd);
+}
+BENCHMARK(BM_RawTcpPingPong)->Arg(64)->Arg(64 << 10)->UseRealTime()->MinTime(2.0);
+
+// Two client threads, each keeping `window` calls in flight on the one connection.
+void BM_PipelinedCalls(benchmark::State& state) {
+  static rpc::IoPool* io = nullptr;
+  static std::shared_ptr<rpc::Peer> peer;
+  static rpc::ClusterSecret* secret = nullptr;
+  if (state.thread_index() == 0) {
+    io = new rpc::IoPool(2);
+    secret = new rpc::ClusterSecret(rpc::ClusterSecret::from_bytes(world->secret.bytes()));
+    peer = std::make_shared<rpc::Peer>(io->context(), world->node->address(), *secret,
+                                       rpc::PeerIdentity{"node", "bench"}, rpc::ConnectionOptions{},
+                                       [](auto&&...) {});
+  }
+  // Let thread 0 finish the setup (Google Benchmark starts the threads together).
+  static std::atomic<int> ready{0};
+  if (state.thread_index() == 0) ready.store(1);
+  while (ready.load() == 0) std::this_thread::yield();
+  const std::size_t window = static_cast<std::size_t>(state.range(0));
+  constexpr std::uint32_t add = 0;  // Calc::add
+  std::shared_ptr<rpc::Connection> connection = peer->connection(Clock::now() + std::chrono::seconds(10));
+  std::vector<rpc::Connection::PendingCall> calls(window);
+  std::int64_t errors = 0;
+  for (auto _ : state) {
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    connection->cork();  // the window's requests leave in few system calls; finish() uncorks
+    for (std::size_t i = 0; i < window; ++i) {
+      internal::WireBuffer args;
+      internal::pack_args(args, std::int64_t{1}, static_cast<std::int64_t>(i));
+      rpc::FrameHeader h;
+      h.component = 1;  // "calc", the first component the origin created
+      h.method = add;
+      calls[i] = connection->begin(h, std::move(args.bytes()), deadline);
+    }
+    for (std::size_t i = 0; i < window; ++i) {
+      if (connection->finish(calls[i]).header.status != StatusCode::ok) ++errors;
+    }
+  }
+  if (errors > 0) state.SkipWithError("some pipelined calls failed");
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(window));
+  if (state.thread_index() == 0) {
+    ready.store(0);
+  }
+}
+BENCHMARK(BM_PipelinedCalls)->Arg(128)->Threads(2)->UseRealTime()->MinTime(2.0);
+
+}  // namespace
+}  // namespace hatch::bench
+
+int main(int argc, char** argv) {
+  if (int status = hatch::test::run_node_if_asked(argc, argv); status >= 0) return status;
+  ::signal(SIGPIPE, SIG_IGN);
+  hatch::keep_freed_memory();
+  hatch::configure_logging("warn");
+  hatch::bench::World world;
+  world.node = std::make_unique<hatch::test::NodeProcess>(world.secret.path());
+  hatch::Options options;
+  options.secret = world.secret.bytes();
+  options.placements["calc"] = world.node->address();
+  options.call_timeout = std::chrono::seconds(30);
+  if (const char* t = std::getenv("HATCH_BENCH_IO_THREADS")) options.io_threads = std::atoi(t);
+  world.origin = std::make_unique<hatch::Origin>(hatch::Catalog::program(), options);
+  world.remote = world.origin->get<Calc>("calc");
+  hatch::bench::start_echo_server(world);
+  hatch::bench::world = &world;
+  ::benchmark::Initialize(&argc, argv);
+  ::benchmark::RunSpecifiedBenchmarks();
+  ::benchmark::Shutdown();
+  ::kill(world.echo_server, SIGKILL);
+  ::waitpid(world.echo_server, nullptr, 0);
+  return 0;
+}

@@ -1,0 +1,58 @@
+"""Turns Google Benchmark JSON into build/bench/summary.json and a table with ratios."""
+import json
+import sys
+
+
+def main(raw_path, summary_path):
+    with open(raw_path) as f:
+        runs = {b["name"]: b for b in json.load(f)["benchmarks"]}
+
+    def find(prefix):
+        for name, run in runs.items():
+            if name.startswith(prefix):
+                return run
+        raise SystemExit(f"bench summary: no benchmark named {prefix}* in {raw_path}")
+
+    s = {}
+    s["virtual_call_ns"] = find("BM_VirtualCall")["real_time"]
+    s["local_ref_call_ns"] = find("BM_LocalRefCall")["real_time"]
+    s["remote_p50_us_64B"] = find("BM_RemoteCall/64/")["p50_us"]
+    s["remote_p99_us_64B"] = find("BM_RemoteCall/64/")["p99_us"]
+    s["remote_p50_us_64KB"] = find("BM_RemoteCall/65536/")["p50_us"]
+    s["remote_p99_us_64KB"] = find("BM_RemoteCall/65536/")["p99_us"]
+    s["raw_tcp_p50_us_64B"] = find("BM_RawTcpPingPong/64/")["p50_us"]
+    s["raw_tcp_p50_us_64KB"] = find("BM_RawTcpPingPong/65536/")["p50_us"]
+    s["pipelined_calls_per_s"] = find("BM_PipelinedCalls")["items_per_second"]
+    s = {k: round(v, 3) for k, v in s.items()}
+
+    try:
+        with open(summary_path) as f:
+            merged = json.load(f)
+    except (OSError, ValueError):
+        merged = {}
+    merged.update(s)
+    with open(summary_path, "w") as f:
+        json.dump(merged, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+    rows = [
+        ("local Ref call overhead", f"{s['local_ref_call_ns'] - s['virtual_call_ns']:+.2f} ns",
+         f"virtual call {s['virtual_call_ns']:.2f} ns", "target <= 5 ns"),
+        ("remote p50, 64 B", f"{s['remote_p50_us_64B']:.1f} us",
+         f"raw TCP {s['raw_tcp_p50_us_64B']:.1f} us = {s['remote_p50_us_64B'] / s['raw_tcp_p50_us_64B']:.2f}x",
+         "target <= 1.5x"),
+        ("remote p50, 64 KB", f"{s['remote_p50_us_64KB']:.1f} us",
+         f"raw TCP {s['raw_tcp_p50_us_64KB']:.1f} us = {s['remote_p50_us_64KB'] / s['raw_tcp_p50_us_64KB']:.2f}x",
+         "target <= 1.5x"),
+        ("remote p99, 64 B / 64 KB", f"{s['remote_p99_us_64B']:.1f} / {s['remote_p99_us_64KB']:.1f} us", "", ""),
+        ("pipelined calls/s, 2 threads", f"{s['pipelined_calls_per_s']:,.0f}", "", "target >= 150,000"),
+    ]
+    print()
+    print(f"{'figure':32} {'hatch':>18}   {'peer in the same run':38} target")
+    for name, ours, peer, target in rows:
+        print(f"{name:32} {ours:>18}   {peer:38} {target}")
+    print(f"\nwrote {summary_path}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
