@@ -17,6 +17,13 @@ constexpr std::size_t kMaxSpareBuffers = 4;
 constexpr std::size_t kCorkBytes = 256u << 10;
 }
 
+struct Connection::Batch {
+  std::shared_ptr<const void> storage;
+  std::vector<std::span<const char>> frames;
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> helper_queued{false};
+};
+
 struct Connection::Slot {
   std::atomic<bool> done{false};
   std::mutex mu;
@@ -109,10 +116,41 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
     rbuf_ = std::move(next);
   }
   read_more();
+  if (frames.empty()) return;
+  if (frames.size() == 1) {
+    process(batch, frames.front());
+    return;
+  }
+  auto work = std::make_shared<Batch>();
+  work->storage = std::move(batch);
+  work->frames = std::move(frames);
+  post_helper(work);
   // The responses to a batch of requests leave together, unless a handler waits first.
-  const bool corked = frames.size() > 1 && cork();
-  for (std::span<const char> frame : frames) process(batch, frame);
+  const bool corked = cork();
+  drain(work);
   if (corked) uncork();
+}
+
+void Connection::post_helper(const std::shared_ptr<Batch>& batch) {
+  if (batch->helper_queued.exchange(true)) return;  // one waiting helper is enough
+  asio::post(socket_.get_executor(), [self = shared_from_this(), batch] {
+    batch->helper_queued.store(false);
+    // The reading thread holds the cork and may be blocked in a handler: send the responses
+    // it deferred before and after this helper's share of the work.
+    self->flush_deferred();
+    if (batch->next.load(std::memory_order_relaxed) < batch->frames.size()) self->drain(batch);
+    self->flush_deferred();
+  });
+}
+
+void Connection::drain(const std::shared_ptr<Batch>& batch) {
+  for (;;) {
+    const std::size_t i = batch->next.fetch_add(1, std::memory_order_relaxed);
+    if (i >= batch->frames.size()) return;
+    // Keep one helper ready for the frames after this one, in case this one blocks.
+    if (i + 1 < batch->frames.size()) post_helper(batch);
+    process(batch->storage, batch->frames[i]);
+  }
 }
 
 void Connection::process(const std::shared_ptr<const void>& storage, std::span<const char> frame) {
@@ -286,6 +324,11 @@ bool Connection::cork() {
   if (corked_by_ != std::thread::id()) return false;
   corked_by_ = std::this_thread::get_id();
   return true;
+}
+
+void Connection::flush_deferred() {
+  std::unique_lock lock(out_mu_);
+  if (!writing_ && open_ && !outbox_.empty()) flush(lock);
 }
 
 void Connection::uncork() {

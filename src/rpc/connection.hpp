@@ -9,6 +9,8 @@
 // Invariants:
 //   - at most one read is outstanding; the read loop starts the next read before it hands
 //     requests to the handler, so a handler that blocks never stalls the connection;
+//   - the frames of one read run inline on the reading thread, and a helper in the pool takes
+//     over the rest when a handler blocks, so no frame waits behind a slow call;
 //   - writes are batched: the first sender to find the outbox idle writes everything queued,
 //     and a sender that finds the outbox over max_outbox_bytes waits (backpressure);
 //   - once closed, a connection stays closed and every pending call fails with connection_lost.
@@ -128,8 +130,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void read_more();
   void on_read(const boost::system::error_code& ec, std::size_t n);
+  struct Batch;
+  // Runs the frames of `batch` that no other thread has claimed yet. While frames remain, one
+  // helper task waits in the pool to claim them, so a handler that blocks never holds up the
+  // frames behind it.
+  void drain(const std::shared_ptr<Batch>& batch);
+  void post_helper(const std::shared_ptr<Batch>& batch);
   void process(const std::shared_ptr<const void>& storage, std::span<const char> frame);
   bool enqueue(std::string head, std::string body);
+  // Writes what a corked thread deferred, leaving the cork in place.
+  void flush_deferred();
   // Writes the outbox until it is empty. Requires out_mu_ held by `lock` and writing_ clear.
   void flush(std::unique_lock<std::mutex>& lock);
   void complete(std::uint64_t call_id, Response response);

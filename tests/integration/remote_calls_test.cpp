@@ -156,6 +156,33 @@ TEST_F(RemoteCalls, KillingTheNodeMidCallFailsThePendingCallFast) {
   EXPECT_THROW(echo->add(1, 2), Unavailable);
 }
 
+TEST_F(RemoteCalls, ASlowCallDoesNotHoldUpOtherCallsOnTheSameConnection) {
+  NodeProcess node(secret_.path());
+  Origin origin(Catalog::program(), options_for("echo", node.address()));
+  Ref<Echo> echo = origin.get<Echo>("echo");
+  auto slow = std::async(std::launch::async, [&] {
+    try {
+      return echo->wait_ms(120000);
+    } catch (const ConnectionLost&) {
+      return -1;  // the origin closed the connection at the end of the test
+    }
+  });
+  while (echo->in_flight() == 0) std::this_thread::yield();
+  // Pipelined bursts from several threads land in the same reads as each other.
+  std::vector<std::thread> threads;
+  std::atomic<int> right{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 500; ++i) right += echo->add(t, i) == t + i;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(right.load(), 2000);
+  EXPECT_EQ(echo->in_flight(), 1) << "the slow call is still running";
+  origin.stop();
+  EXPECT_EQ(slow.get(), -1);
+}
+
 TEST_F(RemoteCalls, TheConnectionComesBackOnTheNextCall) {
   auto node = std::make_unique<NodeProcess>(secret_.path());
   const std::string address = node->address();
