@@ -26,8 +26,7 @@
 #include "rpc/endpoint.hpp"
 #include "rpc/io_pool.hpp"
 
-HATCH_INTERFACE(Calc,
-                (read, std::int64_t, add, (std::int64_t, std::int64_t)),
+HATCH_INTERFACE(Calc, (read, std::int64_t, add, (std::int64_t, std::int64_t)),
                 (read, std::string, echo, (const std::string&)));
 
 namespace hatch::bench {
@@ -52,7 +51,8 @@ void start_echo_server(World& w) {
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(listener, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(listener, 8) != 0) {
+  if (::bind(listener, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+      ::listen(listener, 8) != 0) {
     throw std::runtime_error("echo server: bind/listen failed");
   }
   socklen_t len = sizeof sa;
@@ -155,7 +155,8 @@ void BM_RawTcpPingPong(benchmark::State& state) {
   std::vector<char> out(size, 'x');
   std::vector<char> in(size);
   timed(state, [&] {
-    for (std::size_t off = 0; off < size;) off += static_cast<std::size_t>(::write(fd, out.data() + off, size - off));
+    for (std::size_t off = 0; off < size;)
+      off += static_cast<std::size_t>(::write(fd, out.data() + off, size - off));
     for (std::size_t off = 0; off < size;) {
       const ssize_t n = ::read(fd, in.data() + off, size - off);
       if (n <= 0) throw std::runtime_error("echo server hung up");
@@ -184,7 +185,8 @@ void BM_PipelinedCalls(benchmark::State& state) {
   while (ready.load() == 0) std::this_thread::yield();
   const std::size_t window = static_cast<std::size_t>(state.range(0));
   constexpr std::uint32_t add = 0;  // Calc::add
-  std::shared_ptr<rpc::Connection> connection = peer->connection(Clock::now() + std::chrono::seconds(10));
+  std::shared_ptr<rpc::Connection> connection =
+      peer->connection(Clock::now() + std::chrono::seconds(10));
   std::vector<rpc::Connection::PendingCall> calls(window);
   std::int64_t errors = 0;
   for (auto _ : state) {

@@ -46,7 +46,8 @@ int main(int argc, char** argv) {
                 ops / seconds, seconds * 1e6 / ops);
     kv->put("greeting", "hello from the origin");
     std::printf("kv holds %llu entries; greeting = %s\n",
-                static_cast<unsigned long long>(kv->size()), kv->get("greeting").value_or("?").c_str());
+                static_cast<unsigned long long>(kv->size()),
+                kv->get("greeting").value_or("?").c_str());
     if (last != ops) throw std::runtime_error("the counter lost increments");
   });
 }

@@ -14,7 +14,7 @@
 //   --hatch-config FILE           a TOML file with the same settings (see docs/guide.md)
 //   --hatch-call-timeout-ms MS    deadline of each remote call
 //   --hatch-io-threads N          I/O and serving threads
-//   --hatch-log-level LEVEL       trace, debug, info, warn (default), error
+//   --hatch-log-level LEVEL       trace, debug, info, warn (default), error, off
 #pragma once
 
 #include <functional>
@@ -74,6 +74,7 @@ void configure_logging(const std::string& level);
 void keep_freed_memory();
 
 // Runs a node until SIGTERM or SIGINT, logging at `log_level`; returns the exit status.
-int run_node(const std::string& listen, const Options& options, const std::string& log_level = "info");
+int run_node(const std::string& listen, const Options& options,
+             const std::string& log_level = "info");
 
 }  // namespace hatch

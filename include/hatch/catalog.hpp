@@ -12,10 +12,10 @@
 #include <string_view>
 #include <vector>
 
-#include "hatch/method_spec.hpp"
 #include "hatch/internal/call_target.hpp"
 #include "hatch/internal/wire_buffer.hpp"
 #include "hatch/internal/wire_limits.hpp"
+#include "hatch/method_spec.hpp"
 
 namespace hatch {
 
@@ -56,8 +56,10 @@ class Catalog {
 
   // The entry named `name`, or null.
   const ComponentEntry* find(std::string_view name) const;
-  // The names of every registered component, sorted, for error messages.
+  // The names of every registered component, sorted.
   std::vector<std::string> names() const;
+  // The same names as one line for error messages: "a, b, c", or "(none)".
+  std::string names_line() const;
 
   void add(ComponentEntry entry);
 

@@ -31,7 +31,8 @@ void dispatch_erased(void* self, std::uint32_t method, std::span<const char> arg
 
 template <class I>
 std::shared_ptr<void> make_proxy(std::shared_ptr<CallTarget> target, void** self) {
-  auto proxy = std::make_shared<typename I::template HatchProxy<RemoteLink>>(RemoteLink(std::move(target)));
+  auto proxy =
+      std::make_shared<typename I::template HatchProxy<RemoteLink>>(RemoteLink(std::move(target)));
   *self = static_cast<void*>(static_cast<I*>(proxy.get()));
   return proxy;
 }
@@ -58,14 +59,16 @@ std::shared_ptr<void> create_component(Context& context, void** self) {
 
 template <class Impl, class I>
 bool register_component(const char* name) {
-  static_assert(std::is_base_of_v<I, Impl>, "HATCH_COMPONENT: the class must implement the interface");
+  static_assert(std::is_base_of_v<I, Impl>,
+                "HATCH_COMPONENT: the class must implement the interface");
   static_assert(std::is_constructible_v<Impl, Context&> || std::is_default_constructible_v<Impl>,
                 "HATCH_COMPONENT: the class needs a constructor taking hatch::Context& or none");
-  return Catalog::register_component(ComponentEntry{name, &interface_entry<I>(), &create_component<Impl, I>});
+  return Catalog::register_component(
+      ComponentEntry{name, &interface_entry<I>(), &create_component<Impl, I>});
 }
 
 }  // namespace hatch::internal
 
-#define HATCH_COMPONENT(Impl, Interface, name)                                            \
+#define HATCH_COMPONENT(Impl, Interface, name)                                             \
   [[maybe_unused]] static const bool BOOST_PP_CAT(hatch_component_registered_, __LINE__) = \
       ::hatch::internal::register_component<Impl, Interface>(name)

@@ -41,8 +41,8 @@ class Context {
     auto it = config_.find(std::string(key));
     if (it == config_.end()) return fallback;
     if (const T* v = std::get_if<T>(&it->second)) return *v;
-    throw UsageError("component '" + component_ + "': config value '" + std::string(key) + "' = " +
-                     to_string(it->second) + " has the wrong type");
+    throw UsageError("component '" + component_ + "': config value '" + std::string(key) +
+                     "' = " + to_string(it->second) + " has the wrong type");
   }
 
   // A ref to the dependency named `component`, which must implement I.

@@ -15,27 +15,27 @@ namespace hatch {
 
 enum class StatusCode : std::uint8_t {
   ok = 0,
-  application_error = 1,   // the implementation threw; the call ran
-  unknown_component = 2,   // the host does not serve that component
-  unknown_method = 3,      // the component has no such method
-  bad_request = 4,         // malformed frame or arguments that do not decode
-  deadline_exceeded = 5,   // no answer before the call's deadline; it may or may not have run
-  connection_lost = 6,     // the connection broke before the answer; it may or may not have run
-  unavailable = 7,         // the host could not be reached; the call did not run
-  unauthenticated = 8,     // the peer did not prove the cluster secret
-  permission_denied = 9,   // the peer may not do that (e.g. a non-origin ordering an instantiate)
-  overloaded = 10,         // the host refused the call to protect itself; it did not run
-  internal = 11,           // a bug or an invariant broken on the remote side
-  moved = 12,              // the component lives elsewhere now; the body names the new binding
+  application_error = 1,  // the implementation threw; the call ran
+  unknown_component = 2,  // the host does not serve that component
+  unknown_method = 3,     // the component has no such method
+  bad_request = 4,        // malformed frame or arguments that do not decode
+  deadline_exceeded = 5,  // no answer before the call's deadline; it may or may not have run
+  connection_lost = 6,    // the connection broke before the answer; it may or may not have run
+  unavailable = 7,        // the host could not be reached; the call did not run
+  unauthenticated = 8,    // the peer did not prove the cluster secret
+  permission_denied = 9,  // the peer may not do that (e.g. a non-origin ordering an instantiate)
+  overloaded = 10,        // the host refused the call to protect itself; it did not run
+  internal = 11,          // a bug or an invariant broken on the remote side
+  moved = 12,             // the component lives elsewhere now; the body names the new binding
 };
 
 std::string_view to_string(StatusCode code);
 
 // What a caller may do after an error with a given code.
 enum class RetryAdvice : std::uint8_t {
-  retry,               // the call did not run: retrying is safe
-  retry_if_idempotent, // the call may have run: retry reads, not writes
-  do_not_retry,        // retrying gives the same answer: fix the request or the deployment
+  retry,                // the call did not run: retrying is safe
+  retry_if_idempotent,  // the call may have run: retry reads, not writes
+  do_not_retry,         // retrying gives the same answer: fix the request or the deployment
 };
 
 RetryAdvice retry_advice(StatusCode code);

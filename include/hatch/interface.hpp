@@ -45,34 +45,34 @@
 #include "hatch/method_spec.hpp"
 #include "hatch/wire_type.hpp"
 
-#define HATCH_INTERFACE(Name, ...)                                                              \
-  class Name {                                                                                  \
-   public:                                                                                      \
-    virtual ~Name() = default;                                                                  \
-    BOOST_PP_SEQ_FOR_EACH_I(HATCH_DETAIL_PURE, Name, BOOST_PP_VARIADIC_TO_SEQ(__VA_ARGS__))     \
-    static constexpr std::string_view hatch_interface_name = #Name;                             \
-    static constexpr std::string_view hatch_signature = #__VA_ARGS__;                           \
-    static constexpr std::array<::hatch::MethodInfo, BOOST_PP_VARIADIC_SIZE(__VA_ARGS__)>       \
-        hatch_methods{{BOOST_PP_SEQ_FOR_EACH_I(HATCH_DETAIL_INFO, Name,                         \
-                                               BOOST_PP_VARIADIC_TO_SEQ(__VA_ARGS__))}};        \
-    static constexpr auto hatch_method_pointers() {                                             \
-      return std::make_tuple(BOOST_PP_SEQ_FOR_EACH_I(HATCH_DETAIL_POINTER, Name,                \
-                                                     BOOST_PP_VARIADIC_TO_SEQ(__VA_ARGS__)));   \
-    }                                                                                           \
-    template <class Link>                                                                       \
-    class HatchProxy;                                                                           \
-  };                                                                                            \
-  template <class Link>                                                                         \
-  class Name::HatchProxy final : public Name {                                                  \
-   public:                                                                                      \
-    explicit HatchProxy(Link link) : hatch_link_(std::move(link)) {}                            \
-    Link& hatch_link() noexcept { return hatch_link_; }                                         \
-    BOOST_PP_SEQ_FOR_EACH_I(HATCH_DETAIL_FORWARD, Name, BOOST_PP_VARIADIC_TO_SEQ(__VA_ARGS__))  \
-                                                                                                \
-   private:                                                                                     \
-    Link hatch_link_;                                                                           \
-  };                                                                                            \
-  BOOST_PP_SEQ_FOR_EACH_I(HATCH_DETAIL_CHECKS, Name, BOOST_PP_VARIADIC_TO_SEQ(__VA_ARGS__))     \
+#define HATCH_INTERFACE(Name, ...)                                                             \
+  class Name {                                                                                 \
+   public:                                                                                     \
+    virtual ~Name() = default;                                                                 \
+    BOOST_PP_SEQ_FOR_EACH_I(HATCH_DETAIL_PURE, Name, BOOST_PP_VARIADIC_TO_SEQ(__VA_ARGS__))    \
+    static constexpr std::string_view hatch_interface_name = #Name;                            \
+    static constexpr std::string_view hatch_signature = #__VA_ARGS__;                          \
+    static constexpr std::array<::hatch::MethodInfo, BOOST_PP_VARIADIC_SIZE(__VA_ARGS__)>      \
+        hatch_methods{{BOOST_PP_SEQ_FOR_EACH_I(HATCH_DETAIL_INFO, Name,                        \
+                                               BOOST_PP_VARIADIC_TO_SEQ(__VA_ARGS__))}};       \
+    static constexpr auto hatch_method_pointers() {                                            \
+      return std::make_tuple(BOOST_PP_SEQ_FOR_EACH_I(HATCH_DETAIL_POINTER, Name,               \
+                                                     BOOST_PP_VARIADIC_TO_SEQ(__VA_ARGS__)));  \
+    }                                                                                          \
+    template <class Link>                                                                      \
+    class HatchProxy;                                                                          \
+  };                                                                                           \
+  template <class Link>                                                                        \
+  class Name::HatchProxy final : public Name {                                                 \
+   public:                                                                                     \
+    explicit HatchProxy(Link link) : hatch_link_(std::move(link)) {}                           \
+    Link& hatch_link() noexcept { return hatch_link_; }                                        \
+    BOOST_PP_SEQ_FOR_EACH_I(HATCH_DETAIL_FORWARD, Name, BOOST_PP_VARIADIC_TO_SEQ(__VA_ARGS__)) \
+                                                                                               \
+   private:                                                                                    \
+    Link hatch_link_;                                                                          \
+  };                                                                                           \
+  BOOST_PP_SEQ_FOR_EACH_I(HATCH_DETAIL_CHECKS, Name, BOOST_PP_VARIADIC_TO_SEQ(__VA_ARGS__))    \
   static_assert(true, "")
 
 // Parts of one method tuple m = (semantics, result, name, (args), options...).
@@ -87,42 +87,44 @@
 
 #define HATCH_DETAIL_PARAM(z, i, args) BOOST_PP_COMMA_IF(i) HATCH_DETAIL_ARG_TYPE(i, args) a##i
 #define HATCH_DETAIL_ARG_NAME(z, i, args) , a##i
-#define HATCH_DETAIL_PARAMS(m) BOOST_PP_REPEAT(HATCH_DETAIL_ARITY(m), HATCH_DETAIL_PARAM, HATCH_DETAIL_ARGS(m))
+#define HATCH_DETAIL_PARAMS(m) \
+  BOOST_PP_REPEAT(HATCH_DETAIL_ARITY(m), HATCH_DETAIL_PARAM, HATCH_DETAIL_ARGS(m))
 
 #define HATCH_DETAIL_PURE(r, Name, i, m) \
   virtual HATCH_DETAIL_RESULT(m) HATCH_DETAIL_NAME(m)(HATCH_DETAIL_PARAMS(m)) = 0;
 
 #define HATCH_DETAIL_OPTION(z, i, m) , ::hatch::spec::BOOST_PP_TUPLE_ELEM(i, m)
-#define HATCH_DETAIL_INFO(r, Name, i, m)                                                      \
-  BOOST_PP_COMMA_IF(i)::hatch::spec::make_method(                                             \
-      BOOST_PP_STRINGIZE(HATCH_DETAIL_NAME(m)), ::hatch::spec::HATCH_DETAIL_SEM(m),           \
-      HATCH_DETAIL_ARITY(m),                                                                  \
-      {::hatch::MethodOption{} BOOST_PP_REPEAT_FROM_TO(4, BOOST_PP_TUPLE_SIZE(m), HATCH_DETAIL_OPTION, m)})
+#define HATCH_DETAIL_INFO(r, Name, i, m)                                                \
+  BOOST_PP_COMMA_IF(i)::hatch::spec::make_method(BOOST_PP_STRINGIZE(HATCH_DETAIL_NAME(m)), ::hatch::spec::HATCH_DETAIL_SEM(m), HATCH_DETAIL_ARITY(m), \
+      {::hatch::MethodOption{} BOOST_PP_REPEAT_FROM_TO(4, BOOST_PP_TUPLE_SIZE(m),       \
+                                                       HATCH_DETAIL_OPTION, m)})
 
 #define HATCH_DETAIL_POINTER(r, Name, i, m) BOOST_PP_COMMA_IF(i) & Name::HATCH_DETAIL_NAME(m)
 
-#define HATCH_DETAIL_FORWARD(r, Name, i, m)                                          \
-  HATCH_DETAIL_RESULT(m) HATCH_DETAIL_NAME(m)(HATCH_DETAIL_PARAMS(m)) override {     \
-    return hatch_link_.template call<HATCH_DETAIL_RESULT(m)>(                        \
-        i BOOST_PP_REPEAT(HATCH_DETAIL_ARITY(m), HATCH_DETAIL_ARG_NAME, ~));         \
+#define HATCH_DETAIL_FORWARD(r, Name, i, m)                                      \
+  HATCH_DETAIL_RESULT(m) HATCH_DETAIL_NAME(m)(HATCH_DETAIL_PARAMS(m)) override { \
+    return hatch_link_.template call<HATCH_DETAIL_RESULT(m)>(                    \
+        i BOOST_PP_REPEAT(HATCH_DETAIL_ARITY(m), HATCH_DETAIL_ARG_NAME, ~));     \
   }
 
-#define HATCH_DETAIL_ARG_CHECK(z, i, data)                                                        \
-  static_assert(::hatch::WireArgument<HATCH_DETAIL_ARG_TYPE(i, BOOST_PP_TUPLE_ELEM(1, data))>,    \
-                "hatch: argument " BOOST_PP_STRINGIZE(i) " of " BOOST_PP_STRINGIZE(               \
-                    BOOST_PP_TUPLE_ELEM(0, data)) " has a type that cannot cross the wire: use "  \
-                                                  "integers, floating point, bool, std::string, " \
-                                                  "hatch::Bytes, std::vector, std::map, "         \
-                                                  "std::unordered_map, std::optional, "           \
-                                                  "std::pair, std::tuple, std::variant, or a "    \
-                                                  "struct with HATCH_FIELDS; by value or const&");
+#define HATCH_DETAIL_ARG_CHECK(z, i, data)                                           \
+  static_assert(                                                                     \
+      ::hatch::WireArgument<HATCH_DETAIL_ARG_TYPE(i, BOOST_PP_TUPLE_ELEM(1, data))>, \
+      "hatch: argument " BOOST_PP_STRINGIZE(i) " of " BOOST_PP_STRINGIZE(               \
+                    BOOST_PP_TUPLE_ELEM(0, data)) " has a type that cannot cross the wire: use "                   \
+                    "integers, floating point, bool, std::string, "                  \
+                    "hatch::Bytes, std::vector, std::map, "                          \
+                    "std::unordered_map, std::optional, "                            \
+                    "std::pair, std::tuple, std::variant, or a "                     \
+                    "struct with HATCH_FIELDS; by value or const&");
 
-#define HATCH_DETAIL_CHECKS(r, Name, i, m)                                                           \
-  static_assert(::hatch::WireResult<HATCH_DETAIL_RESULT(m)>,                                         \
-                "hatch: the result type of " #Name "::" BOOST_PP_STRINGIZE(HATCH_DETAIL_NAME(        \
+#define HATCH_DETAIL_CHECKS(r, Name, i, m)                                                  \
+  static_assert(                                                                            \
+      ::hatch::WireResult<HATCH_DETAIL_RESULT(m)>,                                          \
+      "hatch: the result type of " #Name "::" BOOST_PP_STRINGIZE(HATCH_DETAIL_NAME(        \
                     m)) " cannot cross the wire: use void or a wire type (see hatch/wire_type.hpp)"); \
-  BOOST_PP_REPEAT(HATCH_DETAIL_ARITY(m), HATCH_DETAIL_ARG_CHECK,                                     \
-                  (Name::HATCH_DETAIL_NAME(m), HATCH_DETAIL_ARGS(m)))                                \
-  static_assert(Name::hatch_methods[i].shard_key < Name::hatch_methods[i].arity,                     \
+  BOOST_PP_REPEAT(HATCH_DETAIL_ARITY(m), HATCH_DETAIL_ARG_CHECK,                            \
+                  (Name::HATCH_DETAIL_NAME(m), HATCH_DETAIL_ARGS(m)))                       \
+  static_assert(Name::hatch_methods[i].shard_key < Name::hatch_methods[i].arity,            \
                 "hatch: the shard_key of " #Name "::" BOOST_PP_STRINGIZE(HATCH_DETAIL_NAME(         \
                     m)) " names an argument the method does not have");

@@ -24,7 +24,7 @@ enum class MergePolicy : std::uint8_t {
   any,              // logical or
   all,              // logical and
   first_non_empty,  // first engaged optional / non-empty value, in shard order
-  custom,           // a user function, see merge_with
+  custom,           // a user function; how it is supplied comes with sharding
 };
 
 std::string_view to_string(Semantics s);

@@ -32,8 +32,9 @@ namespace hatch {
 using Bytes = std::vector<std::byte>;
 
 template <class T>
-struct IsWireType : std::bool_constant<(std::is_integral_v<T> || std::is_floating_point_v<T>) &&
-                                       !std::is_same_v<T, long double>> {};
+struct IsWireType
+    : std::bool_constant<(std::is_integral_v<T> ||
+                          std::is_floating_point_v<T>)&&!std::is_same_v<T, long double>> {};
 
 template <class T>
 inline constexpr bool is_wire_type_v = IsWireType<std::remove_cv_t<T>>::value;
@@ -47,7 +48,8 @@ struct IsWireType<std::byte> : std::true_type {};
 template <class T, class A>
 struct IsWireType<std::vector<T, A>> : std::bool_constant<is_wire_type_v<T>> {};
 template <class K, class V, class C, class A>
-struct IsWireType<std::map<K, V, C, A>> : std::bool_constant<is_wire_type_v<K> && is_wire_type_v<V>> {};
+struct IsWireType<std::map<K, V, C, A>>
+    : std::bool_constant<is_wire_type_v<K> && is_wire_type_v<V>> {};
 template <class K, class V, class H, class E, class A>
 struct IsWireType<std::unordered_map<K, V, H, E, A>>
     : std::bool_constant<is_wire_type_v<K> && is_wire_type_v<V>> {};
@@ -62,10 +64,13 @@ struct IsWireType<std::variant<Ts...>> : std::bool_constant<(is_wire_type_v<Ts> 
 
 // A struct opted in with HATCH_FIELDS: it is a wire type when all its fields are.
 template <class T>
-concept HasHatchFields = requires(const T& t) { t.hatch_fields(); };
+concept HasHatchFields = requires(const T& t) {
+  t.hatch_fields();
+};
 
 template <HasHatchFields T>
-struct IsWireType<T> : IsWireType<std::remove_cvref_t<decltype(std::declval<const T&>().hatch_fields())>> {};
+struct IsWireType<T>
+    : IsWireType<std::remove_cvref_t<decltype(std::declval<const T&>().hatch_fields())>> {};
 
 // Tuples of references, as produced by HATCH_FIELDS, check their referred-to types.
 template <class... Ts>
@@ -73,16 +78,22 @@ struct IsWireType<std::tuple<const Ts&...>> : std::bool_constant<(is_wire_type_v
 
 // An argument may be taken by value or by const reference; the decayed type must be a wire type.
 template <class T>
-concept WireArgument = (!std::is_reference_v<T> || std::is_const_v<std::remove_reference_t<T>>) &&
-                       !std::is_pointer_v<std::decay_t<T>> && is_wire_type_v<std::decay_t<T>>;
+concept WireArgument =
+    (!std::is_reference_v<T> ||
+     std::is_const_v<std::remove_reference_t<T>>)&&!std::is_pointer_v<std::decay_t<T>> &&
+    is_wire_type_v<std::decay_t<T>>;
 
 template <class T>
-concept WireResult = std::is_void_v<T> || (!std::is_reference_v<T> && is_wire_type_v<T>);
+concept WireResult = std::is_void_v<T> ||(!std::is_reference_v<T> && is_wire_type_v<T>);
 
 }  // namespace hatch
 
 // Opts a struct in as a wire type. Put it inside the struct, naming every field in wire order.
-#define HATCH_FIELDS(...)                                                         \
-  auto hatch_fields() const { return std::tie(__VA_ARGS__); }                     \
-  auto hatch_fields_mut() { return std::tie(__VA_ARGS__); }                       \
+#define HATCH_FIELDS(...)         \
+  auto hatch_fields() const {     \
+    return std::tie(__VA_ARGS__); \
+  }                               \
+  auto hatch_fields_mut() {       \
+    return std::tie(__VA_ARGS__); \
+  }                               \
   static_assert(true, "")

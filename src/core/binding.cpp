@@ -5,10 +5,17 @@ namespace hatch {
 std::string Binding::to_string() const {
   const char* name = "local";
   switch (kind) {
-    case Kind::local: return "local";
-    case Kind::remote: name = "remote"; break;
-    case Kind::replicated: name = "replicated"; break;
-    case Kind::sharded: name = "sharded"; break;
+    case Kind::local:
+      return "local";
+    case Kind::remote:
+      name = "remote";
+      break;
+    case Kind::replicated:
+      name = "replicated";
+      break;
+    case Kind::sharded:
+      name = "sharded";
+      break;
   }
   std::string out = std::string(name) + "(";
   for (std::size_t i = 0; i < hosts.size(); ++i) {

@@ -17,7 +17,9 @@ Catalog& program_catalog() {
 
 }  // namespace
 
-const Catalog& Catalog::program() { return program_catalog(); }
+const Catalog& Catalog::program() {
+  return program_catalog();
+}
 
 bool Catalog::register_component(ComponentEntry entry) {
   program_catalog().add(std::move(entry));
@@ -44,6 +46,12 @@ std::vector<std::string> Catalog::names() const {
   for (const ComponentEntry& e : components_) out.push_back(e.name);
   std::sort(out.begin(), out.end());
   return out;
+}
+
+std::string Catalog::names_line() const {
+  std::string out;
+  for (const std::string& n : names()) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "(none)" : out;
 }
 
 }  // namespace hatch

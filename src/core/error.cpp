@@ -6,19 +6,32 @@ namespace hatch {
 
 std::string_view to_string(StatusCode code) {
   switch (code) {
-    case StatusCode::ok: return "ok";
-    case StatusCode::application_error: return "application error";
-    case StatusCode::unknown_component: return "unknown component";
-    case StatusCode::unknown_method: return "unknown method";
-    case StatusCode::bad_request: return "bad request";
-    case StatusCode::deadline_exceeded: return "deadline exceeded";
-    case StatusCode::connection_lost: return "connection lost";
-    case StatusCode::unavailable: return "unavailable";
-    case StatusCode::unauthenticated: return "unauthenticated";
-    case StatusCode::permission_denied: return "permission denied";
-    case StatusCode::overloaded: return "overloaded";
-    case StatusCode::internal: return "internal error";
-    case StatusCode::moved: return "moved";
+    case StatusCode::ok:
+      return "ok";
+    case StatusCode::application_error:
+      return "application error";
+    case StatusCode::unknown_component:
+      return "unknown component";
+    case StatusCode::unknown_method:
+      return "unknown method";
+    case StatusCode::bad_request:
+      return "bad request";
+    case StatusCode::deadline_exceeded:
+      return "deadline exceeded";
+    case StatusCode::connection_lost:
+      return "connection lost";
+    case StatusCode::unavailable:
+      return "unavailable";
+    case StatusCode::unauthenticated:
+      return "unauthenticated";
+    case StatusCode::permission_denied:
+      return "permission denied";
+    case StatusCode::overloaded:
+      return "overloaded";
+    case StatusCode::internal:
+      return "internal error";
+    case StatusCode::moved:
+      return "moved";
   }
   return "unknown status";
 }
@@ -27,10 +40,13 @@ RetryAdvice retry_advice(StatusCode code) {
   switch (code) {
     case StatusCode::unavailable:
     case StatusCode::overloaded:
-    case StatusCode::moved: return RetryAdvice::retry;
+    case StatusCode::moved:
+      return RetryAdvice::retry;
     case StatusCode::deadline_exceeded:
-    case StatusCode::connection_lost: return RetryAdvice::retry_if_idempotent;
-    default: return RetryAdvice::do_not_retry;
+    case StatusCode::connection_lost:
+      return RetryAdvice::retry_if_idempotent;
+    default:
+      return RetryAdvice::do_not_retry;
   }
 }
 
@@ -61,8 +77,8 @@ ApplicationError::ApplicationError(std::string method, std::string host, std::st
                   remote_type + ": " + message),
       remote_type_(std::move(remote_type)) {}
 
-void throw_remote_error(StatusCode code, std::string method, std::string host,
-                        std::string message, std::string remote_type) {
+void throw_remote_error(StatusCode code, std::string method, std::string host, std::string message,
+                        std::string remote_type) {
   switch (code) {
     case StatusCode::application_error:
       throw ApplicationError(std::move(method), std::move(host), std::move(remote_type),
@@ -81,7 +97,8 @@ void throw_remote_error(StatusCode code, std::string method, std::string host,
       throw UnknownMethod(code, std::move(method), std::move(host), std::move(message));
     case StatusCode::bad_request:
       throw BadRequest(code, std::move(method), std::move(host), std::move(message));
-    default: throw RemoteError(code, std::move(method), std::move(host), std::move(message));
+    default:
+      throw RemoteError(code, std::move(method), std::move(host), std::move(message));
   }
 }
 

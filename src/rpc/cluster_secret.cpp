@@ -19,17 +19,18 @@ ClusterSecret ClusterSecret::from_file(const std::string& path) {
     bytes.pop_back();
   }
   if (bytes.size() < kMinBytes) {
-    throw UsageError(fmt::format(
-        "the cluster secret in '{}' is {} bytes; use at least {} random bytes, e.g. "
-        "`head -c 32 /dev/urandom | base64 > {}`",
-        path, bytes.size(), kMinBytes, path));
+    throw UsageError(
+        fmt::format("the cluster secret in '{}' is {} bytes; use at least {} random bytes, e.g. "
+                    "`head -c 32 /dev/urandom | base64 > {}`",
+                    path, bytes.size(), kMinBytes, path));
   }
   return ClusterSecret(std::string_view(bytes));
 }
 
 ClusterSecret ClusterSecret::from_bytes(std::string bytes) {
   if (bytes.size() < kMinBytes) {
-    throw UsageError(fmt::format("the cluster secret is {} bytes; use at least {}", bytes.size(), kMinBytes));
+    throw UsageError(
+        fmt::format("the cluster secret is {} bytes; use at least {}", bytes.size(), kMinBytes));
   }
   return ClusterSecret(std::string_view(bytes));
 }

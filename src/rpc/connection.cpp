@@ -15,7 +15,7 @@ constexpr std::size_t kReadChunk = 256u << 10;
 constexpr std::size_t kMaxSpareBuffers = 4;
 // Deferred (corked) bytes beyond which a write goes out anyway.
 constexpr std::size_t kCorkBytes = 256u << 10;
-}
+}  // namespace
 
 struct Connection::Batch {
   std::shared_ptr<const void> storage;
@@ -76,7 +76,8 @@ void Connection::read_more() {
 
 void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
   if (ec) {
-    close(ec == asio::error::eof ? "the peer closed the connection" : "read failed: " + ec.message());
+    close(ec == asio::error::eof ? "the peer closed the connection"
+                                 : "read failed: " + ec.message());
     return;
   }
   rfill_ += n;
@@ -105,8 +106,9 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
     const std::size_t left = rfill_ - pos;
     ReadBuffer next = take_buffer(need);
     std::memcpy(next.data.get(), data + pos, left);
-    spares_.erase(std::remove_if(spares_.begin(), spares_.end(), [](const ReadBuffer& b) { return !b.data; }),
-                  spares_.end());
+    spares_.erase(
+        std::remove_if(spares_.begin(), spares_.end(), [](const ReadBuffer& b) { return !b.data; }),
+        spares_.end());
     if (spares_.size() < kMaxSpareBuffers) spares_.push_back(std::move(rbuf_));
     rbuf_ = std::move(next);
     rfill_ = left;

@@ -62,8 +62,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     internal::Payload payload;
     std::string local_error;  // why the call failed locally (closed, deadline), else empty
   };
-  using RequestHandler =
-      std::function<void(const std::shared_ptr<Connection>&, const FrameHeader&, internal::Payload)>;
+  using RequestHandler = std::function<void(const std::shared_ptr<Connection>&, const FrameHeader&,
+                                            internal::Payload)>;
   using CloseHandler = std::function<void(const std::string& reason)>;
 
   // `socket` has completed the handshake; `address` names the peer in messages.

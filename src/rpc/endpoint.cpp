@@ -15,7 +15,8 @@ std::pair<std::string, std::uint16_t> split_address(const std::string& address) 
     throw UsageError("'" + address + "' is not an address of the form HOST:PORT");
   }
   std::string host = address.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   unsigned port = 0;
   const char* first = address.data() + colon + 1;
   const char* last = address.data() + address.size();
@@ -41,8 +42,8 @@ std::shared_ptr<Connection> connect(asio::io_context& io, const std::string& add
   auto socket = std::make_shared<tcp::socket>(io);
   auto attempt = [socket, hp, &secret, self]() -> asio::awaitable<void> {
     tcp::resolver resolver(socket->get_executor());
-    auto results = co_await resolver.async_resolve(hp.first, std::to_string(hp.second),
-                                                   asio::use_awaitable);
+    auto results =
+        co_await resolver.async_resolve(hp.first, std::to_string(hp.second), asio::use_awaitable);
     co_await asio::async_connect(*socket, results, asio::use_awaitable);
     socket->set_option(tcp::no_delay(true));
     co_await handshake_as_client(*socket, secret, self);
@@ -84,7 +85,9 @@ Peer::Peer(asio::io_context& io, std::string address, const ClusterSecret& secre
       options_(options),
       on_request_(std::move(on_request)) {}
 
-Peer::~Peer() { close("shutting down"); }
+Peer::~Peer() {
+  close("shutting down");
+}
 
 std::shared_ptr<Connection> Peer::connection(Clock::time_point deadline) {
   std::lock_guard lock(mu_);
@@ -102,12 +105,13 @@ void Peer::close(const std::string& reason) {
   if (connection) connection->close(reason);
 }
 
-std::shared_ptr<Connection> FixedEndpoint::connection(Clock::time_point) {
-  if (!connection_->is_open()) {
+std::shared_ptr<Connection> InboundEndpoint::connection(Clock::time_point) {
+  std::shared_ptr<Connection> connection = current_();
+  if (!connection || !connection->is_open()) {
     throw ConnectFailure(StatusCode::unavailable,
-                         "the connection from " + address_ + " is closed; only it can reconnect");
+                         "no open connection from " + address_ + "; only it can reconnect");
   }
-  return connection_;
+  return connection;
 }
 
 }  // namespace hatch::rpc

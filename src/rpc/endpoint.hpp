@@ -1,10 +1,11 @@
 // Where calls to a host go: a connection that is there now, or can be made.
 //
 // Peer is an outgoing endpoint that connects (and authenticates) on first use and again after
-// the connection is lost, on the next call. FixedEndpoint wraps a connection the peer opened to
-// us, which only the peer can re-establish: a node reaches its origin this way.
+// the connection is lost, on the next call. InboundEndpoint follows a connection the peer opened
+// to us, which only the peer can re-establish: a node reaches its origin this way.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -68,15 +69,17 @@ class Peer final : public Endpoint {
   std::shared_ptr<Connection> connection_;  // guarded by mu_
 };
 
-class FixedEndpoint final : public Endpoint {
+// An endpoint whose connection the peer opened to us, e.g. the origin as a node sees it. Only
+// the peer can re-establish it; `current` returns its live connection, or null.
+class InboundEndpoint final : public Endpoint {
  public:
-  FixedEndpoint(std::shared_ptr<Connection> connection, std::string address)
-      : connection_(std::move(connection)), address_(std::move(address)) {}
+  InboundEndpoint(std::function<std::shared_ptr<Connection>()> current, std::string address)
+      : current_(std::move(current)), address_(std::move(address)) {}
   std::shared_ptr<Connection> connection(Clock::time_point deadline) override;
   const std::string& address() const noexcept override { return address_; }
 
  private:
-  std::shared_ptr<Connection> connection_;
+  const std::function<std::shared_ptr<Connection>()> current_;
   const std::string address_;
 };
 

@@ -106,7 +106,8 @@ T field(const HandshakeFrame& f, std::uint32_t i, const char* what) {
 
 }  // namespace
 
-asio::awaitable<PeerIdentity> handshake_as_server(tcp::socket& socket, const ClusterSecret& secret) {
+asio::awaitable<PeerIdentity> handshake_as_server(tcp::socket& socket,
+                                                  const ClusterSecret& secret) {
   HandshakeFrame hello = co_await read_frame(socket);
   if (hello.kind != FrameKind::hello) throw HandshakeError("the peer did not start with hello");
   const auto version = field<std::uint32_t>(hello, 0, "protocol version");
@@ -120,7 +121,8 @@ asio::awaitable<PeerIdentity> handshake_as_server(tcp::socket& socket, const Clu
   if (peer.role != "origin" && peer.role != "node") {
     throw HandshakeError("the peer claims the unknown role '" + peer.role + "'");
   }
-  if (client_nonce.size() != kNonceBytes) throw HandshakeError("the peer's nonce has the wrong size");
+  if (client_nonce.size() != kNonceBytes)
+    throw HandshakeError("the peer's nonce has the wrong size");
   const Bytes server_nonce = random_nonce();
   co_await write_frame(socket, FrameKind::challenge, server_nonce);
   HandshakeFrame proof = co_await read_frame(socket);
@@ -138,14 +140,16 @@ asio::awaitable<PeerIdentity> handshake_as_server(tcp::socket& socket, const Clu
 asio::awaitable<void> handshake_as_client(tcp::socket& socket, const ClusterSecret& secret,
                                           const PeerIdentity& self) {
   const Bytes client_nonce = random_nonce();
-  co_await write_frame(socket, FrameKind::hello, kProtocolVersion, self.role, self.name, client_nonce);
+  co_await write_frame(socket, FrameKind::hello, kProtocolVersion, self.role, self.name,
+                       client_nonce);
   HandshakeFrame challenge = co_await read_frame(socket);
   if (challenge.kind == FrameKind::reject) {
     throw HandshakeError("refused: " + field<std::string>(challenge, 0, "reason"));
   }
   if (challenge.kind != FrameKind::challenge) throw HandshakeError("the server sent no challenge");
   const Bytes server_nonce = field<Bytes>(challenge, 0, "nonce");
-  if (server_nonce.size() != kNonceBytes) throw HandshakeError("the server's nonce has the wrong size");
+  if (server_nonce.size() != kNonceBytes)
+    throw HandshakeError("the server's nonce has the wrong size");
   co_await write_frame(socket, FrameKind::proof,
                        mac(secret, "hatch/1 client", client_nonce, server_nonce));
   HandshakeFrame answer = co_await read_frame(socket);

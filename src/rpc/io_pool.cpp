@@ -7,7 +7,9 @@ IoPool::IoPool(int threads) : io_(threads), work_(asio::make_work_guard(io_)) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
 }
 
-IoPool::~IoPool() { stop(); }
+IoPool::~IoPool() {
+  stop();
+}
 
 void IoPool::stop() {
   work_.reset();

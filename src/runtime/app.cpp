@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <iostream>
 
-#include <CLI/CLI.hpp>
 #include <malloc.h>
+#include <CLI/CLI.hpp>
 
 #include <csignal>
 
@@ -42,7 +42,21 @@ void load_config_file(const std::string& path, Options& options) {
     throw UsageError("cannot read config file '" + path + "' (line " +
                      std::to_string(e.source().begin.line) + "): " + std::string(e.description()));
   }
-  if (auto secret = root["secret_file"].value<std::string>()) options.secret = read_secret_file(*secret);
+  for (const auto& [key, value] : root) {
+    const std::string_view k = key.str();
+    if (k != "secret_file" && k != "call_timeout_ms" && k != "io_threads" && k != "components") {
+      throw UsageError(path + ": unknown setting '" + std::string(k) +
+                       "' (known: secret_file, call_timeout_ms, io_threads, components)");
+    }
+  }
+  if (root.contains("call_timeout_ms") && !root["call_timeout_ms"].is_integer()) {
+    throw UsageError(path + ": call_timeout_ms must be an integer number of milliseconds");
+  }
+  if (root.contains("io_threads") && !root["io_threads"].is_integer()) {
+    throw UsageError(path + ": io_threads must be an integer");
+  }
+  if (auto secret = root["secret_file"].value<std::string>())
+    options.secret = read_secret_file(*secret);
   if (auto ms = root["call_timeout_ms"].value<std::int64_t>()) {
     if (*ms <= 0) throw UsageError(path + ": call_timeout_ms must be positive");
     options.call_timeout = std::chrono::milliseconds(*ms);
@@ -55,12 +69,20 @@ void load_config_file(const std::string& path, Options& options) {
     for (const auto& [name, value] : *components) {
       const std::string component(name.str());
       const toml::table* table = value.as_table();
-      if (table == nullptr) throw UsageError(path + ": [components." + component + "] must be a table");
-      if (auto where = (*table)["placement"].value<std::string>()) options.placements[component] = *where;
+      if (table == nullptr)
+        throw UsageError(path + ": [components." + component + "] must be a table");
+      for (const auto& [key, v] : *table) {
+        if (key.str() != "placement" && key.str() != "config") {
+          throw UsageError(path + ": unknown setting 'components." + component + "." +
+                           std::string(key.str()) + "' (known: placement, config)");
+        }
+      }
+      if (auto where = (*table)["placement"].value<std::string>())
+        options.placements[component] = *where;
       if (const toml::table* config = (*table)["config"].as_table()) {
         for (const auto& [key, v] : *config) {
-          options.configs[component][std::string(key.str())] =
-              to_config_value(v, path + ": components." + component + ".config." + std::string(key.str()));
+          options.configs[component][std::string(key.str())] = to_config_value(
+              v, path + ": components." + component + ".config." + std::string(key.str()));
         }
       }
     }
@@ -91,7 +113,15 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
     throw UsageError(std::string("bad Hatch flag: ") + e.what());
   }
   out.rest.push_back(argc > 0 ? argv[0] : "");
-  for (const std::string& extra : cli.remaining()) out.rest.push_back(extra);
+  for (const std::string& extra : cli.remaining()) {
+    if (extra.rfind("--hatch-", 0) == 0) {
+      throw UsageError(
+          "unknown Hatch flag '" + extra +
+          "' (known: --hatch-node, --hatch-secret-file, --hatch-place, --hatch-config, "
+          "--hatch-call-timeout-ms, --hatch-io-threads, --hatch-log-level)");
+    }
+    out.rest.push_back(extra);
+  }
   if (!config_file.empty()) load_config_file(config_file, out.options);
   if (secret_file.empty()) {
     if (const char* env = std::getenv("HATCH_SECRET_FILE")) secret_file = env;
@@ -133,7 +163,9 @@ int run_node(const std::string& listen, const Options& options, const std::strin
   std::signal(SIGPIPE, SIG_IGN);
   keep_freed_memory();
   if (options.secret.empty()) {
-    std::fprintf(stderr, "hatch node: no cluster secret: pass --hatch-secret-file FILE or set HATCH_SECRET_FILE\n");
+    std::fprintf(
+        stderr,
+        "hatch node: no cluster secret: pass --hatch-secret-file FILE or set HATCH_SECRET_FILE\n");
     return 2;
   }
   NodeOptions node_options;
@@ -165,7 +197,8 @@ App::App(int argc, char** argv) {
   }
   configure_logging(flags.log_level);
   keep_freed_memory();
-  if (!flags.node_listen.empty()) std::exit(run_node(flags.node_listen, flags.options, flags.log_level));
+  if (!flags.node_listen.empty())
+    std::exit(run_node(flags.node_listen, flags.options, flags.log_level));
   args_ = std::move(flags.rest);
   origin_ = std::make_unique<Origin>(Catalog::program(), std::move(flags.options));
 }

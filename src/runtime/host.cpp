@@ -56,14 +56,15 @@ Reply Host::execute(const std::shared_ptr<rpc::Connection>& connection,
                     const rpc::FrameHeader& header, std::span<const char> args) const {
   try {
     if (header.component == kControlComponent) {
-      if (!control_) return error_reply(StatusCode::unknown_component, "this host takes no control requests");
+      if (!control_)
+        return error_reply(StatusCode::unknown_component, "this host takes no control requests");
       return control_(connection, header.method, args);
     }
     std::shared_ptr<const HostedComponent> target = find(header.component);
     if (!target) {
-      return error_reply(StatusCode::unknown_component,
-                         "no component with id " + std::to_string(header.component) +
-                             " is hosted on " + name_);
+      return error_reply(
+          StatusCode::unknown_component,
+          "no component with id " + std::to_string(header.component) + " is hosted on " + name_);
     }
     const InterfaceEntry& iface = *target->interface;
     if (header.method >= iface.methods.size()) {
@@ -80,8 +81,8 @@ Reply Host::execute(const std::shared_ptr<rpc::Connection>& connection,
   } catch (const std::exception& e) {
     return error_reply(StatusCode::application_error, e.what(), demangle(typeid(e)));
   } catch (...) {
-    return error_reply(StatusCode::application_error, "an exception not derived from std::exception",
-                       "unknown");
+    return error_reply(StatusCode::application_error,
+                       "an exception not derived from std::exception", "unknown");
   }
 }
 

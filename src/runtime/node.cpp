@@ -24,13 +24,15 @@ tcp::endpoint listen_endpoint(const std::string& address) {
   auto [host, port] = rpc::split_address(address);
   boost::system::error_code ec;
   auto ip = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
-  if (ec) throw UsageError("cannot listen on '" + address + "': '" + host + "' is not an IP address");
+  if (ec)
+    throw UsageError("cannot listen on '" + address + "': '" + host + "' is not an IP address");
   return tcp::endpoint(ip, port);
 }
 
 std::string format_endpoint(const tcp::endpoint& ep) {
   const auto ip = ep.address();
-  return (ip.is_v6() ? "[" + ip.to_string() + "]" : ip.to_string()) + ":" + std::to_string(ep.port());
+  return (ip.is_v6() ? "[" + ip.to_string() + "]" : ip.to_string()) + ":" +
+         std::to_string(ep.port());
 }
 
 tcp::acceptor bind_acceptor(asio::io_context& io, const std::string& listen) {
@@ -72,8 +74,9 @@ struct Node::Impl {
         signals(io.context(), SIGTERM, SIGINT),
         host(address, options.limits) {
     copts.limits = options.limits;
-    host.set_control([this](const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
-                            std::span<const char> args) { return control(connection, method, args); });
+    host.set_control(
+        [this](const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
+               std::span<const char> args) { return control(connection, method, args); });
     signals.async_wait([this](const boost::system::error_code& e, int signal) {
       if (!e) {
         spdlog::info("node {}: signal {} received, shutting down", address, signal);
@@ -86,7 +89,8 @@ struct Node::Impl {
   asio::awaitable<void> accept_loop() {
     for (;;) {
       boost::system::error_code ec;
-      tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      tcp::socket socket =
+          co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
         spdlog::warn("node {}: accept failed: {}", address, ec.message());
@@ -132,14 +136,14 @@ struct Node::Impl {
     }
     spdlog::info("node {}: accepted {} {}", address, peer.role, from);
     std::weak_ptr<rpc::Connection> weak = connection;
-    connection->start(
-        [this](const std::shared_ptr<rpc::Connection>& c, const rpc::FrameHeader& h,
-               internal::Payload p) { host.serve(c, h, p); },
-        [this, weak, from](const std::string& reason) {
-          spdlog::info("node {}: connection from {} ended: {}", address, from, reason);
-          std::lock_guard lock(mu);
-          if (auto c = weak.lock()) connections.erase(c);
-        });
+    connection->start([this](const std::shared_ptr<rpc::Connection>& c, const rpc::FrameHeader& h,
+                             internal::Payload p) { host.serve(c, h, p); },
+                      [this, weak, from](const std::string& reason) {
+                        spdlog::info("node {}: connection from {} ended: {}", address, from,
+                                     reason);
+                        std::lock_guard lock(mu);
+                        if (auto c = weak.lock()) connections.erase(c);
+                      });
   }
 
   runtime::Reply control(const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
@@ -151,8 +155,8 @@ struct Node::Impl {
     {
       std::lock_guard lock(mu);
       if (connection != origin) {
-        spdlog::warn("node {}: refused an instantiate order from {}, which is not the origin", address,
-                     connection->address());
+        spdlog::warn("node {}: refused an instantiate order from {}, which is not the origin",
+                     address, connection->address());
         return runtime::error_reply(StatusCode::permission_denied,
                                     "only the origin may order a node to instantiate components");
       }
@@ -162,11 +166,9 @@ struct Node::Impl {
         h.get().as<std::tuple<std::string, std::uint32_t, std::string, ConfigMap, std::string>>();
     const ComponentEntry* component = catalog.find(name);
     if (component == nullptr) {
-      std::string names;
-      for (const std::string& n : catalog.names()) names += (names.empty() ? "" : ", ") + n;
       return runtime::error_reply(StatusCode::unknown_component,
                                   "node " + address + " has no component named '" + name +
-                                      "' in its binary; it has: " + (names.empty() ? "(none)" : names));
+                                      "' in its binary; it has: " + catalog.names_line());
     }
     if (component->interface->signature != signature) {
       return runtime::error_reply(StatusCode::bad_request,
@@ -197,12 +199,18 @@ struct Node::Impl {
       origin_connection = origin;
       self_name = self;
     }
-    if (!origin_connection) throw UsageError("node " + address + " has no origin to resolve '" + name + "'");
+    if (!origin_connection)
+      throw UsageError("node " + address + " has no origin to resolve '" + name + "'");
     const ComponentEntry* component = catalog.find(name);
     if (component == nullptr) {
       throw UsageError("node " + address + " has no component named '" + name + "' in its binary");
     }
-    auto origin_endpoint = std::make_shared<rpc::FixedEndpoint>(origin_connection, runtime::kOriginLocation);
+    auto origin_endpoint = std::make_shared<rpc::InboundEndpoint>(
+        [this] {
+          std::lock_guard lock(mu);
+          return origin;
+        },
+        runtime::kOriginLocation);
     internal::WireBuffer args;
     internal::pack_args(args, name);
     internal::Payload reply = runtime::call_remote(
@@ -210,7 +218,8 @@ struct Node::Impl {
         static_cast<std::uint32_t>(runtime::ControlMethod::resolve), std::move(args.bytes()),
         options.call_timeout, "resolve '" + name + "'");
     msgpack::object_handle h = internal::unpack_untrusted(reply.body, options.limits);
-    auto [id, interface_name, location] = h.get().as<std::tuple<std::uint32_t, std::string, std::string>>();
+    auto [id, interface_name, location] =
+        h.get().as<std::tuple<std::uint32_t, std::string, std::string>>();
     const InterfaceEntry& iface = *component->interface;
     auto cell = std::make_shared<BindingCell>(name, iface.name);
     if (location == self_name) {
@@ -281,23 +290,31 @@ struct Node::Impl {
 
   std::mutex mu;
   std::condition_variable stop_cv;
-  bool stopping = false;                                                 // guarded by mu
-  std::shared_ptr<rpc::Connection> origin;                               // guarded by mu
-  std::string self;                                                      // guarded by mu
-  std::set<std::shared_ptr<rpc::Connection>> connections;                // guarded by mu
-  std::map<std::string, std::shared_ptr<BindingCell>> dependencies;      // guarded by mu
-  std::map<std::string, std::shared_ptr<rpc::Peer>> peers;               // guarded by mu
+  bool stopping = false;                                             // guarded by mu
+  std::shared_ptr<rpc::Connection> origin;                           // guarded by mu
+  std::string self;                                                  // guarded by mu
+  std::set<std::shared_ptr<rpc::Connection>> connections;            // guarded by mu
+  std::map<std::string, std::shared_ptr<BindingCell>> dependencies;  // guarded by mu
+  std::map<std::string, std::shared_ptr<rpc::Peer>> peers;           // guarded by mu
 };
 
 Node::Node(const Catalog& catalog, NodeOptions options)
     : impl_(std::make_unique<Impl>(catalog, std::move(options))) {}
 
-Node::~Node() { stop(); }
+Node::~Node() {
+  stop();
+}
 
-const std::string& Node::address() const noexcept { return impl_->address; }
+const std::string& Node::address() const noexcept {
+  return impl_->address;
+}
 
-void Node::run_until_signal() { impl_->wait_for_stop(); }
+void Node::run_until_signal() {
+  impl_->wait_for_stop();
+}
 
-void Node::stop() { impl_->shutdown(); }
+void Node::stop() {
+  impl_->shutdown();
+}
 
 }  // namespace hatch

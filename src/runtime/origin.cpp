@@ -18,16 +18,6 @@
 
 namespace hatch {
 
-namespace {
-
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out.empty() ? "(none)" : out;
-}
-
-}  // namespace
-
 struct Origin::Impl {
   struct Entry {
     std::uint32_t id = 0;
@@ -44,7 +34,9 @@ struct Origin::Impl {
         : Context(std::move(component), runtime::kOriginLocation, std::move(config)), impl_(impl) {}
 
    protected:
-    std::shared_ptr<BindingCell> resolve(std::string_view name) override { return impl_.resolve(name); }
+    std::shared_ptr<BindingCell> resolve(std::string_view name) override {
+      return impl_.resolve(name);
+    }
 
    private:
     Impl& impl_;
@@ -53,8 +45,9 @@ struct Origin::Impl {
   Impl(const Catalog& c, Options o)
       : catalog(c), options(std::move(o)), io(options.io_threads), host("origin", options.limits) {
     if (!options.secret.empty()) secret.emplace(rpc::ClusterSecret::from_bytes(options.secret));
-    host.set_control([this](const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
-                            std::span<const char> args) { return control(connection, method, args); });
+    host.set_control(
+        [this](const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
+               std::span<const char> args) { return control(connection, method, args); });
   }
 
   std::shared_ptr<BindingCell> resolve(std::string_view name_view) {
@@ -63,13 +56,15 @@ struct Origin::Impl {
     if (auto it = entries.find(name); it != entries.end()) {
       Entry& e = it->second;
       if (!e.ready && e.creator == std::this_thread::get_id()) {
-        throw UsageError("dependency cycle: component '" + name + "' needs itself while it is created");
+        throw UsageError("dependency cycle: component '" + name +
+                         "' needs itself while it is created");
       }
       if (!cv.wait_for(lock, options.call_timeout * 2, [&] {
             auto found = entries.find(name);
             return found == entries.end() || found->second.ready;
           })) {
-        throw UsageError("component '" + name + "' is still being created; is there a dependency cycle across hosts?");
+        throw UsageError("component '" + name +
+                         "' is still being created; is there a dependency cycle across hosts?");
       }
       auto found = entries.find(name);
       if (found == entries.end()) return resolve_again(lock, name);
@@ -78,14 +73,16 @@ struct Origin::Impl {
     return resolve_again(lock, name);
   }
 
-  std::shared_ptr<BindingCell> resolve_again(std::unique_lock<std::mutex>& lock, const std::string& name) {
+  std::shared_ptr<BindingCell> resolve_again(std::unique_lock<std::mutex>& lock,
+                                             const std::string& name) {
     if (entries.count(name) != 0) {
       lock.unlock();
       return resolve(name);
     }
     const ComponentEntry* component = catalog.find(name);
     if (component == nullptr) {
-      throw UsageError("no component named '" + name + "' is registered; registered: " + join(catalog.names()));
+      throw UsageError("no component named '" + name +
+                       "' is registered; registered: " + catalog.names_line());
     }
     Entry& e = entries[name];
     e.id = next_id++;
@@ -130,10 +127,12 @@ struct Origin::Impl {
     }
     std::shared_ptr<rpc::Peer> peer = peer_for(e.location);
     internal::WireBuffer args;
-    internal::pack_args(args, name, e.id, e.location, config_of(name), std::string(iface.signature));
+    internal::pack_args(args, name, e.id, e.location, config_of(name),
+                        std::string(iface.signature));
     runtime::call_remote(*peer, runtime::kControlComponent,
                          static_cast<std::uint32_t>(runtime::ControlMethod::instantiate),
-                         std::move(args.bytes()), options.call_timeout, "instantiate '" + name + "'");
+                         std::move(args.bytes()), options.call_timeout,
+                         "instantiate '" + name + "'");
     runtime::bind_remote(*e.cell, peer, e.id, iface, options.call_timeout);
     spdlog::info("created component '{}' (id {}) on node {}", name, e.id, e.location);
   }
@@ -149,7 +148,8 @@ struct Origin::Impl {
       rpc::ConnectionOptions copts;
       copts.limits = options.limits;
       peer = std::make_shared<rpc::Peer>(
-          io.context(), address, *secret, rpc::PeerIdentity{"origin", runtime::kOriginLocation}, copts,
+          io.context(), address, *secret, rpc::PeerIdentity{"origin", runtime::kOriginLocation},
+          copts,
           [this](const std::shared_ptr<rpc::Connection>& c, const rpc::FrameHeader& h,
                  internal::Payload p) { host.serve(c, h, p); });
     }
@@ -198,12 +198,20 @@ struct Origin::Impl {
 Origin::Origin(const Catalog& catalog, Options options)
     : impl_(std::make_unique<Impl>(catalog, std::move(options))) {}
 
-Origin::~Origin() { impl_->stop(); }
+Origin::~Origin() {
+  impl_->stop();
+}
 
-std::shared_ptr<BindingCell> Origin::resolve(std::string_view name) { return impl_->resolve(name); }
+std::shared_ptr<BindingCell> Origin::resolve(std::string_view name) {
+  return impl_->resolve(name);
+}
 
-const Options& Origin::options() const noexcept { return impl_->options; }
+const Options& Origin::options() const noexcept {
+  return impl_->options;
+}
 
-void Origin::stop() { impl_->stop(); }
+void Origin::stop() {
+  impl_->stop();
+}
 
 }  // namespace hatch

@@ -6,7 +6,10 @@ namespace hatch::runtime {
 
 RemoteComponent::RemoteComponent(std::shared_ptr<rpc::Endpoint> endpoint, std::uint32_t component,
                                  const InterfaceEntry& interface, std::chrono::milliseconds timeout)
-    : endpoint_(std::move(endpoint)), component_(component), interface_(interface), timeout_(timeout) {}
+    : endpoint_(std::move(endpoint)),
+      component_(component),
+      interface_(interface),
+      timeout_(timeout) {}
 
 std::string RemoteComponent::method_name(std::uint32_t method) const {
   std::string name(interface_.name);
@@ -42,12 +45,14 @@ internal::Payload call_remote(rpc::Endpoint& endpoint, std::uint32_t component,
   }
   if (response.header.status == StatusCode::ok) return std::move(response.payload);
   if (!response.local_error.empty()) {
-    throw_remote_error(response.header.status, method_name, endpoint.address(), response.local_error);
+    throw_remote_error(response.header.status, method_name, endpoint.address(),
+                       response.local_error);
   }
   std::string type;
   std::string message = "(the error body did not decode)";
   try {
-    msgpack::object_handle h = internal::unpack_untrusted(response.payload.body, internal::WireLimits{});
+    msgpack::object_handle h =
+        internal::unpack_untrusted(response.payload.body, internal::WireLimits{});
     auto fields = h.get().as<std::pair<std::string, std::string>>();
     type = std::move(fields.first);
     message = std::move(fields.second);

@@ -41,8 +41,10 @@ TEST_F(RemoteCalls, EverySupportedTypeRoundTrips) {
   EXPECT_EQ(echo->u16(65535), 65535);
   EXPECT_EQ(echo->i32(-2147483647 - 1), -2147483647 - 1);
   EXPECT_EQ(echo->u32(4294967295u), 4294967295u);
-  EXPECT_EQ(echo->i64(std::numeric_limits<std::int64_t>::min()), std::numeric_limits<std::int64_t>::min());
-  EXPECT_EQ(echo->u64(std::numeric_limits<std::uint64_t>::max()), std::numeric_limits<std::uint64_t>::max());
+  EXPECT_EQ(echo->i64(std::numeric_limits<std::int64_t>::min()),
+            std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(echo->u64(std::numeric_limits<std::uint64_t>::max()),
+            std::numeric_limits<std::uint64_t>::max());
   EXPECT_EQ(echo->f32(1.5f), 1.5f);
   EXPECT_EQ(echo->f64(-2.25e300), -2.25e300);
   EXPECT_TRUE(echo->boolean(true));
@@ -62,7 +64,8 @@ TEST_F(RemoteCalls, EverySupportedTypeRoundTrips) {
   EXPECT_EQ(echo->opt(std::nullopt), std::nullopt);
   EXPECT_EQ(echo->opt("here"), std::optional<std::string>("here"));
   EXPECT_EQ(echo->pair({7, "seven"}), (std::pair<std::int32_t, std::string>{7, "seven"}));
-  EXPECT_EQ(echo->tuple({1, "one", true}), (std::tuple<std::int32_t, std::string, bool>{1, "one", true}));
+  EXPECT_EQ(echo->tuple({1, "one", true}),
+            (std::tuple<std::int32_t, std::string, bool>{1, "one", true}));
   EXPECT_EQ(echo->variant(Shape{}), Shape{});
   EXPECT_EQ(echo->variant(Shape{std::int64_t{-9}}), Shape{std::int64_t{-9}});
   EXPECT_EQ(echo->variant(Shape{std::string("s")}), Shape{std::string("s")});
@@ -90,7 +93,8 @@ TEST_F(RemoteCalls, ImplementationExceptionsArriveAsApplicationErrors) {
     EXPECT_EQ(e.method(), "Echo::fail");
     EXPECT_EQ(e.host(), node.address());
     EXPECT_EQ(e.code(), StatusCode::application_error);
-    EXPECT_NE(std::string(e.what()).find("no such key: out_of_range"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("no such key: out_of_range"), std::string::npos)
+        << e.what();
     EXPECT_NE(std::string(e.what()).find("Echo::fail"), std::string::npos) << e.what();
   }
   try {
@@ -110,14 +114,16 @@ TEST_F(RemoteCalls, UnknownComponentOrMethodGetsAClearError) {
     origin.get<Echo>("no-such-component");
     FAIL() << "get() of an unregistered name did not throw";
   } catch (const UsageError& e) {
-    EXPECT_NE(std::string(e.what()).find("no component named 'no-such-component'"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("no component named 'no-such-component'"),
+              std::string::npos);
     EXPECT_NE(std::string(e.what()).find("echo"), std::string::npos) << "lists what is registered";
   }
   try {
     origin.get<Store>("echo");
     FAIL() << "get() with the wrong interface did not throw";
   } catch (const UsageError& e) {
-    EXPECT_NE(std::string(e.what()).find("implements Echo, not Store"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("implements Echo, not Store"), std::string::npos)
+        << e.what();
   }
   Ref<Echo> echo = origin.get<Echo>("echo");
   ASSERT_EQ(echo->add(1, 1), 2);
@@ -211,7 +217,8 @@ TEST_F(RemoteCalls, EightThreadsOfTenThousandConcurrentCallsAllReturnCorrectResu
       for (int i = 0; i < kCalls; ++i) {
         const std::int64_t a = std::int64_t{t} * 1000000 + i;
         if (echo->add(a, i) != a + i) ++wrong;
-        if (i % 97 == 0 && echo->concat("t", t, std::to_string(i)) != "t" + std::to_string(t) + std::to_string(i)) {
+        if (i % 97 == 0 && echo->concat("t", t, std::to_string(i)) !=
+                               "t" + std::to_string(t) + std::to_string(i)) {
           ++wrong;
         }
         ++done;

@@ -5,12 +5,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <random>
 #include <sstream>
-#include <chrono>
 #include <stdexcept>
 #include <thread>
 
@@ -35,16 +35,21 @@ SecretFile::SecretFile() : path_(temp_path("secret")) {
   std::ofstream(path_) << secret << "\n";
 }
 
-SecretFile::~SecretFile() { ::unlink(path_.c_str()); }
+SecretFile::~SecretFile() {
+  ::unlink(path_.c_str());
+}
 
-std::string SecretFile::bytes() const { return read_secret_file(path_); }
+std::string SecretFile::bytes() const {
+  return read_secret_file(path_);
+}
 
 NodeProcess::NodeProcess(const std::string& secret_file, const std::string& listen)
     : log_path_(temp_path("node-log")) {
   int out[2];
   if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
-  std::vector<std::string> args{"/proc/self/exe", "--hatch-node", listen,
-                                "--hatch-secret-file", secret_file, "--hatch-log-level", "info"};
+  std::vector<std::string> args{
+      "/proc/self/exe", "--hatch-node",      listen, "--hatch-secret-file",
+      secret_file,      "--hatch-log-level", "info"};
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {

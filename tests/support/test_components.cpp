@@ -29,11 +29,18 @@ class EchoImpl final : public Echo {
   std::string text(const std::string& v) override { return v; }
   Bytes bytes(const Bytes& v) override { return v; }
   std::vector<std::int32_t> vec(const std::vector<std::int32_t>& v) override { return v; }
-  std::map<std::string, std::int64_t> map(const std::map<std::string, std::int64_t>& v) override { return v; }
-  std::unordered_map<std::string, double> umap(std::unordered_map<std::string, double> v) override { return v; }
+  std::map<std::string, std::int64_t> map(const std::map<std::string, std::int64_t>& v) override {
+    return v;
+  }
+  std::unordered_map<std::string, double> umap(std::unordered_map<std::string, double> v) override {
+    return v;
+  }
   std::optional<std::string> opt(std::optional<std::string> v) override { return v; }
-  std::pair<std::int32_t, std::string> pair(std::pair<std::int32_t, std::string> v) override { return v; }
-  std::tuple<std::int32_t, std::string, bool> tuple(std::tuple<std::int32_t, std::string, bool> v) override {
+  std::pair<std::int32_t, std::string> pair(std::pair<std::int32_t, std::string> v) override {
+    return v;
+  }
+  std::tuple<std::int32_t, std::string, bool> tuple(
+      std::tuple<std::int32_t, std::string, bool> v) override {
     return v;
   }
   Shape variant(const Shape& v) override { return v; }
@@ -94,8 +101,11 @@ class StoreImpl final : public Store {
 
 class RelayImpl final : public Relay {
  public:
-  explicit RelayImpl(Context& context) : store_(context.ref<Store>("store")), host_(context.host()) {}
-  void put_via(const std::string& key, const std::string& value) override { store_->put(key, value); }
+  explicit RelayImpl(Context& context)
+      : store_(context.ref<Store>("store")), host_(context.host()) {}
+  void put_via(const std::string& key, const std::string& value) override {
+    store_->put(key, value);
+  }
   std::optional<std::string> get_via(const std::string& key) override { return store_->get(key); }
   std::string where() override { return host_; }
 

@@ -11,7 +11,9 @@ namespace {
 class Reflect final : public Echo {
  public:
 #define HATCH_TEST_ECHO(R, name, A) \
-  R name(A v) override { return v; }
+  R name(A v) override {            \
+    return v;                       \
+  }
   HATCH_TEST_ECHO(std::int8_t, i8, std::int8_t)
   HATCH_TEST_ECHO(std::uint8_t, u8, std::uint8_t)
   HATCH_TEST_ECHO(std::int16_t, i16, std::int16_t)
@@ -26,11 +28,18 @@ class Reflect final : public Echo {
   HATCH_TEST_ECHO(std::string, text, const std::string&)
   HATCH_TEST_ECHO(Bytes, bytes, const Bytes&)
   HATCH_TEST_ECHO(std::vector<std::int32_t>, vec, const std::vector<std::int32_t>&)
-  std::map<std::string, std::int64_t> map(const std::map<std::string, std::int64_t>& v) override { return v; }
-  std::unordered_map<std::string, double> umap(std::unordered_map<std::string, double> v) override { return v; }
+  std::map<std::string, std::int64_t> map(const std::map<std::string, std::int64_t>& v) override {
+    return v;
+  }
+  std::unordered_map<std::string, double> umap(std::unordered_map<std::string, double> v) override {
+    return v;
+  }
   HATCH_TEST_ECHO(std::optional<std::string>, opt, std::optional<std::string>)
-  std::pair<std::int32_t, std::string> pair(std::pair<std::int32_t, std::string> v) override { return v; }
-  std::tuple<std::int32_t, std::string, bool> tuple(std::tuple<std::int32_t, std::string, bool> v) override {
+  std::pair<std::int32_t, std::string> pair(std::pair<std::int32_t, std::string> v) override {
+    return v;
+  }
+  std::tuple<std::int32_t, std::string, bool> tuple(
+      std::tuple<std::int32_t, std::string, bool> v) override {
     return v;
   }
   HATCH_TEST_ECHO(Shape, variant, const Shape&)
@@ -43,13 +52,27 @@ class Reflect final : public Echo {
   std::string concat(const std::string& a, std::int32_t n, const std::string& b) override {
     return a + std::to_string(n) + b;
   }
-  void record(const std::string& e) override { last_ = e; }
-  std::vector<std::string> recorded() override { return {last_}; }
-  std::int64_t add(std::int64_t a, std::int64_t b) override { return a + b; }
-  void fail(const std::string&) override { throw std::logic_error("fail"); }
-  std::int32_t wait_ms(std::int32_t ms) override { return ms; }
-  std::int32_t in_flight() override { return 0; }
-  std::string where() override { return "here"; }
+  void record(const std::string& e) override {
+    last_ = e;
+  }
+  std::vector<std::string> recorded() override {
+    return {last_};
+  }
+  std::int64_t add(std::int64_t a, std::int64_t b) override {
+    return a + b;
+  }
+  void fail(const std::string&) override {
+    throw std::logic_error("fail");
+  }
+  std::int32_t wait_ms(std::int32_t ms) override {
+    return ms;
+  }
+  std::int32_t in_flight() override {
+    return 0;
+  }
+  std::string where() override {
+    return "here";
+  }
 
  private:
   std::string last_;
@@ -62,7 +85,8 @@ R through_codec(std::uint32_t m, const A&... args) {
   internal::WireBuffer in;
   internal::pack_args(in, args...);
   internal::WireBuffer out;
-  internal::interface_entry<Echo>().dispatch(static_cast<Echo*>(&impl), m, in.bytes(), internal::WireLimits{}, out);
+  internal::interface_entry<Echo>().dispatch(static_cast<Echo*>(&impl), m, in.bytes(),
+                                             internal::WireLimits{}, out);
   msgpack::object_handle h = internal::unpack_untrusted(out.bytes(), internal::WireLimits{});
   return h.get().as<R>();
 }
@@ -78,14 +102,18 @@ TEST(Codec, RoundTripsEverySupportedType) {
   EXPECT_EQ(through_codec<std::int8_t>(index_of("i8"), std::int8_t{-5}), -5);
   EXPECT_EQ(through_codec<std::uint64_t>(index_of("u64"), ~std::uint64_t{0}), ~std::uint64_t{0});
   EXPECT_EQ(through_codec<double>(index_of("f64"), 0.1), 0.1);
-  EXPECT_EQ(through_codec<std::string>(index_of("text"), std::string("hé\0llo", 7)), std::string("hé\0llo", 7));
+  EXPECT_EQ(through_codec<std::string>(index_of("text"), std::string("hé\0llo", 7)),
+            std::string("hé\0llo", 7));
   const Bytes b{std::byte{1}, std::byte{0}, std::byte{200}};
   EXPECT_EQ(through_codec<Bytes>(index_of("bytes"), b), b);
   const Shape s = Point{5, 6, "z"};
   EXPECT_EQ(through_codec<Shape>(index_of("variant"), s), s);
   const std::map<std::string, std::vector<std::optional<Point>>> n{{"k", {std::nullopt, Point{}}}};
-  EXPECT_EQ((through_codec<std::map<std::string, std::vector<std::optional<Point>>>>(index_of("nested"), n)), n);
-  EXPECT_EQ(through_codec<std::string>(index_of("concat"), std::string("x"), std::int32_t{3}, std::string("y")),
+  EXPECT_EQ((through_codec<std::map<std::string, std::vector<std::optional<Point>>>>(
+                index_of("nested"), n)),
+            n);
+  EXPECT_EQ(through_codec<std::string>(index_of("concat"), std::string("x"), std::int32_t{3},
+                                       std::string("y")),
             "x3y");
 }
 
@@ -96,9 +124,11 @@ TEST(Codec, ArgumentsOfTheWrongTypeAreBadArgumentsNamingTheArgument) {
   } catch (const internal::BadArguments& e) {
     EXPECT_NE(std::string(e.what()).find("argument 0 of add"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(through_codec<std::int8_t>(index_of("i8"), std::int32_t{1000}), internal::BadArguments)
+  EXPECT_THROW(through_codec<std::int8_t>(index_of("i8"), std::int32_t{1000}),
+               internal::BadArguments)
       << "an integer out of the parameter's range is refused, not truncated";
-  EXPECT_THROW(through_codec<std::int64_t>(index_of("add"), std::int64_t{1}), internal::BadArguments);
+  EXPECT_THROW(through_codec<std::int64_t>(index_of("add"), std::int64_t{1}),
+               internal::BadArguments);
 }
 
 TEST(Codec, UntrustedBytesAreBoundedAndNeverCrash) {
@@ -108,7 +138,8 @@ TEST(Codec, UntrustedBytesAreBoundedAndNeverCrash) {
   msgpack::pack(big, std::vector<int>(100, 1));
   EXPECT_THROW(internal::unpack_untrusted(big.bytes(), tight), internal::BadArguments);
   const std::string truncated = big.bytes().substr(0, 10);
-  EXPECT_THROW(internal::unpack_untrusted(truncated, internal::WireLimits{}), internal::BadArguments);
+  EXPECT_THROW(internal::unpack_untrusted(truncated, internal::WireLimits{}),
+               internal::BadArguments);
   // A map header announcing 2^32-1 entries in a five-byte message.
   const std::string liar("\xdf\xff\xff\xff\xff", 5);
   EXPECT_THROW(internal::unpack_untrusted(liar, internal::WireLimits{}), internal::BadArguments);

@@ -27,7 +27,8 @@ TEST(Context, ReturnsConfigValuesFallbacksAndTypeErrors) {
     ctx.config<std::int64_t>("name", 0);
     FAIL();
   } catch (const UsageError& e) {
-    EXPECT_NE(std::string(e.what()).find("'name' = \"x\" has the wrong type"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("'name' = \"x\" has the wrong type"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -39,8 +40,16 @@ std::string write_file(const std::string& name, const std::string& text) {
 
 TEST(Flags, ParseHatchFlagsAndLeaveTheRest) {
   const std::string secret = write_file("secret", "0123456789abcdef0123\n");
-  const char* argv[] = {"app", "--ops", "5", "--hatch-place", "kv=127.0.0.1:9", "--hatch-secret-file",
-                        secret.c_str(), "--hatch-call-timeout-ms", "250", "x"};
+  const char* argv[] = {"app",
+                        "--ops",
+                        "5",
+                        "--hatch-place",
+                        "kv=127.0.0.1:9",
+                        "--hatch-secret-file",
+                        secret.c_str(),
+                        "--hatch-call-timeout-ms",
+                        "250",
+                        "x"};
   ParsedFlags f = parse_flags(10, argv);
   EXPECT_EQ(f.options.placements.at("kv"), "127.0.0.1:9");
   EXPECT_EQ(f.options.secret, "0123456789abcdef0123");
@@ -56,6 +65,14 @@ TEST(Flags, BadFlagsAreUsageErrors) {
   EXPECT_THROW(parse_flags(3, timeout), UsageError);
   const char* missing[] = {"app", "--hatch-secret-file", "/nonexistent/secret"};
   EXPECT_THROW(parse_flags(3, missing), UsageError);
+  const char* misspelt[] = {"app", "--hatch-plcae", "kv=local"};
+  try {
+    parse_flags(3, misspelt);
+    FAIL();
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown Hatch flag '--hatch-plcae'"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(ConfigFile, ReadsPlacementsAndComponentConfig) {
@@ -86,6 +103,18 @@ TEST(ConfigFile, ErrorsNameTheFileAndLine) {
   }
   const std::string arrays = write_file("array.toml", "[components.kv.config]\nlist = [1, 2]\n");
   EXPECT_THROW(load_config_file(arrays, options), UsageError);
+  const std::string typo = write_file("typo.toml", "call_timeout = 5\n");
+  try {
+    load_config_file(typo, options);
+    FAIL();
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown setting 'call_timeout'"), std::string::npos)
+        << e.what();
+  }
+  const std::string typed = write_file("typed.toml", "call_timeout_ms = \"soon\"\n");
+  EXPECT_THROW(load_config_file(typed, options), UsageError);
+  const std::string nested = write_file("nested.toml", "[components.kv]\nplacemnt = \"local\"\n");
+  EXPECT_THROW(load_config_file(nested, options), UsageError);
 }
 
 TEST(ClusterSecret, RefusesShortSecrets) {
@@ -94,7 +123,8 @@ TEST(ClusterSecret, RefusesShortSecrets) {
 }
 
 TEST(Address, SplitsHostAndPortAndRefusesMalformedOnes) {
-  EXPECT_EQ(rpc::split_address("127.0.0.1:80"), (std::pair<std::string, std::uint16_t>{"127.0.0.1", 80}));
+  EXPECT_EQ(rpc::split_address("127.0.0.1:80"),
+            (std::pair<std::string, std::uint16_t>{"127.0.0.1", 80}));
   EXPECT_EQ(rpc::split_address("[::1]:9").first, "::1");
   EXPECT_THROW(rpc::split_address("nohost"), UsageError);
   EXPECT_THROW(rpc::split_address("h:99999"), UsageError);

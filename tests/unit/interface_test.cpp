@@ -20,12 +20,10 @@ TEST(Interface, RecordsEachMethodsSemantics) {
   EXPECT_EQ(get.arity, 1);
 }
 
-HATCH_INTERFACE(Merged,
-                (read, std::uint64_t, total, (), merge_sum),
+HATCH_INTERFACE(Merged, (read, std::uint64_t, total, (), merge_sum),
                 (read, std::vector<std::string>, all, (), merge_concat),
                 (read, std::int64_t, lowest, (), merge_min),
-                (read, std::int64_t, highest, (), merge_max),
-                (read, bool, any_set, (), merge_any),
+                (read, std::int64_t, highest, (), merge_max), (read, bool, any_set, (), merge_any),
                 (read, bool, all_set, (), merge_all),
                 (read, std::optional<std::string>, find, (std::string), merge_first_non_empty),
                 (write, void, set, (std::int32_t, std::string), shard_key<1>, merge_custom));

@@ -15,11 +15,13 @@ int main(int argc, char** argv) {
   std::string secret_file;
   int io_threads = 8;
   std::string log_level = "info";
-  node->add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")->required();
+  node->add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->required();
   node->add_option("--secret-file", secret_file, "file holding the cluster secret")
       ->envname("HATCH_SECRET_FILE")
       ->required();
-  node->add_option("--io-threads", io_threads, "I/O and serving threads")->check(CLI::Range(2, 1024));
+  node->add_option("--io-threads", io_threads, "I/O and serving threads")
+      ->check(CLI::Range(2, 1024));
   node->add_option("--log-level", log_level)
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   CLI11_PARSE(cli, argc, argv);

@@ -38,7 +38,7 @@ class BindingCell {
   const std::string component_;
   const std::string_view interface_name_;
   mutable std::mutex mu_;
-  Binding binding_;                          // guarded by mu_
+  Binding binding_;                            // guarded by mu_
   std::vector<std::shared_ptr<void>> owners_;  // guarded by mu_; every target ever bound
 };
 

@@ -112,7 +112,8 @@ void dispatch(I& self, std::uint32_t method, const msgpack::object& args, WireBu
                    true)
                 : false) ||
            ...);
-  }(std::make_index_sequence<I::hatch_methods.size()>{});
+  }
+  (std::make_index_sequence<I::hatch_methods.size()>{});
 }
 
 }  // namespace hatch::internal

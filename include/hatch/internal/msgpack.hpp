@@ -15,11 +15,10 @@ namespace hatch::internal {
 template <class Variant, std::size_t... I>
 void emplace_variant(Variant& v, std::size_t index, const msgpack::object& o,
                      std::index_sequence<I...>) {
-  bool found = ((index == I ? (v.template emplace<I>(
-                                   o.as<std::variant_alternative_t<I, Variant>>()),
-                               true)
-                            : false) ||
-                ...);
+  bool found =
+      ((index == I ? (v.template emplace<I>(o.as<std::variant_alternative_t<I, Variant>>()), true)
+                   : false) ||
+       ...);
   if (!found) throw msgpack::type_error();
 }
 
