@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup build test demo bench sanitize clean
+.PHONY: all setup build test demo bench clean
 
 all: build
 

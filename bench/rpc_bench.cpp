@@ -169,12 +169,14 @@ BENCHMARK(BM_RawTcpPingPong)->Arg(64)->Arg(64 << 10)->UseRealTime()->MinTime(2.0
 
 // Two client threads, each keeping `window` calls in flight on the one connection.
 void BM_PipelinedCalls(benchmark::State& state) {
-  static rpc::IoPool* io = nullptr;
+  // Built once, by thread 0 of the first run, and kept for later runs.
+  static std::unique_ptr<rpc::IoPool> io;
+  static std::unique_ptr<rpc::ClusterSecret> secret;
   static std::shared_ptr<rpc::Peer> peer;
-  static rpc::ClusterSecret* secret = nullptr;
-  if (state.thread_index() == 0) {
-    io = new rpc::IoPool(2);
-    secret = new rpc::ClusterSecret(rpc::ClusterSecret::from_bytes(world->secret.bytes()));
+  if (state.thread_index() == 0 && !peer) {
+    io = std::make_unique<rpc::IoPool>(2);
+    secret =
+        std::make_unique<rpc::ClusterSecret>(rpc::ClusterSecret::from_bytes(world->secret.bytes()));
     peer = std::make_shared<rpc::Peer>(io->context(), world->node->address(), *secret,
                                        rpc::PeerIdentity{"node", "bench"}, rpc::ConnectionOptions{},
                                        [](auto&&...) {});

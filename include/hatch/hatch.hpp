@@ -3,6 +3,7 @@
 
 #include "hatch/app.hpp"
 #include "hatch/context.hpp"
+#include "hatch/deadline.hpp"
 #include "hatch/error.hpp"
 #include "hatch/interface.hpp"
 #include "hatch/node.hpp"

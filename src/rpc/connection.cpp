@@ -13,6 +13,8 @@ namespace {
 constexpr std::size_t kReadChunk = 256u << 10;
 // Buffers kept for reuse, so that steady traffic allocates (and faults in) no new memory.
 constexpr std::size_t kMaxSpareBuffers = 4;
+// Larger buffers (for rare large frames) are freed rather than kept.
+constexpr std::size_t kMaxSpareBytes = 4 * kReadChunk;
 // Deferred (corked) bytes beyond which a write goes out anyway.
 constexpr std::size_t kCorkBytes = 256u << 10;
 }  // namespace
@@ -109,7 +111,9 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
     spares_.erase(
         std::remove_if(spares_.begin(), spares_.end(), [](const ReadBuffer& b) { return !b.data; }),
         spares_.end());
-    if (spares_.size() < kMaxSpareBuffers) spares_.push_back(std::move(rbuf_));
+    if (spares_.size() < kMaxSpareBuffers && rbuf_.capacity <= kMaxSpareBytes) {
+      spares_.push_back(std::move(rbuf_));
+    }
     rbuf_ = std::move(next);
     rfill_ = left;
   } else if (need > rbuf_.capacity) {
@@ -228,8 +232,8 @@ Connection::PendingCall Connection::begin(FrameHeader header, std::string body,
 }
 
 Connection::Response Connection::finish(PendingCall& call) {
-  if (call.failed_) return std::move(*call.failed_);
   uncork();  // what this thread deferred may be what the peer needs in order to answer
+  if (call.failed_) return std::move(*call.failed_);
   Slot& slot = *call.slot_;
   if (options_.spin.count() > 0) {
     if (spinners_.fetch_add(1, std::memory_order_relaxed) == 0) {

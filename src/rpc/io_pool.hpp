@@ -1,8 +1,10 @@
 // The threads that run a process's network I/O and the component calls it serves.
 //
-// Requests are handled inline on the thread that read them, after the next read has been
-// started, so a handler that blocks (for example on a nested remote call) holds one thread and
-// never the connection. The pool therefore bounds how many served calls may block at once.
+// Requests are handled on pool threads: inline on the thread that read them, after the next
+// read has been started, with a helper task taking over a batch's remaining frames when a
+// handler blocks (see connection.hpp). A handler that blocks (for example on a nested remote
+// call) holds one thread and never the connection, so the pool bounds how many served calls
+// may block at once.
 #pragma once
 
 #include <thread>

@@ -4,6 +4,7 @@
 
 #include <typeinfo>
 
+#include "hatch/deadline.hpp"
 #include "hatch/internal/codec.hpp"
 
 namespace hatch::runtime {
@@ -34,6 +35,13 @@ void Host::add(std::uint32_t id, HostedComponent component) {
   components_[id] = std::move(entry);
 }
 
+std::size_t Host::clear() {
+  std::unique_lock lock(mu_);
+  const std::size_t n = components_.size();
+  components_.clear();
+  return n;
+}
+
 std::shared_ptr<const HostedComponent> Host::find(std::uint32_t id) const {
   std::shared_lock lock(mu_);
   auto it = components_.find(id);
@@ -42,7 +50,11 @@ std::shared_ptr<const HostedComponent> Host::find(std::uint32_t id) const {
 
 void Host::serve(const std::shared_ptr<rpc::Connection>& connection, const rpc::FrameHeader& header,
                  const internal::Payload& payload) const {
+  // The caller's remaining budget bounds the calls this one makes in turn.
+  std::optional<DeadlineScope> scope;
+  if (header.budget_us > 0) scope.emplace(std::chrono::microseconds(header.budget_us));
   Reply reply = execute(connection, header, payload.body);
+  scope.reset();
   rpc::FrameHeader out;
   out.kind = rpc::FrameKind::response;
   out.status = reply.status;

@@ -51,6 +51,9 @@ class Host {
   void set_control(ControlHandler control) { control_ = std::move(control); }
 
   void add(std::uint32_t id, HostedComponent component);
+  // Drops every instance; calls already running keep theirs alive until they return. Returns
+  // how many there were.
+  std::size_t clear();
   // The instance with `id`, or null.
   std::shared_ptr<const HostedComponent> find(std::uint32_t id) const;
 

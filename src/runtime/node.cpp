@@ -128,12 +128,28 @@ struct Node::Impl {
     }
     timer.cancel();
     auto connection = std::make_shared<rpc::Connection>(std::move(*socket), from, peer, copts);
+    std::shared_ptr<rpc::Connection> replaced;
     {
       std::lock_guard lock(mu);
       if (stopping) co_return;
       connections.insert(connection);
-      if (peer.role == "origin" && !(origin && origin->is_open())) origin = connection;
+      // The newest origin wins: an origin that reconnects must not be locked out by a
+      // half-open connection the node has not yet seen die.
+      if (peer.role == "origin") {
+        if (origin && origin->is_open()) replaced = origin;
+        if (!origin_name.empty() && origin_name != peer.name) {
+          // A different origin process: the previous one's components and ids mean nothing
+          // to it, and a call must never reach a component under a reused id.
+          const std::size_t dropped = host.clear();
+          dependencies.clear();
+          spdlog::warn("node {}: a new origin ({}) replaced {}; dropped {} components", address,
+                       peer.name, origin_name, dropped);
+        }
+        origin = connection;
+        origin_name = peer.name;
+      }
     }
+    if (replaced) replaced->close("a newer origin connection replaced it");
     spdlog::info("node {}: accepted {} {}", address, peer.role, from);
     std::weak_ptr<rpc::Connection> weak = connection;
     connection->start([this](const std::shared_ptr<rpc::Connection>& c, const rpc::FrameHeader& h,
@@ -290,9 +306,10 @@ struct Node::Impl {
 
   std::mutex mu;
   std::condition_variable stop_cv;
-  bool stopping = false;                                             // guarded by mu
-  std::shared_ptr<rpc::Connection> origin;                           // guarded by mu
-  std::string self;                                                  // guarded by mu
+  bool stopping = false;                    // guarded by mu
+  std::shared_ptr<rpc::Connection> origin;  // guarded by mu
+  std::string origin_name;                  // guarded by mu; the incarnation of the current origin
+  std::string self;                         // guarded by mu
   std::set<std::shared_ptr<rpc::Connection>> connections;            // guarded by mu
   std::map<std::string, std::shared_ptr<BindingCell>> dependencies;  // guarded by mu
   std::map<std::string, std::shared_ptr<rpc::Peer>> peers;           // guarded by mu

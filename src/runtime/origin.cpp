@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -17,6 +18,17 @@
 #include "runtime/remote_component.hpp"
 
 namespace hatch {
+
+namespace {
+
+std::string new_incarnation() {
+  std::random_device rd;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "origin/%08x%08x", rd(), rd());
+  return buf;
+}
+
+}  // namespace
 
 struct Origin::Impl {
   struct Entry {
@@ -148,8 +160,7 @@ struct Origin::Impl {
       rpc::ConnectionOptions copts;
       copts.limits = options.limits;
       peer = std::make_shared<rpc::Peer>(
-          io.context(), address, *secret, rpc::PeerIdentity{"origin", runtime::kOriginLocation},
-          copts,
+          io.context(), address, *secret, rpc::PeerIdentity{"origin", incarnation}, copts,
           [this](const std::shared_ptr<rpc::Connection>& c, const rpc::FrameHeader& h,
                  internal::Payload p) { host.serve(c, h, p); });
     }
@@ -184,6 +195,8 @@ struct Origin::Impl {
 
   const Catalog& catalog;
   const Options options;
+  // Names this origin to nodes, so that a node can tell a new origin from a reconnecting one.
+  const std::string incarnation = new_incarnation();
   std::optional<rpc::ClusterSecret> secret;
   rpc::IoPool io;
   runtime::Host host;

@@ -1,5 +1,8 @@
 #include "runtime/remote_component.hpp"
 
+#include <algorithm>
+
+#include "hatch/deadline.hpp"
 #include "hatch/internal/codec.hpp"
 
 namespace hatch::runtime {
@@ -27,7 +30,8 @@ internal::Payload RemoteComponent::call(std::uint32_t method, internal::WireBuff
 internal::Payload call_remote(rpc::Endpoint& endpoint, std::uint32_t component,
                               std::uint32_t method, std::string args,
                               std::chrono::milliseconds timeout, const std::string& method_name) {
-  const auto deadline = rpc::Clock::now() + timeout;
+  auto deadline = rpc::Clock::now() + timeout;
+  if (auto scoped = DeadlineScope::current()) deadline = std::min(deadline, *scoped);
   std::shared_ptr<rpc::Connection> connection;
   try {
     connection = endpoint.connection(deadline);

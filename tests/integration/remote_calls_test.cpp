@@ -189,6 +189,62 @@ TEST_F(RemoteCalls, ASlowCallDoesNotHoldUpOtherCallsOnTheSameConnection) {
   EXPECT_EQ(slow.get(), -1);
 }
 
+TEST_F(RemoteCalls, ADeadlineScopeBoundsACallAndTheConnectionSurvivesIt) {
+  NodeProcess node(secret_.path());
+  Origin origin(Catalog::program(), options_for("echo", node.address()));
+  Ref<Echo> echo = origin.get<Echo>("echo");
+  ASSERT_EQ(echo->add(1, 1), 2);
+  {
+    DeadlineScope scope(std::chrono::milliseconds(50));
+    try {
+      echo->wait_ms(20000);  // 400 times the deadline
+      FAIL() << "the call outlived its deadline";
+    } catch (const DeadlineExceeded& e) {
+      EXPECT_EQ(e.method(), "Echo::wait_ms");
+      EXPECT_EQ(e.advice(), RetryAdvice::retry_if_idempotent);
+    }
+  }
+  // The late answer, when it comes, is dropped; the connection goes on serving.
+  EXPECT_EQ(echo->add(2, 2), 4);
+}
+
+TEST_F(RemoteCalls, OnlyTheOriginMayOrderAnInstantiate) {
+  NodeProcess node(secret_.path());
+  Origin origin(Catalog::program(), options_for("echo", node.address()));
+  ASSERT_EQ(origin.get<Echo>("echo")->add(1, 1), 2);
+  try {
+    probe_call(secret_.bytes(), node.address(), 0, 1);  // control: instantiate, as a node
+    FAIL() << "a non-origin peer ordered an instantiate";
+  } catch (const RemoteError& e) {
+    EXPECT_EQ(e.code(), StatusCode::permission_denied) << e.what();
+  }
+  ASSERT_TRUE(node.wait_for_log("which is not the origin")) << node.log();
+}
+
+TEST_F(RemoteCalls, ANodeShutsDownCleanlyOnSigterm) {
+  NodeProcess node(secret_.path());
+  Origin origin(Catalog::program(), options_for("echo", node.address()));
+  Ref<Echo> echo = origin.get<Echo>("echo");
+  ASSERT_EQ(echo->add(1, 1), 2);
+  const int status = node.kill_and_reap(SIGTERM);
+  ASSERT_TRUE(WIFEXITED(status)) << "the node died of a signal instead of exiting";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_NE(node.log().find("shutting down"), std::string::npos) << node.log();
+  EXPECT_THROW(echo->add(1, 1), RemoteError);
+}
+
+TEST_F(RemoteCalls, ANewOriginGetsFreshComponentsOnAUsedNode) {
+  NodeProcess node(secret_.path());
+  {
+    Origin first(Catalog::program(), options_for("echo", node.address()));
+    first.get<Echo>("echo")->record("from the first origin");
+  }
+  Origin second(Catalog::program(), options_for("echo", node.address()));
+  Ref<Echo> echo = second.get<Echo>("echo");
+  EXPECT_EQ(echo->recorded(), std::vector<std::string>{});
+  ASSERT_TRUE(node.wait_for_log("a new origin")) << node.log();
+}
+
 TEST_F(RemoteCalls, TheConnectionComesBackOnTheNextCall) {
   auto node = std::make_unique<NodeProcess>(secret_.path());
   const std::string address = node->address();
