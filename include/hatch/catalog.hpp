@@ -5,6 +5,7 @@
 // its interface was compiled from the same declaration as the origin's (the signature).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -12,10 +13,12 @@
 #include <string_view>
 #include <vector>
 
+#include "hatch/internal/binding_cell.hpp"
 #include "hatch/internal/call_target.hpp"
 #include "hatch/internal/wire_buffer.hpp"
 #include "hatch/internal/wire_limits.hpp"
 #include "hatch/method_spec.hpp"
+#include "hatch/state.hpp"
 
 namespace hatch {
 
@@ -33,16 +36,31 @@ struct InterfaceEntry {
   void (*dispatch)(void* self, std::uint32_t method, std::span<const char> args,
                    const internal::WireLimits& limits, internal::WireBuffer& out);
 
-  // Makes a proxy that forwards every call to `target`. Stores the I* in `*self`; the returned
-  // pointer owns it.
-  std::shared_ptr<void> (*make_proxy)(std::shared_ptr<internal::CallTarget> target, void** self);
+  // Makes a proxy, to be bound in `cell`, that forwards every call to `target`. Stores the I*
+  // in `*self`; the returned pointer owns it.
+  std::shared_ptr<void> (*make_proxy)(std::shared_ptr<internal::CallTarget> target,
+                                      BindingCell& cell, void** self);
+
+  // Makes a closed gate for `cell`: its calls wait until the cell is rebound (at most
+  // `timeout`), then go to the new target.
+  std::shared_ptr<void> (*make_gate)(BindingCell& cell, std::chrono::milliseconds timeout,
+                                     void** self);
+};
+
+// A created component instance, with its state contract if it has one.
+struct Instance {
+  std::shared_ptr<void> owner;
+  void* self = nullptr;  // an I* of the component's interface
+  StatefulState* whole = nullptr;
+  KeyedState* keyed = nullptr;
 };
 
 struct ComponentEntry {
   std::string name;
   const InterfaceEntry* interface = nullptr;
-  // Creates an instance. Stores the I* in `*self`; the returned pointer owns the instance.
-  std::shared_ptr<void> (*create)(Context& context, void** self) = nullptr;
+  StateKind kind = StateKind::stateless;
+  // Creates an instance.
+  Instance (*create)(Context& context) = nullptr;
 };
 
 class Catalog {

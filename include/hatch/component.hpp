@@ -11,6 +11,7 @@
 // are registered, not in headers.
 #pragma once
 
+#include <cstring>
 #include <memory>
 #include <type_traits>
 
@@ -19,6 +20,7 @@
 #include "hatch/catalog.hpp"
 #include "hatch/context.hpp"
 #include "hatch/internal/codec.hpp"
+#include "hatch/state.hpp"
 
 namespace hatch::internal {
 
@@ -30,31 +32,50 @@ void dispatch_erased(void* self, std::uint32_t method, std::span<const char> arg
 }
 
 template <class I>
-std::shared_ptr<void> make_proxy(std::shared_ptr<CallTarget> target, void** self) {
-  auto proxy =
-      std::make_shared<typename I::template HatchProxy<RemoteLink>>(RemoteLink(std::move(target)));
+std::shared_ptr<void> make_proxy(std::shared_ptr<CallTarget> target, BindingCell& cell,
+                                 void** self) {
+  auto proxy = std::make_shared<typename I::template HatchProxy<RemoteLink>>(
+      RemoteLink(std::move(target), cell));
   *self = static_cast<void*>(static_cast<I*>(proxy.get()));
   return proxy;
 }
 
 template <class I>
+std::shared_ptr<void> make_gate(BindingCell& cell, std::chrono::milliseconds timeout, void** self) {
+  auto gate = std::make_shared<typename I::template HatchProxy<GateLink>>(GateLink(cell, timeout));
+  *self = static_cast<void*>(static_cast<I*>(gate.get()));
+  return gate;
+}
+
+template <class I>
 const InterfaceEntry& interface_entry() {
-  static const InterfaceEntry entry{I::hatch_interface_name, I::hatch_signature,
-                                    std::span<const MethodInfo>(I::hatch_methods),
-                                    &dispatch_erased<I>, &make_proxy<I>};
+  static const InterfaceEntry entry{
+      I::hatch_interface_name, I::hatch_signature, std::span<const MethodInfo>(I::hatch_methods),
+      &dispatch_erased<I>,     &make_proxy<I>,     &make_gate<I>};
   return entry;
 }
 
 template <class Impl, class I>
-std::shared_ptr<void> create_component(Context& context, void** self) {
+Instance create_component(Context& context) {
   std::shared_ptr<Impl> impl;
   if constexpr (std::is_constructible_v<Impl, Context&>) {
     impl = std::make_shared<Impl>(context);
   } else {
     impl = std::make_shared<Impl>();
   }
-  *self = static_cast<void*>(static_cast<I*>(impl.get()));
-  return impl;
+  Instance out;
+  out.self = static_cast<void*>(static_cast<I*>(impl.get()));
+  if constexpr (std::is_base_of_v<StatefulState, Impl>) out.whole = impl.get();
+  if constexpr (std::is_base_of_v<KeyedState, Impl>) out.keyed = impl.get();
+  out.owner = std::move(impl);
+  return out;
+}
+
+template <class Impl>
+constexpr StateKind state_kind() {
+  if constexpr (std::is_base_of_v<KeyedState, Impl>) return StateKind::keyed;
+  if constexpr (std::is_base_of_v<StatefulState, Impl>) return StateKind::stateful;
+  return StateKind::stateless;
 }
 
 template <class Impl, class I>
@@ -63,11 +84,43 @@ bool register_component(const char* name) {
                 "HATCH_COMPONENT: the class must implement the interface");
   static_assert(std::is_constructible_v<Impl, Context&> || std::is_default_constructible_v<Impl>,
                 "HATCH_COMPONENT: the class needs a constructor taking hatch::Context& or none");
+  static_assert(!(std::is_base_of_v<StatefulState, Impl> && std::is_base_of_v<KeyedState, Impl>),
+                "HATCH_COMPONENT: a component is either stateful or keyed, not both");
   return Catalog::register_component(
-      ComponentEntry{name, &interface_entry<I>(), &create_component<Impl, I>});
+      ComponentEntry{name, &interface_entry<I>(), state_kind<Impl>(), &create_component<Impl, I>});
 }
 
 }  // namespace hatch::internal
+
+namespace hatch {
+
+// Packs any wire type into bytes, for save_state() and export_entries().
+template <class T>
+Bytes to_bytes(const T& value) {
+  static_assert(is_wire_type_v<T>, "hatch::to_bytes: not a wire type");
+  internal::WireBuffer out;
+  msgpack::pack(out, value);
+  const std::string& b = out.bytes();
+  Bytes bytes(b.size());
+  std::memcpy(bytes.data(), b.data(), b.size());
+  return bytes;
+}
+
+// Unpacks bytes made by to_bytes(). Throws UsageError when they do not hold a T.
+template <class T>
+T from_bytes(const Bytes& bytes) {
+  try {
+    msgpack::object_handle h = internal::unpack_untrusted(
+        std::span<const char>(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
+        internal::WireLimits{});
+    return h.get().as<T>();
+  } catch (const std::exception& e) {
+    throw UsageError(std::string("hatch::from_bytes: the bytes do not hold the expected type: ") +
+                     e.what());
+  }
+}
+
+}  // namespace hatch
 
 #define HATCH_COMPONENT(Impl, Interface, name)                                             \
   [[maybe_unused]] static const bool BOOST_PP_CAT(hatch_component_registered_, __LINE__) = \

@@ -16,7 +16,8 @@
 //     implement and callers reach through hatch::Ref<Name>;
 //   - `Name::hatch_methods`, the recorded MethodInfo of every method, and a signature string that
 //     lets a node check that it was built with the same interface as the origin;
-//   - `Name::HatchProxy<Link>`, the class that forwards every method over a Link. It is a
+//   - `Name::HatchProxy<Link>`, the class that forwards every method over a Link (with the
+//     method's index and member pointer, so a link can call again elsewhere). It is a
 //     template, so the serialization code is compiled only where a component is registered
 //     (HATCH_COMPONENT), not in every file that includes the interface.
 //
@@ -101,10 +102,11 @@
 
 #define HATCH_DETAIL_POINTER(r, Name, i, m) BOOST_PP_COMMA_IF(i) & Name::HATCH_DETAIL_NAME(m)
 
-#define HATCH_DETAIL_FORWARD(r, Name, i, m)                                      \
-  HATCH_DETAIL_RESULT(m) HATCH_DETAIL_NAME(m)(HATCH_DETAIL_PARAMS(m)) override { \
-    return hatch_link_.template call<HATCH_DETAIL_RESULT(m)>(                    \
-        i BOOST_PP_REPEAT(HATCH_DETAIL_ARITY(m), HATCH_DETAIL_ARG_NAME, ~));     \
+#define HATCH_DETAIL_FORWARD(r, Name, i, m)                                       \
+  HATCH_DETAIL_RESULT(m) HATCH_DETAIL_NAME(m)(HATCH_DETAIL_PARAMS(m)) override {  \
+    return hatch_link_.template call<HATCH_DETAIL_RESULT(m)>(                     \
+        i, &Name::HATCH_DETAIL_NAME(m)                                            \
+               BOOST_PP_REPEAT(HATCH_DETAIL_ARITY(m), HATCH_DETAIL_ARG_NAME, ~)); \
   }
 
 #define HATCH_DETAIL_ARG_CHECK(z, i, data)                                           \

@@ -14,11 +14,13 @@
 
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "hatch/catalog.hpp"
 #include "hatch/error.hpp"
 #include "hatch/options.hpp"
 #include "hatch/ref.hpp"
+#include "hatch/transition.hpp"
 
 namespace hatch {
 
@@ -46,6 +48,16 @@ class Origin {
 
   // The binding cell of `name`, creating the component if needed.
   std::shared_ptr<BindingCell> resolve(std::string_view name);
+
+  // Moves component `name` to `host` ("local" or "origin" for this process, or a node's
+  // "host:port"), with its state, while it serves calls. Callers wait during the pause and
+  // lose no call. On failure (the target unreachable, refusing, or dying) the component stays
+  // at its old home with its state, and the report says what failed. Transitions run one at a
+  // time. Throws UsageError for an unknown component or a malformed address.
+  TransitionReport relocate(std::string_view name, std::string_view host);
+
+  // Relocates each component the design names, in name order. One report per component.
+  std::vector<TransitionReport> apply(const Design& design);
 
   const Options& options() const noexcept;
 

@@ -15,8 +15,25 @@
 
 #include "hatch/binding.hpp"
 #include "hatch/internal/binding_cell.hpp"
+#include "hatch/internal/call_tracker.hpp"
 
 namespace hatch {
+
+namespace internal {
+
+template <class I>
+class TrackedCall {
+ public:
+  explicit TrackedCall(const BindingCell& cell) noexcept
+      : scope_(&cell), target_(static_cast<I*>(cell.target())) {}
+  I* operator->() const noexcept { return target_; }
+
+ private:
+  CallScope scope_;
+  I* target_;
+};
+
+}  // namespace internal
 
 template <class I>
 class Ref {
@@ -24,9 +41,10 @@ class Ref {
   Ref() = default;
   explicit Ref(std::shared_ptr<BindingCell> cell) : cell_(std::move(cell)) {}
 
-  // Requires a non-empty ref. The pointer is valid for the duration of one call expression.
-  I* operator->() const noexcept { return static_cast<I*>(cell_->target()); }
-  I& operator*() const noexcept { return *operator->(); }
+  // The target of one call: `ref->method(args)`. Requires a non-empty ref. The object it
+  // returns lives until the end of the full expression and marks the call as in flight, so a
+  // transition can wait for it (see internal/call_tracker.hpp). Keep no pointer beyond that.
+  internal::TrackedCall<I> operator->() const noexcept { return internal::TrackedCall<I>(*cell_); }
 
   explicit operator bool() const noexcept { return cell_ != nullptr; }
   const std::string& component() const { return cell_->component(); }

@@ -2,6 +2,7 @@
 
 #include <cxxabi.h>
 
+#include <thread>
 #include <typeinfo>
 
 #include "hatch/deadline.hpp"
@@ -29,10 +30,42 @@ Reply error_reply(StatusCode status, const std::string& message, const std::stri
   return Reply{status, std::move(out.bytes())};
 }
 
-void Host::add(std::uint32_t id, HostedComponent component) {
-  auto entry = std::make_shared<const HostedComponent>(std::move(component));
+Reply moved_reply(const std::string& location) {
+  internal::WireBuffer out;
+  msgpack::pack(out, std::make_tuple(std::string("moved"), location));
+  return Reply{StatusCode::moved, std::move(out.bytes())};
+}
+
+void Host::add(std::uint32_t id, std::string name, const InterfaceEntry& interface,
+               Instance instance) {
+  auto entry = std::make_shared<HostedComponent>();
+  entry->name = std::move(name);
+  entry->interface = &interface;
+  entry->instance = std::move(instance);
   std::unique_lock lock(mu_);
+  moved_.erase(id);
   components_[id] = std::move(entry);
+}
+
+bool Host::gate(std::uint32_t id, std::chrono::steady_clock::time_point deadline) {
+  std::shared_ptr<const HostedComponent> c = find(id);
+  if (!c) return false;
+  c->gated.store(true);
+  while (c->in_flight.load() > 0) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+void Host::ungate(std::uint32_t id) {
+  if (std::shared_ptr<const HostedComponent> c = find(id)) c->gated.store(false);
+}
+
+void Host::retire(std::uint32_t id, const std::string& location) {
+  std::unique_lock lock(mu_);
+  components_.erase(id);
+  moved_[id] = location;
 }
 
 std::size_t Host::clear() {
@@ -72,7 +105,15 @@ Reply Host::execute(const std::shared_ptr<rpc::Connection>& connection,
         return error_reply(StatusCode::unknown_component, "this host takes no control requests");
       return control_(connection, header.method, args);
     }
-    std::shared_ptr<const HostedComponent> target = find(header.component);
+    std::shared_ptr<const HostedComponent> target;
+    {
+      std::shared_lock lock(mu_);
+      if (auto it = components_.find(header.component); it != components_.end()) {
+        target = it->second;
+      } else if (auto gone = moved_.find(header.component); gone != moved_.end()) {
+        return moved_reply(gone->second);
+      }
+    }
     if (!target) {
       return error_reply(
           StatusCode::unknown_component,
@@ -85,8 +126,15 @@ Reply Host::execute(const std::shared_ptr<rpc::Connection>& connection,
                              std::to_string(header.method) + " (it has " +
                              std::to_string(iface.methods.size()) + ")");
     }
+    // Count in, then look at the gate: a transition that closed it waits for this call.
+    target->in_flight.fetch_add(1);
+    struct Leave {
+      const HostedComponent& c;
+      ~Leave() { c.in_flight.fetch_sub(1); }
+    } leave{*target};
+    if (target->gated.load()) return moved_reply("");
     internal::WireBuffer out;
-    iface.dispatch(target->instance, header.method, args, limits_, out);
+    iface.dispatch(target->instance.self, header.method, args, limits_, out);
     return Reply{StatusCode::ok, std::move(out.bytes())};
   } catch (const internal::BadArguments& e) {
     return error_reply(StatusCode::bad_request, e.what());

@@ -10,6 +10,8 @@
 // Thread safety: all members may be called from any thread.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,14 +33,20 @@ struct Reply {
   std::string body;  // the packed result, or [type, message] for an error
 };
 
+// A `moved` reply: the component left for `location` ("" while it is still moving).
+Reply moved_reply(const std::string& location);
+
 // Packs an error body: [remote type name, message].
 Reply error_reply(StatusCode status, const std::string& message, const std::string& type = {});
 
 struct HostedComponent {
   std::string name;
   const InterfaceEntry* interface = nullptr;
-  std::shared_ptr<void> owner;
-  void* instance = nullptr;  // an I* of `interface`
+  Instance instance;
+  // Served calls running now, and whether the gate is closed. A call counts itself in, then
+  // checks the gate; a transition closes the gate, then waits for the count to reach zero.
+  mutable std::atomic<int> in_flight{0};
+  mutable std::atomic<bool> gated{false};
 };
 
 class Host {
@@ -50,7 +58,16 @@ class Host {
 
   void set_control(ControlHandler control) { control_ = std::move(control); }
 
-  void add(std::uint32_t id, HostedComponent component);
+  void add(std::uint32_t id, std::string name, const InterfaceEntry& interface, Instance instance);
+
+  // Closes the gate of `id`: new calls are answered `moved` (the caller retries where the
+  // component goes), and calls already running finish. Returns false if some still run at
+  // `deadline`, or there is no such component.
+  bool gate(std::uint32_t id, std::chrono::steady_clock::time_point deadline);
+  // Opens the gate again (the move was abandoned).
+  void ungate(std::uint32_t id);
+  // Removes `id`, leaving a tombstone: later calls are answered `moved` to `location`.
+  void retire(std::uint32_t id, const std::string& location);
   // Drops every instance; calls already running keep theirs alive until they return. Returns
   // how many there were.
   std::size_t clear();
@@ -73,6 +90,7 @@ class Host {
   ControlHandler control_;
   mutable std::shared_mutex mu_;
   std::unordered_map<std::uint32_t, std::shared_ptr<const HostedComponent>> components_;  // mu_
+  std::unordered_map<std::uint32_t, std::string> moved_;  // mu_: where retired ids went
 };
 
 }  // namespace hatch::runtime

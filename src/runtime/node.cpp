@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "hatch/context.hpp"
+#include "hatch/internal/call_tracker.hpp"
 #include "hatch/internal/codec.hpp"
 #include "rpc/endpoint.hpp"
 #include "rpc/handshake.hpp"
@@ -15,6 +16,7 @@
 #include "runtime/control.hpp"
 #include "runtime/host.hpp"
 #include "runtime/remote_component.hpp"
+#include "runtime/state_transfer.hpp"
 
 namespace hatch {
 
@@ -162,24 +164,88 @@ struct Node::Impl {
                       });
   }
 
+  static runtime::Reply ok_reply() {
+    internal::WireBuffer out;
+    msgpack::pack(out, msgpack::type::nil_t());
+    return runtime::Reply{StatusCode::ok, std::move(out.bytes())};
+  }
+
   runtime::Reply control(const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
                          std::span<const char> args) {
-    if (method != static_cast<std::uint32_t>(runtime::ControlMethod::instantiate)) {
-      return runtime::error_reply(StatusCode::unknown_method,
-                                  "a node takes only instantiate control requests");
-    }
+    using runtime::ControlMethod;
     {
       std::lock_guard lock(mu);
       if (connection != origin) {
-        spdlog::warn("node {}: refused an instantiate order from {}, which is not the origin",
-                     address, connection->address());
-        return runtime::error_reply(StatusCode::permission_denied,
-                                    "only the origin may order a node to instantiate components");
+        spdlog::warn("node {}: refused a control order from {}, which is not the origin", address,
+                     connection->address());
+        return runtime::error_reply(
+            StatusCode::permission_denied,
+            "only the origin may order a node to create or move components");
       }
     }
     msgpack::object_handle h = internal::unpack_untrusted(args, options.limits);
-    auto [name, id, self_name, config, signature] =
-        h.get().as<std::tuple<std::string, std::uint32_t, std::string, ConfigMap, std::string>>();
+    const auto deadline = rpc::Clock::now() + options.call_timeout;
+    switch (static_cast<ControlMethod>(method)) {
+      case ControlMethod::instantiate: {
+        auto [name, id, self_name, config, signature, state] =
+            h.get()
+                .as<std::tuple<std::string, std::uint32_t, std::string, ConfigMap, std::string,
+                               std::string>>();
+        return instantiate(name, id, self_name, std::move(config), signature, state);
+      }
+      case ControlMethod::gate: {
+        auto [id] = h.get().as<std::tuple<std::uint32_t>>();
+        gate_local_refs(id, deadline);
+        if (!host.gate(id, deadline)) {
+          return runtime::error_reply(StatusCode::deadline_exceeded,
+                                      "component " + std::to_string(id) + " on " + address +
+                                          " did not drain before the deadline");
+        }
+        return ok_reply();
+      }
+      case ControlMethod::ungate: {
+        auto [id] = h.get().as<std::tuple<std::uint32_t>>();
+        host.ungate(id);
+        rebind_dependencies(id, self_name());
+        return ok_reply();
+      }
+      case ControlMethod::export_state: {
+        auto [id] = h.get().as<std::tuple<std::uint32_t>>();
+        std::shared_ptr<const runtime::HostedComponent> c = host.find(id);
+        if (!c) {
+          return runtime::error_reply(
+              StatusCode::unknown_component,
+              "no component with id " + std::to_string(id) + " on " + address);
+        }
+        return runtime::Reply{StatusCode::ok, runtime::export_state(c->instance)};
+      }
+      case ControlMethod::retire: {
+        auto [id, location] = h.get().as<std::tuple<std::uint32_t, std::string>>();
+        host.retire(id, location);
+        rebind_dependencies(id, location);
+        spdlog::info("node {}: component {} moved to {}", address, id, location);
+        return ok_reply();
+      }
+      case ControlMethod::rebind: {
+        auto [name, id, location] =
+            h.get().as<std::tuple<std::string, std::uint32_t, std::string>>();
+        rebind_dependencies(id, location);
+        return ok_reply();
+      }
+      default:
+        return runtime::error_reply(StatusCode::unknown_method,
+                                    "unknown control operation " + std::to_string(method));
+    }
+  }
+
+  std::string self_name() {
+    std::lock_guard lock(mu);
+    return self;
+  }
+
+  runtime::Reply instantiate(const std::string& name, std::uint32_t id,
+                             const std::string& self_name, ConfigMap config,
+                             const std::string& signature, const std::string& state) {
     const ComponentEntry* component = catalog.find(name);
     if (component == nullptr) {
       return runtime::error_reply(StatusCode::unknown_component,
@@ -197,58 +263,92 @@ struct Node::Impl {
       self = self_name;
     }
     NodeContext context(*this, name, self_name, std::move(config));
-    void* instance = nullptr;
-    std::shared_ptr<void> owner = component->create(context, &instance);
-    host.add(id, runtime::HostedComponent{name, component->interface, std::move(owner), instance});
-    spdlog::info("node {}: created component '{}' (id {})", address, name, id);
-    internal::WireBuffer out;
-    msgpack::pack(out, msgpack::type::nil_t());
-    return runtime::Reply{StatusCode::ok, std::move(out.bytes())};
+    Instance instance = component->create(context);
+    if (!state.empty()) runtime::import_state(instance, state, options.limits);
+    host.add(id, name, *component->interface, std::move(instance));
+    spdlog::info("node {}: created component '{}' (id {}{})", address, name, id,
+                 state.empty() ? "" : ", with " + std::to_string(state.size()) + " bytes of state");
+    return ok_reply();
   }
 
-  std::shared_ptr<BindingCell> resolve_dependency(const std::string& name) {
-    std::shared_ptr<rpc::Connection> origin_connection;
-    std::string self_name;
+  // Closes the gate on this node's own local refs to `id` and waits for their calls.
+  void gate_local_refs(std::uint32_t id, rpc::Clock::time_point deadline) {
+    std::vector<std::shared_ptr<BindingCell>> cells;
     {
       std::lock_guard lock(mu);
-      if (auto it = dependencies.find(name); it != dependencies.end()) return it->second;
-      origin_connection = origin;
-      self_name = self;
+      for (auto& [name, dep] : dependencies) {
+        if (dep.id == id && dep.cell->binding().kind == Binding::Kind::local)
+          cells.push_back(dep.cell);
+      }
     }
-    if (!origin_connection)
-      throw UsageError("node " + address + " has no origin to resolve '" + name + "'");
-    const ComponentEntry* component = catalog.find(name);
-    if (component == nullptr) {
-      throw UsageError("node " + address + " has no component named '" + name + "' in its binary");
+    std::shared_ptr<const runtime::HostedComponent> c = host.find(id);
+    for (const auto& cell : cells) {
+      void* self_ptr = nullptr;
+      std::shared_ptr<void> gate = c->interface->make_gate(*cell, options.call_timeout, &self_ptr);
+      cell->bind(std::move(gate), self_ptr, cell->binding());
+      internal::drain_local_calls(cell.get(), deadline);
     }
-    auto origin_endpoint = std::make_shared<rpc::InboundEndpoint>(
+  }
+
+  // Points this node's refs to `id` at `location`.
+  void rebind_dependencies(std::uint32_t id, const std::string& location) {
+    std::vector<std::pair<std::string, std::shared_ptr<BindingCell>>> cells;
+    {
+      std::lock_guard lock(mu);
+      for (auto& [name, dep] : dependencies) {
+        if (dep.id == id) cells.emplace_back(name, dep.cell);
+      }
+    }
+    for (auto& [name, cell] : cells) bind_dependency(*cell, name, id, location);
+  }
+
+  std::shared_ptr<rpc::Endpoint> origin_endpoint() {
+    return std::make_shared<rpc::InboundEndpoint>(
         [this] {
           std::lock_guard lock(mu);
           return origin;
         },
         runtime::kOriginLocation);
+  }
+
+  void bind_dependency(BindingCell& cell, const std::string& name, std::uint32_t id,
+                       const std::string& location) {
+    const ComponentEntry* component = catalog.find(name);
+    const InterfaceEntry& iface = *component->interface;
+    if (location == self_name()) {
+      std::shared_ptr<const runtime::HostedComponent> local = host.find(id);
+      if (!local) throw UsageError("component '" + name + "' should be on this node but is not");
+      cell.bind(local->instance.owner, local->instance.self, Binding::local());
+    } else if (location == runtime::kOriginLocation) {
+      runtime::bind_remote(cell, origin_endpoint(), id, iface, options.call_timeout);
+    } else {
+      runtime::bind_remote(cell, peer_for(location), id, iface, options.call_timeout);
+    }
+  }
+
+  std::shared_ptr<BindingCell> resolve_dependency(const std::string& name) {
+    {
+      std::lock_guard lock(mu);
+      if (auto it = dependencies.find(name); it != dependencies.end()) return it->second.cell;
+      if (!origin) throw UsageError("node " + address + " has no origin to resolve '" + name + "'");
+    }
+    const ComponentEntry* component = catalog.find(name);
+    if (component == nullptr) {
+      throw UsageError("node " + address + " has no component named '" + name + "' in its binary");
+    }
     internal::WireBuffer args;
     internal::pack_args(args, name);
     internal::Payload reply = runtime::call_remote(
-        *origin_endpoint, runtime::kControlComponent,
+        *origin_endpoint(), runtime::kControlComponent,
         static_cast<std::uint32_t>(runtime::ControlMethod::resolve), std::move(args.bytes()),
         options.call_timeout, "resolve '" + name + "'");
     msgpack::object_handle h = internal::unpack_untrusted(reply.body, options.limits);
     auto [id, interface_name, location] =
         h.get().as<std::tuple<std::uint32_t, std::string, std::string>>();
-    const InterfaceEntry& iface = *component->interface;
-    auto cell = std::make_shared<BindingCell>(name, iface.name);
-    if (location == self_name) {
-      std::shared_ptr<const runtime::HostedComponent> local = host.find(id);
-      if (!local) throw UsageError("component '" + name + "' should be on this node but is not");
-      cell->bind(local->owner, local->instance, Binding::local());
-    } else if (location == runtime::kOriginLocation) {
-      runtime::bind_remote(*cell, origin_endpoint, id, iface, options.call_timeout);
-    } else {
-      runtime::bind_remote(*cell, peer_for(location), id, iface, options.call_timeout);
-    }
+    auto cell = std::make_shared<BindingCell>(name, component->interface->name);
+    bind_dependency(*cell, name, id, location);
     std::lock_guard lock(mu);
-    return dependencies.emplace(name, cell).first->second;
+    return dependencies.emplace(name, Dependency{cell, id}).first->second.cell;
   }
 
   std::shared_ptr<rpc::Peer> peer_for(const std::string& peer_address) {
@@ -310,9 +410,13 @@ struct Node::Impl {
   std::shared_ptr<rpc::Connection> origin;  // guarded by mu
   std::string origin_name;                  // guarded by mu; the incarnation of the current origin
   std::string self;                         // guarded by mu
-  std::set<std::shared_ptr<rpc::Connection>> connections;            // guarded by mu
-  std::map<std::string, std::shared_ptr<BindingCell>> dependencies;  // guarded by mu
-  std::map<std::string, std::shared_ptr<rpc::Peer>> peers;           // guarded by mu
+  std::set<std::shared_ptr<rpc::Connection>> connections;  // guarded by mu
+  struct Dependency {
+    std::shared_ptr<BindingCell> cell;
+    std::uint32_t id = 0;
+  };
+  std::map<std::string, Dependency> dependencies;           // guarded by mu
+  std::map<std::string, std::shared_ptr<rpc::Peer>> peers;  // guarded by mu
 };
 
 Node::Node(const Catalog& catalog, NodeOptions options)

@@ -1,6 +1,7 @@
 #include "hatch/origin.hpp"
 
 #include <condition_variable>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -10,12 +11,14 @@
 #include <spdlog/spdlog.h>
 
 #include "hatch/context.hpp"
+#include "hatch/internal/call_tracker.hpp"
 #include "hatch/internal/codec.hpp"
 #include "rpc/endpoint.hpp"
 #include "rpc/io_pool.hpp"
 #include "runtime/control.hpp"
 #include "runtime/host.hpp"
 #include "runtime/remote_component.hpp"
+#include "runtime/state_transfer.hpp"
 
 namespace hatch {
 
@@ -127,26 +130,158 @@ struct Origin::Impl {
   }
 
   void create(const std::string& name, const Entry& e) {
+    create_at(e.location, name, e, std::string());
+    bind_cell(e, e.location);
+    spdlog::info("created component '{}' (id {}) on {}", name, e.id, e.location);
+  }
+
+  // Creates component `e` at `location`, loading `state` (a state blob) unless it is empty.
+  void create_at(const std::string& location, const std::string& name, const Entry& e,
+                 const std::string& state) {
     const InterfaceEntry& iface = *e.component->interface;
-    if (e.location == runtime::kOriginLocation) {
+    if (location == runtime::kOriginLocation) {
       OriginContext context(*this, name, config_of(name));
-      void* self = nullptr;
-      std::shared_ptr<void> owner = e.component->create(context, &self);
-      host.add(e.id, runtime::HostedComponent{name, &iface, owner, self});
-      e.cell->bind(std::move(owner), self, Binding::local());
-      spdlog::debug("created component '{}' (id {}) on the origin", name, e.id);
+      Instance instance = e.component->create(context);
+      if (!state.empty()) runtime::import_state(instance, state, options.limits);
+      host.add(e.id, name, iface, std::move(instance));
       return;
     }
-    std::shared_ptr<rpc::Peer> peer = peer_for(e.location);
-    internal::WireBuffer args;
-    internal::pack_args(args, name, e.id, e.location, config_of(name),
-                        std::string(iface.signature));
-    runtime::call_remote(*peer, runtime::kControlComponent,
-                         static_cast<std::uint32_t>(runtime::ControlMethod::instantiate),
-                         std::move(args.bytes()), options.call_timeout,
-                         "instantiate '" + name + "'");
-    runtime::bind_remote(*e.cell, peer, e.id, iface, options.call_timeout);
-    spdlog::info("created component '{}' (id {}) on node {}", name, e.id, e.location);
+    control_call(location, runtime::ControlMethod::instantiate, name, e.id, location,
+                 config_of(name), std::string(iface.signature), state);
+  }
+
+  // Points the origin's cell of `e` at its instance at `location`.
+  void bind_cell(const Entry& e, const std::string& location) {
+    if (location == runtime::kOriginLocation) {
+      std::shared_ptr<const runtime::HostedComponent> local = host.find(e.id);
+      e.cell->bind(local->instance.owner, local->instance.self, Binding::local());
+    } else {
+      runtime::bind_remote(*e.cell, peer_for(location), e.id, *e.component->interface,
+                           options.call_timeout);
+    }
+  }
+
+  template <class... A>
+  internal::Payload control_call(const std::string& location, runtime::ControlMethod method,
+                                 const A&... args) {
+    internal::WireBuffer body;
+    internal::pack_args(body, args...);
+    return runtime::call_remote(
+        *peer_for(location), runtime::kControlComponent, static_cast<std::uint32_t>(method),
+        std::move(body.bytes()), options.call_timeout,
+        "control " + std::to_string(static_cast<int>(method)) + " on " + location);
+  }
+
+  TransitionReport relocate(const std::string& name, std::string target) {
+    if (target == "local") target = runtime::kOriginLocation;
+    if (target != runtime::kOriginLocation) rpc::split_address(target);  // refuse a malformed one
+    resolve(name);
+    std::lock_guard transition(transition_mu);
+    Entry e;
+    {
+      std::lock_guard lock(mu);
+      e = entries.at(name);
+    }
+    TransitionReport r;
+    r.component = name;
+    r.from = e.location;
+    r.to = target;
+    if (e.location == target) return r;
+    const InterfaceEntry& iface = *e.component->interface;
+    const auto start = rpc::Clock::now();
+    const auto deadline = start + options.call_timeout;
+    auto mark = start;
+    auto step = [&](const char* what) {
+      const auto now = rpc::Clock::now();
+      r.steps.push_back({what, std::chrono::duration_cast<std::chrono::microseconds>(now - mark)});
+      mark = now;
+    };
+    const bool from_origin = e.location == runtime::kOriginLocation;
+    // Close the gate: the origin's callers wait in the gate proxy; remote callers are told
+    // `moved` and wait for their refs to be rebound.
+    const Binding old_binding = e.cell->binding();
+    void* const old_target = e.cell->target();
+    void* gate_self = nullptr;
+    std::shared_ptr<void> gate = iface.make_gate(*e.cell, options.call_timeout, &gate_self);
+    e.cell->bind(std::move(gate), gate_self, old_binding);
+    std::string state;
+    try {
+      if (from_origin) {
+        if (!internal::drain_local_calls(e.cell.get(), deadline) || !host.gate(e.id, deadline)) {
+          throw UsageError("calls into '" + name + "' did not finish before the deadline");
+        }
+        step("gate and drain");
+        state = runtime::export_state(host.find(e.id)->instance);
+      } else {
+        control_call(e.location, runtime::ControlMethod::gate, e.id);
+        step("gate and drain");
+        internal::Payload blob =
+            control_call(e.location, runtime::ControlMethod::export_state, e.id);
+        state.assign(blob.body.data(), blob.body.size());
+      }
+      step("export");
+      r.state_bytes = state.size();
+      create_at(target, name, e, state);
+      step("instantiate and import");
+    } catch (const std::exception& failure) {
+      // Reopen at the old home: its instance still holds the state.
+      try {
+        if (from_origin) {
+          host.ungate(e.id);
+        } else {
+          control_call(e.location, runtime::ControlMethod::ungate, e.id);
+        }
+      } catch (const std::exception& again) {
+        spdlog::error("reopening '{}' at {} failed too: {}", name, e.location, again.what());
+      }
+      e.cell->bind(nullptr, old_target, old_binding);
+      r.ok = false;
+      r.error = failure.what();
+      r.pause = std::chrono::duration_cast<std::chrono::microseconds>(rpc::Clock::now() - start);
+      spdlog::warn("{}", r.to_string());
+      return r;
+    }
+    try {
+      if (from_origin) {
+        host.retire(e.id, target);
+      } else {
+        control_call(e.location, runtime::ControlMethod::retire, e.id, target);
+      }
+    } catch (const std::exception& ex) {
+      spdlog::warn("'{}' moved to {}, but retiring it at {} failed: {}", name, target, e.location,
+                   ex.what());
+    }
+    bind_cell(e, target);
+    step("rebind");
+    r.pause = std::chrono::duration_cast<std::chrono::microseconds>(rpc::Clock::now() - start);
+    {
+      std::lock_guard lock(mu);
+      entries.at(name).location = target;
+    }
+    push_directory(name, e.id, target, e.location);
+    step("push directory");
+    spdlog::info("{}", r.to_string());
+    return r;
+  }
+
+  // Tells every node the origin talks to where `name` lives now. Best effort: a node that
+  // misses it learns on its next call, which is answered `moved`.
+  void push_directory(const std::string& name, std::uint32_t id, const std::string& location,
+                      const std::string& skip) {
+    std::vector<std::string> nodes;
+    {
+      std::lock_guard lock(peers_mu);
+      for (const auto& [address, peer] : peers) {
+        if (address != skip) nodes.push_back(address);
+      }
+    }
+    for (const std::string& node : nodes) {
+      try {
+        control_call(node, runtime::ControlMethod::rebind, name, id, location);
+      } catch (const std::exception& ex) {
+        spdlog::warn("could not tell node {} that '{}' moved: {}", node, name, ex.what());
+      }
+    }
   }
 
   std::shared_ptr<rpc::Peer> peer_for(const std::string& address) {
@@ -204,6 +339,7 @@ struct Origin::Impl {
   std::condition_variable cv;
   std::map<std::string, Entry> entries;  // guarded by mu
   std::uint32_t next_id = 1;             // guarded by mu
+  std::mutex transition_mu;              // one transition at a time
   std::mutex peers_mu;
   std::map<std::string, std::shared_ptr<rpc::Peer>> peers;  // guarded by peers_mu
 };
@@ -221,6 +357,16 @@ std::shared_ptr<BindingCell> Origin::resolve(std::string_view name) {
 
 const Options& Origin::options() const noexcept {
   return impl_->options;
+}
+
+TransitionReport Origin::relocate(std::string_view name, std::string_view host) {
+  return impl_->relocate(std::string(name), std::string(host));
+}
+
+std::vector<TransitionReport> Origin::apply(const Design& design) {
+  std::vector<TransitionReport> reports;
+  for (const auto& [name, location] : design) reports.push_back(impl_->relocate(name, location));
+  return reports;
 }
 
 void Origin::stop() {

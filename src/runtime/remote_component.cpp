@@ -62,6 +62,7 @@ internal::Payload call_remote(rpc::Endpoint& endpoint, std::uint32_t component,
     message = std::move(fields.second);
   } catch (const std::exception&) {
   }
+  if (response.header.status == StatusCode::moved) throw internal::Moved{deadline, message};
   throw_remote_error(response.header.status, method_name, endpoint.address(), message, type);
 }
 
@@ -74,7 +75,7 @@ void bind_remote(BindingCell& cell, std::shared_ptr<rpc::Endpoint> endpoint, std
   const std::string address = endpoint->address();
   void* self = nullptr;
   std::shared_ptr<void> proxy = interface.make_proxy(
-      std::make_shared<RemoteComponent>(std::move(endpoint), id, interface, timeout), &self);
+      std::make_shared<RemoteComponent>(std::move(endpoint), id, interface, timeout), cell, &self);
   cell.bind(std::move(proxy), self, Binding::remote(address));
 }
 

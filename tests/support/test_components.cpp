@@ -1,6 +1,7 @@
 // Implementations of the test interfaces, registered for both the tests and their nodes.
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -114,7 +115,91 @@ class RelayImpl final : public Relay {
   const std::string host_;
 };
 
+class LedgerImpl final : public Ledger, public KeyedState {
+ public:
+  explicit LedgerImpl(Context& context) : host_(context.host()) {
+    // A test hook: stall forever when created on the host named by "stall_on", so that a test
+    // can kill that host in the middle of a move.
+    if (context.config<std::string>("stall_on", "") == host_) {
+      std::fprintf(stderr, "ledger: stalling on %s\n", host_.c_str());
+      std::fflush(stderr);
+      std::this_thread::sleep_for(std::chrono::hours(1));
+    }
+  }
+  std::int64_t add(const std::string& key, std::int64_t delta) override {
+    std::lock_guard lock(mu_);
+    return entries_[key] += delta;
+  }
+  std::int64_t get(const std::string& key) override {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(key);
+    return it == entries_.end() ? 0 : it->second;
+  }
+  std::uint64_t size() override {
+    std::lock_guard lock(mu_);
+    return entries_.size();
+  }
+  std::string where() override { return host_; }
+
+  StateEntries export_entries() override {
+    std::lock_guard lock(mu_);
+    StateEntries out;
+    for (const auto& [k, v] : entries_) out.emplace_back(k, to_bytes(v));
+    return out;
+  }
+  void import_entries(StateEntries entries) override {
+    std::lock_guard lock(mu_);
+    for (auto& [k, v] : entries) entries_[k] = from_bytes<std::int64_t>(v);
+  }
+
+ private:
+  const std::string host_;
+  std::mutex mu_;
+  std::map<std::string, std::int64_t> entries_;
+};
+
+class TallyImpl final : public Tally, public StatefulState {
+ public:
+  std::int64_t bump(std::int64_t by) override {
+    std::lock_guard lock(mu_);
+    return total_ += by;
+  }
+  std::int64_t total() override {
+    std::lock_guard lock(mu_);
+    return total_;
+  }
+  Bytes save_state() override {
+    std::lock_guard lock(mu_);
+    return to_bytes(total_);
+  }
+  void load_state(const Bytes& state) override {
+    std::lock_guard lock(mu_);
+    total_ = from_bytes<std::int64_t>(state);
+  }
+
+ private:
+  std::mutex mu_;
+  std::int64_t total_ = 0;
+};
+
+class LedgerClientImpl final : public LedgerClient {
+ public:
+  explicit LedgerClientImpl(Context& context)
+      : ledger_(context.ref<Ledger>("ledger")), host_(context.host()) {}
+  std::int64_t add_via(const std::string& key, std::int64_t delta) override {
+    return ledger_->add(key, delta);
+  }
+  std::string where() override { return host_; }
+
+ private:
+  Ref<Ledger> ledger_;
+  const std::string host_;
+};
+
 HATCH_COMPONENT(EchoImpl, Echo, "echo");
+HATCH_COMPONENT(LedgerImpl, Ledger, "ledger");
+HATCH_COMPONENT(TallyImpl, Tally, "tally");
+HATCH_COMPONENT(LedgerClientImpl, LedgerClient, "ledger-client");
 HATCH_COMPONENT(StoreImpl, Store, "store");
 HATCH_COMPONENT(RelayImpl, Relay, "relay");
 

@@ -64,3 +64,18 @@ HATCH_INTERFACE(Relay,
                 (write, void, put_via, (const std::string&, const std::string&), shard_key<0>),
                 (read, std::optional<std::string>, get_via, (const std::string&), shard_key<0>),
                 (read, std::string, where, ()));
+
+// A keyed ledger of counters, to move while it serves.
+HATCH_INTERFACE(Ledger,
+                (write, std::int64_t, add, (const std::string&, std::int64_t), shard_key<0>),
+                (read, std::int64_t, get, (const std::string&), shard_key<0>),
+                (read, std::uint64_t, size, (), merge_sum), (read, std::string, where, ()));
+
+// A whole-state tally, the stateful kind.
+HATCH_INTERFACE(Tally, (write, std::int64_t, bump, (std::int64_t)),
+                (read, std::int64_t, total, ()));
+
+// Calls the ledger from wherever it is placed.
+HATCH_INTERFACE(LedgerClient,
+                (write, std::int64_t, add_via, (const std::string&, std::int64_t), shard_key<0>),
+                (read, std::string, where, ()));

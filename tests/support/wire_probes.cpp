@@ -22,8 +22,12 @@ void probe_call(const std::string& secret, const std::string& address, std::uint
                  rpc::ConnectionOptions{}, [](auto&&...) {});
   internal::WireBuffer args;
   internal::pack_args(args);
-  runtime::call_remote(peer, component, method, std::move(args.bytes()), std::chrono::seconds(30),
-                       "probe");
+  try {
+    runtime::call_remote(peer, component, method, std::move(args.bytes()), std::chrono::seconds(30),
+                         "probe");
+  } catch (const internal::Moved& moved) {
+    throw RemoteError(StatusCode::moved, "probe", address, moved.location);
+  }
 }
 
 void send_garbage(const std::string& address) {

@@ -28,9 +28,7 @@ class HostTest : public ::testing::Test {
       NoDeps() : Context("store", "test-host", {}) {}
       std::shared_ptr<BindingCell> resolve(std::string_view) override { throw UsageError("none"); }
     } context;
-    void* self = nullptr;
-    auto owner = store->create(context, &self);
-    host_.add(5, HostedComponent{"store", store->interface, owner, self});
+    host_.add(5, "store", *store->interface, store->create(context));
   }
 
   template <class... A>
@@ -72,6 +70,19 @@ TEST_F(HostTest, RefusesArgumentsThatDoNotDecode) {
   h.method = 1;
   const std::string junk = "\xc1";
   EXPECT_EQ(host_.execute(nullptr, h, junk).status, StatusCode::bad_request);
+}
+
+TEST_F(HostTest, AGatedComponentAnswersMovedAndAGoneOneNamesItsNewHome) {
+  ASSERT_TRUE(host_.gate(5, std::chrono::steady_clock::now() + std::chrono::seconds(5)));
+  Reply r = run(5, 1, std::string("k"));
+  EXPECT_EQ(r.status, StatusCode::moved);
+  host_.ungate(5);
+  EXPECT_EQ(run(5, 1, std::string("k")).status, StatusCode::ok);
+  host_.retire(5, "127.0.0.1:9");
+  r = run(5, 1, std::string("k"));
+  ASSERT_EQ(r.status, StatusCode::moved);
+  EXPECT_EQ(error_of(r).message, "127.0.0.1:9");
+  EXPECT_FALSE(host_.gate(5, std::chrono::steady_clock::now())) << "nothing left to gate";
 }
 
 TEST_F(HostTest, WithoutAControlHandlerControlRequestsAreRefused) {

@@ -41,7 +41,7 @@ TEST(Ref, KeepsAReplacedTargetAliveForCallsInFlight) {
     weak = first;
     cell->bind(first, static_cast<Relay*>(first.get()), Binding::local());
   }
-  Relay* loaded = Ref<Relay>(cell).operator->();
+  Relay* loaded = static_cast<Relay*>(cell->target());
   auto second = std::make_shared<Named>("second");
   cell->bind(second, static_cast<Relay*>(second.get()), Binding::local());
   ASSERT_FALSE(weak.expired());

@@ -7,6 +7,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,8 +29,16 @@ class BindingCell {
   // The current target, an I* of the cell's interface, or null before the first bind.
   void* target() const noexcept { return target_.load(std::memory_order_acquire); }
 
-  // Makes `target` (owned by `owner`) the target of every ref to this cell.
+  // Makes `target` (owned by `owner`) the target of every ref to this cell, and wakes the
+  // callers waiting in wait_for_rebind().
   void bind(std::shared_ptr<void> owner, void* target, Binding binding);
+
+  // Counts bind() calls; a caller notes it before a call to see later whether it was rebound.
+  std::uint64_t generation() const noexcept { return generation_.load(std::memory_order_acquire); }
+
+  // Waits until the cell is bound again after `generation`. Returns false at `deadline`.
+  bool wait_for_rebind(std::uint64_t generation,
+                       std::chrono::steady_clock::time_point deadline) const;
 
   Binding binding() const;
   const std::string& component() const noexcept { return component_; }
@@ -37,7 +48,9 @@ class BindingCell {
   std::atomic<void*> target_{nullptr};
   const std::string component_;
   const std::string_view interface_name_;
+  std::atomic<std::uint64_t> generation_{0};
   mutable std::mutex mu_;
+  mutable std::condition_variable rebound_;
   Binding binding_;                            // guarded by mu_
   std::vector<std::shared_ptr<void>> owners_;  // guarded by mu_; every target ever bound
 };

@@ -5,6 +5,7 @@
 // within the call's deadline, and either returns the reply's body or throws a RemoteError.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -12,12 +13,19 @@
 
 namespace hatch::internal {
 
+// Thrown by CallTarget::call when the component has left the host the call went to (or is
+// leaving it). The proxy waits for its cell to be rebound, until `deadline`, and calls again.
+struct Moved {
+  std::chrono::steady_clock::time_point deadline;
+  std::string location;  // where it went, or "" while it is still moving
+};
+
 class CallTarget {
  public:
   virtual ~CallTarget() = default;
 
   // Sends method `method` with `args` (a packed msgpack array) and blocks for the reply.
-  // Returns the reply body on success; throws a hatch::RemoteError subclass otherwise.
+  // Returns the reply body on success; throws Moved, or a hatch::RemoteError subclass.
   virtual Payload call(std::uint32_t method, WireBuffer&& args) = 0;
 
   // "Interface::method", for error messages.

@@ -14,13 +14,18 @@
 #include <type_traits>
 #include <utility>
 
+#include "hatch/deadline.hpp"
 #include "hatch/error.hpp"
+#include "hatch/internal/binding_cell.hpp"
 #include "hatch/internal/call_target.hpp"
+#include "hatch/internal/call_tracker.hpp"
 #include "hatch/internal/msgpack.hpp"
 #include "hatch/internal/wire_buffer.hpp"
 #include "hatch/internal/wire_limits.hpp"
 
 namespace hatch::internal {
+
+using Clock = std::chrono::steady_clock;
 
 // Arguments that do not decode as the method's parameter types.
 class BadArguments : public std::runtime_error {
@@ -52,16 +57,46 @@ R decode_result(const Payload& reply, const CallTarget& target, std::uint32_t me
   }
 }
 
-// The link that HatchProxy forwards through when the component is remote.
+// "Interface::method" for messages.
+template <class I>
+std::string method_name(std::uint32_t method) {
+  return std::string(I::hatch_interface_name) + "::" + std::string(I::hatch_methods[method].name);
+}
+
+// Waits, parked, until `cell` is rebound after `generation`, then calls `fn` on its new
+// target. Throws DeadlineExceeded at `deadline`.
+template <class R, class I, class... P, class... A>
+R call_after_rebind(BindingCell& cell, std::uint64_t generation, Clock::time_point deadline,
+                    std::uint32_t method, R (I::*fn)(P...), const A&... args) {
+  {
+    ParkedCall parked(&cell);
+    if (!cell.wait_for_rebind(generation, deadline)) {
+      throw DeadlineExceeded(StatusCode::deadline_exceeded, method_name<I>(method),
+                             cell.binding().to_string(),
+                             "the component was still moving at the call's deadline");
+    }
+  }
+  return (static_cast<I*>(cell.target())->*fn)(args...);
+}
+
+// The link that HatchProxy forwards through when the component is remote. `cell` is the cell
+// the proxy is bound in; it owns the proxy, so it outlives the link.
 class RemoteLink {
  public:
-  explicit RemoteLink(std::shared_ptr<CallTarget> target) : target_(std::move(target)) {}
+  RemoteLink(std::shared_ptr<CallTarget> target, BindingCell& cell)
+      : target_(std::move(target)), cell_(cell) {}
 
-  template <class R, class... A>
-  R call(std::uint32_t method, const A&... args) {
+  template <class R, class I, class... P, class... A>
+  R call(std::uint32_t method, R (I::*fn)(P...), const A&... args) {
+    const std::uint64_t generation = cell_.generation();
     WireBuffer body;
     pack_args(body, args...);
-    Payload reply = target_->call(method, std::move(body));
+    Payload reply;
+    try {
+      reply = target_->call(method, std::move(body));
+    } catch (const Moved& moved) {
+      return call_after_rebind(cell_, generation, moved.deadline, method, fn, args...);
+    }
     if constexpr (!std::is_void_v<R>) return decode_result<R>(reply, *target_, method);
   }
 
@@ -69,6 +104,27 @@ class RemoteLink {
 
  private:
   std::shared_ptr<CallTarget> target_;
+  BindingCell& cell_;
+};
+
+// The link of a closed gate: callers wait until the transition rebinds the cell, then call
+// the new target. Bound only while a transition runs.
+class GateLink {
+ public:
+  GateLink(BindingCell& cell, std::chrono::milliseconds timeout)
+      : cell_(cell), generation_(cell.generation() + 1), timeout_(timeout) {}
+
+  template <class R, class I, class... P, class... A>
+  R call(std::uint32_t method, R (I::*fn)(P...), const A&... args) {
+    Clock::time_point deadline = Clock::now() + timeout_;
+    if (auto scoped = DeadlineScope::current()) deadline = std::min(deadline, *scoped);
+    return call_after_rebind(cell_, generation_, deadline, method, fn, args...);
+  }
+
+ private:
+  BindingCell& cell_;
+  const std::uint64_t generation_;  // the generation the gate itself is bound at
+  const std::chrono::milliseconds timeout_;
 };
 
 template <class T>

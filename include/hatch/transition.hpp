@@ -1,0 +1,36 @@
+// What a transition did: where a component went, how long its callers waited, what moved.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace hatch {
+
+// One placement for every component it names: "local" / "origin", or a node's "host:port".
+using Design = std::map<std::string, std::string>;
+
+struct TransitionStep {
+  std::string name;  // "gate and drain", "export", "instantiate", ...
+  std::chrono::microseconds duration{0};
+};
+
+struct TransitionReport {
+  std::string component;
+  std::string from;  // "origin" or a node address
+  std::string to;
+  bool ok = true;  // false: the component stayed at `from`, with its state; see `error`
+  std::string error;
+  // From closing the gate to opening it at the new home (or the old one, on failure): the
+  // longest a caller waited because of this transition.
+  std::chrono::microseconds pause{0};
+  std::uint64_t state_bytes = 0;  // the size of the moved state
+  std::vector<TransitionStep> steps;
+
+  // One line: "moved 'kv' origin -> 127.0.0.1:7001 in 0.41 ms pause, 1024 B (gate 0.05 ms, ...)".
+  std::string to_string() const;
+};
+
+}  // namespace hatch
