@@ -3,15 +3,17 @@ import json
 import sys
 
 
-def main(raw_path, summary_path):
-    with open(raw_path) as f:
-        runs = {b["name"]: b for b in json.load(f)["benchmarks"]}
+def main(rpc_path, relocation_path, summary_path):
+    runs = {}
+    for raw_path in (rpc_path, relocation_path):
+        with open(raw_path) as f:
+            runs.update({b["name"]: b for b in json.load(f)["benchmarks"]})
 
     def find(prefix):
         for name, run in runs.items():
             if name.startswith(prefix):
                 return run
-        raise SystemExit(f"bench summary: no benchmark named {prefix}* in {raw_path}")
+        raise SystemExit(f"bench summary: no benchmark named {prefix}*")
 
     s = {}
     s["virtual_call_ns"] = find("BM_VirtualCall")["real_time"]
@@ -23,6 +25,10 @@ def main(raw_path, summary_path):
     s["raw_tcp_p50_us_64B"] = find("BM_RawTcpPingPong/64/")["p50_us"]
     s["raw_tcp_p50_us_64KB"] = find("BM_RawTcpPingPong/65536/")["p50_us"]
     s["pipelined_calls_per_s"] = find("BM_PipelinedCalls")["items_per_second"]
+    for size, label in ((1 << 10, "1KB"), (100 << 10, "100KB"), (1 << 20, "1MB"), (64 << 20, "64MB")):
+        s[f"relocation_pause_p50_ms_{label}"] = find(f"BM_RelocationPause/{size}/")["pause_p50_ms"]
+    for size, label in ((1 << 20, "1MB"), (64 << 20, "64MB")):
+        s[f"raw_tcp_copy_ms_{label}"] = find(f"BM_RawTcpCopy/{size}/")["copy_p50_ms"]
     s = {k: round(v, 3) for k, v in s.items()}
 
     try:
@@ -46,6 +52,13 @@ def main(raw_path, summary_path):
          "target <= 1.5x"),
         ("remote p99, 64 B / 64 KB", f"{s['remote_p99_us_64B']:.1f} / {s['remote_p99_us_64KB']:.1f} us", "", ""),
         ("pipelined calls/s, 2 threads", f"{s['pipelined_calls_per_s']:,.0f}", "", "target >= 150,000"),
+        ("relocation pause p50, 1 KB", f"{s['relocation_pause_p50_ms_1KB']:.3f} ms", "", "target <= 1 ms"),
+        ("relocation pause p50, 100 KB", f"{s['relocation_pause_p50_ms_100KB']:.3f} ms", "", "target <= 1 ms"),
+        ("relocation pause p50, 1 MB", f"{s['relocation_pause_p50_ms_1MB']:.3f} ms",
+         f"raw copy {s['raw_tcp_copy_ms_1MB']:.3f} ms = {s['relocation_pause_p50_ms_1MB'] / s['raw_tcp_copy_ms_1MB']:.1f}x", ""),
+        ("relocation pause p50, 64 MB", f"{s['relocation_pause_p50_ms_64MB']:.1f} ms",
+         f"raw copy {s['raw_tcp_copy_ms_64MB']:.1f} ms = {s['relocation_pause_p50_ms_64MB'] / s['raw_tcp_copy_ms_64MB']:.2f}x",
+         "target <= 1.5x"),
     ]
     print()
     print(f"{'figure':32} {'hatch':>18}   {'peer in the same run':38} target")
@@ -55,4 +68,4 @@ def main(raw_path, summary_path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], sys.argv[3])

@@ -7,7 +7,7 @@
 //
 //   class Counter final : public CounterApi, public hatch::StatefulState {
 //     hatch::Bytes save_state() override { return hatch::to_bytes(counts_); }
-//     void load_state(const hatch::Bytes& b) override { counts_ = hatch::from_bytes<Counts>(b); }
+//     void load_state(hatch::Bytes b) override { counts_ = hatch::from_bytes<Counts>(b); }
 //   };
 //
 // hatch::to_bytes / from_bytes (hatch/component.hpp) pack any wire type with msgpack. State is
@@ -27,8 +27,9 @@ class StatefulState {
   virtual ~StatefulState() = default;
   // The whole state.
   virtual Bytes save_state() = 0;
-  // Replaces the state of a freshly created instance with `state` from save_state().
-  virtual void load_state(const Bytes& state) = 0;
+  // Replaces the state of a freshly created instance with `state` from save_state(). It is
+  // passed by value: move it into place to avoid copying a large state once more.
+  virtual void load_state(Bytes state) = 0;
 };
 
 using StateEntries = std::vector<std::pair<std::string, Bytes>>;

@@ -143,7 +143,8 @@ void keep_freed_memory() {
   // Calls allocate and free frame-sized buffers at a high rate. glibc's defaults hand freed
   // memory back to the kernel and take it again on the next call, a page fault per 4 KiB;
   // keeping it makes a 64 KiB call about twice as fast here (see docs/decisions.md).
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_ARENA_MAX, 1);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }
 

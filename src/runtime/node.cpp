@@ -187,11 +187,13 @@ struct Node::Impl {
     const auto deadline = rpc::Clock::now() + options.call_timeout;
     switch (static_cast<ControlMethod>(method)) {
       case ControlMethod::instantiate: {
-        auto [name, id, self_name, config, signature, state] =
-            h.get()
-                .as<std::tuple<std::string, std::uint32_t, std::string, ConfigMap, std::string,
-                               std::string>>();
-        return instantiate(name, id, self_name, std::move(config), signature, state);
+        const msgpack::object& o = h.get();
+        if (o.type != msgpack::type::ARRAY || o.via.array.size != 6) {
+          return runtime::error_reply(StatusCode::bad_request, "instantiate takes 6 arguments");
+        }
+        const msgpack::object* a = o.via.array.ptr;
+        return instantiate(a[0].as<std::string>(), a[1].as<std::uint32_t>(), a[2].as<std::string>(),
+                           a[3].as<ConfigMap>(), a[4].as<std::string>(), a[5]);
       }
       case ControlMethod::gate: {
         auto [id] = h.get().as<std::tuple<std::uint32_t>>();
@@ -217,7 +219,9 @@ struct Node::Impl {
               StatusCode::unknown_component,
               "no component with id " + std::to_string(id) + " on " + address);
         }
-        return runtime::Reply{StatusCode::ok, runtime::export_state(c->instance)};
+        internal::WireBuffer out;
+        runtime::export_state(c->instance, out);
+        return runtime::Reply{StatusCode::ok, std::move(out.bytes())};
       }
       case ControlMethod::retire: {
         auto [id, location] = h.get().as<std::tuple<std::uint32_t, std::string>>();
@@ -245,7 +249,7 @@ struct Node::Impl {
 
   runtime::Reply instantiate(const std::string& name, std::uint32_t id,
                              const std::string& self_name, ConfigMap config,
-                             const std::string& signature, const std::string& state) {
+                             const std::string& signature, const msgpack::object& state) {
     const ComponentEntry* component = catalog.find(name);
     if (component == nullptr) {
       return runtime::error_reply(StatusCode::unknown_component,
@@ -264,10 +268,11 @@ struct Node::Impl {
     }
     NodeContext context(*this, name, self_name, std::move(config));
     Instance instance = component->create(context);
-    if (!state.empty()) runtime::import_state(instance, state, options.limits);
+    const bool with_state = state.type != msgpack::type::NIL;
+    if (with_state) runtime::import_state(instance, state);
     host.add(id, name, *component->interface, std::move(instance));
     spdlog::info("node {}: created component '{}' (id {}{})", address, name, id,
-                 state.empty() ? "" : ", with " + std::to_string(state.size()) + " bytes of state");
+                 with_state ? ", with its moved state" : "");
     return ok_reply();
   }
 

@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -130,24 +131,44 @@ struct Origin::Impl {
   }
 
   void create(const std::string& name, const Entry& e) {
-    create_at(e.location, name, e, std::string());
+    create_at(e.location, name, e, nullptr);
     bind_cell(e, e.location);
     spdlog::info("created component '{}' (id {}) on {}", name, e.id, e.location);
   }
 
-  // Creates component `e` at `location`, loading `state` (a state blob) unless it is empty.
+  // Creates component `e` at `location`. `write_state`, when given, appends the packed state
+  // to load; on a node it writes straight into the request, so the state is copied once.
   void create_at(const std::string& location, const std::string& name, const Entry& e,
-                 const std::string& state) {
+                 const std::function<void(internal::WireBuffer&)>& write_state) {
     const InterfaceEntry& iface = *e.component->interface;
     if (location == runtime::kOriginLocation) {
       OriginContext context(*this, name, config_of(name));
       Instance instance = e.component->create(context);
-      if (!state.empty()) runtime::import_state(instance, state, options.limits);
+      if (write_state) {
+        internal::WireBuffer state;
+        write_state(state);
+        runtime::import_state(instance, state.bytes(), options.limits);
+      }
       host.add(e.id, name, iface, std::move(instance));
       return;
     }
-    control_call(location, runtime::ControlMethod::instantiate, name, e.id, location,
-                 config_of(name), std::string(iface.signature), state);
+    internal::WireBuffer body;
+    msgpack::packer<internal::WireBuffer> pk(body);
+    pk.pack_array(6);
+    pk.pack(name);
+    pk.pack(e.id);
+    pk.pack(location);
+    pk.pack(config_of(name));
+    pk.pack(std::string(iface.signature));
+    if (write_state) {
+      write_state(body);  // a msgpack value already: it goes in as it is
+    } else {
+      pk.pack_nil();
+    }
+    runtime::call_remote(*peer_for(location), runtime::kControlComponent,
+                         static_cast<std::uint32_t>(runtime::ControlMethod::instantiate),
+                         std::move(body.bytes()), options.call_timeout,
+                         "instantiate '" + name + "' on " + location);
   }
 
   // Points the origin's cell of `e` at its instance at `location`.
@@ -204,24 +225,31 @@ struct Origin::Impl {
     void* gate_self = nullptr;
     std::shared_ptr<void> gate = iface.make_gate(*e.cell, options.call_timeout, &gate_self);
     e.cell->bind(std::move(gate), gate_self, old_binding);
-    std::string state;
+    internal::Payload fetched;  // the state, when it leaves a node
     try {
+      std::function<void(internal::WireBuffer&)> write_state;
       if (from_origin) {
         if (!internal::drain_local_calls(e.cell.get(), deadline) || !host.gate(e.id, deadline)) {
           throw UsageError("calls into '" + name + "' did not finish before the deadline");
         }
         step("gate and drain");
-        state = runtime::export_state(host.find(e.id)->instance);
+        const Instance& instance = host.find(e.id)->instance;
+        write_state = [&](internal::WireBuffer& out) {
+          const std::size_t before = out.bytes().size();
+          runtime::export_state(instance, out);
+          r.state_bytes = out.bytes().size() - before;
+        };
       } else {
         control_call(e.location, runtime::ControlMethod::gate, e.id);
         step("gate and drain");
-        internal::Payload blob =
-            control_call(e.location, runtime::ControlMethod::export_state, e.id);
-        state.assign(blob.body.data(), blob.body.size());
+        fetched = control_call(e.location, runtime::ControlMethod::export_state, e.id);
+        r.state_bytes = fetched.body.size();
+        write_state = [&](internal::WireBuffer& out) {
+          out.write(fetched.body.data(), fetched.body.size());
+        };
+        step("export");
       }
-      step("export");
-      r.state_bytes = state.size();
-      create_at(target, name, e, state);
+      create_at(target, name, e, write_state);
       step("instantiate and import");
     } catch (const std::exception& failure) {
       // Reopen at the old home: its instance still holds the state.

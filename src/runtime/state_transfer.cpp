@@ -5,13 +5,15 @@
 
 namespace hatch::runtime {
 
-std::string export_state(const Instance& instance) {
-  internal::WireBuffer out;
+void export_state(const Instance& instance, internal::WireBuffer& out) {
   msgpack::packer<internal::WireBuffer> pk(out);
   if (instance.whole != nullptr) {
     pk.pack_array(2);
     pk.pack(static_cast<std::uint8_t>(StateKind::stateful));
-    pk.pack(instance.whole->save_state());
+    const Bytes bytes = instance.whole->save_state();
+    pk.pack_bin(static_cast<std::uint32_t>(bytes.size()));
+    pk.pack_bin_body(reinterpret_cast<const char*>(bytes.data()),
+                     static_cast<std::uint32_t>(bytes.size()));
   } else if (instance.keyed != nullptr) {
     pk.pack_array(2);
     pk.pack(static_cast<std::uint8_t>(StateKind::keyed));
@@ -20,19 +22,18 @@ std::string export_state(const Instance& instance) {
     pk.pack_array(1);
     pk.pack(static_cast<std::uint8_t>(StateKind::stateless));
   }
-  return std::move(out.bytes());
 }
 
-void import_state(const Instance& instance, std::span<const char> blob,
-                  const internal::WireLimits& limits) {
+void import_state(const Instance& instance, const msgpack::object& o) {
   try {
-    msgpack::object_handle h = internal::unpack_untrusted(blob, limits);
-    const msgpack::object& o = h.get();
     if (o.type != msgpack::type::ARRAY || o.via.array.size < 1) throw UsageError("not an array");
     const auto kind = static_cast<StateKind>(o.via.array.ptr[0].as<std::uint8_t>());
     const bool has_payload = o.via.array.size == 2;
     if (kind == StateKind::stateful && instance.whole != nullptr && has_payload) {
-      instance.whole->load_state(o.via.array.ptr[1].as<Bytes>());
+      const msgpack::object& bin = o.via.array.ptr[1];
+      if (bin.type != msgpack::type::BIN) throw UsageError("the state is not a byte string");
+      const auto* p = reinterpret_cast<const std::byte*>(bin.via.bin.ptr);
+      instance.whole->load_state(Bytes(p, p + bin.via.bin.size));
     } else if (kind == StateKind::keyed && instance.keyed != nullptr && has_payload) {
       instance.keyed->import_entries(o.via.array.ptr[1].as<StateEntries>());
     } else if (!(kind == StateKind::stateless && instance.whole == nullptr &&
@@ -44,6 +45,17 @@ void import_state(const Instance& instance, std::span<const char> blob,
   } catch (const std::exception& e) {
     throw UsageError(std::string("cannot load the moved state: ") + e.what());
   }
+}
+
+void import_state(const Instance& instance, std::span<const char> state,
+                  const internal::WireLimits& limits) {
+  msgpack::object_handle h;
+  try {
+    h = internal::unpack_untrusted(state, limits);
+  } catch (const std::exception& e) {
+    throw UsageError(std::string("cannot load the moved state: ") + e.what());
+  }
+  import_state(instance, h.get());
 }
 
 }  // namespace hatch::runtime

@@ -2,22 +2,27 @@
 //   [0]                       stateless: nothing to move
 //   [1, bin]                  stateful: the bytes of save_state()
 //   [2, [[key, bin], ...]]    keyed: the entries of export_entries()
+// It is packed straight into the frame that carries it, and loaded from a view into the
+// received frame, so a large state is copied as few times as the contracts allow.
 #pragma once
 
 #include <span>
 #include <string>
 
 #include "hatch/catalog.hpp"
+#include "hatch/internal/msgpack.hpp"
+#include "hatch/internal/wire_buffer.hpp"
 #include "hatch/internal/wire_limits.hpp"
 
 namespace hatch::runtime {
 
-// Packs the state of `instance`. Requires its calls to have drained.
-std::string export_state(const Instance& instance);
+// Appends the state of `instance` to `out`. Requires its calls to have drained.
+void export_state(const Instance& instance, internal::WireBuffer& out);
 
-// Loads `blob` (from export_state) into a fresh `instance` of the same component. Throws
-// UsageError when the blob does not fit the component's kind or does not decode.
-void import_state(const Instance& instance, std::span<const char> blob,
+// Loads `state` (made by export_state) into a fresh `instance` of the same component. Throws
+// UsageError when it does not fit the component's kind or does not decode.
+void import_state(const Instance& instance, const msgpack::object& state);
+void import_state(const Instance& instance, std::span<const char> state,
                   const internal::WireLimits& limits);
 
 }  // namespace hatch::runtime

@@ -106,6 +106,26 @@ TEST_F(Relocation, AKeyedComponentMovesAroundUnderLoadWithoutLosingOrRepeatingAW
               static_cast<long long>(counts[0] + counts[1] + counts[2] + counts[3] + counts[4]));
 }
 
+TEST_F(Relocation, AComponentThatCallsItsDependenciesKeepsWorkingAfterEachMove) {
+  NodeProcess a(secret_.path());
+  NodeProcess b(secret_.path());
+  Options o = options();
+  o.placements["ledger"] = b.address();
+  Origin origin(Catalog::program(), o);
+  Ref<LedgerClient> client = origin.get<LedgerClient>("ledger-client");
+  Ref<Ledger> ledger = origin.get<Ledger>("ledger");
+  std::int64_t expected = 0;
+  for (const std::string& home : {a.address(), b.address(), std::string("origin"), a.address()}) {
+    TransitionReport r = origin.relocate("ledger-client", home);
+    ASSERT_TRUE(r.ok) << r.to_string();
+    EXPECT_EQ(client->where(), home);
+    EXPECT_EQ(client->add_via("k", 1), ++expected) << "after moving the client to " << home;
+    ASSERT_TRUE(origin.relocate("ledger", home == "origin" ? a.address() : "origin").ok);
+    EXPECT_EQ(client->add_via("k", 1), ++expected) << "after moving its dependency";
+  }
+  EXPECT_EQ(ledger->get("k"), expected);
+}
+
 TEST_F(Relocation, AStatefulComponentTakesItsWholeStateAlong) {
   NodeProcess a(secret_.path());
   Origin origin(Catalog::program(), options());

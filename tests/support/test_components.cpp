@@ -172,7 +172,7 @@ class TallyImpl final : public Tally, public StatefulState {
     std::lock_guard lock(mu_);
     return to_bytes(total_);
   }
-  void load_state(const Bytes& state) override {
+  void load_state(Bytes state) override {
     std::lock_guard lock(mu_);
     total_ = from_bytes<std::int64_t>(state);
   }
