@@ -8,8 +8,8 @@
 
 namespace hatch::example {
 
-// An ordered map behind a mutex.
-class MemoryStore final : public KeyValue {
+// An ordered map behind a mutex. Keyed state: it can move with its entries.
+class MemoryStore final : public KeyValue, public KeyedState {
  public:
   std::optional<std::string> get(const std::string& key) override {
     std::lock_guard lock(mu_);
@@ -28,6 +28,17 @@ class MemoryStore final : public KeyValue {
   std::uint64_t size() override {
     std::lock_guard lock(mu_);
     return data_.size();
+  }
+
+  StateEntries export_entries() override {
+    std::lock_guard lock(mu_);
+    StateEntries out;
+    for (const auto& [k, v] : data_) out.emplace_back(k, to_bytes(v));
+    return out;
+  }
+  void import_entries(StateEntries entries) override {
+    std::lock_guard lock(mu_);
+    for (auto& [k, v] : entries) data_[k] = from_bytes<std::string>(v);
   }
 
  private:

@@ -3,9 +3,12 @@
 //
 //   kv_counter --hatch-node 127.0.0.1:7001 --hatch-secret-file secret &
 //   kv_counter --hatch-secret-file secret --hatch-place kv=127.0.0.1:7001 [--ops N]
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -16,7 +19,11 @@ int main(int argc, char** argv) {
   hatch::App app(argc, argv);
   CLI::App cli("kv_counter: a key-value store and a counter, local or on nodes");
   int ops = 20000;
+  std::vector<std::string> move_between;
   cli.add_option("--ops", ops, "counter increments to run")->check(CLI::Range(1, 100000000));
+  cli.add_option("--move-kv-between", move_between,
+                 "while counting, keep moving kv: origin -> each of these nodes -> origin")
+      ->delimiter(',');
   std::vector<const char*> rest;
   for (const std::string& a : app.args()) rest.push_back(a.c_str());
   try {
@@ -30,6 +37,19 @@ int main(int argc, char** argv) {
     std::printf("counter: %s   kv: %s\n", counter.binding().to_string().c_str(),
                 kv.binding().to_string().c_str());
     const auto start = std::chrono::steady_clock::now();
+    std::atomic<bool> counting{true};
+    std::thread mover;
+    if (!move_between.empty()) {
+      mover = std::thread([&] {
+        std::vector<std::string> homes = move_between;
+        homes.push_back("origin");
+        for (std::size_t i = 0; counting.load(); ++i) {
+          hatch::TransitionReport r = app.origin().relocate("kv", homes[i % homes.size()]);
+          std::printf("\n  %s", r.to_string().c_str());
+          if (!r.ok) break;
+        }
+      });
+    }
     std::int64_t last = 0;
     for (int i = 0; i < ops; ++i) {
       last = counter->add("visits", 1);
@@ -38,6 +58,8 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
       }
     }
+    counting.store(false);
+    if (mover.joinable()) mover.join();
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("\ncounter 'visits' = %lld after %d increments (expected %d)\n",
