@@ -62,6 +62,11 @@ void Host::ungate(std::uint32_t id) {
   if (std::shared_ptr<const HostedComponent> c = find(id)) c->gated.store(false);
 }
 
+void Host::remove(std::uint32_t id) {
+  std::unique_lock lock(mu_);
+  components_.erase(id);
+}
+
 void Host::retire(std::uint32_t id, const std::string& location) {
   std::unique_lock lock(mu_);
   components_.erase(id);

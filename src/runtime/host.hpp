@@ -66,6 +66,8 @@ class Host {
   bool gate(std::uint32_t id, std::chrono::steady_clock::time_point deadline);
   // Opens the gate again (the move was abandoned).
   void ungate(std::uint32_t id);
+  // Removes `id` without a trace.
+  void remove(std::uint32_t id);
   // Removes `id`, leaving a tombstone: later calls are answered `moved` to `location`.
   void retire(std::uint32_t id, const std::string& location);
   // Drops every instance; calls already running keep theirs alive until they return. Returns

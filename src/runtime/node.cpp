@@ -192,8 +192,18 @@ struct Node::Impl {
           return runtime::error_reply(StatusCode::bad_request, "instantiate takes 6 arguments");
         }
         const msgpack::object* a = o.via.array.ptr;
-        return instantiate(a[0].as<std::string>(), a[1].as<std::uint32_t>(), a[2].as<std::string>(),
-                           a[3].as<ConfigMap>(), a[4].as<std::string>(), a[5]);
+        const auto id = a[1].as<std::uint32_t>();
+        runtime::Reply reply = instantiate(a[0].as<std::string>(), id, a[2].as<std::string>(),
+                                           a[3].as<ConfigMap>(), a[4].as<std::string>(), a[5]);
+        std::lock_guard lock(mu);
+        if (connection != origin) {
+          // A new origin took over while this one was being created: it must not survive
+          // under an id the new origin may reuse.
+          host.remove(id);
+          return runtime::error_reply(StatusCode::permission_denied,
+                                      "a newer origin took over this node during the instantiate");
+        }
+        return reply;
       }
       case ControlMethod::gate: {
         auto [id] = h.get().as<std::tuple<std::uint32_t>>();
