@@ -6,7 +6,8 @@
 //
 // A Ref is cheap to copy (one shared pointer) and every copy follows the component's current
 // binding: when Hatch moves the component, existing refs reach it at its new home. A call
-// through a local binding costs one atomic load more than a virtual call.
+// through a local binding costs about a nanosecond more than a virtual call: an acquire load
+// and two stores to a per-thread record that lets a move wait for calls in flight.
 #pragma once
 
 #include <memory>

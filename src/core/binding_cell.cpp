@@ -10,7 +10,7 @@ BindingCell::BindingCell(std::string component, std::string_view interface_name)
 void BindingCell::bind(std::shared_ptr<void> owner, void* target, Binding binding) {
   {
     std::lock_guard lock(mu_);
-    owners_.push_back(std::move(owner));
+    owners_.emplace_back(target, std::move(owner));
     binding_ = std::move(binding);
     target_.store(target, std::memory_order_release);
     generation_.fetch_add(1, std::memory_order_acq_rel);
@@ -22,6 +22,22 @@ bool BindingCell::wait_for_rebind(std::uint64_t generation,
                                   std::chrono::steady_clock::time_point deadline) const {
   std::unique_lock lock(mu_);
   return rebound_.wait_until(lock, deadline, [&] { return generation_.load() != generation; });
+}
+
+void BindingCell::release(void* target) {
+  std::vector<std::shared_ptr<void>> dropped;  // destroyed after the lock is released
+  {
+    std::lock_guard lock(mu_);
+    if (target == target_.load(std::memory_order_relaxed)) return;
+    for (auto it = owners_.begin(); it != owners_.end();) {
+      if (it->first == target) {
+        dropped.push_back(std::move(it->second));
+        it = owners_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
 }
 
 Binding BindingCell::binding() const {

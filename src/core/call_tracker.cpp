@@ -44,14 +44,15 @@ bool expedited_barrier_ready() {
   return ready;
 }
 
-// A full memory barrier on every running thread of the process.
-void process_barrier() {
+// A full memory barrier on every running thread of the process. Returns false when the
+// kernel offers none (a sandbox may block the system call): then no drain is safe.
+bool process_barrier() {
   if (expedited_barrier_ready() &&
       syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0) {
-    return;
+    return true;
   }
-  // Without membarrier, the slower global command, which every Linux since 4.3 has.
-  syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
+  // Without the expedited command, the slower global one, which every Linux since 4.3 has.
+  return syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0;
 }
 
 bool shows(const ThreadCalls& t, const void* cell) {
@@ -90,7 +91,7 @@ ParkedCall::~ParkedCall() {
 
 bool drain_local_calls(const void* cell, std::chrono::steady_clock::time_point deadline) {
   const ThreadCalls* self = &this_thread_calls();  // registers before the registry is locked
-  process_barrier();
+  if (!process_barrier()) return false;
   for (;;) {
     bool busy = false;
     {

@@ -4,8 +4,10 @@
 // instance, checks the method, decodes the arguments, calls the implementation and sends the
 // response. Whatever goes wrong becomes a typed status for the caller: an unknown component or
 // method, arguments that do not decode, or an exception of the implementation (its type and
-// message travel back). Requests for component id 0 go to the control handler (instantiate,
-// resolve): the operations that build the component graph.
+// message travel back). Requests for component id 0 go to the control handler: the
+// operations that build the component graph and move components (runtime/control.hpp). A
+// component can be gated (calls are answered `moved` while it moves) and retired (a tombstone
+// answers `moved` with its new home).
 //
 // Thread safety: all members may be called from any thread.
 #pragma once

@@ -207,8 +207,7 @@ struct Node::Impl {
       }
       case ControlMethod::gate: {
         auto [id] = h.get().as<std::tuple<std::uint32_t>>();
-        gate_local_refs(id, deadline);
-        if (!host.gate(id, deadline)) {
+        if (!gate_local_refs(id, deadline) || !host.gate(id, deadline)) {
           return runtime::error_reply(StatusCode::deadline_exceeded,
                                       "component " + std::to_string(id) + " on " + address +
                                           " did not drain before the deadline");
@@ -235,8 +234,11 @@ struct Node::Impl {
       }
       case ControlMethod::retire: {
         auto [id, location] = h.get().as<std::tuple<std::uint32_t, std::string>>();
+        std::shared_ptr<const runtime::HostedComponent> leaving = host.find(id);
         host.retire(id, location);
         rebind_dependencies(id, location);
+        // Its local callers drained at the gate: free the instance and its state.
+        if (leaving) release_dependencies(id, leaving->instance.self);
         spdlog::info("node {}: component {} moved to {}", address, id, location);
         return ok_reply();
       }
@@ -286,8 +288,9 @@ struct Node::Impl {
     return ok_reply();
   }
 
-  // Closes the gate on this node's own local refs to `id` and waits for their calls.
-  void gate_local_refs(std::uint32_t id, rpc::Clock::time_point deadline) {
+  // Closes the gate on this node's own local refs to `id` and waits for their calls. Returns
+  // false if some still run at `deadline`.
+  bool gate_local_refs(std::uint32_t id, rpc::Clock::time_point deadline) {
     std::vector<std::shared_ptr<BindingCell>> cells;
     {
       std::lock_guard lock(mu);
@@ -301,8 +304,9 @@ struct Node::Impl {
       void* self_ptr = nullptr;
       std::shared_ptr<void> gate = c->interface->make_gate(*cell, options.call_timeout, &self_ptr);
       cell->bind(std::move(gate), self_ptr, cell->binding());
-      internal::drain_local_calls(cell.get(), deadline);
+      if (!internal::drain_local_calls(cell.get(), deadline)) return false;
     }
+    return true;
   }
 
   // Points this node's refs to `id` at `location`.
@@ -315,6 +319,13 @@ struct Node::Impl {
       }
     }
     for (auto& [name, cell] : cells) bind_dependency(*cell, name, id, location);
+  }
+
+  void release_dependencies(std::uint32_t id, void* target) {
+    std::lock_guard lock(mu);
+    for (auto& [name, dep] : dependencies) {
+      if (dep.id == id) dep.cell->release(target);
+    }
   }
 
   std::shared_ptr<rpc::Endpoint> origin_endpoint() {

@@ -137,14 +137,18 @@ struct Origin::Impl {
   }
 
   // Creates component `e` at `location`. `write_state`, when given, appends the packed state
-  // to load; on a node it writes straight into the request, so the state is copied once.
+  // to load; on a node it writes straight into the request, so the state is copied once. On
+  // the origin, `packed_state` (a state received from a node) is loaded where it lies.
   void create_at(const std::string& location, const std::string& name, const Entry& e,
-                 const std::function<void(internal::WireBuffer&)>& write_state) {
+                 const std::function<void(internal::WireBuffer&)>& write_state,
+                 std::span<const char> packed_state = {}) {
     const InterfaceEntry& iface = *e.component->interface;
     if (location == runtime::kOriginLocation) {
       OriginContext context(*this, name, config_of(name));
       Instance instance = e.component->create(context);
-      if (write_state) {
+      if (!packed_state.empty()) {
+        runtime::import_state(instance, packed_state, options.limits);
+      } else if (write_state) {
         internal::WireBuffer state;
         write_state(state);
         runtime::import_state(instance, state.bytes(), options.limits);
@@ -249,7 +253,7 @@ struct Origin::Impl {
         };
         step("export");
       }
-      create_at(target, name, e, write_state);
+      create_at(target, name, e, write_state, from_origin ? std::span<const char>() : fetched.body);
       step("instantiate and import");
     } catch (const std::exception& failure) {
       // Reopen at the old home: its instance still holds the state.
@@ -263,6 +267,8 @@ struct Origin::Impl {
         spdlog::error("reopening '{}' at {} failed too: {}", name, e.location, again.what());
       }
       e.cell->bind(nullptr, old_target, old_binding);
+      // Nodes whose callers were told `moved` wait for a rebind: point them home again.
+      push_directory(name, e.id, e.location, "");
       r.ok = false;
       r.error = failure.what();
       r.pause = std::chrono::duration_cast<std::chrono::microseconds>(rpc::Clock::now() - start);
@@ -280,6 +286,8 @@ struct Origin::Impl {
                    ex.what());
     }
     bind_cell(e, target);
+    // The old local instance drained its calls and left the host: free it and its state.
+    if (from_origin) e.cell->release(old_target);
     step("rebind");
     r.pause = std::chrono::duration_cast<std::chrono::microseconds>(rpc::Clock::now() - start);
     {

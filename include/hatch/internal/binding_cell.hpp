@@ -2,8 +2,8 @@
 //
 // Thread safety: target() may be called from any thread at any time; it is one acquire load.
 // bind() may be called concurrently with calls. A target that is replaced stays alive until the
-// cell dies, so a call that loaded the old pointer completes on a live object. (Relocation
-// drains such calls before it moves state; see docs/architecture.md.)
+// cell dies or a transition, having drained its calls, releases it, so a call that loaded the
+// old pointer completes on a live object (see docs/architecture.md).
 #pragma once
 
 #include <atomic>
@@ -33,6 +33,10 @@ class BindingCell {
   // callers waiting in wait_for_rebind().
   void bind(std::shared_ptr<void> owner, void* target, Binding binding);
 
+  // Drops the cell's hold on `target`, a target it no longer points to, once no call can
+  // still be running in it (its calls were drained). Frees a moved-away instance and its state.
+  void release(void* target);
+
   // Counts bind() calls; a caller notes it before a call to see later whether it was rebound.
   std::uint64_t generation() const noexcept { return generation_.load(std::memory_order_acquire); }
 
@@ -51,8 +55,9 @@ class BindingCell {
   std::atomic<std::uint64_t> generation_{0};
   mutable std::mutex mu_;
   mutable std::condition_variable rebound_;
-  Binding binding_;                            // guarded by mu_
-  std::vector<std::shared_ptr<void>> owners_;  // guarded by mu_; every target ever bound
+  Binding binding_;  // guarded by mu_
+  // Guarded by mu_: the targets bound so far and their owners, until released.
+  std::vector<std::pair<void*, std::shared_ptr<void>>> owners_;
 };
 
 }  // namespace hatch
