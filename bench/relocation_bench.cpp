@@ -24,6 +24,7 @@
 
 #include "hatch/component.hpp"
 #include "hatch/hatch.hpp"
+#include "loopback_peer.hpp"
 #include "node_process.hpp"
 
 HATCH_INTERFACE(Blob, (write, void, fill, (std::uint64_t)), (read, std::uint64_t, bytes, ()));
@@ -60,46 +61,25 @@ struct World {
   test::SecretFile secret;
   std::unique_ptr<test::NodeProcess> node;
   std::unique_ptr<Origin> origin;
-  pid_t sink = -1;
-  std::uint16_t sink_port = 0;
+  std::unique_ptr<LoopbackPeer> sink;
 };
 World* world = nullptr;
 
-void start_sink(World& w) {
-  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(listener, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
-      ::listen(listener, 8) != 0) {
-    throw std::runtime_error("sink: bind/listen failed");
-  }
-  socklen_t len = sizeof sa;
-  ::getsockname(listener, reinterpret_cast<sockaddr*>(&sa), &len);
-  w.sink_port = ntohs(sa.sin_port);
-  w.sink = ::fork();
-  if (w.sink == 0) {
-    // Protocol: 8-byte size, then that many bytes; answers one byte when all have arrived.
-    std::vector<char> buf(1 << 20);
-    for (;;) {
-      const int fd = ::accept(listener, nullptr, nullptr);
-      if (fd < 0) ::_exit(0);
-      for (;;) {
-        std::uint64_t want = 0;
-        if (::read(fd, &want, sizeof want) != sizeof want) break;
-        std::vector<char> all(want);  // the receiver keeps the bytes, as an import does
-        for (std::uint64_t got = 0; got < want;) {
-          const ssize_t n = ::read(fd, all.data() + got, want - got);
-          if (n <= 0) ::_exit(0);
-          got += static_cast<std::uint64_t>(n);
-        }
-        const char ack = 1;
-        if (::write(fd, &ack, 1) != 1) break;
-      }
-      ::close(fd);
+// The raw peer: reads an 8-byte size, then that many bytes into memory it keeps until all have
+// arrived (as an import does), then answers one byte.
+void serve_sink(int fd) {
+  for (;;) {
+    std::uint64_t want = 0;
+    if (::read(fd, &want, sizeof want) != sizeof want) return;
+    std::vector<char> all(want);
+    for (std::uint64_t got = 0; got < want;) {
+      const ssize_t n = ::read(fd, all.data() + got, want - got);
+      if (n <= 0) return;
+      got += static_cast<std::uint64_t>(n);
     }
+    const char ack = 1;
+    if (::write(fd, &ack, 1) != 1) return;
   }
-  ::close(listener);
 }
 
 void BM_RelocationPause(benchmark::State& state) {
@@ -138,17 +118,11 @@ BENCHMARK(BM_RelocationPause)
     ->Unit(benchmark::kMillisecond);
 
 void BM_RawTcpCopy(benchmark::State& state) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(world->sink_port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+  const int fd = connect_loopback(world->sink->port());
+  if (fd < 0) {
     state.SkipWithError("cannot connect to the sink");
     return;
   }
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   const auto size = static_cast<std::uint64_t>(state.range(0));
   std::vector<char> data(size, 'x');
   std::vector<double> ms;
@@ -185,13 +159,11 @@ int main(int argc, char** argv) {
   options.secret = world.secret.bytes();
   options.call_timeout = std::chrono::seconds(60);
   world.origin = std::make_unique<hatch::Origin>(hatch::Catalog::program(), options);
-  hatch::bench::start_sink(world);
+  world.sink = std::make_unique<hatch::bench::LoopbackPeer>(&hatch::bench::serve_sink);
   hatch::bench::world = &world;
   ::benchmark::Initialize(&argc, argv);
   ::benchmark::RunSpecifiedBenchmarks();
   ::benchmark::Shutdown();
   world.origin.reset();
-  ::kill(world.sink, SIGKILL);
-  ::waitpid(world.sink, nullptr, 0);
   return 0;
 }

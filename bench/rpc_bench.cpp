@@ -22,6 +22,7 @@
 
 #include "hatch/component.hpp"
 #include "hatch/hatch.hpp"
+#include "loopback_peer.hpp"
 #include "node_process.hpp"
 #include "rpc/endpoint.hpp"
 #include "rpc/io_pool.hpp"
@@ -40,45 +41,22 @@ struct World {
   std::unique_ptr<test::NodeProcess> node;
   std::unique_ptr<Origin> origin;
   Ref<Calc> remote;
-  pid_t echo_server = -1;
-  std::uint16_t echo_port = 0;
+  std::unique_ptr<LoopbackPeer> echo;
 };
 World* world = nullptr;
 
-// A plain blocking TCP echo server in its own process, like a node is.
-void start_echo_server(World& w) {
-  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(listener, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
-      ::listen(listener, 8) != 0) {
-    throw std::runtime_error("echo server: bind/listen failed");
-  }
-  socklen_t len = sizeof sa;
-  ::getsockname(listener, reinterpret_cast<sockaddr*>(&sa), &len);
-  w.echo_port = ntohs(sa.sin_port);
-  w.echo_server = ::fork();
-  if (w.echo_server == 0) {
-    for (;;) {
-      const int fd = ::accept(listener, nullptr, nullptr);
-      if (fd < 0) ::_exit(0);
-      int one = 1;
-      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      std::vector<char> buf(1 << 20);
-      for (;;) {
-        const ssize_t n = ::read(fd, buf.data(), buf.size());
-        if (n <= 0) break;
-        for (ssize_t off = 0; off < n;) {
-          const ssize_t m = ::write(fd, buf.data() + off, static_cast<std::size_t>(n - off));
-          if (m <= 0) break;
-          off += m;
-        }
-      }
-      ::close(fd);
+// The raw peer: echoes whatever arrives.
+void serve_echo(int fd) {
+  std::vector<char> buf(1 << 20);
+  for (;;) {
+    const ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n <= 0) return;
+    for (ssize_t off = 0; off < n;) {
+      const ssize_t m = ::write(fd, buf.data() + off, static_cast<std::size_t>(n - off));
+      if (m <= 0) return;
+      off += m;
     }
   }
-  ::close(listener);
 }
 
 class Adder final : public Calc {
@@ -140,17 +118,11 @@ void BM_RemoteCall(benchmark::State& state) {
 BENCHMARK(BM_RemoteCall)->Arg(64)->Arg(64 << 10)->UseRealTime()->MinTime(2.0);
 
 void BM_RawTcpPingPong(benchmark::State& state) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(world->echo_port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+  const int fd = connect_loopback(world->echo->port());
+  if (fd < 0) {
     state.SkipWithError("cannot connect to the echo server");
     return;
   }
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   const auto size = static_cast<std::size_t>(state.range(0));
   std::vector<char> out(size, 'x');
   std::vector<char> in(size);
@@ -228,15 +200,12 @@ int main(int argc, char** argv) {
   options.secret = world.secret.bytes();
   options.placements["calc"] = world.node->address();
   options.call_timeout = std::chrono::seconds(30);
-  if (const char* t = std::getenv("HATCH_BENCH_IO_THREADS")) options.io_threads = std::atoi(t);
   world.origin = std::make_unique<hatch::Origin>(hatch::Catalog::program(), options);
   world.remote = world.origin->get<Calc>("calc");
-  hatch::bench::start_echo_server(world);
+  world.echo = std::make_unique<hatch::bench::LoopbackPeer>(&hatch::bench::serve_echo);
   hatch::bench::world = &world;
   ::benchmark::Initialize(&argc, argv);
   ::benchmark::RunSpecifiedBenchmarks();
   ::benchmark::Shutdown();
-  ::kill(world.echo_server, SIGKILL);
-  ::waitpid(world.echo_server, nullptr, 0);
   return 0;
 }
