@@ -46,6 +46,10 @@ class BlobImpl final : public Blob, public StatefulState {
     std::lock_guard lock(mu_);
     return data_;
   }
+  Bytes take_state() override {  // the instance is leaving: no need to copy
+    std::lock_guard lock(mu_);
+    return std::move(data_);
+  }
   void load_state(Bytes state) override {
     std::lock_guard lock(mu_);
     data_ = std::move(state);

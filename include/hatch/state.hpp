@@ -27,6 +27,10 @@ class StatefulState {
   virtual ~StatefulState() = default;
   // The whole state.
   virtual Bytes save_state() = 0;
+  // The whole state, for a move: the instance is dropped afterwards, unless the move fails,
+  // and then load_state() gives the state back. The default copies (save_state()); a component
+  // with a large state can move it out instead, sparing a copy during the pause.
+  virtual Bytes take_state() { return save_state(); }
   // Replaces the state of a freshly created instance with `state` from save_state(). It is
   // passed by value: move it into place to avoid copying a large state once more.
   virtual void load_state(Bytes state) = 0;

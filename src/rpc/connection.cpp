@@ -199,7 +199,7 @@ void Connection::complete(std::uint64_t call_id, Response response) {
 }
 
 Connection::PendingCall Connection::begin(FrameHeader header, std::string body,
-                                          Clock::time_point deadline) {
+                                          Clock::time_point deadline, Tail tail) {
   header.kind = FrameKind::request;
   header.call_id = next_call_id_.fetch_add(1, std::memory_order_relaxed);
   const auto now = Clock::now();
@@ -208,7 +208,7 @@ Connection::PendingCall Connection::begin(FrameHeader header, std::string body,
           ? static_cast<std::uint64_t>(
                 std::chrono::duration_cast<std::chrono::microseconds>(deadline - now).count())
           : 1;
-  std::string head = encode_head(header, body.size(), options_.limits);
+  std::string head = encode_head(header, body.size() + tail.bytes.size(), options_.limits);
   PendingCall call;
   call.slot_ = std::make_shared<Slot>();
   call.id_ = header.call_id;
@@ -217,7 +217,7 @@ Connection::PendingCall Connection::begin(FrameHeader header, std::string body,
     std::lock_guard lock(pending_mu_);
     pending_.emplace(call.id_, call.slot_);
   }
-  if (!enqueue(std::move(head), std::move(body))) {
+  if (!enqueue(std::move(head), std::move(body), std::move(tail))) {
     {
       std::lock_guard lock(pending_mu_);
       pending_.erase(call.id_);
@@ -266,10 +266,10 @@ Connection::Response Connection::finish(PendingCall& call) {
   return std::move(slot.response);
 }
 
-bool Connection::send(const FrameHeader& header, std::string body) {
+bool Connection::send(const FrameHeader& header, std::string body, Tail tail) {
   std::string head;
   try {
-    head = encode_head(header, body.size(), options_.limits);
+    head = encode_head(header, body.size() + tail.bytes.size(), options_.limits);
   } catch (const FrameError& e) {
     FrameHeader error = header;
     error.status = StatusCode::internal;
@@ -277,14 +277,14 @@ bool Connection::send(const FrameHeader& header, std::string body) {
     msgpack::pack(msg, std::string("the response is too large: ") + e.what());
     return enqueue(encode_head(error, msg.bytes().size(), options_.limits), std::move(msg.bytes()));
   }
-  return enqueue(std::move(head), std::move(body));
+  return enqueue(std::move(head), std::move(body), std::move(tail));
 }
 
-bool Connection::enqueue(std::string head, std::string body) {
+bool Connection::enqueue(std::string head, std::string body, Tail tail) {
   std::unique_lock lock(out_mu_);
   if (!open_) return false;
-  out_bytes_ += head.size() + body.size();
-  outbox_.push_back(OutFrame{std::move(head), std::move(body)});
+  out_bytes_ += head.size() + body.size() + tail.bytes.size();
+  outbox_.push_back(OutFrame{std::move(head), std::move(body), std::move(tail)});
   if (writing_) {
     out_space_.wait(lock, [&] { return !open_ || out_bytes_ <= options_.max_outbox_bytes; });
     return open_;
@@ -306,7 +306,8 @@ void Connection::flush(std::unique_lock<std::mutex>& lock) {
     for (const OutFrame& f : batch) {
       buffers.emplace_back(f.head.data(), f.head.size());
       if (!f.body.empty()) buffers.emplace_back(f.body.data(), f.body.size());
-      bytes += f.head.size() + f.body.size();
+      if (!f.tail.bytes.empty()) buffers.emplace_back(f.tail.bytes.data(), f.tail.bytes.size());
+      bytes += f.head.size() + f.body.size() + f.tail.bytes.size();
     }
     lock.unlock();
     boost::system::error_code ec;

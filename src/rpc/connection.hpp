@@ -47,6 +47,13 @@ struct ConnectionOptions {
   std::chrono::microseconds spin{100};
 };
 
+// Bytes sent after a frame's body without being copied into it: a large state leaves from
+// where it lies. `owner` keeps `bytes` alive until they are written.
+struct Tail {
+  std::shared_ptr<const void> owner;
+  std::span<const char> bytes;
+};
+
 // What the peer said it is in the handshake.
 struct PeerIdentity {
   std::string role;  // "origin" or "node"
@@ -91,7 +98,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Sends a request (header.kind, call_id and budget are filled in) without waiting, so a
   // caller can have many in flight. Throws FrameError when it exceeds the frame limit.
-  PendingCall begin(FrameHeader header, std::string body, Clock::time_point deadline);
+  PendingCall begin(FrameHeader header, std::string body, Clock::time_point deadline,
+                    Tail tail = {});
 
   // Blocks until the response of `call`, its deadline or the end of the connection. Never
   // throws: a local failure is a response with status deadline_exceeded or connection_lost and
@@ -112,7 +120,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // Queues a frame (a response). Returns false when the connection is closed.
-  bool send(const FrameHeader& header, std::string body);
+  bool send(const FrameHeader& header, std::string body, Tail tail = {});
 
   // Ends the connection; pending calls fail with `reason`. Idempotent.
   void close(const std::string& reason);
@@ -126,6 +134,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   struct OutFrame {
     std::string head;
     std::string body;
+    Tail tail;
   };
 
   void read_more();
@@ -137,7 +146,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void drain(const std::shared_ptr<Batch>& batch);
   void post_helper(const std::shared_ptr<Batch>& batch);
   void process(const std::shared_ptr<const void>& storage, std::span<const char> frame);
-  bool enqueue(std::string head, std::string body);
+  bool enqueue(std::string head, std::string body, Tail tail = {});
   // Writes what a corked thread deferred, leaving the cork in place.
   void flush_deferred();
   // Writes the outbox until it is empty. Requires out_mu_ held by `lock` and writing_ clear.

@@ -99,7 +99,7 @@ void Host::serve(const std::shared_ptr<rpc::Connection>& connection, const rpc::
   out.call_id = header.call_id;
   out.component = header.component;
   out.method = header.method;
-  connection->send(out, std::move(reply.body));
+  connection->send(out, std::move(reply.body), std::move(reply.tail));
 }
 
 Reply Host::execute(const std::shared_ptr<rpc::Connection>& connection,

@@ -33,6 +33,7 @@ inline constexpr std::uint32_t kControlComponent = 0;
 struct Reply {
   StatusCode status = StatusCode::ok;
   std::string body;  // the packed result, or [type, message] for an error
+  rpc::Tail tail{};  // sent after the body, uncopied (a large exported state)
 };
 
 // A `moved` reply: the component left for `location` ("" while it is still moving).

@@ -216,6 +216,17 @@ struct Node::Impl {
       }
       case ControlMethod::ungate: {
         auto [id] = h.get().as<std::tuple<std::uint32_t>>();
+        rpc::Tail tail;
+        {
+          std::lock_guard lock(mu);
+          if (auto it = taken.find(id); it != taken.end()) {
+            tail = std::move(it->second);
+            taken.erase(it);
+          }
+        }
+        if (std::shared_ptr<const runtime::HostedComponent> c = host.find(id)) {
+          runtime::restore_state(c->instance, tail);
+        }
         host.ungate(id);
         rebind_dependencies(id, self_name());
         return ok_reply();
@@ -229,12 +240,21 @@ struct Node::Impl {
               "no component with id " + std::to_string(id) + " on " + address);
         }
         internal::WireBuffer out;
-        runtime::export_state(c->instance, out);
-        return runtime::Reply{StatusCode::ok, std::move(out.bytes())};
+        rpc::Tail tail;
+        runtime::export_state(c->instance, out, tail);
+        {
+          std::lock_guard lock(mu);
+          taken[id] = tail;  // to give back if the move fails
+        }
+        return runtime::Reply{StatusCode::ok, std::move(out.bytes()), std::move(tail)};
       }
       case ControlMethod::retire: {
         auto [id, location] = h.get().as<std::tuple<std::uint32_t, std::string>>();
         std::shared_ptr<const runtime::HostedComponent> leaving = host.find(id);
+        {
+          std::lock_guard lock(mu);
+          taken.erase(id);
+        }
         host.retire(id, location);
         rebind_dependencies(id, location);
         // Its local callers drained at the gate: free the instance and its state.
@@ -441,7 +461,9 @@ struct Node::Impl {
     std::shared_ptr<BindingCell> cell;
     std::uint32_t id = 0;
   };
-  std::map<std::string, Dependency> dependencies;           // guarded by mu
+  std::map<std::string, Dependency> dependencies;  // guarded by mu
+  // Guarded by mu: states exported for a move that has not finished, to give back on failure.
+  std::map<std::uint32_t, rpc::Tail> taken;
   std::map<std::string, std::shared_ptr<rpc::Peer>> peers;  // guarded by mu
 };
 

@@ -131,28 +131,21 @@ struct Origin::Impl {
   }
 
   void create(const std::string& name, const Entry& e) {
-    create_at(e.location, name, e, nullptr);
+    create_at(e.location, name, e, {}, {});
     bind_cell(e, e.location);
     spdlog::info("created component '{}' (id {}) on {}", name, e.id, e.location);
   }
 
-  // Creates component `e` at `location`. `write_state`, when given, appends the packed state
-  // to load; on a node it writes straight into the request, so the state is copied once. On
-  // the origin, `packed_state` (a state received from a node) is loaded where it lies.
+  // Creates component `e` at `location`, loading `state` (a packed state) unless it is empty.
+  // `state` is the packed state, or its head with the rest in `tail`; either way it reaches a
+  // node uncopied, as the last argument of the request.
   void create_at(const std::string& location, const std::string& name, const Entry& e,
-                 const std::function<void(internal::WireBuffer&)>& write_state,
-                 std::span<const char> packed_state = {}) {
+                 std::span<const char> state, const rpc::Tail& tail) {
     const InterfaceEntry& iface = *e.component->interface;
     if (location == runtime::kOriginLocation) {
       OriginContext context(*this, name, config_of(name));
       Instance instance = e.component->create(context);
-      if (!packed_state.empty()) {
-        runtime::import_state(instance, packed_state, options.limits);
-      } else if (write_state) {
-        internal::WireBuffer state;
-        write_state(state);
-        runtime::import_state(instance, state.bytes(), options.limits);
-      }
+      if (!state.empty()) runtime::import_state(instance, state, options.limits);
       host.add(e.id, name, iface, std::move(instance));
       return;
     }
@@ -164,15 +157,12 @@ struct Origin::Impl {
     pk.pack(location);
     pk.pack(config_of(name));
     pk.pack(std::string(iface.signature));
-    if (write_state) {
-      write_state(body);  // a msgpack value already: it goes in as it is
-    } else {
-      pk.pack_nil();
-    }
+    if (state.empty() && !tail.owner) pk.pack_nil();
+    body.write(state.data(), state.size());
     runtime::call_remote(*peer_for(location), runtime::kControlComponent,
                          static_cast<std::uint32_t>(runtime::ControlMethod::instantiate),
                          std::move(body.bytes()), options.call_timeout,
-                         "instantiate '" + name + "' on " + location);
+                         "instantiate '" + name + "' on " + location, tail);
   }
 
   // Points the origin's cell of `e` at its instance at `location`.
@@ -229,36 +219,38 @@ struct Origin::Impl {
     void* gate_self = nullptr;
     std::shared_ptr<void> gate = iface.make_gate(*e.cell, options.call_timeout, &gate_self);
     e.cell->bind(std::move(gate), gate_self, old_binding);
-    internal::Payload fetched;  // the state, when it leaves a node
+    internal::Payload fetched;      // the state, when it leaves a node
+    internal::WireBuffer exported;  // the state's head, when it leaves the origin
+    rpc::Tail tail;                 // the rest of it
     try {
-      std::function<void(internal::WireBuffer&)> write_state;
+      std::span<const char> state;
       if (from_origin) {
         if (!internal::drain_local_calls(e.cell.get(), deadline) || !host.gate(e.id, deadline)) {
           throw UsageError("calls into '" + name + "' did not finish before the deadline");
         }
         step("gate and drain");
-        const Instance& instance = host.find(e.id)->instance;
-        write_state = [&](internal::WireBuffer& out) {
-          const std::size_t before = out.bytes().size();
-          runtime::export_state(instance, out);
-          r.state_bytes = out.bytes().size() - before;
-        };
+        runtime::export_state(host.find(e.id)->instance, exported, tail);
+        state = exported.bytes();
+        r.state_bytes = state.size() + tail.bytes.size();
       } else {
         control_call(e.location, runtime::ControlMethod::gate, e.id);
         step("gate and drain");
         fetched = control_call(e.location, runtime::ControlMethod::export_state, e.id);
         r.state_bytes = fetched.body.size();
-        write_state = [&](internal::WireBuffer& out) {
-          out.write(fetched.body.data(), fetched.body.size());
-        };
         step("export");
+        if (target == runtime::kOriginLocation) {
+          state = fetched.body;  // loaded where it lies
+        } else {
+          tail = rpc::Tail{fetched.storage, fetched.body};  // relayed uncopied
+        }
       }
-      create_at(target, name, e, write_state, from_origin ? std::span<const char>() : fetched.body);
+      create_at(target, name, e, state, tail);
       step("instantiate and import");
     } catch (const std::exception& failure) {
       // Reopen at the old home: its instance still holds the state.
       try {
         if (from_origin) {
+          if (auto home = host.find(e.id)) runtime::restore_state(home->instance, tail);
           host.ungate(e.id);
         } else {
           control_call(e.location, runtime::ControlMethod::ungate, e.id);

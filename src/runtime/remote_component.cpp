@@ -29,7 +29,8 @@ internal::Payload RemoteComponent::call(std::uint32_t method, internal::WireBuff
 
 internal::Payload call_remote(rpc::Endpoint& endpoint, std::uint32_t component,
                               std::uint32_t method, std::string args,
-                              std::chrono::milliseconds timeout, const std::string& method_name) {
+                              std::chrono::milliseconds timeout, const std::string& method_name,
+                              rpc::Tail tail) {
   auto deadline = rpc::Clock::now() + timeout;
   if (auto scoped = DeadlineScope::current()) deadline = std::min(deadline, *scoped);
   std::shared_ptr<rpc::Connection> connection;
@@ -43,7 +44,9 @@ internal::Payload call_remote(rpc::Endpoint& endpoint, std::uint32_t component,
   header.method = method;
   rpc::Connection::Response response;
   try {
-    response = connection->call(header, std::move(args), deadline);
+    rpc::Connection::PendingCall pending =
+        connection->begin(header, std::move(args), deadline, std::move(tail));
+    response = connection->finish(pending);
   } catch (const rpc::FrameError& e) {
     throw_remote_error(StatusCode::bad_request, method_name, endpoint.address(), e.what());
   }

@@ -31,9 +31,11 @@ class RemoteComponent final : public internal::CallTarget {
 
 // Sends one request to component `component` over `endpoint` and returns the reply body.
 // Throws the RemoteError subclass that matches a failure; `method_name` labels it.
+// `tail` follows `args` on the wire uncopied (see rpc::Tail).
 internal::Payload call_remote(rpc::Endpoint& endpoint, std::uint32_t component,
                               std::uint32_t method, std::string args,
-                              std::chrono::milliseconds timeout, const std::string& method_name);
+                              std::chrono::milliseconds timeout, const std::string& method_name,
+                              rpc::Tail tail = {});
 
 }  // namespace hatch::runtime
 

@@ -5,15 +5,15 @@
 
 namespace hatch::runtime {
 
-void export_state(const Instance& instance, internal::WireBuffer& out) {
+void export_state(const Instance& instance, internal::WireBuffer& out, rpc::Tail& tail) {
   msgpack::packer<internal::WireBuffer> pk(out);
   if (instance.whole != nullptr) {
+    auto bytes = std::make_shared<const Bytes>(instance.whole->take_state());
     pk.pack_array(2);
     pk.pack(static_cast<std::uint8_t>(StateKind::stateful));
-    const Bytes bytes = instance.whole->save_state();
-    pk.pack_bin(static_cast<std::uint32_t>(bytes.size()));
-    pk.pack_bin_body(reinterpret_cast<const char*>(bytes.data()),
-                     static_cast<std::uint32_t>(bytes.size()));
+    pk.pack_bin(static_cast<std::uint32_t>(bytes->size()));
+    tail.bytes = std::span<const char>(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+    tail.owner = std::move(bytes);
   } else if (instance.keyed != nullptr) {
     pk.pack_array(2);
     pk.pack(static_cast<std::uint8_t>(StateKind::keyed));
@@ -22,6 +22,12 @@ void export_state(const Instance& instance, internal::WireBuffer& out) {
     pk.pack_array(1);
     pk.pack(static_cast<std::uint8_t>(StateKind::stateless));
   }
+}
+
+void restore_state(const Instance& instance, const rpc::Tail& tail) {
+  if (instance.whole == nullptr || !tail.owner) return;
+  const auto* p = reinterpret_cast<const std::byte*>(tail.bytes.data());
+  instance.whole->load_state(Bytes(p, p + tail.bytes.size()));
 }
 
 void import_state(const Instance& instance, const msgpack::object& o) {

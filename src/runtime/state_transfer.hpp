@@ -13,11 +13,17 @@
 #include "hatch/internal/msgpack.hpp"
 #include "hatch/internal/wire_buffer.hpp"
 #include "hatch/internal/wire_limits.hpp"
+#include "rpc/connection.hpp"
 
 namespace hatch::runtime {
 
-// Appends the state of `instance` to `out`. Requires its calls to have drained.
-void export_state(const Instance& instance, internal::WireBuffer& out);
+// Appends the state of `instance` to `out`, for a move. Requires its calls to have drained.
+// A stateful component's bytes are not copied into `out`: they go to `tail`, which must follow
+// `out` on the wire (see rpc::Tail).
+void export_state(const Instance& instance, internal::WireBuffer& out, rpc::Tail& tail);
+
+// Gives `instance` back the state that export_state() took into `tail`, after a failed move.
+void restore_state(const Instance& instance, const rpc::Tail& tail);
 
 // Loads `state` (made by export_state) into a fresh `instance` of the same component. Throws
 // UsageError when it does not fit the component's kind or does not decode.

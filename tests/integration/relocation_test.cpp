@@ -140,6 +140,24 @@ TEST_F(Relocation, AStatefulComponentTakesItsWholeStateAlong) {
   EXPECT_EQ(tally.binding(), Binding::local());
 }
 
+TEST_F(Relocation, AFailedMoveGivesATakenStateBack) {
+  NodeProcess a(secret_.path());
+  auto gone = std::make_unique<NodeProcess>(secret_.path());
+  const std::string dead = gone->address();
+  gone->kill_and_reap(SIGKILL);
+  Origin origin(Catalog::program(), options());
+  Ref<Tally> tally = origin.get<Tally>("tally");
+  tally->bump(5);
+  TransitionReport from_origin = origin.relocate("tally", dead);
+  EXPECT_FALSE(from_origin.ok);
+  EXPECT_EQ(tally->total(), 5) << "the origin's instance got its state back";
+  ASSERT_TRUE(origin.relocate("tally", a.address()).ok);
+  TransitionReport from_node = origin.relocate("tally", dead);
+  EXPECT_FALSE(from_node.ok);
+  EXPECT_EQ(tally->bump(1), 6) << "the node's instance got its state back";
+  EXPECT_EQ(tally.binding(), Binding::remote(a.address()));
+}
+
 TEST_F(Relocation, ACallThatReachesTheOldHomeIsToldWhereTheComponentWent) {
   NodeProcess a(secret_.path());
   NodeProcess b(secret_.path());

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "hatch/component.hpp"
 #include "test_interfaces.hpp"
@@ -172,10 +173,16 @@ class TallyImpl final : public Tally, public StatefulState {
     std::lock_guard lock(mu_);
     return to_bytes(total_);
   }
+  // Moves the state out, as a large component would; a failed move must give it back.
+  Bytes take_state() override {
+    std::lock_guard lock(mu_);
+    return to_bytes(std::exchange(total_, kTaken));
+  }
   void load_state(Bytes state) override {
     std::lock_guard lock(mu_);
     total_ = from_bytes<std::int64_t>(state);
   }
+  static constexpr std::int64_t kTaken = -1000000;
 
  private:
   std::mutex mu_;
