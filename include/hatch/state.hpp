@@ -31,8 +31,9 @@ class StatefulState {
   // and then load_state() gives the state back. The default copies (save_state()); a component
   // with a large state can move it out instead, sparing a copy during the pause.
   virtual Bytes take_state() { return save_state(); }
-  // Replaces the state of a freshly created instance with `state` from save_state(). It is
-  // passed by value: move it into place to avoid copying a large state once more.
+  // Replaces the state with `state` from save_state() or take_state(): on a freshly created
+  // instance at the new home, or on the old instance when a move fails after take_state(). It
+  // is passed by value: move it into place to avoid copying a large state once more.
   virtual void load_state(Bytes state) = 0;
 };
 

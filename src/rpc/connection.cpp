@@ -43,9 +43,6 @@ Connection::Connection(tcp::socket socket, std::string address, PeerIdentity pee
       options_(options) {
   boost::system::error_code ignored;
   socket_.set_option(tcp::no_delay(true), ignored);
-  // Bulk transfers (a moving state) wake the writer once per send buffer: a large one means
-  // fewer round trips through the scheduler. The kernel caps it at net.core.wmem_max.
-  socket_.set_option(asio::socket_base::send_buffer_size(4 << 20), ignored);
 }
 
 Connection::~Connection() {

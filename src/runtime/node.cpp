@@ -144,6 +144,7 @@ struct Node::Impl {
           // to it, and a call must never reach a component under a reused id.
           const std::size_t dropped = host.clear();
           dependencies.clear();
+          taken.clear();
           spdlog::warn("node {}: a new origin ({}) replaced {}; dropped {} components", address,
                        peer.name, origin_name, dropped);
         }
@@ -224,8 +225,13 @@ struct Node::Impl {
             taken.erase(it);
           }
         }
-        if (std::shared_ptr<const runtime::HostedComponent> c = host.find(id)) {
-          runtime::restore_state(c->instance, tail);
+        try {
+          if (std::shared_ptr<const runtime::HostedComponent> c = host.find(id)) {
+            runtime::restore_state(c->instance, tail);
+          }
+        } catch (const std::exception& e) {
+          spdlog::error("node {}: component {} could not take its state back: {}", address, id,
+                        e.what());
         }
         host.ungate(id);
         rebind_dependencies(id, self_name());

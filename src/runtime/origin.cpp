@@ -250,7 +250,11 @@ struct Origin::Impl {
       // Reopen at the old home: its instance still holds the state.
       try {
         if (from_origin) {
-          if (auto home = host.find(e.id)) runtime::restore_state(home->instance, tail);
+          try {
+            if (auto home = host.find(e.id)) runtime::restore_state(home->instance, tail);
+          } catch (const std::exception& lost) {
+            spdlog::error("'{}' could not take its state back: {}", name, lost.what());
+          }
           host.ungate(e.id);
         } else {
           control_call(e.location, runtime::ControlMethod::ungate, e.id);
