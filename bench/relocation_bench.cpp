@@ -23,6 +23,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench_cluster.hpp"
 #include "hatch/component.hpp"
 #include "hatch/hatch.hpp"
 #include "loopback_peer.hpp"
@@ -63,9 +64,7 @@ class BlobImpl final : public Blob, public StatefulState {
 HATCH_COMPONENT(BlobImpl, Blob, "blob");
 
 struct World {
-  test::SecretFile secret;
-  std::unique_ptr<test::NodeProcess> node;
-  std::unique_ptr<Origin> origin;
+  std::unique_ptr<BenchCluster> cluster;
   std::unique_ptr<LoopbackPeer> sink;
 };
 World* world = nullptr;
@@ -113,8 +112,9 @@ double p50(std::vector<double> v) {
 void BM_RelocationPause(benchmark::State& state) {
   const auto size = static_cast<std::uint64_t>(state.range(0));
   const bool with_peer = state.range(1) != 0;
-  Ref<Blob> blob = world->origin->get<Blob>("blob");
-  if (blob.binding().kind != Binding::Kind::local) world->origin->relocate("blob", "local");
+  Ref<Blob> blob = world->cluster->origin->get<Blob>("blob");
+  if (blob.binding().kind != Binding::Kind::local)
+    world->cluster->origin->relocate("blob", "local");
   blob->fill(size);
   const int fd = with_peer ? connect_loopback(world->sink->port()) : -1;
   if (with_peer && fd < 0) {
@@ -126,7 +126,8 @@ void BM_RelocationPause(benchmark::State& state) {
   std::vector<double> copies;
   bool there = false;
   for (auto _ : state) {
-    TransitionReport r = world->origin->relocate("blob", there ? "local" : world->node->address());
+    TransitionReport r =
+        world->cluster->origin->relocate("blob", there ? "local" : world->cluster->node->address());
     if (!r.ok) {
       state.SkipWithError(r.error.c_str());
       return;
@@ -169,20 +170,12 @@ BENCHMARK(BM_RelocationPause)
 
 int main(int argc, char** argv) {
   if (int status = hatch::test::run_node_if_asked(argc, argv); status >= 0) return status;
-  ::signal(SIGPIPE, SIG_IGN);
-  hatch::keep_freed_memory();
-  hatch::configure_logging("warn");
   hatch::bench::World world;
-  world.node = std::make_unique<hatch::test::NodeProcess>(world.secret.path());
-  hatch::Options options;
-  options.secret = world.secret.bytes();
-  options.call_timeout = std::chrono::seconds(60);
-  world.origin = std::make_unique<hatch::Origin>(hatch::Catalog::program(), options);
+  world.cluster =
+      std::make_unique<hatch::bench::BenchCluster>([](hatch::Options& options, const std::string&) {
+        options.call_timeout = std::chrono::seconds(60);
+      });
   world.sink = std::make_unique<hatch::bench::LoopbackPeer>(&hatch::bench::serve_sink);
   hatch::bench::world = &world;
-  ::benchmark::Initialize(&argc, argv);
-  ::benchmark::RunSpecifiedBenchmarks();
-  ::benchmark::Shutdown();
-  world.origin.reset();
-  return 0;
+  return hatch::bench::run_benchmarks(argc, argv);
 }

@@ -20,6 +20,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench_cluster.hpp"
 #include "hatch/component.hpp"
 #include "hatch/hatch.hpp"
 #include "loopback_peer.hpp"
@@ -37,9 +38,7 @@ using Clock = std::chrono::steady_clock;
 
 // What the benchmarks share: one node process, one origin with "echo" on it, one echo server.
 struct World {
-  test::SecretFile secret;
-  std::unique_ptr<test::NodeProcess> node;
-  std::unique_ptr<Origin> origin;
+  std::unique_ptr<BenchCluster> cluster;
   Ref<Calc> remote;
   std::unique_ptr<LoopbackPeer> echo;
 };
@@ -147,9 +146,9 @@ void BM_PipelinedCalls(benchmark::State& state) {
   static std::shared_ptr<rpc::Peer> peer;
   if (state.thread_index() == 0 && !peer) {
     io = std::make_unique<rpc::IoPool>(2);
-    secret =
-        std::make_unique<rpc::ClusterSecret>(rpc::ClusterSecret::from_bytes(world->secret.bytes()));
-    peer = std::make_shared<rpc::Peer>(io->context(), world->node->address(), *secret,
+    secret = std::make_unique<rpc::ClusterSecret>(
+        rpc::ClusterSecret::from_bytes(world->cluster->secret.bytes()));
+    peer = std::make_shared<rpc::Peer>(io->context(), world->cluster->node->address(), *secret,
                                        rpc::PeerIdentity{"node", "bench"}, rpc::ConnectionOptions{},
                                        [](auto&&...) {});
   }
@@ -191,21 +190,14 @@ BENCHMARK(BM_PipelinedCalls)->Arg(128)->Threads(2)->UseRealTime()->MinTime(2.0);
 
 int main(int argc, char** argv) {
   if (int status = hatch::test::run_node_if_asked(argc, argv); status >= 0) return status;
-  ::signal(SIGPIPE, SIG_IGN);
-  hatch::keep_freed_memory();
-  hatch::configure_logging("warn");
   hatch::bench::World world;
-  world.node = std::make_unique<hatch::test::NodeProcess>(world.secret.path());
-  hatch::Options options;
-  options.secret = world.secret.bytes();
-  options.placements["calc"] = world.node->address();
-  options.call_timeout = std::chrono::seconds(30);
-  world.origin = std::make_unique<hatch::Origin>(hatch::Catalog::program(), options);
-  world.remote = world.origin->get<Calc>("calc");
+  world.cluster = std::make_unique<hatch::bench::BenchCluster>(
+      [](hatch::Options& options, const std::string& node) {
+        options.placements["calc"] = node;
+        options.call_timeout = std::chrono::seconds(30);
+      });
+  world.remote = world.cluster->origin->get<Calc>("calc");
   world.echo = std::make_unique<hatch::bench::LoopbackPeer>(&hatch::bench::serve_echo);
   hatch::bench::world = &world;
-  ::benchmark::Initialize(&argc, argv);
-  ::benchmark::RunSpecifiedBenchmarks();
-  ::benchmark::Shutdown();
-  return 0;
+  return hatch::bench::run_benchmarks(argc, argv);
 }

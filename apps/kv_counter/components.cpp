@@ -32,13 +32,11 @@ class MemoryStore final : public KeyValue, public KeyedState {
 
   StateEntries export_entries() override {
     std::lock_guard lock(mu_);
-    StateEntries out;
-    for (const auto& [k, v] : data_) out.emplace_back(k, to_bytes(v));
-    return out;
+    return to_entries(data_);
   }
   void import_entries(StateEntries entries) override {
     std::lock_guard lock(mu_);
-    for (auto& [k, v] : entries) data_[k] = from_bytes<std::string>(v);
+    add_entries(data_, entries);
   }
 
  private:

@@ -120,6 +120,25 @@ T from_bytes(const Bytes& bytes) {
   }
 }
 
+// The entries of a string-keyed map, each value packed with to_bytes(): what a keyed
+// component's export_entries() returns when its state is such a map.
+template <class Map>
+StateEntries to_entries(const Map& map) {
+  StateEntries out;
+  out.reserve(map.size());
+  for (const auto& [key, value] : map) out.emplace_back(key, to_bytes(value));
+  return out;
+}
+
+// Adds entries made by to_entries() to `map`, replacing entries with the same key: what
+// import_entries() does for such a map. Throws UsageError when a value does not decode.
+template <class Map>
+void add_entries(Map& map, const StateEntries& entries) {
+  for (const auto& [key, bytes] : entries) {
+    map[key] = from_bytes<typename Map::mapped_type>(bytes);
+  }
+}
+
 }  // namespace hatch
 
 #define HATCH_COMPONENT(Impl, Interface, name)                                             \

@@ -126,6 +126,36 @@ TEST_F(Relocation, AComponentThatCallsItsDependenciesKeepsWorkingAfterEachMove) 
   EXPECT_EQ(ledger->get("k"), expected);
 }
 
+TEST_F(Relocation, ConcurrentMovesRunOneAtATimeAndLoseNothing) {
+  NodeProcess a(secret_.path());
+  NodeProcess b(secret_.path());
+  Origin origin(Catalog::program(), options());
+  Ref<Ledger> ledger = origin.get<Ledger>("ledger");
+  std::atomic<bool> stop{false};
+  std::int64_t count = 0;
+  std::atomic<int> wrong{0};
+  std::thread caller([&] {
+    while (!stop.load()) {
+      if (ledger->add("k", 1) != ++count) ++wrong;
+    }
+  });
+  auto mover = [&](std::vector<std::string> homes) {
+    int failed = 0;
+    for (int i = 0; i < 60; ++i) failed += !origin.relocate("ledger", homes[i % homes.size()]).ok;
+    return failed;
+  };
+  auto first = std::async(std::launch::async, mover,
+                          std::vector<std::string>{a.address(), b.address(), "origin"});
+  auto second = std::async(std::launch::async, mover,
+                           std::vector<std::string>{b.address(), "origin", a.address()});
+  const int failed = first.get() + second.get();
+  stop.store(true);
+  caller.join();
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(ledger->get("k"), count);
+}
+
 TEST_F(Relocation, AStatefulComponentTakesItsWholeStateAlong) {
   NodeProcess a(secret_.path());
   Origin origin(Catalog::program(), options());

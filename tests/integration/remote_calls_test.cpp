@@ -144,8 +144,8 @@ TEST_F(RemoteCalls, KillingTheNodeMidCallFailsThePendingCallFast) {
   Origin origin(Catalog::program(), options_for("echo", address));
   Ref<Echo> echo = origin.get<Echo>("echo");
   Ref<Echo> probe = echo;
-  // A call that would take a minute, far beyond the 30 s deadline...
-  auto pending = std::async(std::launch::async, [&] { return echo->wait_ms(60000); });
+  // A call held on the node (it is never released), far beyond the 30 s deadline...
+  auto pending = std::async(std::launch::async, [&] { return echo->hold(60000); });
   // ...is running on the node once in_flight() says so.
   while (probe->in_flight() == 0) std::this_thread::yield();
   node->kill_and_reap(SIGKILL);
@@ -154,7 +154,7 @@ TEST_F(RemoteCalls, KillingTheNodeMidCallFailsThePendingCallFast) {
     FAIL() << "the call survived the death of its node";
   } catch (const ConnectionLost& e) {
     // Not DeadlineExceeded: the loss of the connection ended the call, not its deadline.
-    EXPECT_EQ(e.method(), "Echo::wait_ms");
+    EXPECT_EQ(e.method(), "Echo::hold");
     EXPECT_EQ(e.advice(), RetryAdvice::retry_if_idempotent);
     EXPECT_NE(std::string(e.what()).find(address), std::string::npos) << e.what();
   }
@@ -168,7 +168,7 @@ TEST_F(RemoteCalls, ASlowCallDoesNotHoldUpOtherCallsOnTheSameConnection) {
   Ref<Echo> echo = origin.get<Echo>("echo");
   auto slow = std::async(std::launch::async, [&] {
     try {
-      return echo->wait_ms(120000);
+      return echo->hold(120000);
     } catch (const ConnectionLost&) {
       return -1;  // the origin closed the connection at the end of the test
     }
@@ -197,15 +197,33 @@ TEST_F(RemoteCalls, ADeadlineScopeBoundsACallAndTheConnectionSurvivesIt) {
   {
     DeadlineScope scope(std::chrono::milliseconds(50));
     try {
-      echo->wait_ms(20000);  // 400 times the deadline
+      echo->hold(20000);  // held until released below: far past the deadline
       FAIL() << "the call outlived its deadline";
     } catch (const DeadlineExceeded& e) {
-      EXPECT_EQ(e.method(), "Echo::wait_ms");
+      EXPECT_EQ(e.method(), "Echo::hold");
       EXPECT_EQ(e.advice(), RetryAdvice::retry_if_idempotent);
     }
   }
   // The late answer, when it comes, is dropped; the connection goes on serving.
+  echo->release();
   EXPECT_EQ(echo->add(2, 2), 4);
+}
+
+TEST_F(RemoteCalls, ACallersDeadlineBoundsTheCallsItsCalleeMakes) {
+  NodeProcess node(secret_.path());  // its own call timeout is the default, 5 s
+  Origin origin(Catalog::program(), options_for("relay", node.address()));
+  Ref<Relay> relay = origin.get<Relay>("relay");
+  // relay (on the node) calls store (on the origin), which reports the deadline it runs under.
+  {
+    DeadlineScope scope(std::chrono::seconds(2));
+    const std::int64_t left = relay->budget_via();
+    EXPECT_GT(left, 0);
+    EXPECT_LE(left, 2000) << "the nested call got a fresh deadline, not the caller's";
+  }
+  // Without a scope, the nested call is bound by the node's own 5 s call timeout.
+  const std::int64_t unscoped = relay->budget_via();
+  EXPECT_GT(unscoped, 2000);
+  EXPECT_LE(unscoped, 5000);
 }
 
 TEST_F(RemoteCalls, OnlyTheOriginMayOrderAnInstantiate) {

@@ -1,7 +1,9 @@
 // Implementations of the test interfaces, registered for both the tests and their nodes.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <future>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -9,6 +11,7 @@
 #include <utility>
 
 #include "hatch/component.hpp"
+#include "hatch/deadline.hpp"
 #include "test_interfaces.hpp"
 
 namespace hatch::test {
@@ -68,11 +71,21 @@ class EchoImpl final : public Echo {
     if (kind == "runtime") throw std::runtime_error("the implementation failed");
     if (kind == "int") throw 42;
   }
-  std::int32_t wait_ms(std::int32_t ms) override {
+  // Blocks until release() is called. `ms` only bounds a test that forgets to release; the
+  // tests synchronise on in_flight() and release(), never on the time.
+  std::int32_t hold(std::int32_t ms) override {
+    std::unique_lock lock(mu_);
     ++in_flight_;
-    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    released_cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return released_; });
     --in_flight_;
     return ms;
+  }
+  void release() override {
+    {
+      std::lock_guard lock(mu_);
+      released_ = true;
+    }
+    released_cv_.notify_all();
   }
   std::int32_t in_flight() override { return in_flight_.load(); }
   std::string where() override { return host_; }
@@ -82,6 +95,8 @@ class EchoImpl final : public Echo {
   std::mutex mu_;
   std::vector<std::string> recorded_;
   std::atomic<std::int32_t> in_flight_{0};
+  std::condition_variable released_cv_;
+  bool released_ = false;  // guarded by mu_
 };
 
 class StoreImpl final : public Store {
@@ -94,6 +109,14 @@ class StoreImpl final : public Store {
     std::lock_guard lock(mu_);
     auto it = data_.find(key);
     return it == data_.end() ? std::nullopt : std::optional<std::string>(it->second);
+  }
+  // The milliseconds left of the deadline this call runs under, or -1 without one.
+  std::int64_t budget_ms() override {
+    auto deadline = DeadlineScope::current();
+    if (!deadline) return -1;
+    return std::chrono::duration_cast<std::chrono::milliseconds>(*deadline -
+                                                                 DeadlineScope::Clock::now())
+        .count();
   }
 
  private:
@@ -109,6 +132,7 @@ class RelayImpl final : public Relay {
     store_->put(key, value);
   }
   std::optional<std::string> get_via(const std::string& key) override { return store_->get(key); }
+  std::int64_t budget_via() override { return store_->budget_ms(); }
   std::string where() override { return host_; }
 
  private:
@@ -119,12 +143,13 @@ class RelayImpl final : public Relay {
 class LedgerImpl final : public Ledger, public KeyedState {
  public:
   explicit LedgerImpl(Context& context) : host_(context.host()) {
-    // A test hook: stall forever when created on the host named by "stall_on", so that a test
-    // can kill that host in the middle of a move.
+    // A test hook: stall when created on the host named by "stall_on", until the test kills
+    // that host in the middle of a move (it waits for the log line below).
     if (context.config<std::string>("stall_on", "") == host_) {
       std::fprintf(stderr, "ledger: stalling on %s\n", host_.c_str());
       std::fflush(stderr);
-      std::this_thread::sleep_for(std::chrono::hours(1));
+      // Blocks until the test kills this node: nothing ever fulfils the promise.
+      std::promise<void>().get_future().wait();
     }
   }
   std::int64_t add(const std::string& key, std::int64_t delta) override {
@@ -144,13 +169,11 @@ class LedgerImpl final : public Ledger, public KeyedState {
 
   StateEntries export_entries() override {
     std::lock_guard lock(mu_);
-    StateEntries out;
-    for (const auto& [k, v] : entries_) out.emplace_back(k, to_bytes(v));
-    return out;
+    return to_entries(entries_);
   }
   void import_entries(StateEntries entries) override {
     std::lock_guard lock(mu_);
-    for (auto& [k, v] : entries) entries_[k] = from_bytes<std::int64_t>(v);
+    add_entries(entries_, entries);
   }
 
  private:

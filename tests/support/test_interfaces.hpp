@@ -52,18 +52,19 @@ HATCH_INTERFACE(
     (read, std::string, concat, (const std::string&, std::int32_t, const std::string&)),
     (write, void, record, (const std::string&)), (read, std::vector<std::string>, recorded, ()),
     (read, std::int64_t, add, (std::int64_t, std::int64_t)),
-    (read, void, fail, (const std::string& /*kind*/)),
-    (read, std::int32_t, wait_ms, (std::int32_t)), (read, std::int32_t, in_flight, ()),
+    (read, void, fail, (const std::string& /*kind*/)), (read, std::int32_t, hold, (std::int32_t)),
+    (write, void, release, ()), (read, std::int32_t, in_flight, ()),
     (read, std::string, where, ()));
 
 // A store on the origin that a relay on a node writes through.
 HATCH_INTERFACE(Store, (write, void, put, (const std::string&, const std::string&), shard_key<0>),
-                (read, std::optional<std::string>, get, (const std::string&), shard_key<0>));
+                (read, std::optional<std::string>, get, (const std::string&), shard_key<0>),
+                (read, std::int64_t, budget_ms, ()));
 
 HATCH_INTERFACE(Relay,
                 (write, void, put_via, (const std::string&, const std::string&), shard_key<0>),
                 (read, std::optional<std::string>, get_via, (const std::string&), shard_key<0>),
-                (read, std::string, where, ()));
+                (read, std::int64_t, budget_via, ()), (read, std::string, where, ()));
 
 // A keyed ledger of counters, to move while it serves.
 HATCH_INTERFACE(Ledger,

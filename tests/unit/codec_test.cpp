@@ -64,9 +64,10 @@ class Reflect final : public Echo {
   void fail(const std::string&) override {
     throw std::logic_error("fail");
   }
-  std::int32_t wait_ms(std::int32_t ms) override {
+  std::int32_t hold(std::int32_t ms) override {
     return ms;
   }
+  void release() override {}
   std::int32_t in_flight() override {
     return 0;
   }

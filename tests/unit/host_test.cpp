@@ -56,9 +56,9 @@ TEST_F(HostTest, NamesUnknownComponentsAndMethods) {
   Reply r = run(6, 0);
   EXPECT_EQ(r.status, StatusCode::unknown_component);
   EXPECT_EQ(error_of(r).message, "no component with id 6 is hosted on test-host");
-  r = run(5, 2);
+  r = run(5, 3);
   EXPECT_EQ(r.status, StatusCode::unknown_method);
-  EXPECT_EQ(error_of(r).message, "Store has no method number 2 (it has 2)");
+  EXPECT_EQ(error_of(r).message, "Store has no method number 3 (it has 3)");
 }
 
 TEST_F(HostTest, RefusesArgumentsThatDoNotDecode) {

@@ -8,7 +8,7 @@ namespace hatch::test {
 namespace {
 
 TEST(Interface, RecordsEachMethodsSemantics) {
-  static_assert(Store::hatch_methods.size() == 2);
+  static_assert(Store::hatch_methods.size() == 3);
   constexpr MethodInfo put = Store::hatch_methods[0];
   EXPECT_EQ(put.name, "put");
   EXPECT_EQ(put.semantics, Semantics::write);

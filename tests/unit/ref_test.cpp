@@ -12,6 +12,7 @@ class Named final : public Relay {
   explicit Named(std::string name) : name_(std::move(name)) {}
   void put_via(const std::string&, const std::string&) override {}
   std::optional<std::string> get_via(const std::string&) override { return std::nullopt; }
+  std::int64_t budget_via() override { return -1; }
   std::string where() override { return name_; }
 
  private:
