@@ -3,14 +3,12 @@
 
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <string>
 #include <vector>
 
-namespace hatch {
+#include "hatch/placement.hpp"
 
-// One placement for every component it names: "local" / "origin", or a node's "host:port".
-using Design = std::map<std::string, std::string>;
+namespace hatch {
 
 struct TransitionStep {
   std::string name;  // "gate and drain", "export", "instantiate", ...

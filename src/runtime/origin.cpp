@@ -397,7 +397,15 @@ TransitionReport Origin::relocate(std::string_view name, std::string_view host) 
 
 std::vector<TransitionReport> Origin::apply(const Design& design) {
   std::vector<TransitionReport> reports;
-  for (const auto& [name, location] : design) reports.push_back(impl_->relocate(name, location));
+  for (const auto& [name, placement] : design) {
+    if (placement.kind != Placement::Kind::local && placement.kind != Placement::Kind::on) {
+      throw UsageError("cannot apply " + placement.to_string() + " to '" + name +
+                       "': only local and on(host) placements are supported so far");
+    }
+    reports.push_back(impl_->relocate(name, placement.kind == Placement::Kind::local
+                                                ? std::string("local")
+                                                : placement.hosts.front()));
+  }
   return reports;
 }
 
