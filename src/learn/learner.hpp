@@ -33,9 +33,9 @@ class Learner {
   // The window that `ran` produced, and its reward (higher is better, in [0, 1]).
   void observe(const Choice& ran, const Window& window, double reward);
 
-  Choice best() const;           // the best design so far, by the learner's estimate
-  std::string phase() const;     // a word or two for a progress line: "exploring cache", ...
-  std::string matrix_csv() const;   // the action/reward matrix: options per component, rewards
+  Choice best() const;             // the best design so far, by the learner's estimate
+  std::string phase() const;       // a word or two for a progress line: "exploring cache", ...
+  std::string matrix_csv() const;  // the action/reward matrix: options per component, rewards
   std::string matrix_json() const;
 
  private:
