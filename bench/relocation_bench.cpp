@@ -17,51 +17,19 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
 #include <vector>
 
 #include <benchmark/benchmark.h>
 
 #include "bench_cluster.hpp"
-#include "hatch/component.hpp"
 #include "hatch/hatch.hpp"
 #include "loopback_peer.hpp"
 #include "node_process.hpp"
-
-HATCH_INTERFACE(Blob, (write, void, fill, (std::uint64_t)), (read, std::uint64_t, bytes, ()));
+#include "test_interfaces.hpp"
 
 namespace hatch::bench {
 namespace {
-
-class BlobImpl final : public Blob, public StatefulState {
- public:
-  void fill(std::uint64_t n) override {
-    std::lock_guard lock(mu_);
-    data_.assign(n, std::byte{0x5a});
-  }
-  std::uint64_t bytes() override {
-    std::lock_guard lock(mu_);
-    return data_.size();
-  }
-  Bytes save_state() override {
-    std::lock_guard lock(mu_);
-    return data_;
-  }
-  Bytes take_state() override {  // the instance is leaving: no need to copy
-    std::lock_guard lock(mu_);
-    return std::move(data_);
-  }
-  void load_state(Bytes state) override {
-    std::lock_guard lock(mu_);
-    data_ = std::move(state);
-  }
-
- private:
-  std::mutex mu_;
-  Bytes data_;
-};
-HATCH_COMPONENT(BlobImpl, Blob, "blob");
 
 struct World {
   std::unique_ptr<BenchCluster> cluster;
@@ -112,10 +80,11 @@ double p50(std::vector<double> v) {
 void BM_RelocationPause(benchmark::State& state) {
   const auto size = static_cast<std::uint64_t>(state.range(0));
   const bool with_peer = state.range(1) != 0;
-  Ref<Blob> blob = world->cluster->origin->get<Blob>("blob");
+  Ref<BigState> blob = world->cluster->origin->get<BigState>("big-state");
   if (blob.binding().kind != Binding::Kind::local)
-    world->cluster->origin->relocate("blob", "local");
-  blob->fill(size);
+    world->cluster->origin->relocate("big-state", "local");
+  blob->fill(size, 1);
+  const std::uint64_t digest = blob->digest();
   const int fd = with_peer ? connect_loopback(world->sink->port()) : -1;
   if (with_peer && fd < 0) {
     state.SkipWithError("cannot connect to the sink");
@@ -126,8 +95,8 @@ void BM_RelocationPause(benchmark::State& state) {
   std::vector<double> copies;
   bool there = false;
   for (auto _ : state) {
-    TransitionReport r =
-        world->cluster->origin->relocate("blob", there ? "local" : world->cluster->node->address());
+    TransitionReport r = world->cluster->origin->relocate(
+        "big-state", there ? "local" : world->cluster->node->address());
     if (!r.ok) {
       state.SkipWithError(r.error.c_str());
       return;
@@ -149,7 +118,7 @@ void BM_RelocationPause(benchmark::State& state) {
     }
   }
   if (fd >= 0) ::close(fd);
-  if (blob->bytes() != size) state.SkipWithError("the state did not survive the moves");
+  if (blob->digest() != digest) state.SkipWithError("the state did not survive the moves");
   state.counters["pause_p50_ms"] = p50(pauses);
   if (with_peer) state.counters["copy_p50_ms"] = p50(copies);
 }

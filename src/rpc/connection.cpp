@@ -17,6 +17,9 @@ constexpr std::size_t kMaxSpareBuffers = 4;
 constexpr std::size_t kMaxSpareBytes = 4 * kReadChunk;
 // A partial frame with at least this much still to come is read with blocking reads.
 constexpr std::size_t kBlockingReadBytes = 1u << 20;
+// A tail read apart grows by this much per read: zeroing a piece just before the socket fills
+// it keeps the piece in cache.
+constexpr std::size_t kTailPiece = 4u << 20;
 // Deferred (corked) bytes beyond which a write goes out anyway.
 constexpr std::size_t kCorkBytes = 256u << 10;
 }  // namespace
@@ -105,19 +108,9 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
   }
   std::shared_ptr<const void> batch;
   if (!frames.empty()) {
-    // Hand the filled buffer to the frames; continue in another with the leftover bytes.
-    batch = rbuf_.data;
-    const std::size_t left = rfill_ - pos;
-    ReadBuffer next = take_buffer(need);
-    std::memcpy(next.data.get(), data + pos, left);
-    spares_.erase(
-        std::remove_if(spares_.begin(), spares_.end(), [](const ReadBuffer& b) { return !b.data; }),
-        spares_.end());
-    if (spares_.size() < kMaxSpareBuffers && rbuf_.capacity <= kMaxSpareBytes) {
-      spares_.push_back(std::move(rbuf_));
-    }
-    rbuf_ = std::move(next);
-    rfill_ = left;
+    batch = hand_over_buffer(pos, need);
+  } else if (need - rfill_ >= kBlockingReadBytes && read_tail_apart(need)) {
+    return;
   } else {
     if (need > rbuf_.capacity) {
       ReadBuffer next = take_buffer(need);
@@ -150,6 +143,66 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
   if (corked) uncork();
 }
 
+std::shared_ptr<const void> Connection::hand_over_buffer(std::size_t used, std::size_t need) {
+  std::shared_ptr<const void> filled = rbuf_.data;
+  const std::size_t left = rfill_ - used;
+  ReadBuffer next = take_buffer(need);
+  std::memcpy(next.data.get(), rbuf_.data.get() + used, left);
+  spares_.erase(
+      std::remove_if(spares_.begin(), spares_.end(), [](const ReadBuffer& b) { return !b.data; }),
+      spares_.end());
+  if (spares_.size() < kMaxSpareBuffers && rbuf_.capacity <= kMaxSpareBytes) {
+    spares_.push_back(std::move(rbuf_));
+  }
+  rbuf_ = std::move(next);
+  rfill_ = left;
+  return filled;
+}
+
+bool Connection::read_tail_apart(std::size_t need) {
+  char* data = rbuf_.data.get();
+  DecodedFrame head;
+  try {
+    head = decode_frame({data + kLengthPrefixBytes, rfill_ - kLengthPrefixBytes}, true);
+  } catch (const std::exception&) {
+    return false;  // too little of the header yet, or a bad one that process() will report
+  }
+  const std::size_t tail_bytes = head.header.tail_bytes;
+  if (tail_bytes < kBlockingReadBytes || tail_bytes > need - kLengthPrefixBytes) return false;
+  const std::size_t head_end = need - tail_bytes;  // the length prefix, header and body
+  if (head_end > rbuf_.capacity) return false;
+  boost::system::error_code ec;
+  if (rfill_ < head_end) {
+    asio::read(socket_, asio::buffer(data + rfill_, head_end - rfill_), ec);
+    rfill_ = head_end;
+  }
+  auto landed = std::make_shared<std::vector<std::byte>>();
+  if (!ec) {
+    landed->reserve(tail_bytes);
+    const std::size_t early = rfill_ - head_end;  // tail bytes that came with the head
+    landed->resize(early);
+    std::memcpy(landed->data(), data + head_end, early);
+    rfill_ = head_end;
+  }
+  while (!ec && landed->size() < tail_bytes) {
+    const std::size_t from = landed->size();
+    landed->resize(std::min(tail_bytes, from + kTailPiece));
+    asio::read(socket_, asio::buffer(landed->data() + from, landed->size() - from), ec);
+  }
+  if (ec) {
+    close(ec == asio::error::eof ? "the peer closed the connection in the middle of a frame"
+                                 : "read failed: " + ec.message());
+    return true;
+  }
+  std::shared_ptr<const void> storage = hand_over_buffer(head_end, kReadChunk);
+  read_more();
+  process(
+      storage,
+      {static_cast<const char*>(storage.get()) + kLengthPrefixBytes, head_end - kLengthPrefixBytes},
+      std::move(landed));
+  return true;
+}
+
 void Connection::post_helper(const std::shared_ptr<Batch>& batch) {
   if (batch->helper_queued.exchange(true)) return;  // one waiting helper is enough
   asio::post(socket_.get_executor(), [self = shared_from_this(), batch] {
@@ -172,21 +225,26 @@ void Connection::drain(const std::shared_ptr<Batch>& batch) {
   }
 }
 
-void Connection::process(const std::shared_ptr<const void>& storage, std::span<const char> frame) {
+void Connection::process(const std::shared_ptr<const void>& storage, std::span<const char> frame,
+                         std::shared_ptr<std::vector<std::byte>> landed) {
   DecodedFrame decoded;
   try {
-    decoded = decode_frame(frame);
-  } catch (const FrameError& e) {
+    decoded = decode_frame(frame, landed != nullptr);
+  } catch (const std::exception& e) {
     spdlog::warn("closing connection to {}: {}", address_, e.what());
     close(std::string("protocol error: ") + e.what());
     return;
   }
+  internal::Payload payload{storage, decoded.body, decoded.tail, std::move(landed)};
+  if (payload.landed) {
+    payload.tail = {reinterpret_cast<const char*>(payload.landed->data()), payload.landed->size()};
+  }
   switch (decoded.header.kind) {
     case FrameKind::response:
-      complete(decoded.header.call_id, Response{decoded.header, {storage, decoded.body}, {}});
+      complete(decoded.header.call_id, Response{decoded.header, std::move(payload), {}});
       return;
     case FrameKind::request:
-      on_request_(shared_from_this(), decoded.header, internal::Payload{storage, decoded.body});
+      on_request_(shared_from_this(), decoded.header, std::move(payload));
       return;
     default:
       close("protocol error: handshake frame on an established connection");
@@ -214,6 +272,7 @@ void Connection::complete(std::uint64_t call_id, Response response) {
 Connection::PendingCall Connection::begin(FrameHeader header, std::string body,
                                           Clock::time_point deadline, Tail tail) {
   header.kind = FrameKind::request;
+  header.tail_bytes = tail.bytes.size();
   header.call_id = next_call_id_.fetch_add(1, std::memory_order_relaxed);
   const auto now = Clock::now();
   header.budget_us =
@@ -279,12 +338,14 @@ Connection::Response Connection::finish(PendingCall& call) {
   return std::move(slot.response);
 }
 
-bool Connection::send(const FrameHeader& header, std::string body, Tail tail) {
+bool Connection::send(FrameHeader header, std::string body, Tail tail) {
   std::string head;
+  header.tail_bytes = tail.bytes.size();
   try {
     head = encode_head(header, body.size() + tail.bytes.size(), options_.limits);
   } catch (const FrameError& e) {
     FrameHeader error = header;
+    error.tail_bytes = 0;
     error.status = StatusCode::internal;
     internal::WireBuffer msg;
     msgpack::pack(msg, std::string("the response is too large: ") + e.what());

@@ -119,8 +119,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     return finish(pending);
   }
 
-  // Queues a frame (a response). Returns false when the connection is closed.
-  bool send(const FrameHeader& header, std::string body, Tail tail = {});
+  // Queues a frame (a response); header.tail_bytes is set from `tail`. Returns false when the
+  // connection is closed.
+  bool send(FrameHeader header, std::string body, Tail tail = {});
 
   // Ends the connection; pending calls fail with `reason`. Idempotent.
   void close(const std::string& reason);
@@ -145,7 +146,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // frames behind it.
   void drain(const std::shared_ptr<Batch>& batch);
   void post_helper(const std::shared_ptr<Batch>& batch);
-  void process(const std::shared_ptr<const void>& storage, std::span<const char> frame);
+  // Hands the read buffer to the frames in its first `used` bytes and continues in a buffer of
+  // at least `need` bytes, starting with the bytes after them. Returns the handed-over buffer.
+  std::shared_ptr<const void> hand_over_buffer(std::size_t used, std::size_t need);
+  // Reads the rest of a frame of `need` bytes (length prefix included) whose header announces a
+  // large tail: the head into the read buffer, the tail into a vector of its own that its
+  // receiver may keep (Payload::landed). Returns false, having read nothing, when the frame has
+  // no such tail or too little of its header has arrived.
+  bool read_tail_apart(std::size_t need);
+  void process(const std::shared_ptr<const void>& storage, std::span<const char> frame,
+               std::shared_ptr<std::vector<std::byte>> landed = nullptr);
   bool enqueue(std::string head, std::string body, Tail tail = {});
   // Writes what a corked thread deferred, leaving the cork in place.
   void flush_deferred();

@@ -8,7 +8,7 @@
 namespace hatch::rpc {
 
 namespace {
-constexpr std::uint32_t kHeaderFields = 6;
+constexpr std::uint32_t kHeaderFields = 7;
 }
 
 std::string encode_head(const FrameHeader& header, std::size_t body_bytes,
@@ -24,6 +24,7 @@ std::string encode_head(const FrameHeader& header, std::size_t body_bytes,
   pk.pack(header.component);
   pk.pack(header.method);
   pk.pack(header.budget_us);
+  pk.pack(header.tail_bytes);
   const std::size_t total = out.bytes().size() - kLengthPrefixBytes + body_bytes;
   if (total > limits.max_frame_bytes) {
     throw FrameError("frame of " + std::to_string(total) + " bytes exceeds the limit of " +
@@ -44,19 +45,21 @@ std::uint32_t decode_length(const char* prefix) {
          std::uint32_t{p[3]};
 }
 
-DecodedFrame decode_frame(std::span<const char> frame) {
+DecodedFrame decode_frame(std::span<const char> frame, bool tail_apart) {
   std::size_t offset = 0;
   msgpack::object_handle handle;
   try {
     // The header is a small fixed array; tight limits keep a hostile header cheap.
     msgpack::unpack(handle, frame.data(), frame.size(), offset, nullptr, nullptr,
                     msgpack::unpack_limit(kHeaderFields, 0, 0, 0, 0, 2));
+  } catch (const msgpack::insufficient_bytes&) {
+    throw;
   } catch (const std::exception& e) {
     throw FrameError(std::string("undecodable frame header: ") + e.what());
   }
   const msgpack::object& o = handle.get();
   if (o.type != msgpack::type::ARRAY || o.via.array.size != kHeaderFields) {
-    throw FrameError("frame header is not an array of 6 fields");
+    throw FrameError("frame header is not an array of 7 fields");
   }
   DecodedFrame out;
   try {
@@ -76,10 +79,21 @@ DecodedFrame decode_frame(std::span<const char> frame) {
     out.header.component = f[3].as<std::uint32_t>();
     out.header.method = f[4].as<std::uint32_t>();
     out.header.budget_us = f[5].as<std::uint64_t>();
+    out.header.tail_bytes = f[6].as<std::uint64_t>();
   } catch (const msgpack::type_error&) {
     throw FrameError("frame header field has the wrong type");
   }
   out.body = frame.subspan(offset);
+  if (!tail_apart) {
+    if (out.header.tail_bytes > out.body.size()) {
+      throw FrameError("frame tail of " + std::to_string(out.header.tail_bytes) +
+                       " bytes is longer than the " + std::to_string(out.body.size()) +
+                       " bytes after its header");
+    }
+    const std::size_t body_bytes = out.body.size() - out.header.tail_bytes;
+    out.tail = out.body.subspan(body_bytes);
+    out.body = out.body.first(body_bytes);
+  }
   return out;
 }
 

@@ -2,9 +2,10 @@
 //
 //   | u32 big-endian: bytes that follow | msgpack header array | body (msgpack) |
 //
-// The header carries the frame's kind, status, call id, component id, method id and the
-// caller's remaining deadline budget. Requests and responses are matched by call id, so many
-// calls share one connection in both directions.
+// The header carries the frame's kind, status, call id, component id, method id, the
+// caller's remaining deadline budget, and how many of the frame's last bytes are a tail: raw
+// bytes after the body (a moving state) that a receiver may land in a buffer of their own. Requests
+// and responses are matched by call id, so many calls share one connection in both directions.
 #pragma once
 
 #include <chrono>
@@ -35,7 +36,8 @@ struct FrameHeader {
   std::uint64_t call_id = 0;
   std::uint32_t component = 0;
   std::uint32_t method = 0;
-  std::uint64_t budget_us = 0;  // the caller's remaining deadline when sent; 0 = none
+  std::uint64_t budget_us = 0;   // the caller's remaining deadline when sent; 0 = none
+  std::uint64_t tail_bytes = 0;  // raw bytes at the end of the frame, after the body
 };
 
 inline constexpr std::size_t kLengthPrefixBytes = 4;
@@ -57,9 +59,14 @@ std::uint32_t decode_length(const char* prefix);
 struct DecodedFrame {
   FrameHeader header;
   std::span<const char> body;
+  std::span<const char> tail;  // the frame's last header.tail_bytes bytes, when it holds them
 };
 
-// Decodes the header of `frame` (the bytes after the length prefix). Throws FrameError.
-DecodedFrame decode_frame(std::span<const char> frame);
+// Decodes the header of `frame` (the bytes after the length prefix) and splits the rest into
+// body and tail. With `tail_apart`, the frame ends where its tail begins (the tail was read into
+// a buffer of its own) and `tail` stays empty. Throws FrameError, also when the tail is longer
+// than what follows the header. Throws msgpack::insufficient_bytes when `frame` ends inside the
+// header, which a reader of partial frames may catch.
+DecodedFrame decode_frame(std::span<const char> frame, bool tail_apart = false);
 
 }  // namespace hatch::rpc

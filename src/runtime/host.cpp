@@ -87,11 +87,11 @@ std::shared_ptr<const HostedComponent> Host::find(std::uint32_t id) const {
 }
 
 void Host::serve(const std::shared_ptr<rpc::Connection>& connection, const rpc::FrameHeader& header,
-                 const internal::Payload& payload) const {
+                 internal::Payload request) const {
   // The caller's remaining budget bounds the calls this one makes in turn.
   std::optional<DeadlineScope> scope;
   if (header.budget_us > 0) scope.emplace(std::chrono::microseconds(header.budget_us));
-  Reply reply = execute(connection, header, payload.body);
+  Reply reply = execute(connection, header, request);
   scope.reset();
   rpc::FrameHeader out;
   out.kind = rpc::FrameKind::response;
@@ -103,12 +103,12 @@ void Host::serve(const std::shared_ptr<rpc::Connection>& connection, const rpc::
 }
 
 Reply Host::execute(const std::shared_ptr<rpc::Connection>& connection,
-                    const rpc::FrameHeader& header, std::span<const char> args) const {
+                    const rpc::FrameHeader& header, internal::Payload& request) const {
   try {
     if (header.component == kControlComponent) {
       if (!control_)
         return error_reply(StatusCode::unknown_component, "this host takes no control requests");
-      return control_(connection, header.method, args);
+      return control_(connection, header.method, request);
     }
     std::shared_ptr<const HostedComponent> target;
     {
@@ -139,7 +139,7 @@ Reply Host::execute(const std::shared_ptr<rpc::Connection>& connection,
     } leave{*target};
     if (target->gated.load()) return moved_reply("");
     internal::WireBuffer out;
-    iface.dispatch(target->instance.self, header.method, args, limits_, out);
+    iface.dispatch(target->instance.self, header.method, request.body, limits_, out);
     return Reply{StatusCode::ok, std::move(out.bytes())};
   } catch (const internal::BadArguments& e) {
     return error_reply(StatusCode::bad_request, e.what());

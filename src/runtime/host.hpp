@@ -54,8 +54,9 @@ struct HostedComponent {
 
 class Host {
  public:
+  // Serves a control request; it may take over the request's tail (a moving state).
   using ControlHandler = std::function<Reply(const std::shared_ptr<rpc::Connection>&,
-                                             std::uint32_t method, std::span<const char> args)>;
+                                             std::uint32_t method, internal::Payload& request)>;
 
   Host(std::string name, internal::WireLimits limits) : name_(std::move(name)), limits_(limits) {}
 
@@ -81,11 +82,11 @@ class Host {
 
   // Serves one request and sends its response on `connection`.
   void serve(const std::shared_ptr<rpc::Connection>& connection, const rpc::FrameHeader& header,
-             const internal::Payload& payload) const;
+             internal::Payload request) const;
 
   // Runs one request without a connection: the reply that serve() would send.
   Reply execute(const std::shared_ptr<rpc::Connection>& connection, const rpc::FrameHeader& header,
-                std::span<const char> args) const;
+                internal::Payload& request) const;
 
   const std::string& name() const noexcept { return name_; }
 

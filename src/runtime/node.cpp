@@ -78,7 +78,7 @@ struct Node::Impl {
     copts.limits = options.limits;
     host.set_control(
         [this](const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
-               std::span<const char> args) { return control(connection, method, args); });
+               internal::Payload& request) { return control(connection, method, request); });
     signals.async_wait([this](const boost::system::error_code& e, int signal) {
       if (!e) {
         spdlog::info("node {}: signal {} received, shutting down", address, signal);
@@ -156,7 +156,7 @@ struct Node::Impl {
     spdlog::info("node {}: accepted {} {}", address, peer.role, from);
     std::weak_ptr<rpc::Connection> weak = connection;
     connection->start([this](const std::shared_ptr<rpc::Connection>& c, const rpc::FrameHeader& h,
-                             internal::Payload p) { host.serve(c, h, p); },
+                             internal::Payload p) { host.serve(c, h, std::move(p)); },
                       [this, weak, from](const std::string& reason) {
                         spdlog::info("node {}: connection from {} ended: {}", address, from,
                                      reason);
@@ -172,7 +172,7 @@ struct Node::Impl {
   }
 
   runtime::Reply control(const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
-                         std::span<const char> args) {
+                         internal::Payload& request) {
     using runtime::ControlMethod;
     {
       std::lock_guard lock(mu);
@@ -184,7 +184,7 @@ struct Node::Impl {
             "only the origin may order a node to create or move components");
       }
     }
-    msgpack::object_handle h = internal::unpack_untrusted(args, options.limits);
+    msgpack::object_handle h = internal::unpack_untrusted(request.body, options.limits);
     const auto deadline = rpc::Clock::now() + options.call_timeout;
     switch (static_cast<ControlMethod>(method)) {
       case ControlMethod::instantiate: {
@@ -194,8 +194,9 @@ struct Node::Impl {
         }
         const msgpack::object* a = o.via.array.ptr;
         const auto id = a[1].as<std::uint32_t>();
-        runtime::Reply reply = instantiate(a[0].as<std::string>(), id, a[2].as<std::string>(),
-                                           a[3].as<ConfigMap>(), a[4].as<std::string>(), a[5]);
+        runtime::Reply reply =
+            instantiate(a[0].as<std::string>(), id, a[2].as<std::string>(), a[3].as<ConfigMap>(),
+                        a[4].as<std::string>(), a[5], request);
         std::lock_guard lock(mu);
         if (connection != origin) {
           // A new origin took over while this one was being created: it must not survive
@@ -287,7 +288,8 @@ struct Node::Impl {
 
   runtime::Reply instantiate(const std::string& name, std::uint32_t id,
                              const std::string& self_name, ConfigMap config,
-                             const std::string& signature, const msgpack::object& state) {
+                             const std::string& signature, const msgpack::object& state,
+                             internal::Payload& request) {
     const ComponentEntry* component = catalog.find(name);
     if (component == nullptr) {
       return runtime::error_reply(StatusCode::unknown_component,
@@ -307,7 +309,7 @@ struct Node::Impl {
     NodeContext context(*this, name, self_name, std::move(config));
     Instance instance = component->create(context);
     const bool with_state = state.type != msgpack::type::NIL;
-    if (with_state) runtime::import_state(instance, state);
+    if (with_state) runtime::import_state(instance, state, request);
     host.add(id, name, *component->interface, std::move(instance));
     spdlog::info("node {}: created component '{}' (id {}{})", address, name, id,
                  with_state ? ", with its moved state" : "");
@@ -410,7 +412,7 @@ struct Node::Impl {
       peer = std::make_shared<rpc::Peer>(
           io.context(), peer_address, secret, rpc::PeerIdentity{"node", self}, copts,
           [this](const std::shared_ptr<rpc::Connection>& c, const rpc::FrameHeader& h,
-                 internal::Payload p) { host.serve(c, h, p); });
+                 internal::Payload p) { host.serve(c, h, std::move(p)); });
     }
     return peer;
   }

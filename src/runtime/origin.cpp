@@ -63,7 +63,7 @@ struct Origin::Impl {
     if (!options.secret.empty()) secret.emplace(rpc::ClusterSecret::from_bytes(options.secret));
     host.set_control(
         [this](const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
-               std::span<const char> args) { return control(connection, method, args); });
+               internal::Payload& request) { return control(connection, method, request); });
   }
 
   std::shared_ptr<BindingCell> resolve(std::string_view name_view) {
@@ -131,21 +131,22 @@ struct Origin::Impl {
   }
 
   void create(const std::string& name, const Entry& e) {
-    create_at(e.location, name, e, {}, {});
+    internal::Payload no_state;
+    create_at(e.location, name, e, no_state);
     bind_cell(e, e.location);
     spdlog::info("created component '{}' (id {}) on {}", name, e.id, e.location);
   }
 
-  // Creates component `e` at `location`, loading `state` (a packed state) unless it is empty.
-  // `state` is the packed state, or its head with the rest in `tail`; either way it reaches a
-  // node uncopied, as the last argument of the request.
+  // Creates component `e` at `location`, loading `state` (a packed state and its tail) unless
+  // its body is empty. The state reaches a node uncopied: its body as the request's last
+  // argument, its tail as the request's tail.
   void create_at(const std::string& location, const std::string& name, const Entry& e,
-                 std::span<const char> state, const rpc::Tail& tail) {
+                 internal::Payload& state) {
     const InterfaceEntry& iface = *e.component->interface;
     if (location == runtime::kOriginLocation) {
       OriginContext context(*this, name, config_of(name));
       Instance instance = e.component->create(context);
-      if (!state.empty()) runtime::import_state(instance, state, options.limits);
+      if (!state.body.empty()) runtime::import_state(instance, state, options.limits);
       host.add(e.id, name, iface, std::move(instance));
       return;
     }
@@ -157,8 +158,10 @@ struct Origin::Impl {
     pk.pack(location);
     pk.pack(config_of(name));
     pk.pack(std::string(iface.signature));
-    if (state.empty() && !tail.owner) pk.pack_nil();
-    body.write(state.data(), state.size());
+    if (state.body.empty()) pk.pack_nil();
+    body.write(state.body.data(), state.body.size());
+    rpc::Tail tail{state.landed ? std::shared_ptr<const void>(state.landed) : state.storage,
+                   state.tail};
     runtime::call_remote(*peer_for(location), runtime::kControlComponent,
                          static_cast<std::uint32_t>(runtime::ControlMethod::instantiate),
                          std::move(body.bytes()), options.call_timeout,
@@ -219,32 +222,26 @@ struct Origin::Impl {
     void* gate_self = nullptr;
     std::shared_ptr<void> gate = iface.make_gate(*e.cell, options.call_timeout, &gate_self);
     e.cell->bind(std::move(gate), gate_self, old_binding);
-    internal::Payload fetched;      // the state, when it leaves a node
     internal::WireBuffer exported;  // the state's head, when it leaves the origin
     rpc::Tail tail;                 // the rest of it
     try {
-      std::span<const char> state;
+      internal::Payload state;
       if (from_origin) {
         if (!internal::drain_local_calls(e.cell.get(), deadline) || !host.gate(e.id, deadline)) {
           throw UsageError("calls into '" + name + "' did not finish before the deadline");
         }
         step("gate and drain");
         runtime::export_state(host.find(e.id)->instance, exported, tail);
-        state = exported.bytes();
-        r.state_bytes = state.size() + tail.bytes.size();
+        state = internal::Payload{tail.owner, exported.bytes(), tail.bytes, nullptr};
+        r.state_bytes = state.body.size() + state.tail.size();
       } else {
         control_call(e.location, runtime::ControlMethod::gate, e.id);
         step("gate and drain");
-        fetched = control_call(e.location, runtime::ControlMethod::export_state, e.id);
-        r.state_bytes = fetched.body.size();
+        state = control_call(e.location, runtime::ControlMethod::export_state, e.id);
+        r.state_bytes = state.body.size() + state.tail.size();
         step("export");
-        if (target == runtime::kOriginLocation) {
-          state = fetched.body;  // loaded where it lies
-        } else {
-          tail = rpc::Tail{fetched.storage, fetched.body};  // relayed uncopied
-        }
       }
-      create_at(target, name, e, state, tail);
+      create_at(target, name, e, state);
       step("instantiate and import");
     } catch (const std::exception& failure) {
       // Reopen at the old home: its instance still holds the state.
@@ -329,18 +326,18 @@ struct Origin::Impl {
       peer = std::make_shared<rpc::Peer>(
           io.context(), address, *secret, rpc::PeerIdentity{"origin", incarnation}, copts,
           [this](const std::shared_ptr<rpc::Connection>& c, const rpc::FrameHeader& h,
-                 internal::Payload p) { host.serve(c, h, p); });
+                 internal::Payload p) { host.serve(c, h, std::move(p)); });
     }
     return peer;
   }
 
   runtime::Reply control(const std::shared_ptr<rpc::Connection>&, std::uint32_t method,
-                         std::span<const char> args) {
+                         internal::Payload& request) {
     if (method != static_cast<std::uint32_t>(runtime::ControlMethod::resolve)) {
       return runtime::error_reply(StatusCode::permission_denied,
                                   "the origin takes only resolve requests from nodes");
     }
-    msgpack::object_handle h = internal::unpack_untrusted(args, options.limits);
+    msgpack::object_handle h = internal::unpack_untrusted(request.body, options.limits);
     auto [name] = h.get().as<std::tuple<std::string>>();
     std::shared_ptr<BindingCell> cell = resolve(name);
     std::lock_guard lock(mu);

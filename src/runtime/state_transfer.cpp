@@ -11,7 +11,7 @@ void export_state(const Instance& instance, internal::WireBuffer& out, rpc::Tail
     auto bytes = std::make_shared<const Bytes>(instance.whole->take_state());
     pk.pack_array(2);
     pk.pack(static_cast<std::uint8_t>(StateKind::stateful));
-    pk.pack_bin(static_cast<std::uint32_t>(bytes->size()));
+    pk.pack(static_cast<std::uint64_t>(bytes->size()));
     tail.bytes = std::span<const char>(reinterpret_cast<const char*>(bytes->data()), bytes->size());
     tail.owner = std::move(bytes);
   } else if (instance.keyed != nullptr) {
@@ -30,16 +30,18 @@ void restore_state(const Instance& instance, const rpc::Tail& tail) {
   instance.whole->load_state(Bytes(p, p + tail.bytes.size()));
 }
 
-void import_state(const Instance& instance, const msgpack::object& o) {
+void import_state(const Instance& instance, const msgpack::object& o, internal::Payload& tail) {
   try {
     if (o.type != msgpack::type::ARRAY || o.via.array.size < 1) throw UsageError("not an array");
     const auto kind = static_cast<StateKind>(o.via.array.ptr[0].as<std::uint8_t>());
     const bool has_payload = o.via.array.size == 2;
     if (kind == StateKind::stateful && instance.whole != nullptr && has_payload) {
-      const msgpack::object& bin = o.via.array.ptr[1];
-      if (bin.type != msgpack::type::BIN) throw UsageError("the state is not a byte string");
-      const auto* p = reinterpret_cast<const std::byte*>(bin.via.bin.ptr);
-      instance.whole->load_state(Bytes(p, p + bin.via.bin.size));
+      const auto size = o.via.array.ptr[1].as<std::uint64_t>();
+      if (size != tail.tail.size()) {
+        throw UsageError("the state should be " + std::to_string(size) + " bytes, but " +
+                         std::to_string(tail.tail.size()) + " arrived");
+      }
+      instance.whole->load_state(tail.take_tail());
     } else if (kind == StateKind::keyed && instance.keyed != nullptr && has_payload) {
       instance.keyed->import_entries(o.via.array.ptr[1].as<StateEntries>());
     } else if (!(kind == StateKind::stateless && instance.whole == nullptr &&
@@ -53,15 +55,15 @@ void import_state(const Instance& instance, const msgpack::object& o) {
   }
 }
 
-void import_state(const Instance& instance, std::span<const char> state,
+void import_state(const Instance& instance, internal::Payload& state,
                   const internal::WireLimits& limits) {
   msgpack::object_handle h;
   try {
-    h = internal::unpack_untrusted(state, limits);
+    h = internal::unpack_untrusted(state.body, limits);
   } catch (const std::exception& e) {
     throw UsageError(std::string("cannot load the moved state: ") + e.what());
   }
-  import_state(instance, h.get());
+  import_state(instance, h.get(), state);
 }
 
 }  // namespace hatch::runtime

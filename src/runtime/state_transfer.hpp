@@ -1,9 +1,11 @@
 // A component's state as it travels in a transition: one msgpack value,
 //   [0]                       stateless: nothing to move
-//   [1, bin]                  stateful: the bytes of save_state()
+//   [1, n]                    stateful: the n bytes of take_state(), in the frame's tail
 //   [2, [[key, bin], ...]]    keyed: the entries of export_entries()
-// It is packed straight into the frame that carries it, and loaded from a view into the
-// received frame, so a large state is copied as few times as the contracts allow.
+// It is packed straight into the frame that carries it. A stateful component's bytes travel as
+// the frame's raw tail: they leave from the component's own buffer, a large tail lands in a
+// buffer of its own (rpc::Connection), and that buffer becomes the new instance's state, so
+// the bytes are never copied in user space.
 #pragma once
 
 #include <span>
@@ -25,10 +27,12 @@ void export_state(const Instance& instance, internal::WireBuffer& out, rpc::Tail
 // Gives `instance` back the state that export_state() took into `tail`, after a failed move.
 void restore_state(const Instance& instance, const rpc::Tail& tail);
 
-// Loads `state` (made by export_state) into a fresh `instance` of the same component. Throws
-// UsageError when it does not fit the component's kind or does not decode.
-void import_state(const Instance& instance, const msgpack::object& state);
-void import_state(const Instance& instance, std::span<const char> state,
+// Loads `state` (made by export_state) into a fresh `instance` of the same component; a
+// stateful component's bytes are taken from `tail`'s tail. Throws UsageError when it does not
+// fit the component's kind or does not decode.
+void import_state(const Instance& instance, const msgpack::object& state, internal::Payload& tail);
+// The same, for a state that is a whole payload: its body, then its tail.
+void import_state(const Instance& instance, internal::Payload& state,
                   const internal::WireLimits& limits);
 
 }  // namespace hatch::runtime

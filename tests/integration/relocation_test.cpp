@@ -170,6 +170,24 @@ TEST_F(Relocation, AStatefulComponentTakesItsWholeStateAlong) {
   EXPECT_EQ(tally.binding(), Binding::local());
 }
 
+// Megabytes travel as a frame tail that lands in a buffer of its own, which becomes the new
+// instance's state: at a node, at the origin, and relayed by the origin between two nodes.
+TEST_F(Relocation, ALargeStateArrivesIntactAtEveryKindOfHome) {
+  NodeProcess a(secret_.path());
+  NodeProcess b(secret_.path());
+  Origin origin(Catalog::program(), options());
+  Ref<BigState> big = origin.get<BigState>("big-state");
+  big->fill(3u << 20, 7);
+  const std::uint64_t digest = big->digest();
+  for (const std::string& home : {a.address(), b.address(), std::string("local"), b.address(),
+                                  a.address(), std::string("local")}) {
+    TransitionReport r = origin.relocate("big-state", home);
+    ASSERT_TRUE(r.ok) << r.to_string();
+    EXPECT_GE(r.state_bytes, 3u << 20);
+    EXPECT_EQ(big->digest(), digest) << "after the move to " << home;
+  }
+}
+
 TEST_F(Relocation, AFailedMoveGivesATakenStateBack) {
   NodeProcess a(secret_.path());
   auto gone = std::make_unique<NodeProcess>(secret_.path());

@@ -212,6 +212,41 @@ class TallyImpl final : public Tally, public StatefulState {
   std::int64_t total_ = 0;
 };
 
+class BigStateImpl final : public BigState, public StatefulState {
+ public:
+  void fill(std::uint64_t bytes, std::uint64_t seed) override {
+    std::lock_guard lock(mu_);
+    data_.resize(bytes);
+    for (std::byte& b : data_) {
+      seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+      b = static_cast<std::byte>(seed >> 56);
+    }
+  }
+  // FNV-1a over the size and the bytes: any lost, moved or changed byte shows.
+  std::uint64_t digest() override {
+    std::lock_guard lock(mu_);
+    std::uint64_t h = 14695981039346656037ull ^ data_.size();
+    for (std::byte b : data_) h = (h ^ static_cast<std::uint64_t>(b)) * 1099511628211ull;
+    return h;
+  }
+  Bytes save_state() override {
+    std::lock_guard lock(mu_);
+    return data_;
+  }
+  Bytes take_state() override {
+    std::lock_guard lock(mu_);
+    return std::move(data_);
+  }
+  void load_state(Bytes state) override {
+    std::lock_guard lock(mu_);
+    data_ = std::move(state);
+  }
+
+ private:
+  std::mutex mu_;
+  Bytes data_;
+};
+
 class LedgerClientImpl final : public LedgerClient {
  public:
   explicit LedgerClientImpl(Context& context)
@@ -229,6 +264,7 @@ class LedgerClientImpl final : public LedgerClient {
 HATCH_COMPONENT(EchoImpl, Echo, "echo");
 HATCH_COMPONENT(LedgerImpl, Ledger, "ledger");
 HATCH_COMPONENT(TallyImpl, Tally, "tally");
+HATCH_COMPONENT(BigStateImpl, BigState, "big-state");
 HATCH_COMPONENT(LedgerClientImpl, LedgerClient, "ledger-client");
 HATCH_COMPONENT(StoreImpl, Store, "store");
 HATCH_COMPONENT(RelayImpl, Relay, "relay");

@@ -72,6 +72,10 @@ HATCH_INTERFACE(Ledger,
                 (read, std::int64_t, get, (const std::string&), shard_key<0>),
                 (read, std::uint64_t, size, (), merge_sum), (read, std::string, where, ()));
 
+// A large whole state (megabytes of seeded bytes), which travels as a frame tail.
+HATCH_INTERFACE(BigState, (write, void, fill, (std::uint64_t /*bytes*/, std::uint64_t /*seed*/)),
+                (read, std::uint64_t, digest, ()));
+
 // A whole-state tally, the stateful kind.
 HATCH_INTERFACE(Tally, (write, std::int64_t, bump, (std::int64_t)),
                 (read, std::int64_t, total, ()));

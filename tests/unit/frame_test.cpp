@@ -26,6 +26,21 @@ TEST(Frame, EncodesAndDecodesEveryHeaderField) {
   EXPECT_EQ(std::string(d.body.data(), d.body.size()), body);
 }
 
+TEST(Frame, SplitsATailFromTheBodyUnlessItWasReadApart) {
+  FrameHeader h;
+  h.tail_bytes = 4;
+  const std::string rest = "bodyTAIL";
+  std::string frame = encode_head(h, rest.size(), internal::WireLimits{}) + rest;
+  const auto after_prefix = std::span<const char>(frame).subspan(kLengthPrefixBytes);
+  DecodedFrame whole = decode_frame(after_prefix);
+  EXPECT_EQ(whole.header.tail_bytes, 4u);
+  EXPECT_EQ(std::string(whole.body.data(), whole.body.size()), "body");
+  EXPECT_EQ(std::string(whole.tail.data(), whole.tail.size()), "TAIL");
+  DecodedFrame apart = decode_frame(after_prefix.first(after_prefix.size() - 4), true);
+  EXPECT_EQ(std::string(apart.body.data(), apart.body.size()), "body");
+  EXPECT_TRUE(apart.tail.empty());
+}
+
 TEST(Frame, RefusesFramesOverTheLimit) {
   internal::WireLimits limits;
   limits.max_frame_bytes = 100;
@@ -37,12 +52,19 @@ TEST(Frame, MalformedHeadersAreFrameErrors) {
   EXPECT_THROW(decode_frame(garbage), FrameError);
   const std::string not_array = "\x05";
   EXPECT_THROW(decode_frame(not_array), FrameError);
-  const std::string bad_kind("\x96\x63\x00\x01\x01\x01\x00", 7);  // kind 99
+  const std::string six_fields("\x96\x01\x00\x01\x01\x01\x00", 7);
+  EXPECT_THROW(decode_frame(six_fields), FrameError);
+  const std::string bad_kind("\x97\x63\x00\x01\x01\x01\x00\x00", 8);  // kind 99
   EXPECT_THROW(decode_frame(bad_kind), FrameError);
-  const std::string bad_status("\x96\x01\x63\x01\x01\x01\x00", 7);  // status 99
+  const std::string bad_status("\x97\x01\x63\x01\x01\x01\x00\x00", 8);  // status 99
   EXPECT_THROW(decode_frame(bad_status), FrameError);
-  const std::string text_field("\x96\x01\x00\xa1x\x01\x01\x00", 8);  // call id is a string
+  const std::string text_field("\x97\x01\x00\xa1x\x01\x01\x00\x00", 9);  // call id: a string
   EXPECT_THROW(decode_frame(text_field), FrameError);
+  const std::string long_tail(
+      "\x97\x01\x00\x01\x01\x01\x00\x05"
+      "abc",
+      11);  // 5 of 3 bytes
+  EXPECT_THROW(decode_frame(long_tail), FrameError);
   const std::string huge_array("\xdd\xff\xff\xff\xff", 5);
   EXPECT_THROW(decode_frame(huge_array), FrameError);
 }

@@ -38,7 +38,9 @@ class HostTest : public ::testing::Test {
     rpc::FrameHeader h;
     h.component = component;
     h.method = method;
-    return host_.execute(nullptr, h, in.bytes());
+    internal::Payload request;
+    request.body = in.bytes();
+    return host_.execute(nullptr, h, request);
   }
 
   Host host_;
@@ -69,7 +71,9 @@ TEST_F(HostTest, RefusesArgumentsThatDoNotDecode) {
   h.component = 5;
   h.method = 1;
   const std::string junk = "\xc1";
-  EXPECT_EQ(host_.execute(nullptr, h, junk).status, StatusCode::bad_request);
+  internal::Payload request;
+  request.body = junk;
+  EXPECT_EQ(host_.execute(nullptr, h, request).status, StatusCode::bad_request);
 }
 
 TEST_F(HostTest, AGatedComponentAnswersMovedAndAGoneOneNamesItsNewHome) {

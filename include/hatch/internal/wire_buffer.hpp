@@ -20,10 +20,26 @@ class WireBuffer {
   std::string bytes_;
 };
 
-// A received frame body. `storage` keeps the bytes that `body` points into alive.
+// A received frame: its body, and the raw tail that followed it (a moving state), if any.
+// `storage` keeps the bytes that `body` and `tail` point into alive. A large tail is read into
+// a buffer of its own, `landed`, which its receiver may take over instead of copying it.
 struct Payload {
   std::shared_ptr<const void> storage;
   std::span<const char> body;
+  std::span<const char> tail;
+  std::shared_ptr<std::vector<std::byte>> landed;  // holds `tail` when it was read apart
+
+  // The tail's bytes: `landed` itself when nothing else refers to it, else a copy.
+  std::vector<std::byte> take_tail() {
+    if (landed && landed.use_count() == 1) {
+      std::vector<std::byte> out = std::move(*landed);
+      landed.reset();
+      tail = {};
+      return out;
+    }
+    const auto* p = reinterpret_cast<const std::byte*>(tail.data());
+    return std::vector<std::byte>(p, p + tail.size());
+  }
 };
 
 }  // namespace hatch::internal
