@@ -1,6 +1,29 @@
 // The learner: one agent per component, each choosing its component's placement, coordinated so
 // that their joint choice converges. It proposes the design for the next window, then observes
 // the window that design produced and its reward. It sees only what perception sees.
+//
+//   Learner learner(space, {});
+//   for (;;) {
+//     Choice design = learner.propose();
+//     Window w = run(design, learner.window_seconds());   // after the transition settled
+//     learner.observe(design, w, reward(w.entry));
+//   }
+//
+// How it works (docs/learner.md has the whole story):
+//   - It keeps an incumbent design (all local at first) and lets one agent explore at a time:
+//     the agent's probes change only its own component, so every comparison is between two
+//     designs that differ in one place, and the joint design cannot thrash.
+//   - Agents search their options as a tree, kind -> count -> hosts (agent.hpp).
+//   - A probe that beats the incumbent is re-measured until the gain exceeds the noise, then
+//     becomes the incumbent. A sweep gives every agent whose component matters a turn, the
+//     components with the largest share of the latency first; sweeps repeat until one changes
+//     nothing. Then the learner exploits, probing now and then with exponentially spaced turns.
+//   - Page-Hinkley watches the incumbent's reward; a shift clears what was measured and starts
+//     a new sweep from the current design.
+//   - The window grows when repeated measurements of one design disagree by more than the
+//     differences that matter, and shrinks when they agree tightly.
+//
+// Not thread-safe: one thread drives propose/observe.
 #pragma once
 
 #include <cstdint>
@@ -8,14 +31,40 @@
 #include <string>
 
 #include "design/design_space.hpp"
+#include "learn/page_hinkley.hpp"
+#include "learn/window_controller.hpp"
 #include "perception/window.hpp"
 
 namespace hatch {
 
 struct LearnerOptions {
+  // Breaks ties between components of equal latency share in the exploration order. The
+  // learner is otherwise deterministic: the same windows give the same proposals.
   std::uint64_t seed = 1;
-  // Filled in by the learner's implementation: the algorithm, exploration and change-detection
-  // settings, each with its default and the reason for it.
+  // Windows the starting design runs before anyone explores: two give the first noise estimate.
+  unsigned warmup_windows = 2;
+  // A probe replaces the incumbent when its mean is this many standard errors better. Lower:
+  // quicker, but noise can crown a design that is not better. 2 is one false step in ~40.
+  double accept_sigmas = 2;
+  // The most windows a promising probe gets to prove itself before it is given up.
+  unsigned confirm_limit = 3;
+  // During exploration the incumbent runs at least once every this many windows, so that a
+  // shift is noticed mid-sweep and the comparisons stay fresh.
+  unsigned refresh_every = 8;
+  // Components whose share of the entry latency is below this are left alone after the first
+  // sweep: no placement of a component that costs 0.5% of the latency can win 5%.
+  double min_share = 0.005;
+  // Once converged, a refinement turn runs after this many exploiting windows, doubling after
+  // every turn that finds nothing, up to the maximum: exploration shrinks but never stops.
+  unsigned quiet_gap_min = 4;
+  unsigned quiet_gap_max = 32;
+  // Fed the incumbent's value in units of its noise, so the settings hold for any scenario.
+  // A 3-sigma drop is caught in about 4 windows of the incumbent.
+  PageHinkleyOptions change{.delta = 0.5, .threshold = 10, .min_samples = 3};
+  // The relative latency difference a window must resolve; the window controller sizes the
+  // window so that its noise is `window.target_ratio` of it.
+  double resolution = 0.02;
+  WindowControllerOptions window{};
 };
 
 class Learner {
