@@ -1,6 +1,15 @@
 // The design space: every placement each component may take, given its kind, its pin and the
 // hosts. A design is one option per component; the space's size is the product of the option
 // counts, printed exactly even when it overflows 64 bits.
+//
+//   DesignSpace space({{"frontend", ComponentKind::stateless, true},
+//                      {"cache", ComponentKind::keyed}}, {"a", "b"});
+//   space.size();                  // "7": 1 option for frontend, 7 for cache
+//   Choice c(space.component_count(), 0);
+//   do { use(space.design(c)); } while (space.next(c));
+//
+// With n hosts an unpinned component has 2^(n+1) - 1 options: every non-empty subset of
+// {origin} + hosts, a subset of one being local or on(h). Hosts are limited to kMaxHosts.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +39,8 @@ class DesignSpace {
   //   local; on(h) for each host; replicated{S} for each host set S of size >= 2 drawn from
   //   {local} + hosts (stateless and stateful only); sharded{S} likewise (keyed only).
   // Sets are listed by increasing size, then in lexicographic order of host indices.
+  // Throws UsageError for an empty or repeated component or host name, a host named "local" or
+  // "origin", or more than kMaxHosts hosts.
   DesignSpace(std::vector<ComponentSpec> components, std::vector<std::string> hosts);
 
   std::size_t component_count() const;
@@ -40,12 +51,30 @@ class DesignSpace {
   std::string size() const;   // exact, in decimal
   double log10_size() const;  // for spaces too large to count in 64 bits
 
-  Design design(const Choice& choice) const;  // component name -> placement
+  Design design(const Choice& choice) const;         // component name -> placement
   std::string describe(const Choice& choice) const;  // "frontend=local cache=sharded{a,b} ..."
 
   Choice sample(std::mt19937_64& rng) const;  // uniform over the whole space
   // Advances `choice` to the next design in mixed-radix order; false after the last one.
+  // Component 0 is the fastest-moving digit; the first design is all zeros (every component
+  // local) and the last one has every component on its last option.
   bool next(Choice& choice) const;
+
+  // The hosts of an option as ascending indices, in the placement's order: 0 is the origin and
+  // i + 1 is hosts()[i]. Never empty: local is {0}.
+  const std::vector<std::uint8_t>& option_hosts(std::size_t component, std::size_t option) const;
+
+  // Throws UsageError naming the component when `choice` has the wrong length or an option
+  // index out of range.
+  void check(const Choice& choice) const;
+
+  static constexpr std::size_t kMaxHosts = 16;
+
+ private:
+  std::vector<ComponentSpec> components_;
+  std::vector<std::string> hosts_;
+  std::vector<std::vector<Placement>> options_;
+  std::vector<std::vector<std::vector<std::uint8_t>>> option_hosts_;
 };
 
 }  // namespace hatch

@@ -21,7 +21,7 @@ struct LatencySummary {
 struct ComponentWindow {
   std::string name;
   double calls_per_s = 0;
-  LatencySummary latency;  // time to serve one call, as the component's callers saw it
+  LatencySummary latency;     // time to serve one call, as the component's callers saw it
   double request_bytes = 0;   // mean argument bytes per call
   double response_bytes = 0;  // mean result bytes per call
 };
@@ -35,9 +35,9 @@ struct EdgeWindow {
 };
 
 struct Window {
-  double seconds = 0;         // length of the window
-  double throughput_rps = 0;  // completed requests per second at the entry point
-  LatencySummary entry;       // latency at the entry point
+  double seconds = 0;                       // length of the window
+  double throughput_rps = 0;                // completed requests per second at the entry point
+  LatencySummary entry;                     // latency at the entry point
   std::vector<ComponentWindow> components;  // indexed like DesignSpace's components
   std::vector<EdgeWindow> edges;
 };

@@ -1,0 +1,37 @@
+// Searching a design space with the model: the exhaustive optimum, for spaces small enough to
+// evaluate every design, and the best of N uniformly random designs, the yardstick for spaces
+// that are not.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+
+#include "design/design_space.hpp"
+#include "sim/latency_model.hpp"
+
+namespace hatch::sim {
+
+struct SearchResult {
+  Choice choice;          // the best design found; ties go to the first in mixed-radix order
+  double latency_ms = 0;  // its expected latency
+  std::uint64_t evaluated = 0;
+  double seconds = 0;  // wall-clock time of the search
+};
+
+// Called now and then from the calling thread with the designs evaluated so far.
+using SearchProgress = std::function<void(std::uint64_t done, std::uint64_t total)>;
+
+// The number of designs, or nothing when it exceeds 2^63.
+std::optional<std::uint64_t> design_count(const DesignSpace& space);
+
+// Evaluates every design on `threads` threads (0: one per core). Throws UsageError when the
+// space is too large to count in 64 bits.
+SearchResult exhaustive_optimum(const LatencyModel& model, const DesignSpace& space,
+                                unsigned threads = 0, const SearchProgress& progress = {});
+
+// The best of `samples` designs drawn uniformly (DesignSpace::sample) with the given seed.
+SearchResult best_of_random(const LatencyModel& model, const DesignSpace& space,
+                            std::size_t samples, std::uint64_t seed);
+
+}  // namespace hatch::sim
