@@ -56,7 +56,12 @@ class Origin {
   // time. Throws UsageError for an unknown component or a malformed address.
   TransitionReport relocate(std::string_view name, std::string_view host);
 
-  // Relocates each component the design names, in name order. One report per component.
+  // Moves each component the design names to its placement, in name order, while it serves
+  // calls: to one host (as relocate does), replicated, or sharded, from any of these. One
+  // report per component; a failed transition leaves its component where it was, with its
+  // state. Throws UsageError for an unknown component, a malformed address, or a placement the
+  // component's kind does not allow (sharding a component whose state is not keyed, or whose
+  // reads lack a shard key and a merge policy), before anything moves.
   std::vector<TransitionReport> apply(const Design& design);
 
   const Options& options() const noexcept;

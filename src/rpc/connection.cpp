@@ -108,7 +108,10 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
   }
   std::shared_ptr<const void> batch;
   if (!frames.empty()) {
-    batch = hand_over_buffer(pos, need);
+    // A large frame that has only begun goes on in a chunk-sized buffer: its tail may land
+    // apart (read_tail_apart), and the buffer stays alive with the frames handed over.
+    batch = hand_over_buffer(
+        pos, need >= kBlockingReadBytes ? std::max(kReadChunk, rfill_ - pos) : need);
   } else if (need - rfill_ >= kBlockingReadBytes && read_tail_apart(need)) {
     return;
   } else {

@@ -14,7 +14,9 @@ namespace hatch::rpc {
 
 namespace {
 
-constexpr std::uint32_t kProtocolVersion = 1;
+// 2: frame headers carry tail_bytes (7 fields). A peer of version 1 cannot read them, and is
+// refused as a malformed handshake.
+constexpr std::uint32_t kProtocolVersion = 2;
 constexpr std::size_t kNonceBytes = 32;
 using Bytes = std::vector<unsigned char>;
 

@@ -5,6 +5,8 @@
 #include <thread>
 #include <typeinfo>
 
+#include <spdlog/spdlog.h>
+
 #include "hatch/deadline.hpp"
 #include "hatch/internal/codec.hpp"
 
@@ -17,6 +19,22 @@ std::string demangle(const std::type_info& type) {
   std::unique_ptr<char, void (*)(void*)> name(
       abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), std::free);
   return status == 0 && name ? std::string(name.get()) : std::string(type.name());
+}
+
+// What `f` returns, or the error reply for what it throws: arguments that do not decode are a
+// bad request, any other exception the implementation's error, its type named.
+template <class F>
+Reply reply_of(F&& f) {
+  try {
+    return f();
+  } catch (const internal::BadArguments& e) {
+    return error_reply(StatusCode::bad_request, e.what());
+  } catch (const std::exception& e) {
+    return error_reply(StatusCode::application_error, e.what(), demangle(typeid(e)));
+  } catch (...) {
+    return error_reply(StatusCode::application_error,
+                       "an exception not derived from std::exception", "unknown");
+  }
 }
 
 }  // namespace
@@ -62,6 +80,20 @@ void Host::ungate(std::uint32_t id) {
   if (std::shared_ptr<const HostedComponent> c = find(id)) c->gated.store(false);
 }
 
+bool Host::set_backups(std::uint32_t id, std::vector<std::shared_ptr<internal::CallTarget>> backups,
+                       std::vector<std::string> names) {
+  std::shared_ptr<const HostedComponent> c = find(id);
+  if (!c) return false;
+  std::shared_ptr<Replication> replication;
+  if (!backups.empty()) {
+    replication = std::make_shared<Replication>();
+    replication->backups = std::move(backups);
+    replication->names = std::move(names);
+  }
+  std::atomic_store(&c->replication, std::move(replication));
+  return true;
+}
+
 void Host::remove(std::uint32_t id) {
   std::unique_lock lock(mu_);
   components_.erase(id);
@@ -104,12 +136,12 @@ void Host::serve(const std::shared_ptr<rpc::Connection>& connection, const rpc::
 
 Reply Host::execute(const std::shared_ptr<rpc::Connection>& connection,
                     const rpc::FrameHeader& header, internal::Payload& request) const {
-  try {
-    if (header.component == kControlComponent) {
-      if (!control_)
-        return error_reply(StatusCode::unknown_component, "this host takes no control requests");
-      return control_(connection, header.method, request);
-    }
+  if (header.component == kControlComponent) {
+    if (!control_)
+      return error_reply(StatusCode::unknown_component, "this host takes no control requests");
+    return reply_of([&] { return control_(connection, header.method, request); });
+  }
+  {
     std::shared_ptr<const HostedComponent> target;
     {
       std::shared_lock lock(mu_);
@@ -138,17 +170,54 @@ Reply Host::execute(const std::shared_ptr<rpc::Connection>& connection,
       ~Leave() { c.in_flight.fetch_sub(1); }
     } leave{*target};
     if (target->gated.load()) return moved_reply("");
-    internal::WireBuffer out;
-    iface.dispatch(target->instance.self, header.method, request.body, limits_, out);
-    return Reply{StatusCode::ok, std::move(out.bytes())};
-  } catch (const internal::BadArguments& e) {
-    return error_reply(StatusCode::bad_request, e.what());
-  } catch (const std::exception& e) {
-    return error_reply(StatusCode::application_error, e.what(), demangle(typeid(e)));
-  } catch (...) {
-    return error_reply(StatusCode::application_error,
-                       "an exception not derived from std::exception", "unknown");
+    if (iface.methods[header.method].semantics == Semantics::write) {
+      if (std::shared_ptr<Replication> replication = std::atomic_load(&target->replication)) {
+        return apply_and_forward(*target, *replication, header.method, request.body);
+      }
+    }
+    return run(*target, header.method, request.body);
   }
+}
+
+Reply Host::run(const HostedComponent& component, std::uint32_t method,
+                std::span<const char> args) const {
+  return reply_of([&] {
+    internal::WireBuffer out;
+    component.interface->dispatch(component.instance.self, method, args, limits_, out);
+    return Reply{StatusCode::ok, std::move(out.bytes())};
+  });
+}
+
+Reply Host::apply_and_forward(const HostedComponent& component, Replication& replication,
+                              std::uint32_t method, std::span<const char> args) const {
+  std::lock_guard order(replication.order);
+  Reply reply = run(component, method, args);
+  // A write that failed in the implementation ran, and fails the same way on the backups:
+  // forward it all the same. One whose arguments did not decode did not run anywhere.
+  if (reply.status == StatusCode::bad_request) return reply;
+  for (std::size_t i = 0; i < replication.backups.size();) {
+    internal::WireBuffer copy;
+    copy.bytes().assign(args.data(), args.size());
+    std::string failure;
+    try {
+      replication.backups[i]->call(method, std::move(copy));
+    } catch (const ApplicationError&) {
+      // It failed there as it did here.
+    } catch (const std::exception& e) {
+      failure = e.what();
+    } catch (const internal::Moved&) {
+      failure = "it is moving";
+    }
+    if (failure.empty()) {
+      ++i;
+      continue;
+    }
+    spdlog::warn("{}: backup {} of component {} left the replica set: {}", name_,
+                 replication.names[i], component.name, failure);
+    replication.backups.erase(replication.backups.begin() + static_cast<std::ptrdiff_t>(i));
+    replication.names.erase(replication.names.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+  return reply;
 }
 
 }  // namespace hatch::runtime

@@ -17,9 +17,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "hatch/catalog.hpp"
 #include "hatch/internal/wire_buffer.hpp"
@@ -42,6 +44,14 @@ Reply moved_reply(const std::string& location);
 // Packs an error body: [remote type name, message].
 Reply error_reply(StatusCode status, const std::string& message, const std::string& type = {});
 
+// The backups a primary replica forwards its writes to. A write holds `order` from applying it
+// until every backup has applied it, so all replicas apply writes in one order.
+struct Replication {
+  std::mutex order;
+  std::vector<std::shared_ptr<internal::CallTarget>> backups;  // guarded by order
+  std::vector<std::string> names;                              // guarded by order; for logs
+};
+
 struct HostedComponent {
   std::string name;
   const InterfaceEntry* interface = nullptr;
@@ -50,6 +60,8 @@ struct HostedComponent {
   // checks the gate; a transition closes the gate, then waits for the count to reach zero.
   mutable std::atomic<int> in_flight{0};
   mutable std::atomic<bool> gated{false};
+  // Set on a primary replica of a stateful or keyed component; null otherwise.
+  mutable std::shared_ptr<Replication> replication;  // std::atomic_load / std::atomic_store
 };
 
 class Host {
@@ -70,6 +82,11 @@ class Host {
   bool gate(std::uint32_t id, std::chrono::steady_clock::time_point deadline);
   // Opens the gate again (the move was abandoned).
   void ungate(std::uint32_t id);
+  // Makes `id` the primary of a replicated component: its writes go to `backups` (named by
+  // `names`) too before they are answered. Empty `backups` make it a lone instance again.
+  // Returns false when there is no such component.
+  bool set_backups(std::uint32_t id, std::vector<std::shared_ptr<internal::CallTarget>> backups,
+                   std::vector<std::string> names);
   // Removes `id` without a trace.
   void remove(std::uint32_t id);
   // Removes `id`, leaving a tombstone: later calls are answered `moved` to `location`.
@@ -91,6 +108,15 @@ class Host {
   const std::string& name() const noexcept { return name_; }
 
  private:
+  // Applies a write on a primary replica, then on each of its backups, in write order. A
+  // backup that cannot be reached leaves the set; the write is answered once every backup
+  // still in the set has applied it.
+  // Runs `method` of `component`: its reply, or the error reply its exception means.
+  Reply run(const HostedComponent& component, std::uint32_t method,
+            std::span<const char> args) const;
+  Reply apply_and_forward(const HostedComponent& component, Replication& replication,
+                          std::uint32_t method, std::span<const char> args) const;
+
   const std::string name_;
   const internal::WireLimits limits_;
   ControlHandler control_;

@@ -15,6 +15,7 @@
 #include "rpc/io_pool.hpp"
 #include "runtime/control.hpp"
 #include "runtime/host.hpp"
+#include "runtime/placement_binding.hpp"
 #include "runtime/remote_component.hpp"
 #include "runtime/state_transfer.hpp"
 
@@ -235,7 +236,7 @@ struct Node::Impl {
                         e.what());
         }
         host.ungate(id);
-        rebind_dependencies(id, self_name());
+        rebind_home(id);
         return ok_reply();
       }
       case ControlMethod::export_state: {
@@ -256,23 +257,46 @@ struct Node::Impl {
         return runtime::Reply{StatusCode::ok, std::move(out.bytes()), std::move(tail)};
       }
       case ControlMethod::retire: {
-        auto [id, location] = h.get().as<std::tuple<std::uint32_t, std::string>>();
+        auto [id, where] = h.get().as<std::tuple<std::uint32_t, std::string>>();
         std::shared_ptr<const runtime::HostedComponent> leaving = host.find(id);
         {
           std::lock_guard lock(mu);
           taken.erase(id);
         }
-        host.retire(id, location);
-        rebind_dependencies(id, location);
-        // Its local callers drained at the gate: free the instance and its state.
+        host.retire(id, where);
+        // Its local callers drained at the gate and wait there for the directory push: free
+        // the instance and its state.
         if (leaving) release_dependencies(id, leaving->instance.self);
-        spdlog::info("node {}: component {} moved to {}", address, id, location);
+        spdlog::info("node {}: component {} moved to {}", address, id, where);
+        return ok_reply();
+      }
+      case ControlMethod::remove: {
+        auto [id] = h.get().as<std::tuple<std::uint32_t>>();
+        host.remove(id);
+        return ok_reply();
+      }
+      case ControlMethod::set_backups: {
+        auto [id, backups] = h.get().as<std::tuple<std::uint32_t, std::vector<std::string>>>();
+        std::shared_ptr<const runtime::HostedComponent> c = host.find(id);
+        if (!c) {
+          return runtime::error_reply(
+              StatusCode::unknown_component,
+              "no component with id " + std::to_string(id) + " on " + address);
+        }
+        std::vector<std::shared_ptr<internal::CallTarget>> targets;
+        for (const std::string& backup : backups) {
+          targets.push_back(std::make_shared<runtime::RemoteComponent>(
+              endpoint_for(backup), id, *c->interface, options.call_timeout));
+        }
+        host.set_backups(id, std::move(targets), backups);
         return ok_reply();
       }
       case ControlMethod::rebind: {
-        auto [name, id, location] =
-            h.get().as<std::tuple<std::string, std::uint32_t, std::string>>();
-        rebind_dependencies(id, location);
+        auto [name, old_id, new_id, kind, homes] =
+            h.get()
+                .as<std::tuple<std::string, std::uint32_t, std::uint32_t, std::uint8_t,
+                               std::vector<std::string>>>();
+        rebind_dependencies(old_id, new_id, read_placement(kind, homes));
         return ok_reply();
       }
       default:
@@ -337,16 +361,45 @@ struct Node::Impl {
     return true;
   }
 
-  // Points this node's refs to `id` at `location`.
-  void rebind_dependencies(std::uint32_t id, const std::string& location) {
+  // Points this node's refs to `old_id` at `new_id`, placed at `placement`.
+  void rebind_dependencies(std::uint32_t old_id, std::uint32_t new_id, const Placement& placement) {
     std::vector<std::pair<std::string, std::shared_ptr<BindingCell>>> cells;
     {
       std::lock_guard lock(mu);
       for (auto& [name, dep] : dependencies) {
-        if (dep.id == id) cells.emplace_back(name, dep.cell);
+        if (dep.id == old_id) {
+          dep.id = new_id;
+          dep.placement = placement;
+          cells.emplace_back(name, dep.cell);
+        }
       }
     }
-    for (auto& [name, cell] : cells) bind_dependency(*cell, name, id, location);
+    for (auto& [name, cell] : cells) bind_dependency(*cell, name, new_id, placement);
+  }
+
+  // Points this node's refs to `id` at the placement they had before a transition gated them.
+  void rebind_home(std::uint32_t id) {
+    std::vector<std::tuple<std::string, std::shared_ptr<BindingCell>, Placement>> cells;
+    {
+      std::lock_guard lock(mu);
+      for (auto& [name, dep] : dependencies) {
+        if (dep.id == id) cells.emplace_back(name, dep.cell, dep.placement);
+      }
+    }
+    for (auto& [name, cell, placement] : cells) bind_dependency(*cell, name, id, placement);
+  }
+
+  static Placement read_placement(std::uint8_t kind, const std::vector<std::string>& homes) {
+    if (kind > static_cast<std::uint8_t>(Placement::Kind::sharded) || homes.empty()) {
+      throw UsageError("a placement of kind " + std::to_string(kind) + " with " +
+                       std::to_string(homes.size()) + " homes is not one");
+    }
+    return runtime::placement_of(static_cast<Placement::Kind>(kind), homes);
+  }
+
+  std::shared_ptr<rpc::Endpoint> endpoint_for(const std::string& location) {
+    if (location == runtime::kOriginLocation) return origin_endpoint();
+    return peer_for(location);
   }
 
   void release_dependencies(std::uint32_t id, void* target) {
@@ -366,18 +419,11 @@ struct Node::Impl {
   }
 
   void bind_dependency(BindingCell& cell, const std::string& name, std::uint32_t id,
-                       const std::string& location) {
-    const ComponentEntry* component = catalog.find(name);
-    const InterfaceEntry& iface = *component->interface;
-    if (location == self_name()) {
-      std::shared_ptr<const runtime::HostedComponent> local = host.find(id);
-      if (!local) throw UsageError("component '" + name + "' should be on this node but is not");
-      cell.bind(local->instance.owner, local->instance.self, Binding::local());
-    } else if (location == runtime::kOriginLocation) {
-      runtime::bind_remote(cell, origin_endpoint(), id, iface, options.call_timeout);
-    } else {
-      runtime::bind_remote(cell, peer_for(location), id, iface, options.call_timeout);
-    }
+                       const Placement& placement) {
+    runtime::Reach reach{host, self_name(),
+                         [this](const std::string& location) { return endpoint_for(location); },
+                         options.call_timeout};
+    runtime::bind_placement(cell, *catalog.find(name), id, placement, reach);
   }
 
   std::shared_ptr<BindingCell> resolve_dependency(const std::string& name) {
@@ -397,12 +443,14 @@ struct Node::Impl {
         static_cast<std::uint32_t>(runtime::ControlMethod::resolve), std::move(args.bytes()),
         options.call_timeout, "resolve '" + name + "'");
     msgpack::object_handle h = internal::unpack_untrusted(reply.body, options.limits);
-    auto [id, interface_name, location] =
-        h.get().as<std::tuple<std::uint32_t, std::string, std::string>>();
+    auto [id, interface_name, kind, homes] =
+        h.get()
+            .as<std::tuple<std::uint32_t, std::string, std::uint8_t, std::vector<std::string>>>();
+    const Placement placement = read_placement(kind, homes);
     auto cell = std::make_shared<BindingCell>(name, component->interface->name);
-    bind_dependency(*cell, name, id, location);
+    bind_dependency(*cell, name, id, placement);
     std::lock_guard lock(mu);
-    return dependencies.emplace(name, Dependency{cell, id}).first->second.cell;
+    return dependencies.emplace(name, Dependency{cell, id, placement}).first->second.cell;
   }
 
   std::shared_ptr<rpc::Peer> peer_for(const std::string& peer_address) {
@@ -468,6 +516,7 @@ struct Node::Impl {
   struct Dependency {
     std::shared_ptr<BindingCell> cell;
     std::uint32_t id = 0;
+    Placement placement;  // where it was last put, to return to when a transition fails
   };
   std::map<std::string, Dependency> dependencies;  // guarded by mu
   // Guarded by mu: states exported for a move that has not finished, to give back on failure.

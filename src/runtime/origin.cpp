@@ -18,6 +18,7 @@
 #include "rpc/io_pool.hpp"
 #include "runtime/control.hpp"
 #include "runtime/host.hpp"
+#include "runtime/placement_binding.hpp"
 #include "runtime/remote_component.hpp"
 #include "runtime/state_transfer.hpp"
 
@@ -39,9 +40,12 @@ struct Origin::Impl {
     std::uint32_t id = 0;
     const ComponentEntry* component = nullptr;
     std::shared_ptr<BindingCell> cell;
-    std::string location;
+    Placement placement;
     bool ready = false;
     std::thread::id creator;
+
+    // The home of a component placed local or on one node.
+    std::string location() const { return runtime::homes_of(placement).front(); }
   };
 
   class OriginContext final : public Context {
@@ -104,10 +108,15 @@ struct Origin::Impl {
     e.id = next_id++;
     e.component = component;
     e.cell = std::make_shared<BindingCell>(name, component->interface->name);
-    auto placement = options.placements.find(name);
-    e.location = placement == options.placements.end() || placement->second == "local"
-                     ? std::string(runtime::kOriginLocation)
-                     : placement->second;
+    if (auto placed = options.placements.find(name); placed != options.placements.end()) {
+      try {
+        e.placement = Placement::parse(placed->second);
+        runtime::check_placement(*component, e.placement);
+      } catch (const UsageError& bad) {
+        entries.erase(name);
+        throw UsageError("the placement of '" + name + "': " + bad.what());
+      }
+    }
     e.creator = std::this_thread::get_id();
     const Entry snapshot = e;
     lock.unlock();
@@ -131,30 +140,57 @@ struct Origin::Impl {
   }
 
   void create(const std::string& name, const Entry& e) {
-    internal::Payload no_state;
-    create_at(e.location, name, e, no_state);
-    bind_cell(e, e.location);
-    spdlog::info("created component '{}' (id {}) on {}", name, e.id, e.location);
+    const std::vector<std::string> homes = runtime::homes_of(e.placement);
+    for (const std::string& home : homes) {
+      internal::Payload no_state;
+      create_at(home, name, e.id, e, no_state);
+    }
+    set_backups(e, e.id, e.placement);
+    bind_cell(e);
+    spdlog::info("created component '{}' (id {}) {}", name, e.id, describe(e.placement));
+  }
+
+  static std::string describe(const Placement& placement) {
+    return placement.kind == Placement::Kind::local ? "on the origin" : placement.to_string();
+  }
+
+  // Makes the primary of a replicated stateful or keyed component forward its writes to the
+  // other replicas.
+  void set_backups(const Entry& e, std::uint32_t id, const Placement& placement) {
+    if (placement.kind != Placement::Kind::replicated || e.component->kind == StateKind::stateless)
+      return;
+    const std::vector<std::string> homes = runtime::homes_of(placement);
+    const std::vector<std::string> backups(homes.begin() + 1, homes.end());
+    if (homes.front() == runtime::kOriginLocation) {
+      std::vector<std::shared_ptr<internal::CallTarget>> targets;
+      for (const std::string& b : backups) {
+        targets.push_back(std::make_shared<runtime::RemoteComponent>(
+            peer_for(b), id, *e.component->interface, options.call_timeout));
+      }
+      host.set_backups(id, std::move(targets), backups);
+    } else {
+      control_call(homes.front(), runtime::ControlMethod::set_backups, id, backups);
+    }
   }
 
   // Creates component `e` at `location`, loading `state` (a packed state and its tail) unless
   // its body is empty. The state reaches a node uncopied: its body as the request's last
   // argument, its tail as the request's tail.
-  void create_at(const std::string& location, const std::string& name, const Entry& e,
-                 internal::Payload& state) {
+  void create_at(const std::string& location, const std::string& name, std::uint32_t id,
+                 const Entry& e, internal::Payload& state) {
     const InterfaceEntry& iface = *e.component->interface;
     if (location == runtime::kOriginLocation) {
       OriginContext context(*this, name, config_of(name));
       Instance instance = e.component->create(context);
       if (!state.body.empty()) runtime::import_state(instance, state, options.limits);
-      host.add(e.id, name, iface, std::move(instance));
+      host.add(id, name, iface, std::move(instance));
       return;
     }
     internal::WireBuffer body;
     msgpack::packer<internal::WireBuffer> pk(body);
     pk.pack_array(6);
     pk.pack(name);
-    pk.pack(e.id);
+    pk.pack(id);
     pk.pack(location);
     pk.pack(config_of(name));
     pk.pack(std::string(iface.signature));
@@ -168,15 +204,17 @@ struct Origin::Impl {
                          "instantiate '" + name + "' on " + location, tail);
   }
 
-  // Points the origin's cell of `e` at its instance at `location`.
-  void bind_cell(const Entry& e, const std::string& location) {
-    if (location == runtime::kOriginLocation) {
-      std::shared_ptr<const runtime::HostedComponent> local = host.find(e.id);
-      e.cell->bind(local->instance.owner, local->instance.self, Binding::local());
-    } else {
-      runtime::bind_remote(*e.cell, peer_for(location), e.id, *e.component->interface,
-                           options.call_timeout);
-    }
+  runtime::Reach reach() {
+    return runtime::Reach{host, runtime::kOriginLocation,
+                          [this](const std::string& location) -> std::shared_ptr<rpc::Endpoint> {
+                            return peer_for(location);
+                          },
+                          options.call_timeout};
+  }
+
+  // Points the origin's cell of `e` at its instances.
+  void bind_cell(const Entry& e) {
+    runtime::bind_placement(*e.cell, *e.component, e.id, e.placement, reach());
   }
 
   template <class... A>
@@ -190,9 +228,39 @@ struct Origin::Impl {
         "control " + std::to_string(static_cast<int>(method)) + " on " + location);
   }
 
-  TransitionReport relocate(const std::string& name, std::string target) {
-    if (target == "local") target = runtime::kOriginLocation;
-    if (target != runtime::kOriginLocation) rpc::split_address(target);  // refuse a malformed one
+  // Times the steps of a transition into its report.
+  struct Stopwatch {
+    TransitionReport& report;
+    const rpc::Clock::time_point start = rpc::Clock::now();
+    rpc::Clock::time_point mark = start;
+
+    void step(const char* what) {
+      const auto now = rpc::Clock::now();
+      report.steps.push_back(
+          {what, std::chrono::duration_cast<std::chrono::microseconds>(now - mark)});
+      mark = now;
+    }
+    void end_pause() {
+      report.pause =
+          std::chrono::duration_cast<std::chrono::microseconds>(rpc::Clock::now() - start);
+    }
+  };
+
+  // Closes the gate of the origin's cell of `e`: its callers wait until it is rebound.
+  // Returns the target it was bound to.
+  void* close_cell_gate(const Entry& e) {
+    void* const old_target = e.cell->target();
+    void* gate_self = nullptr;
+    std::shared_ptr<void> gate =
+        e.component->interface->make_gate(*e.cell, options.call_timeout, &gate_self);
+    e.cell->bind(std::move(gate), gate_self, e.cell->binding());
+    return old_target;
+  }
+
+  TransitionReport transition(const std::string& name, const Placement& target) {
+    for (const std::string& home : runtime::homes_of(target)) {
+      if (home != runtime::kOriginLocation) rpc::split_address(home);  // refuse a malformed one
+    }
     resolve(name);
     std::lock_guard transition(transition_mu);
     Entry e;
@@ -200,28 +268,34 @@ struct Origin::Impl {
       std::lock_guard lock(mu);
       e = entries.at(name);
     }
+    runtime::check_placement(*e.component, target);
     TransitionReport r;
     r.component = name;
-    r.from = e.location;
-    r.to = target;
-    if (e.location == target) return r;
-    const InterfaceEntry& iface = *e.component->interface;
-    const auto start = rpc::Clock::now();
-    const auto deadline = start + options.call_timeout;
-    auto mark = start;
-    auto step = [&](const char* what) {
-      const auto now = rpc::Clock::now();
-      r.steps.push_back({what, std::chrono::duration_cast<std::chrono::microseconds>(now - mark)});
-      mark = now;
+    r.from = e.placement.to_string();
+    r.to = target.to_string();
+    if (e.placement == target) return r;
+    const auto single = [](const Placement& p) {
+      return p.kind == Placement::Kind::local || p.kind == Placement::Kind::on;
     };
-    const bool from_origin = e.location == runtime::kOriginLocation;
+    if (single(e.placement) && single(target)) return relocate(name, e, target, r);
+    return redistribute(name, e, target, r);
+  }
+
+  // Moves a component that lives in one place to another, keeping its id: the state travels
+  // once, uncopied, from the old home to the new one.
+  TransitionReport relocate(const std::string& name, const Entry& e, const Placement& placement,
+                            TransitionReport& r) {
+    const std::string target = runtime::homes_of(placement).front();
+    const std::string from = e.location();
+    r.from = from;
+    r.to = target;
+    Stopwatch clock{r};
+    const auto deadline = clock.start + options.call_timeout;
+    const bool from_origin = from == runtime::kOriginLocation;
     // Close the gate: the origin's callers wait in the gate proxy; remote callers are told
     // `moved` and wait for their refs to be rebound.
     const Binding old_binding = e.cell->binding();
-    void* const old_target = e.cell->target();
-    void* gate_self = nullptr;
-    std::shared_ptr<void> gate = iface.make_gate(*e.cell, options.call_timeout, &gate_self);
-    e.cell->bind(std::move(gate), gate_self, old_binding);
+    void* const old_target = close_cell_gate(e);
     internal::WireBuffer exported;  // the state's head, when it leaves the origin
     rpc::Tail tail;                 // the rest of it
     try {
@@ -230,83 +304,232 @@ struct Origin::Impl {
         if (!internal::drain_local_calls(e.cell.get(), deadline) || !host.gate(e.id, deadline)) {
           throw UsageError("calls into '" + name + "' did not finish before the deadline");
         }
-        step("gate and drain");
+        clock.step("gate and drain");
         runtime::export_state(host.find(e.id)->instance, exported, tail);
         state = internal::Payload{tail.owner, exported.bytes(), tail.bytes, nullptr};
         r.state_bytes = state.body.size() + state.tail.size();
       } else {
-        control_call(e.location, runtime::ControlMethod::gate, e.id);
-        step("gate and drain");
-        state = control_call(e.location, runtime::ControlMethod::export_state, e.id);
+        control_call(from, runtime::ControlMethod::gate, e.id);
+        clock.step("gate and drain");
+        state = control_call(from, runtime::ControlMethod::export_state, e.id);
         r.state_bytes = state.body.size() + state.tail.size();
-        step("export");
+        clock.step("export");
       }
-      create_at(target, name, e, state);
-      step("instantiate and import");
+      create_at(target, name, e.id, e, state);
+      clock.step("instantiate and import");
     } catch (const std::exception& failure) {
       // Reopen at the old home: its instance still holds the state.
-      try {
-        if (from_origin) {
-          try {
-            if (auto home = host.find(e.id)) runtime::restore_state(home->instance, tail);
-          } catch (const std::exception& lost) {
-            spdlog::error("'{}' could not take its state back: {}", name, lost.what());
-          }
-          host.ungate(e.id);
-        } else {
-          control_call(e.location, runtime::ControlMethod::ungate, e.id);
-        }
-      } catch (const std::exception& again) {
-        spdlog::error("reopening '{}' at {} failed too: {}", name, e.location, again.what());
-      }
+      reopen(name, e, from, tail);
       e.cell->bind(nullptr, old_target, old_binding);
       // Nodes whose callers were told `moved` wait for a rebind: point them home again.
-      push_directory(name, e.id, e.location, "");
-      r.ok = false;
-      r.error = failure.what();
-      r.pause = std::chrono::duration_cast<std::chrono::microseconds>(rpc::Clock::now() - start);
-      spdlog::warn("{}", r.to_string());
-      return r;
+      push_directory(name, e.id, e.id, e.placement);
+      return failed(r, clock, failure);
     }
-    try {
-      if (from_origin) {
-        host.retire(e.id, target);
-      } else {
-        control_call(e.location, runtime::ControlMethod::retire, e.id, target);
-      }
-    } catch (const std::exception& ex) {
-      spdlog::warn("'{}' moved to {}, but retiring it at {} failed: {}", name, target, e.location,
-                   ex.what());
-    }
-    bind_cell(e, target);
+    retire_at(name, from, e.id, target);
+    Entry moved = e;
+    moved.placement = placement;
+    bind_cell(moved);
     // The old local instance drained its calls and left the host: free it and its state.
     if (from_origin) e.cell->release(old_target);
-    step("rebind");
-    r.pause = std::chrono::duration_cast<std::chrono::microseconds>(rpc::Clock::now() - start);
-    {
-      std::lock_guard lock(mu);
-      entries.at(name).location = target;
-    }
-    push_directory(name, e.id, target, e.location);
-    step("push directory");
+    clock.step("rebind");
+    clock.end_pause();
+    commit(name, moved);
+    push_directory(name, e.id, e.id, placement);
+    clock.step("push directory");
     spdlog::info("{}", r.to_string());
     return r;
   }
 
-  // Tells every node the origin talks to where `name` lives now. Best effort: a node that
-  // misses it learns on its next call, which is answered `moved`.
-  void push_directory(const std::string& name, std::uint32_t id, const std::string& location,
-                      const std::string& skip) {
+  // Moves a component between placements of any kind: closes the gate at every old home,
+  // gathers the state, creates the instances of the new placement under a new id with their
+  // share of it (all of it for each replica, the entries of its shard for each shard), and
+  // retires the old instances. Callers that reach an old instance are told `moved`.
+  TransitionReport redistribute(const std::string& name, const Entry& e, const Placement& placement,
+                                TransitionReport& r) {
+    Stopwatch clock{r};
+    const auto deadline = clock.start + options.call_timeout;
+    const std::vector<std::string> old_homes = runtime::homes_of(e.placement);
+    const std::vector<std::string> new_homes = runtime::homes_of(placement);
+    const Binding old_binding = e.cell->binding();
+    void* const old_target = close_cell_gate(e);
+    Entry next = e;
+    next.placement = placement;
+    {
+      std::lock_guard lock(mu);
+      next.id = next_id++;
+    }
+    std::vector<std::string> gated;
+    std::vector<std::string> created;
+    internal::Payload whole;  // a stateful component's state, from its primary
+    rpc::Tail taken;          // its bytes, when they were taken at the origin
+    std::optional<StateEntries> entries;
+    try {
+      // The primary first: its writes in flight reach the backups before they close.
+      for (const std::string& home : old_homes) {
+        gate_at(name, e, home, deadline);
+        gated.push_back(home);
+      }
+      clock.step("gate and drain");
+      if (e.component->kind == StateKind::stateful) {
+        whole = export_at(e, old_homes.front(), taken);
+        r.state_bytes = whole.body.size() + whole.tail.size();
+      } else if (e.component->kind == StateKind::keyed) {
+        // Every shard holds a part; every replica holds the whole.
+        entries.emplace();
+        const std::size_t parts =
+            e.placement.kind == Placement::Kind::sharded ? old_homes.size() : 1;
+        for (std::size_t i = 0; i < parts; ++i) {
+          rpc::Tail unused;
+          internal::Payload part = export_at(e, old_homes[i], unused);
+          r.state_bytes += part.body.size();
+          StateEntries got = runtime::decode_entries(part.body, options.limits);
+          entries->insert(entries->end(), std::make_move_iterator(got.begin()),
+                          std::make_move_iterator(got.end()));
+        }
+      }
+      clock.step("export");
+      for (std::size_t i = 0; i < new_homes.size(); ++i) {
+        internal::Payload state = whole;
+        std::string packed;
+        if (entries) {
+          packed = runtime::pack_entries(
+              *entries, placement.kind == Placement::Kind::sharded ? static_cast<int>(i) : -1,
+              static_cast<std::uint32_t>(new_homes.size()));
+          state = internal::Payload{nullptr, packed, {}, nullptr};
+        }
+        create_at(new_homes[i], name, next.id, e, state);
+        created.push_back(new_homes[i]);
+      }
+      set_backups(e, next.id, placement);
+      clock.step("instantiate and import");
+    } catch (const std::exception& failure) {
+      for (const std::string& home : created) remove_at(name, home, next.id);
+      for (const std::string& home : gated) {
+        reopen(name, e, home, home == old_homes.front() ? taken : rpc::Tail{});
+      }
+      e.cell->bind(nullptr, old_target, old_binding);
+      push_directory(name, e.id, e.id, e.placement);
+      return failed(r, clock, failure);
+    }
+    for (const std::string& home : old_homes) retire_at(name, home, e.id, placement.to_string());
+    bind_cell(next);
+    if (old_binding.kind == Binding::Kind::local) e.cell->release(old_target);
+    clock.step("rebind");
+    clock.end_pause();
+    commit(name, next);
+    push_directory(name, e.id, next.id, placement);
+    clock.step("push directory");
+    spdlog::info("{}", r.to_string());
+    return r;
+  }
+
+  // Closes the gate of `e` at `home` and waits for the calls inside to finish.
+  void gate_at(const std::string& name, const Entry& e, const std::string& home,
+               rpc::Clock::time_point deadline) {
+    if (home == runtime::kOriginLocation) {
+      if (!internal::drain_local_calls(e.cell.get(), deadline) || !host.gate(e.id, deadline)) {
+        throw UsageError("calls into '" + name + "' did not finish before the deadline");
+      }
+    } else {
+      control_call(home, runtime::ControlMethod::gate, e.id);
+    }
+  }
+
+  // The state of `e` at `home` (a gated instance), as export_state packs it. At the origin, a
+  // stateful state's bytes are taken into `taken`, to give back if the transition fails.
+  internal::Payload export_at(const Entry& e, const std::string& home, rpc::Tail& taken) {
+    if (home != runtime::kOriginLocation) {
+      return control_call(home, runtime::ControlMethod::export_state, e.id);
+    }
+    auto head = std::make_shared<internal::WireBuffer>();
+    runtime::export_state(host.find(e.id)->instance, *head, taken);
+    internal::Payload out;
+    out.body = head->bytes();
+    out.tail = taken.bytes;
+    out.storage = std::shared_ptr<const void>(
+        std::make_shared<std::pair<std::shared_ptr<internal::WireBuffer>, rpc::Tail>>(head, taken));
+    return out;
+  }
+
+  // Opens the gate of `e` at `home` again after a failed transition; a stateful instance at the
+  // origin gets `taken` back (a node keeps what it gave and restores it itself).
+  void reopen(const std::string& name, const Entry& e, const std::string& home,
+              const rpc::Tail& taken) {
+    try {
+      if (home == runtime::kOriginLocation) {
+        try {
+          if (auto instance = host.find(e.id)) runtime::restore_state(instance->instance, taken);
+        } catch (const std::exception& lost) {
+          spdlog::error("'{}' could not take its state back: {}", name, lost.what());
+        }
+        host.ungate(e.id);
+      } else {
+        control_call(home, runtime::ControlMethod::ungate, e.id);
+      }
+    } catch (const std::exception& again) {
+      spdlog::error("reopening '{}' at {} failed too: {}", name, home, again.what());
+    }
+  }
+
+  // Drops an instance that a failed transition created. Best effort: an instance left behind
+  // is unreachable, since no binding names its id.
+  void remove_at(const std::string& name, const std::string& home, std::uint32_t id) {
+    try {
+      if (home == runtime::kOriginLocation) {
+        host.remove(id);
+      } else {
+        control_call(home, runtime::ControlMethod::remove, id);
+      }
+    } catch (const std::exception& ex) {
+      spdlog::warn("could not remove the new instance of '{}' at {}: {}", name, home, ex.what());
+    }
+  }
+
+  // Leaves a tombstone where `e` was: later calls there are told it went to `where`.
+  void retire_at(const std::string& name, const std::string& home, std::uint32_t id,
+                 const std::string& where) {
+    try {
+      if (home == runtime::kOriginLocation) {
+        host.retire(id, where);
+      } else {
+        control_call(home, runtime::ControlMethod::retire, id, where);
+      }
+    } catch (const std::exception& ex) {
+      spdlog::warn("'{}' moved to {}, but retiring it at {} failed: {}", name, where, home,
+                   ex.what());
+    }
+  }
+
+  TransitionReport failed(TransitionReport& r, Stopwatch& clock, const std::exception& failure) {
+    r.ok = false;
+    r.error = failure.what();
+    clock.end_pause();
+    spdlog::warn("{}", r.to_string());
+    return r;
+  }
+
+  void commit(const std::string& name, const Entry& next) {
+    std::lock_guard lock(mu);
+    Entry& e = entries.at(name);
+    e.id = next.id;
+    e.placement = next.placement;
+  }
+
+  // Tells every node the origin talks to that `name` (id `old_id`) is now `new_id` at
+  // `placement`. Best effort: a node that misses it learns on its next call, which is
+  // answered `moved`.
+  void push_directory(const std::string& name, std::uint32_t old_id, std::uint32_t new_id,
+                      const Placement& placement) {
     std::vector<std::string> nodes;
     {
       std::lock_guard lock(peers_mu);
-      for (const auto& [address, peer] : peers) {
-        if (address != skip) nodes.push_back(address);
-      }
+      for (const auto& [address, peer] : peers) nodes.push_back(address);
     }
+    const auto kind = static_cast<std::uint8_t>(placement.kind);
+    const std::vector<std::string> homes = runtime::homes_of(placement);
     for (const std::string& node : nodes) {
       try {
-        control_call(node, runtime::ControlMethod::rebind, name, id, location);
+        control_call(node, runtime::ControlMethod::rebind, name, old_id, new_id, kind, homes);
       } catch (const std::exception& ex) {
         spdlog::warn("could not tell node {} that '{}' moved: {}", node, name, ex.what());
       }
@@ -343,7 +566,9 @@ struct Origin::Impl {
     std::lock_guard lock(mu);
     const Entry& e = entries.at(name);
     internal::WireBuffer out;
-    msgpack::pack(out, std::make_tuple(e.id, std::string(cell->interface_name()), e.location));
+    msgpack::pack(out, std::make_tuple(e.id, std::string(cell->interface_name()),
+                                       static_cast<std::uint8_t>(e.placement.kind),
+                                       runtime::homes_of(e.placement)));
     return runtime::Reply{StatusCode::ok, std::move(out.bytes())};
   }
 
@@ -389,19 +614,13 @@ const Options& Origin::options() const noexcept {
 }
 
 TransitionReport Origin::relocate(std::string_view name, std::string_view host) {
-  return impl_->relocate(std::string(name), std::string(host));
+  return impl_->transition(std::string(name), Placement::on(std::string(host)));
 }
 
 std::vector<TransitionReport> Origin::apply(const Design& design) {
   std::vector<TransitionReport> reports;
   for (const auto& [name, placement] : design) {
-    if (placement.kind != Placement::Kind::local && placement.kind != Placement::Kind::on) {
-      throw UsageError("cannot apply " + placement.to_string() + " to '" + name +
-                       "': only local and on(host) placements are supported so far");
-    }
-    reports.push_back(impl_->relocate(name, placement.kind == Placement::Kind::local
-                                                ? std::string("local")
-                                                : placement.hosts.front()));
+    reports.push_back(impl_->transition(name, placement));
   }
   return reports;
 }

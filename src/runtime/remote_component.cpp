@@ -14,12 +14,16 @@ RemoteComponent::RemoteComponent(std::shared_ptr<rpc::Endpoint> endpoint, std::u
       interface_(interface),
       timeout_(timeout) {}
 
-std::string RemoteComponent::method_name(std::uint32_t method) const {
-  std::string name(interface_.name);
+std::string method_label(const InterfaceEntry& interface, std::uint32_t method) {
+  std::string name(interface.name);
   name += "::";
-  name += method < interface_.methods.size() ? std::string(interface_.methods[method].name)
-                                             : "#" + std::to_string(method);
+  name += method < interface.methods.size() ? std::string(interface.methods[method].name)
+                                            : "#" + std::to_string(method);
   return name;
+}
+
+std::string RemoteComponent::method_name(std::uint32_t method) const {
+  return method_label(interface_, method);
 }
 
 internal::Payload RemoteComponent::call(std::uint32_t method, internal::WireBuffer&& args) {
@@ -55,18 +59,24 @@ internal::Payload call_remote(rpc::Endpoint& endpoint, std::uint32_t component,
     throw_remote_error(response.header.status, method_name, endpoint.address(),
                        response.local_error);
   }
+  throw_reply_error(response.header.status, response.payload.body, deadline, method_name,
+                    endpoint.address());
+}
+
+void throw_reply_error(StatusCode status, std::span<const char> body,
+                       std::chrono::steady_clock::time_point deadline,
+                       const std::string& method_name, const std::string& host) {
   std::string type;
   std::string message = "(the error body did not decode)";
   try {
-    msgpack::object_handle h =
-        internal::unpack_untrusted(response.payload.body, internal::WireLimits{});
+    msgpack::object_handle h = internal::unpack_untrusted(body, internal::WireLimits{});
     auto fields = h.get().as<std::pair<std::string, std::string>>();
     type = std::move(fields.first);
     message = std::move(fields.second);
   } catch (const std::exception&) {
   }
-  if (response.header.status == StatusCode::moved) throw internal::Moved{deadline, message};
-  throw_remote_error(response.header.status, method_name, endpoint.address(), message, type);
+  if (status == StatusCode::moved) throw internal::Moved{deadline, message};
+  throw_remote_error(status, method_name, host, message, type);
 }
 
 }  // namespace hatch::runtime

@@ -29,6 +29,15 @@ class RemoteComponent final : public internal::CallTarget {
   const std::chrono::milliseconds timeout_;
 };
 
+// "Interface::method" for messages; "#n" for a method the interface does not have.
+std::string method_label(const InterfaceEntry& interface, std::uint32_t method);
+
+// Throws what the error reply (`status`, `body` = [type, message]) of `method_name` on `host`
+// means: internal::Moved (waiting until `deadline`) or the matching RemoteError.
+[[noreturn]] void throw_reply_error(StatusCode status, std::span<const char> body,
+                                    std::chrono::steady_clock::time_point deadline,
+                                    const std::string& method_name, const std::string& host);
+
 // Sends one request to component `component` over `endpoint` and returns the reply body.
 // Throws the RemoteError subclass that matches a failure; `method_name` labels it.
 // `tail` follows `args` on the wire uncopied (see rpc::Tail).

@@ -2,6 +2,7 @@
 
 #include "hatch/error.hpp"
 #include "hatch/internal/codec.hpp"
+#include "hatch/internal/shard_route.hpp"
 
 namespace hatch::runtime {
 
@@ -22,6 +23,37 @@ void export_state(const Instance& instance, internal::WireBuffer& out, rpc::Tail
     pk.pack_array(1);
     pk.pack(static_cast<std::uint8_t>(StateKind::stateless));
   }
+}
+
+StateEntries decode_entries(std::span<const char> packed, const internal::WireLimits& limits) {
+  try {
+    msgpack::object_handle h = internal::unpack_untrusted(packed, limits);
+    const msgpack::object& o = h.get();
+    if (o.type != msgpack::type::ARRAY || o.via.array.size != 2 ||
+        o.via.array.ptr[0].as<std::uint8_t>() != static_cast<std::uint8_t>(StateKind::keyed)) {
+      throw UsageError("not a keyed state");
+    }
+    return o.via.array.ptr[1].as<StateEntries>();
+  } catch (const std::exception& e) {
+    throw UsageError(std::string("cannot read the exported entries: ") + e.what());
+  }
+}
+
+std::string pack_entries(const StateEntries& entries, int shard, std::uint32_t shards) {
+  internal::WireBuffer out;
+  msgpack::packer<internal::WireBuffer> pk(out);
+  std::vector<const std::pair<std::string, Bytes>*> chosen;
+  for (const auto& entry : entries) {
+    if (shard < 0 || internal::jump_hash(internal::key_hash(entry.first), shards) ==
+                         static_cast<std::uint32_t>(shard)) {
+      chosen.push_back(&entry);
+    }
+  }
+  pk.pack_array(2);
+  pk.pack(static_cast<std::uint8_t>(StateKind::keyed));
+  pk.pack_array(static_cast<std::uint32_t>(chosen.size()));
+  for (const auto* entry : chosen) pk.pack(*entry);
+  return std::move(out.bytes());
 }
 
 void restore_state(const Instance& instance, const rpc::Tail& tail) {

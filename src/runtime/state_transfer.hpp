@@ -24,6 +24,14 @@ namespace hatch::runtime {
 // `out` on the wire (see rpc::Tail).
 void export_state(const Instance& instance, internal::WireBuffer& out, rpc::Tail& tail);
 
+// The entries of a keyed state that export_state packed. Throws UsageError when it does not
+// decode as one.
+StateEntries decode_entries(std::span<const char> packed, const internal::WireLimits& limits);
+
+// Packs `entries` as export_state packs a keyed state: all of them when `shard` < 0, else only
+// those whose key falls in shard `shard` of `shards` (internal::jump_hash).
+std::string pack_entries(const StateEntries& entries, int shard, std::uint32_t shards);
+
 // Gives `instance` back the state that export_state() took into `tail`, after a failed move.
 void restore_state(const Instance& instance, const rpc::Tail& tail);
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "hatch/internal/wire_buffer.hpp"
 
@@ -27,6 +28,20 @@ class CallTarget {
   // Sends method `method` with `args` (a packed msgpack array) and blocks for the reply.
   // Returns the reply body on success; throws Moved, or a hatch::RemoteError subclass.
   virtual Payload call(std::uint32_t method, WireBuffer&& args) = 0;
+
+  // A sharded target routes a call with a shard key by the key's hash (shard_route.hpp), and
+  // sends a call without one to every shard; the proxy merges what they return.
+  virtual bool sharded() const { return false; }
+  virtual Payload call_shard(std::uint64_t key_hash, std::uint32_t method, WireBuffer&& args) {
+    (void)key_hash;
+    return call(method, std::move(args));
+  }
+  // The replies of every shard, in shard order.
+  virtual std::vector<Payload> call_all(std::uint32_t method, WireBuffer&& args) {
+    std::vector<Payload> replies;
+    replies.push_back(call(method, std::move(args)));
+    return replies;
+  }
 
   // "Interface::method", for error messages.
   virtual std::string method_name(std::uint32_t method) const = 0;

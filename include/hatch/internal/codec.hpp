@@ -19,7 +19,9 @@
 #include "hatch/internal/binding_cell.hpp"
 #include "hatch/internal/call_target.hpp"
 #include "hatch/internal/call_tracker.hpp"
+#include "hatch/internal/merge.hpp"
 #include "hatch/internal/msgpack.hpp"
+#include "hatch/internal/shard_route.hpp"
 #include "hatch/internal/wire_buffer.hpp"
 #include "hatch/internal/wire_limits.hpp"
 
@@ -93,7 +95,14 @@ class RemoteLink {
     pack_args(body, args...);
     Payload reply;
     try {
-      reply = target_->call(method, std::move(body));
+      if (target_->sharded()) {
+        const MethodInfo& info = I::hatch_methods[method];
+        if (info.shard_key < 0) return scatter<R>(method, info.merge, std::move(body));
+        reply =
+            target_->call_shard(argument_hash(info.shard_key, args...), method, std::move(body));
+      } else {
+        reply = target_->call(method, std::move(body));
+      }
     } catch (const Moved& moved) {
       return call_after_rebind(cell_, generation, moved.deadline, method, fn, args...);
     }
@@ -103,6 +112,21 @@ class RemoteLink {
   const std::shared_ptr<CallTarget>& target() const noexcept { return target_; }
 
  private:
+  // A call without a shard key to a sharded component: every shard answers; a read's results
+  // are merged by its policy, a write is a broadcast.
+  template <class R>
+  R scatter(std::uint32_t method, MergePolicy policy, WireBuffer&& body) {
+    std::vector<Payload> replies = target_->call_all(method, std::move(body));
+    if constexpr (!std::is_void_v<R>) {
+      std::vector<R> results;
+      results.reserve(replies.size());
+      for (const Payload& reply : replies) {
+        results.push_back(decode_result<R>(reply, *target_, method));
+      }
+      return merge_results<R>(policy, std::move(results), target_->method_name(method));
+    }
+  }
+
   std::shared_ptr<CallTarget> target_;
   BindingCell& cell_;
 };

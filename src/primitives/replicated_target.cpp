@@ -1,0 +1,64 @@
+#include "primitives/replicated_target.hpp"
+
+#include <algorithm>
+
+#include "hatch/error.hpp"
+#include "runtime/remote_component.hpp"
+
+namespace hatch::primitives {
+
+ReplicatedTarget::ReplicatedTarget(std::vector<std::shared_ptr<internal::CallTarget>> replicas,
+                                   const InterfaceEntry& interface, bool writes_to_primary)
+    : interface_(interface), writes_to_primary_(writes_to_primary) {
+  for (auto& target : replicas) {
+    replicas_.push_back(std::make_unique<Replica>());
+    replicas_.back()->target = std::move(target);
+  }
+}
+
+std::size_t ReplicatedTarget::least_loaded(const std::vector<bool>& tried) const {
+  std::size_t best = replicas_.size();
+  int best_load = 0;
+  for (std::size_t i = 0; i < replicas_.size(); ++i) {
+    if (tried[i]) continue;
+    const int load = replicas_[i]->outstanding.load(std::memory_order_relaxed);
+    if (best == replicas_.size() || load < best_load) {
+      best = i;
+      best_load = load;
+    }
+  }
+  return best;
+}
+
+internal::Payload ReplicatedTarget::call(std::uint32_t method, internal::WireBuffer&& args) {
+  const bool write = method < interface_.methods.size() &&
+                     interface_.methods[method].semantics == Semantics::write;
+  if (write && writes_to_primary_) return replicas_.front()->target->call(method, std::move(args));
+  std::vector<bool> tried(replicas_.size(), false);
+  for (;;) {
+    const std::size_t index = least_loaded(tried);
+    Replica* replica = replicas_[index].get();
+    tried[index] = true;
+    const bool last = std::find(tried.begin(), tried.end(), false) == tried.end();
+    internal::WireBuffer copy;
+    if (!last) copy.bytes() = args.bytes();
+    replica->outstanding.fetch_add(1, std::memory_order_relaxed);
+    struct Leave {
+      Replica& r;
+      ~Leave() { r.outstanding.fetch_sub(1, std::memory_order_relaxed); }
+    } leave{*replica};
+    try {
+      return replica->target->call(method, last ? std::move(args) : std::move(copy));
+    } catch (const Unavailable&) {
+      if (last || write) throw;
+    } catch (const ConnectionLost&) {
+      if (last || write) throw;
+    }
+  }
+}
+
+std::string ReplicatedTarget::method_name(std::uint32_t method) const {
+  return runtime::method_label(interface_, method);
+}
+
+}  // namespace hatch::primitives

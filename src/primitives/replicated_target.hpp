@@ -1,0 +1,41 @@
+// The CallTarget of a replicated component: one target per replica, the first the primary.
+//
+// With writes_to_primary (stateful and keyed components), a write goes to the primary, which
+// applies it and forwards it to every backup before it answers (runtime::Host), so writes have
+// one total order and a read that starts after a write returned sees it on any replica. Reads,
+// and every call of a stateless component, go to the replica with the fewest calls
+// outstanding from this process. A read whose replica is unreachable is tried on the next.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "hatch/catalog.hpp"
+#include "hatch/internal/call_target.hpp"
+
+namespace hatch::primitives {
+
+class ReplicatedTarget final : public internal::CallTarget {
+ public:
+  ReplicatedTarget(std::vector<std::shared_ptr<internal::CallTarget>> replicas,
+                   const InterfaceEntry& interface, bool writes_to_primary);
+
+  internal::Payload call(std::uint32_t method, internal::WireBuffer&& args) override;
+  std::string method_name(std::uint32_t method) const override;
+
+ private:
+  struct Replica {
+    std::shared_ptr<internal::CallTarget> target;
+    std::atomic<int> outstanding{0};
+  };
+  // The index of the replica with the fewest outstanding calls, skipping those in `tried`.
+  // Requires one not tried.
+  std::size_t least_loaded(const std::vector<bool>& tried) const;
+
+  std::vector<std::unique_ptr<Replica>> replicas_;
+  const InterfaceEntry& interface_;
+  const bool writes_to_primary_;
+};
+
+}  // namespace hatch::primitives

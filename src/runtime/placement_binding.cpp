@@ -1,0 +1,95 @@
+#include "runtime/placement_binding.hpp"
+
+#include "hatch/error.hpp"
+#include "primitives/local_target.hpp"
+#include "primitives/replicated_target.hpp"
+#include "primitives/sharded_target.hpp"
+#include "runtime/control.hpp"
+#include "runtime/remote_component.hpp"
+
+namespace hatch::runtime {
+
+std::vector<std::string> homes_of(const Placement& placement) {
+  if (placement.kind == Placement::Kind::local) return {kOriginLocation};
+  std::vector<std::string> homes;
+  for (const std::string& host : placement.hosts) {
+    homes.push_back(host == "local" ? std::string(kOriginLocation) : host);
+  }
+  return homes;
+}
+
+Placement placement_of(Placement::Kind kind, const std::vector<std::string>& homes) {
+  Placement p;
+  p.kind = kind;
+  if (kind == Placement::Kind::local) return p;
+  for (const std::string& home : homes) p.hosts.push_back(home == kOriginLocation ? "local" : home);
+  return p;
+}
+
+void check_placement(const ComponentEntry& component, const Placement& placement) {
+  if (placement.kind != Placement::Kind::sharded) return;
+  const std::string what = "cannot shard '" + component.name + "': ";
+  if (component.kind != StateKind::keyed) {
+    throw UsageError(what + "sharding splits a keyed state (KeyedState), and its state is " +
+                     (component.kind == StateKind::stateful ? "one whole (StatefulState)"
+                                                            : "nothing (stateless)"));
+  }
+  for (const MethodInfo& m : component.interface->methods) {
+    if (m.shard_key >= 0 || m.semantics == Semantics::write) continue;
+    if (m.merge == MergePolicy::none) {
+      throw UsageError(what + "its read " + std::string(component.interface->name) +
+                       "::" + std::string(m.name) +
+                       " has no shard key and no merge policy to combine the shards' results");
+    }
+    if (m.merge == MergePolicy::custom) {
+      throw UsageError(what + std::string(component.interface->name) + "::" + std::string(m.name) +
+                       " asks for merge_custom, which is not supported yet");
+    }
+  }
+}
+
+void bind_placement(BindingCell& cell, const ComponentEntry& component, std::uint32_t id,
+                    const Placement& placement, const Reach& reach) {
+  const InterfaceEntry& iface = *component.interface;
+  const std::vector<std::string> homes = homes_of(placement);
+  if (homes.size() == 1 && placement.kind != Placement::Kind::replicated &&
+      placement.kind != Placement::Kind::sharded) {
+    if (homes.front() == reach.self) {
+      std::shared_ptr<const HostedComponent> local = reach.host.find(id);
+      if (!local) {
+        throw UsageError("component '" + component.name + "' should be on " + reach.self +
+                         " but is not");
+      }
+      cell.bind(local->instance.owner, local->instance.self, Binding::local());
+    } else {
+      bind_remote(cell, reach.endpoint_for(homes.front()), id, iface, reach.timeout);
+    }
+    return;
+  }
+  std::vector<std::shared_ptr<internal::CallTarget>> targets;
+  for (const std::string& home : homes) {
+    if (home == reach.self) {
+      targets.push_back(std::make_shared<primitives::LocalTarget>(reach.host, id, iface,
+                                                                  reach.timeout, reach.self));
+    } else {
+      targets.push_back(
+          std::make_shared<RemoteComponent>(reach.endpoint_for(home), id, iface, reach.timeout));
+    }
+  }
+  std::shared_ptr<internal::CallTarget> target;
+  Binding binding;
+  binding.hosts = homes;
+  if (placement.kind == Placement::Kind::sharded) {
+    target = std::make_shared<primitives::ShardedTarget>(std::move(targets), iface);
+    binding.kind = Binding::Kind::sharded;
+  } else {
+    target = std::make_shared<primitives::ReplicatedTarget>(std::move(targets), iface,
+                                                            component.kind != StateKind::stateless);
+    binding.kind = Binding::Kind::replicated;
+  }
+  void* self = nullptr;
+  std::shared_ptr<void> proxy = iface.make_proxy(std::move(target), cell, &self);
+  cell.bind(std::move(proxy), self, std::move(binding));
+}
+
+}  // namespace hatch::runtime

@@ -1,0 +1,47 @@
+// Binding a ref's cell to a component wherever its placement puts it, in the origin and on
+// nodes alike: directly to the instance when it is in this process alone, through a remote
+// proxy when it is on one other host, and through a replicated or sharded target over one
+// target per home otherwise.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hatch/catalog.hpp"
+#include "hatch/internal/binding_cell.hpp"
+#include "hatch/placement.hpp"
+#include "rpc/endpoint.hpp"
+#include "runtime/host.hpp"
+
+namespace hatch::runtime {
+
+// Where a placement's instances live, in the runtime's terms: "origin" (kOriginLocation) or a
+// node's address, the primary of a replicated component first, shards in shard order.
+std::vector<std::string> homes_of(const Placement& placement);
+
+// The placement whose homes are `homes` ("origin" is local).
+Placement placement_of(Placement::Kind kind, const std::vector<std::string>& homes);
+
+// Refuses (UsageError, naming the reason) a placement that `component` cannot take: sharding a
+// component whose state is not keyed, or one with a method that has neither a shard key nor a
+// merge policy it can use.
+void check_placement(const ComponentEntry& component, const Placement& placement);
+
+// What this process needs to reach a component's homes.
+struct Reach {
+  const Host& host;  // this process's instances
+  std::string self;  // this process's location
+  std::function<std::shared_ptr<rpc::Endpoint>(const std::string& location)> endpoint_for;
+  std::chrono::milliseconds timeout;
+};
+
+// Points `cell` at component `id` of `component`, placed at `placement`. Throws UsageError
+// when an instance that should be in this process is not.
+void bind_placement(BindingCell& cell, const ComponentEntry& component, std::uint32_t id,
+                    const Placement& placement, const Reach& reach);
+
+}  // namespace hatch::runtime
