@@ -1,9 +1,10 @@
 // The coordinator of the agents. See learner.hpp for the algorithm in brief and
 // docs/learner.md for the reasons.
 //
-// Invariants: `incumbent_` is always a valid choice with every pinned component local; at most
-// one agent has a turn at a time, and every design it proposes differs from the incumbent in
-// that agent's component only; `memory_` holds measurements of the current environment only.
+// Invariants: `incumbent` is always a valid choice with every pinned component local; at most
+// one turn is open at a time, and every design an agent's turn proposes differs from the
+// incumbent in that agent's component only; `memory` holds measurements of the current
+// environment only.
 #include "learn/learner.hpp"
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include "learn/action_matrix.hpp"
 #include "learn/agent.hpp"
 #include "learn/design_memory.hpp"
+#include "learn/group_moves.hpp"
 #include "learn/latency_shares.hpp"
 
 namespace hatch {
@@ -31,6 +33,15 @@ double value_of(double reward, const Window& window) {
 }
 
 enum class Mode { warmup, sweep, quiet };
+
+// Who explores in a turn: one agent, or the coordinator with its group moves.
+constexpr std::size_t kGroup = std::size_t(-1);
+
+struct Turn {
+  std::size_t who = kGroup;  // an agent's index, or kGroup
+  std::deque<Choice> moves;  // group turn: the designs still to probe
+  std::vector<Choice> tried;
+};
 
 }  // namespace
 
@@ -67,10 +78,19 @@ struct Learner::Impl {
     const double floor = 1e-6 + 1e-4 * std::abs(mean_of(incumbent));
     return std::max(window.has_noise_estimate() ? window.noise(window.seconds()) : 0.0, floor);
   }
-  std::string name_of(std::size_t agent) const {
-    return space.component(agents[agent].component()).name;
+  // The standard error of the difference between a design's mean and the incumbent's.
+  double standard_error(const Choice& design) const {
+    return noise() * std::sqrt(1 / double(runs_of(design)) + 1 / double(runs_of(incumbent)));
+  }
+  bool clearly_better(const Choice& design) const {
+    return mean_of(design) - mean_of(incumbent) > options.accept_sigmas * standard_error(design);
+  }
+  std::string name_of(std::size_t who) const {
+    return who == kGroup ? "group moves" : space.component(agents[who].component()).name;
   }
 
+  // A sweep: every agent whose component matters, the largest latency share first, then the
+  // group moves.
   void start_sweep(TurnMode mode) {
     std::vector<std::size_t> order(agents.size());
     std::iota(order.begin(), order.end(), 0);
@@ -82,26 +102,37 @@ struct Learner::Impl {
     if (mode == TurnMode::refine)
       std::erase_if(
           sweep, [&](std::size_t a) { return shares[agents[a].component()] < options.min_share; });
+    sweep.push_back(kGroup);
     sweep_mode = mode;
     accepted_in_sweep = false;
     mode_ = Mode::sweep;
   }
 
-  void begin_turn(std::size_t agent, TurnMode mode) {
-    turn = agent;
-    agents[agent].begin_turn(incumbent[agents[agent].component()], mean_of(incumbent), mode,
-                             noise());
-    phase = "exploring " + name_of(agent);
+  void begin_turn(std::size_t who, TurnMode mode) {
+    turn = Turn{.who = who};
+    phase = "exploring " + name_of(who);
+    if (who == kGroup) {
+      if (group_for != incumbent) {
+        group_for = incumbent;
+        group_cursor = 0;
+      }
+      const std::vector<Choice> moves = group_moves(agents, incumbent, busy_edges);
+      if (group_cursor >= moves.size()) group_cursor = 0;
+      const std::size_t end = std::min(moves.size(), group_cursor + options.group_probes);
+      turn->moves.assign(moves.begin() + group_cursor, moves.begin() + end);
+      group_cursor = end;
+      return;
+    }
+    agents[who].begin_turn(incumbent[agents[who].component()], mean_of(incumbent), mode, noise());
   }
 
   void end_turn() {
-    agents[*turn].end_turn();
+    if (turn->who != kGroup) agents[turn->who].end_turn();
     turn.reset();
   }
 
-  void accept(std::uint32_t option) {
-    const std::size_t agent = *turn;
-    incumbent[agents[agent].component()] = option;
+  void accept(const Choice& design) {
+    incumbent = design;
     accepted_in_sweep = true;
     change.reset();
     last_incumbent_window = windows;
@@ -110,29 +141,47 @@ struct Learner::Impl {
     quiet_gap = options.quiet_gap_min;
   }
 
-  // The agent in turn has nothing left to probe: accept its best option, give it another
-  // window to prove itself (returned), or end the turn.
+  std::optional<Choice> best_tried() const {
+    std::optional<Choice> best;
+    for (const Choice& design : turn->tried)
+      if (runs_of(design) > 0 && (!best || mean_of(design) > mean_of(*best))) best = design;
+    return best;
+  }
+
+  // The next design the turn wants measured, if it has one left.
+  std::optional<Choice> next_probe() {
+    if (turn->who != kGroup) {
+      const auto option = agents[turn->who].next_probe();
+      if (!option) return std::nullopt;
+      return with(turn->who, *option);
+    }
+    // A group move that is already clearly better ends the search: the moves are many, and
+    // the agents' next sweep refines from there.
+    const auto best = best_tried();
+    if (best && clearly_better(*best)) turn->moves.clear();
+    if (turn->moves.empty()) return std::nullopt;
+    Choice design = std::move(turn->moves.front());
+    turn->moves.pop_front();
+    return design;
+  }
+
+  // The turn has nothing left to probe: accept its best design, give it another window to
+  // prove itself (returned), or end the turn.
   std::optional<Choice> decide() {
-    Agent& agent = agents[*turn];
-    const auto best = agent.best_of_turn();
-    const double incumbent_mean = mean_of(incumbent);
-    if (!best || best->second <= incumbent_mean) {
+    const auto best = best_tried();
+    if (!best || mean_of(*best) <= mean_of(incumbent)) {
       end_turn();
       return std::nullopt;
     }
-    const Choice challenger = with(*turn, best->first);
-    const double n_challenger = double(runs_of(challenger));
-    const double n_incumbent = double(runs_of(incumbent));
-    const double standard_error = noise() * std::sqrt(1 / n_challenger + 1 / n_incumbent);
-    if (best->second - incumbent_mean > options.accept_sigmas * standard_error) {
-      accept(best->first);
+    if (clearly_better(*best)) {
+      accept(*best);
       return std::nullopt;
     }
-    if (n_challenger < options.confirm_limit) {
-      phase = "confirming " + name_of(*turn);
-      return challenger;
+    if (runs_of(*best) < options.confirm_limit) {
+      phase = "confirming " + name_of(turn->who);
+      return *best;
     }
-    if (n_incumbent < n_challenger) return incumbent;
+    if (runs_of(incumbent) < runs_of(*best)) return incumbent;
     end_turn();
     return std::nullopt;
   }
@@ -143,19 +192,17 @@ struct Learner::Impl {
       if (!turn) {
         if (mode_ == Mode::quiet) return exploit();
         if (sweep.empty()) {
-          if (accepted_in_sweep) {
-            start_sweep(TurnMode::refine);
-          } else {
+          if (!accepted_in_sweep) {
             mode_ = Mode::quiet;
             quiet_gap = options.quiet_gap_min;
             return exploit();
           }
-          if (sweep.empty()) continue;
+          start_sweep(TurnMode::refine);
         }
         begin_turn(sweep.front(), sweep_mode);
         sweep.pop_front();
       }
-      if (const auto option = agents[*turn].next_probe()) return with(*turn, *option);
+      if (auto probe = next_probe()) return *probe;
       if (auto challenger = decide()) return *challenger;
     }
   }
@@ -180,8 +227,9 @@ struct Learner::Impl {
       if (++quiet_wait < quiet_gap) return exploit();
       quiet_wait = 0;
       quiet_gap = std::min(quiet_gap * 2, options.quiet_gap_max);
-      quiet_agent = (quiet_agent + 1) % agents.size();
-      begin_turn(quiet_agent, TurnMode::refine);
+      // The agents in turn, then the group moves.
+      quiet_turn = (quiet_turn + 1) % (agents.size() + 1);
+      begin_turn(quiet_turn < agents.size() ? quiet_turn : kGroup, TurnMode::refine);
     }
     return propose_exploring();
   }
@@ -190,28 +238,40 @@ struct Learner::Impl {
     ++windows;
     matrix.credit(ran, reward);
     const double value = value_of(reward, w);
-    const DesignRecord before = memory.add(ran, value, w.seconds > 0 ? w.seconds : 1);
+    const double seconds = w.seconds > 0 ? w.seconds : 1;
+    const DesignRecord before = memory.add(ran, value, seconds);
     if (before.value.pulls > 0)
-      window.observe_repeat(before.value.last, before.last_seconds, value,
-                            w.seconds > 0 ? w.seconds : 1);
+      window.observe_repeat(before.value.last, before.last_seconds, value, seconds);
     if (ran == incumbent) {
-      observe_incumbent(w, value);
+      observe_incumbent(w, value, before);
       return;
     }
-    if (turn) {
-      const std::size_t c = agents[*turn].component();
-      if (ran.size() == incumbent.size() && with(*turn, ran[c]) == ran)
-        agents[*turn].report(ran[c], mean_of(ran));
+    if (!turn || ran.size() != incumbent.size()) return;
+    if (turn->who != kGroup) {
+      // Only a design that differs from the incumbent in this agent's component is its probe.
+      const std::size_t c = agents[turn->who].component();
+      if (with(turn->who, ran[c]) != ran) return;
+      agents[turn->who].report(ran[c], mean_of(ran));
     }
+    if (std::find(turn->tried.begin(), turn->tried.end(), ran) == turn->tried.end())
+      turn->tried.push_back(ran);
   }
 
-  void observe_incumbent(const Window& w, double value) {
+  // `before` is the incumbent's record before this window.
+  void observe_incumbent(const Window& w, double value, const DesignRecord& before) {
     last_incumbent_window = windows;
     const std::vector<double> measured = latency_shares(w);
     if (measured.size() == shares.size() && w.entry.count > 0) shares = measured;
+    busy_edges = w.edges;
+    std::sort(busy_edges.begin(), busy_edges.end(), [](const EdgeWindow& a, const EdgeWindow& b) {
+      return a.calls_per_s * a.latency_ms > b.calls_per_s * b.latency_ms;
+    });
+    if (busy_edges.size() > options.busy_edges) busy_edges.resize(options.busy_edges);
     window.set_resolution(options.resolution * std::max(1 - value, 1e-3));
-    if (mode_ == Mode::warmup) return;
-    if (change.update(value / noise())) shift();
+    if (mode_ == Mode::warmup || before.value.pulls == 0) return;
+    // Page-Hinkley reads the surprise of each window in units of noise, which keeps its meaning
+    // while the window length, and with it the noise, changes.
+    if (change.update((value - before.value.mean) / noise())) shift();
   }
 
   // The environment changed under the incumbent: what was measured is stale.
@@ -234,17 +294,20 @@ struct Learner::Impl {
   ActionMatrix matrix;
   WindowController window;
   PageHinkley change;
-  std::vector<double> shares;  // per component, from the incumbent's latest window
+  std::vector<double> shares;          // per component, from the incumbent's latest window
+  std::vector<EdgeWindow> busy_edges;  // likewise, the busiest first
+  Choice group_for;                    // the incumbent the group cursor belongs to
+  std::size_t group_cursor = 0;        // the next group move to try
 
   Mode mode_ = Mode::warmup;
-  std::deque<std::size_t> sweep;  // agents still to take a turn in this sweep
+  std::deque<std::size_t> sweep;  // turns still to come in this sweep (agents, then kGroup)
   TurnMode sweep_mode = TurnMode::full;
   bool accepted_in_sweep = false;
-  std::optional<std::size_t> turn;  // the agent exploring now
+  std::optional<Turn> turn;  // who explores now, and what it tried
   unsigned sweeps = 0;
   unsigned quiet_gap = 0;
   unsigned quiet_wait = 0;
-  std::size_t quiet_agent = 0;
+  std::size_t quiet_turn = 0;
   std::uint64_t windows = 0;
   std::uint64_t last_incumbent_window = 0;
   std::uint64_t shifts = 0;

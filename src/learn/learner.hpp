@@ -58,9 +58,15 @@ struct LearnerOptions {
   // every turn that finds nothing, up to the maximum: exploration shrinks but never stops.
   unsigned quiet_gap_min = 4;
   unsigned quiet_gap_max = 32;
+  // Group moves (group_moves.hpp) tried per turn of the coordinator; the next group turn goes
+  // on where the last one stopped while the incumbent stays the same. Pair moves follow the
+  // `busy_edges` busiest edges of the incumbent's latest window.
+  unsigned group_probes = 12;
+  unsigned busy_edges = 3;
   // Fed the incumbent's value in units of its noise, so the settings hold for any scenario.
-  // A 3-sigma drop is caught in about 4 windows of the incumbent.
-  PageHinkleyOptions change{.delta = 0.5, .threshold = 10, .min_samples = 3};
+  // A 4-sigma drop is caught in about 4 windows of the incumbent; the tolerance of one sigma
+  // keeps a noise estimate that is somewhat low from raising false alarms.
+  PageHinkleyOptions change{.delta = 1, .threshold = 12, .min_samples = 3};
   // The relative latency difference a window must resolve; the window controller sizes the
   // window so that its noise is `window.target_ratio` of it.
   double resolution = 0.02;

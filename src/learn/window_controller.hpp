@@ -17,8 +17,8 @@ struct WindowControllerOptions {
   // Noise standard deviation allowed, as a fraction of the resolution. 0.5 means two designs
   // one resolution apart are told apart by a single window each with about 84% confidence.
   double target_ratio = 0.5;
-  double step = 2;       // the most the length changes in one adjustment, as a factor
-  double memory = 0.25;  // weight of the newest noise sample in the running estimate
+  double step = 2;      // the most the length changes in one adjustment, as a factor
+  double memory = 0.1;  // weight of the newest noise sample in the running estimate
 };
 
 class WindowController {
