@@ -17,7 +17,9 @@ struct TransitionStep {
 
 struct TransitionReport {
   std::string component;
-  std::string from;  // "origin" or a node address
+  // Where it was and where it went: "origin" or a node address for a move between single
+  // homes, else the placements ("replicated{a,b}", "sharded{local,a}", ...).
+  std::string from;
   std::string to;
   bool ok = true;  // false: the component stayed at `from`, with its state; see `error`
   std::string error;

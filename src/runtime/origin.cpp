@@ -364,23 +364,34 @@ struct Origin::Impl {
     rpc::Tail taken;          // its bytes, when they were taken at the origin
     std::optional<StateEntries> entries;
     try {
-      // The primary first: its writes in flight reach the backups before they close.
+      // The primary first: its writes in flight reach the backups before they close. A replica
+      // that cannot be reached leaves the set; every other one holds every acknowledged write.
+      const bool replicas = e.placement.kind == Placement::Kind::replicated;
       for (const std::string& home : old_homes) {
-        gate_at(name, e, home, deadline);
+        try {
+          gate_at(name, e, home, deadline);
+        } catch (const RemoteError& unreachable) {
+          const bool gone = unreachable.code() == StatusCode::unavailable ||
+                            unreachable.code() == StatusCode::connection_lost;
+          if (!replicas || !gone) throw;
+          spdlog::warn("replica of '{}' at {} is unreachable and leaves the set: {}", name, home,
+                       unreachable.what());
+          continue;
+        }
         gated.push_back(home);
       }
+      if (gated.empty()) throw UsageError("no replica of '" + name + "' can be reached");
       clock.step("gate and drain");
       if (e.component->kind == StateKind::stateful) {
-        whole = export_at(e, old_homes.front(), taken);
+        whole = export_at(e, gated.front(), taken);
         r.state_bytes = whole.body.size() + whole.tail.size();
       } else if (e.component->kind == StateKind::keyed) {
         // Every shard holds a part; every replica holds the whole.
         entries.emplace();
-        const std::size_t parts =
-            e.placement.kind == Placement::Kind::sharded ? old_homes.size() : 1;
+        const std::size_t parts = e.placement.kind == Placement::Kind::sharded ? gated.size() : 1;
         for (std::size_t i = 0; i < parts; ++i) {
           rpc::Tail unused;
-          internal::Payload part = export_at(e, old_homes[i], unused);
+          internal::Payload part = export_at(e, gated[i], unused);
           r.state_bytes += part.body.size();
           StateEntries got = runtime::decode_entries(part.body, options.limits);
           entries->insert(entries->end(), std::make_move_iterator(got.begin()),
@@ -405,13 +416,13 @@ struct Origin::Impl {
     } catch (const std::exception& failure) {
       for (const std::string& home : created) remove_at(name, home, next.id);
       for (const std::string& home : gated) {
-        reopen(name, e, home, home == old_homes.front() ? taken : rpc::Tail{});
+        reopen(name, e, home, home == gated.front() ? taken : rpc::Tail{});
       }
       e.cell->bind(nullptr, old_target, old_binding);
       push_directory(name, e.id, e.id, e.placement);
       return failed(r, clock, failure);
     }
-    for (const std::string& home : old_homes) retire_at(name, home, e.id, placement.to_string());
+    for (const std::string& home : gated) retire_at(name, home, e.id, placement.to_string());
     bind_cell(next);
     if (old_binding.kind == Binding::Kind::local) e.cell->release(old_target);
     clock.step("rebind");

@@ -7,22 +7,14 @@
 #include <gtest/gtest.h>
 
 #include "hatch/hatch.hpp"
+#include "cluster_test.hpp"
 #include "node_process.hpp"
 #include "test_interfaces.hpp"
 
 namespace hatch::test {
 namespace {
 
-class Relocation : public ::testing::Test {
- protected:
-  Options options() {
-    Options o;
-    o.secret = secret_.bytes();
-    o.call_timeout = std::chrono::seconds(30);
-    return o;
-  }
-  SecretFile secret_;
-};
+using Relocation = ClusterTest;
 
 TEST_F(Relocation, AKeyedComponentMovesAroundUnderLoadWithoutLosingOrRepeatingAWrite) {
   NodeProcess a(secret_.path());

@@ -140,9 +140,42 @@ class RelayImpl final : public Relay {
   const std::string host_;
 };
 
-class LedgerImpl final : public Ledger, public KeyedState {
+// The counters behind Ledger and Counts: one writer per key makes every result predictable.
+template <class Interface>
+class CounterMap : public Interface, public KeyedState {
  public:
-  explicit LedgerImpl(Context& context) : host_(context.host()) {
+  explicit CounterMap(Context& context) : host_(context.host()) {}
+  std::int64_t add(const std::string& key, std::int64_t delta) override {
+    std::lock_guard lock(mu_);
+    return counts_[key] += delta;
+  }
+  std::int64_t get(const std::string& key) override {
+    std::lock_guard lock(mu_);
+    auto it = counts_.find(key);
+    return it == counts_.end() ? 0 : it->second;
+  }
+  std::uint64_t size() override {
+    std::lock_guard lock(mu_);
+    return counts_.size();
+  }
+  StateEntries export_entries() override {
+    std::lock_guard lock(mu_);
+    return to_entries(counts_);
+  }
+  void import_entries(StateEntries entries) override {
+    std::lock_guard lock(mu_);
+    add_entries(counts_, entries);
+  }
+
+ protected:
+  const std::string host_;
+  std::mutex mu_;
+  std::map<std::string, std::int64_t> counts_;
+};
+
+class LedgerImpl final : public CounterMap<Ledger> {
+ public:
+  explicit LedgerImpl(Context& context) : CounterMap(context) {
     // A test hook: stall when created on the host named by "stall_on", until the test kills
     // that host in the middle of a move (it waits for the log line below).
     if (context.config<std::string>("stall_on", "") == host_) {
@@ -152,34 +185,29 @@ class LedgerImpl final : public Ledger, public KeyedState {
       std::promise<void>().get_future().wait();
     }
   }
-  std::int64_t add(const std::string& key, std::int64_t delta) override {
-    std::lock_guard lock(mu_);
-    return entries_[key] += delta;
-  }
-  std::int64_t get(const std::string& key) override {
-    std::lock_guard lock(mu_);
-    auto it = entries_.find(key);
-    return it == entries_.end() ? 0 : it->second;
-  }
-  std::uint64_t size() override {
-    std::lock_guard lock(mu_);
-    return entries_.size();
-  }
   std::string where() override { return host_; }
+};
 
-  StateEntries export_entries() override {
+class CountsImpl final : public CounterMap<Counts> {
+ public:
+  using CounterMap::CounterMap;
+  std::int64_t total() override {
     std::lock_guard lock(mu_);
-    return to_entries(entries_);
+    std::int64_t sum = 0;
+    for (const auto& [key, n] : counts_) sum += n;
+    return sum;
   }
-  void import_entries(StateEntries entries) override {
+  std::vector<std::string> hosts() override { return {host_}; }
+  bool has_any() override {
     std::lock_guard lock(mu_);
-    add_entries(entries_, entries);
+    return !counts_.empty();
   }
-
- private:
-  const std::string host_;
-  std::mutex mu_;
-  std::map<std::string, std::int64_t> entries_;
+  std::int64_t largest() override {
+    std::lock_guard lock(mu_);
+    std::int64_t most = 0;
+    for (const auto& [key, n] : counts_) most = std::max(most, n);
+    return most;
+  }
 };
 
 class TallyImpl final : public Tally, public StatefulState {
@@ -264,6 +292,7 @@ class LedgerClientImpl final : public LedgerClient {
 HATCH_COMPONENT(EchoImpl, Echo, "echo");
 HATCH_COMPONENT(LedgerImpl, Ledger, "ledger");
 HATCH_COMPONENT(TallyImpl, Tally, "tally");
+HATCH_COMPONENT(CountsImpl, Counts, "counts");
 HATCH_COMPONENT(BigStateImpl, BigState, "big-state");
 HATCH_COMPONENT(LedgerClientImpl, LedgerClient, "ledger-client");
 HATCH_COMPONENT(StoreImpl, Store, "store");

@@ -72,6 +72,16 @@ HATCH_INTERFACE(Ledger,
                 (read, std::int64_t, get, (const std::string&), shard_key<0>),
                 (read, std::uint64_t, size, (), merge_sum), (read, std::string, where, ()));
 
+// A keyed map of counters that every placement allows: each read without a key says how to
+// merge the shards' answers.
+HATCH_INTERFACE(Counts,
+                (write, std::int64_t, add, (const std::string&, std::int64_t), shard_key<0>),
+                (read, std::int64_t, get, (const std::string&), shard_key<0>),
+                (read, std::uint64_t, size, (), merge_sum),
+                (read, std::int64_t, total, (), merge_sum),
+                (read, std::vector<std::string>, hosts, (), merge_concat),
+                (read, bool, has_any, (), merge_any), (read, std::int64_t, largest, (), merge_max));
+
 // A large whole state (megabytes of seeded bytes), which travels as a frame tail.
 HATCH_INTERFACE(BigState, (write, void, fill, (std::uint64_t /*bytes*/, std::uint64_t /*seed*/)),
                 (read, std::uint64_t, digest, ()));

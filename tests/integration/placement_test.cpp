@@ -1,0 +1,186 @@
+// Replication and sharding across real node processes, and transitions between placements.
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "hatch/hatch.hpp"
+#include "hatch/internal/shard_route.hpp"
+#include "cluster_test.hpp"
+#include "node_process.hpp"
+#include "test_interfaces.hpp"
+
+namespace hatch::test {
+namespace {
+
+class Placements : public ClusterTest {
+ protected:
+  static void expect_ok(const std::vector<TransitionReport>& reports) {
+    for (const TransitionReport& r : reports) EXPECT_TRUE(r.ok) << r.to_string();
+  }
+};
+
+std::string key(int i) {
+  return "key-" + std::to_string(i);
+}
+
+TEST_F(Placements, AShardedComponentRoutesEachKeyToOneShardAndMergesReadsWithoutAKey) {
+  NodeProcess a(secret_.path());
+  NodeProcess b(secret_.path());
+  NodeProcess c(secret_.path());
+  Origin origin(Catalog::program(), options());
+  Ref<Counts> counts = origin.get<Counts>("counts");
+  for (int i = 0; i < 200; ++i) counts->add(key(i), i);
+  const Placement three = Placement::sharded({a.address(), b.address(), c.address()});
+  expect_ok(origin.apply({{"counts", three}}));
+  EXPECT_EQ(counts.binding().kind, Binding::Kind::sharded);
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(counts->get(key(i)), i) << key(i);
+  EXPECT_EQ(counts->size(), 200u);
+  EXPECT_EQ(counts->total(), 199 * 200 / 2);
+  EXPECT_EQ(counts->largest(), 199);
+  EXPECT_TRUE(counts->has_any());
+  std::vector<std::string> hosts = counts->hosts();
+  EXPECT_EQ(hosts, (std::vector<std::string>{a.address(), b.address(), c.address()}))
+      << "a read without a key reaches every shard, in shard order";
+  // A write with a key lands on its shard only: after it, the shards still split the keys.
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(counts->add(key(i), 1), i + 1);
+  expect_ok(origin.apply({{"counts", Placement::local()}}));
+  EXPECT_EQ(counts.binding(), Binding::local());
+  EXPECT_EQ(counts->size(), 200u);
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(counts->get(key(i)), i + 1) << key(i);
+}
+
+TEST_F(Placements, AReplicatedStatefulComponentWritesThroughItsPrimaryAndEveryReadSeesThem) {
+  NodeProcess a(secret_.path());
+  NodeProcess b(secret_.path());
+  Origin origin(Catalog::program(), options());
+  Ref<Tally> tally = origin.get<Tally>("tally");
+  tally->bump(10);
+  expect_ok(origin.apply({{"tally", Placement::replicated({a.address(), b.address(), "local"})}}));
+  EXPECT_EQ(tally.binding().kind, Binding::Kind::replicated);
+  std::atomic<int> stale{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 300; ++i) {
+        const std::int64_t after = tally->bump(1);
+        // The read starts after the write returned, on whichever replica: it must see it.
+        if (tally->total() < after) ++stale;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(stale.load(), 0);
+  EXPECT_EQ(tally->total(), 10 + 900);
+  expect_ok(origin.apply({{"tally", Placement::on(b.address())}}));
+  EXPECT_EQ(tally->total(), 910) << "the state left the replica set whole";
+}
+
+TEST_F(Placements, AStatelessComponentSpreadsItsCallsOverItsReplicas) {
+  NodeProcess a(secret_.path());
+  NodeProcess b(secret_.path());
+  Origin origin(Catalog::program(), options());
+  Ref<Echo> echo = origin.get<Echo>("echo");
+  expect_ok(origin.apply({{"echo", Placement::replicated({a.address(), b.address()})}}));
+  std::set<std::string> seen;
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        std::string where = echo->where();
+        std::lock_guard lock(mu);
+        seen.insert(std::move(where));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(seen, (std::set<std::string>{a.address(), b.address()}));
+}
+
+TEST_F(Placements, APlacementTheComponentCannotTakeIsRefusedWithTheReason) {
+  NodeProcess a(secret_.path());
+  Origin origin(Catalog::program(), options());
+  const Placement shards = Placement::sharded({a.address(), "local"});
+  auto refusal = [&](const std::string& name) -> std::string {
+    try {
+      origin.apply({{name, shards}});
+    } catch (const UsageError& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  EXPECT_NE(refusal("tally").find("its state is one whole"), std::string::npos);
+  EXPECT_NE(refusal("store").find("its state is nothing"), std::string::npos);
+  EXPECT_NE(refusal("ledger").find("Ledger::where has no shard key and no merge policy"),
+            std::string::npos);
+  EXPECT_EQ(origin.get<Ledger>("ledger").binding(), Binding::local()) << "nothing moved";
+  EXPECT_THROW(Placement::parse("sharded{a:1}"), UsageError);
+  EXPECT_THROW(Placement::parse("replicated{a:1,a:1}"), UsageError);
+  EXPECT_THROW(Placement::parse("everywhere"), UsageError);
+}
+
+TEST_F(Placements, ReshardingKeepsEveryEntry) {
+  NodeProcess a(secret_.path());
+  NodeProcess b(secret_.path());
+  NodeProcess c(secret_.path());
+  NodeProcess d(secret_.path());
+  Origin origin(Catalog::program(), options());
+  Ref<Counts> counts = origin.get<Counts>("counts");
+  constexpr int kKeys = 1000;
+  for (int i = 0; i < kKeys; ++i) counts->add(key(i), i + 1);
+  const std::vector<std::vector<std::string>> steps = {
+      {a.address(), b.address()},
+      {a.address(), b.address(), c.address()},
+      {a.address(), b.address(), c.address(), d.address(), "local"},
+      {a.address(), b.address()}};
+  for (const auto& hosts : steps) {
+    const Placement p = Placement::sharded(hosts);
+    expect_ok(origin.apply({{"counts", p}}));
+    ASSERT_EQ(counts->size(), static_cast<std::uint64_t>(kKeys)) << p.to_string();
+    for (int i = 0; i < kKeys; ++i) ASSERT_EQ(counts->get(key(i)), i + 1) << p.to_string();
+  }
+}
+
+TEST_F(Placements, ABackupThatDiesMidLoadLosesNoAcknowledgedWrite) {
+  NodeProcess a(secret_.path());
+  NodeProcess b(secret_.path());
+  auto c = std::make_unique<NodeProcess>(secret_.path());
+  Origin origin(Catalog::program(), options());
+  Ref<Counts> counts = origin.get<Counts>("counts");
+  expect_ok(
+      origin.apply({{"counts", Placement::replicated({a.address(), b.address(), c->address()})}}));
+  std::atomic<int> acknowledged_writes{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::int64_t> acked(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      while (!stop.load()) {
+        const std::int64_t now = counts->add("writer-" + std::to_string(t), 1);
+        acked[t] = now;
+        ++acknowledged_writes;
+        // Reads spread over the replicas, the dead one included until it is found dead.
+        EXPECT_GE(counts->get("writer-" + std::to_string(t)), now);
+      }
+    });
+  }
+  while (acknowledged_writes.load() < 200) std::this_thread::yield();
+  c->kill_and_reap(SIGKILL);
+  const int at_kill = acknowledged_writes.load();
+  while (acknowledged_writes.load() < at_kill + 400) std::this_thread::yield();
+  stop = true;
+  for (auto& t : threads) t.join();
+  for (int t = 0; t < 4; ++t) {
+    EXPECT_EQ(counts->get("writer-" + std::to_string(t)), acked[t]) << "writer " << t;
+  }
+  // The survivors hold every acknowledged write, whichever of them answers.
+  expect_ok(origin.apply({{"counts", Placement::on(b.address())}}));
+  for (int t = 0; t < 4; ++t) EXPECT_EQ(counts->get("writer-" + std::to_string(t)), acked[t]);
+}
+
+}  // namespace
+}  // namespace hatch::test
