@@ -30,7 +30,7 @@ HostMask bit(std::size_t host) {
 }  // namespace
 
 std::vector<Choice> group_moves(const std::vector<Agent>& agents, const Choice& incumbent,
-                                const std::vector<EdgeWindow>& busy_edges) {
+                                const std::vector<EdgeWindow>& edges, std::size_t busy) {
   if (agents.empty()) return {};
   const std::size_t hosts = agents.front().tree().host_count();
   HostMask used = 0;
@@ -46,19 +46,34 @@ std::vector<Choice> group_moves(const std::vector<Agent>& agents, const Choice& 
       if (agent.component() == component) return &agent;
     return nullptr;
   };
-  for (const EdgeWindow& edge : busy_edges) {
-    const Agent* caller = agent_of(edge.caller);
-    const Agent* callee = agent_of(edge.callee);
-    if (!caller || !callee || caller == callee) continue;
-    for (std::size_t y = 0; y < hosts; ++y) {
-      const auto to_caller = caller->tree().single(y);
-      const auto to_callee = callee->tree().single(y);
-      if (!to_caller || !to_callee) continue;
-      Choice moved = incumbent;
-      moved[edge.caller] = *to_caller;
-      moved[edge.callee] = *to_callee;
-      add(std::move(moved));
+  // Moves `group` (components) to host y, if every one of them may go there.
+  const auto move_to = [&](const std::vector<const Agent*>& group, std::size_t y) {
+    Choice moved = incumbent;
+    for (const Agent* agent : group) {
+      const auto option = agent->tree().single(y);
+      if (!option) return;
+      moved[agent->component()] = *option;
     }
+    add(std::move(moved));
+  };
+  for (std::size_t e = 0; e < edges.size() && e < busy; ++e) {
+    const Agent* caller = agent_of(edges[e].caller);
+    const Agent* callee = agent_of(edges[e].callee);
+    if (!caller || !callee || caller == callee) continue;
+    for (std::size_t y = 0; y < hosts; ++y) move_to({caller, callee}, y);
+  }
+  for (const Agent& root : agents) {
+    std::vector<const Agent*> group = {&root};
+    for (const EdgeWindow& edge : edges) {
+      const Agent* callee = edge.caller == root.component() ? agent_of(edge.callee) : nullptr;
+      if (callee && callee != &root &&
+          callee->tree().shape(incumbent[callee->component()]).hosts ==
+              root.tree().shape(incumbent[root.component()]).hosts &&
+          std::find(group.begin(), group.end(), callee) == group.end())
+        group.push_back(callee);
+    }
+    if (group.size() < 2) continue;
+    for (std::size_t y = 0; y < hosts; ++y) move_to(group, y);
   }
   for (std::size_t x = 0; x < hosts; ++x)
     for (std::size_t y = x + 1; y < hosts; ++y) {

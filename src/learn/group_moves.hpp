@@ -7,7 +7,9 @@
 //                other machines);
 //   merge(X, Y)  every component on X goes to Y (fewer hops, more sharing of Y);
 //   pair(u, v, Y)  two components that talk a lot (an edge that perception measured as busy)
-//                move together to host Y, so that their calls stay inside one host.
+//                move together to host Y, so that their calls stay inside one host;
+//   subtree(u, Y)  u and every component it calls that shares its placement move to host Y:
+//                a caller and its helpers leave (or join) the origin as a group.
 // Swaps and merges apply to whole host sets too: replicated{X, Z} becomes replicated{Y, Z}.
 // Pinned components never move.
 #pragma once
@@ -19,10 +21,11 @@
 
 namespace hatch {
 
-// Every distinct pair move along the `busy_edges` (the busiest first), then every swap and merge
-// of the hosts that `incumbent` uses, as designs, the incumbent itself excluded. `agents` are
-// the agents of the unpinned components; edges name components by index.
+// Every distinct pair move along the first `busy` of `edges` (sorted busiest first), every
+// subtree move, then every swap and merge of the hosts that `incumbent` uses, as designs, the
+// incumbent itself excluded. `agents` are the agents of the unpinned components; edges are the
+// incumbent's, naming components by index.
 std::vector<Choice> group_moves(const std::vector<Agent>& agents, const Choice& incumbent,
-                                const std::vector<EdgeWindow>& busy_edges);
+                                const std::vector<EdgeWindow>& edges, std::size_t busy);
 
 }  // namespace hatch

@@ -1,8 +1,13 @@
-// Where a request's time goes, read from one window's observable metrics: for each component,
-// the share of an entry request's latency spent in calls to it (its own work, its queueing, the
-// network hop to reach it, and everything it calls in turn). The learner lets the components
-// with the largest shares explore first and leaves those with negligible shares alone: moving a
-// component that costs 0.1% of the latency cannot win 5%.
+// Where a request's time goes, read from one window's observable metrics. Per component:
+//
+//   inclusive share  the part of an entry request's latency spent in calls to it: its own work,
+//                    its queueing, the network hop to reach it, and everything it calls;
+//   self share       the same without the calls it makes: its own work, queueing and hop.
+//
+// The learner lets the components with the largest self shares explore first: they are where
+// the time is spent, not merely where it passes through (every request passes through the
+// handler). It leaves alone the components whose inclusive share is negligible: moving a
+// component that costs 0.1% of the latency, counting all it calls, cannot win 5%.
 //
 // Only perception's numbers go in: call rates, latencies and edge latencies. No scenario
 // parameter is read.
@@ -14,8 +19,12 @@
 
 namespace hatch {
 
-// One share per component in `window.components`, each in [0, 1]; all zero if the window
-// measured nothing. The entry component's share is 1 (every request passes through it).
-std::vector<double> latency_shares(const Window& window);
+struct LatencyShares {
+  std::vector<double> inclusive;  // per component in `window.components`, each in [0, 1]
+  std::vector<double> self;
+};
+
+// All zero if the window measured nothing. The entry component's inclusive share is 1.
+LatencyShares latency_shares(const Window& window);
 
 }  // namespace hatch

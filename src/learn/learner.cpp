@@ -13,6 +13,7 @@
 #include <numeric>
 #include <optional>
 #include <random>
+#include <set>
 
 #include "learn/action_matrix.hpp"
 #include "learn/agent.hpp"
@@ -54,7 +55,8 @@ struct Learner::Impl {
         matrix(s),
         window(o.window),
         change(o.change),
-        shares(s.component_count(), 1.0) {
+        shares{std::vector<double>(s.component_count(), 1.0),
+               std::vector<double>(s.component_count(), 1.0)} {
     for (std::size_t c = 0; c < space.component_count(); ++c)
       if (!space.component(c).pinned && space.options(c).size() > 1) agents.emplace_back(space, c);
   }
@@ -89,19 +91,20 @@ struct Learner::Impl {
     return who == kGroup ? "group moves" : space.component(agents[who].component()).name;
   }
 
-  // A sweep: every agent whose component matters, the largest latency share first, then the
-  // group moves.
+  // A sweep: every agent whose component matters, the largest self share of the latency first,
+  // then the group moves.
   void start_sweep(TurnMode mode) {
     std::vector<std::size_t> order(agents.size());
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), rng);
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      return shares[agents[a].component()] > shares[agents[b].component()];
+      return shares.self[agents[a].component()] > shares.self[agents[b].component()];
     });
     sweep.assign(order.begin(), order.end());
     if (mode == TurnMode::refine)
-      std::erase_if(
-          sweep, [&](std::size_t a) { return shares[agents[a].component()] < options.min_share; });
+      std::erase_if(sweep, [&](std::size_t a) {
+        return shares.inclusive[agents[a].component()] < options.min_share;
+      });
     sweep.push_back(kGroup);
     sweep_mode = mode;
     accepted_in_sweep = false;
@@ -109,14 +112,14 @@ struct Learner::Impl {
   }
 
   void begin_turn(std::size_t who, TurnMode mode) {
-    turn = Turn{.who = who};
+    turn = Turn{.who = who, .moves = {}, .tried = {}};
     phase = "exploring " + name_of(who);
     if (who == kGroup) {
       if (group_for != incumbent) {
         group_for = incumbent;
         group_cursor = 0;
       }
-      const std::vector<Choice> moves = group_moves(agents, incumbent, busy_edges);
+      const std::vector<Choice> moves = group_moves(agents, incumbent, edges, options.busy_edges);
       if (group_cursor >= moves.size()) group_cursor = 0;
       const std::size_t end = std::min(moves.size(), group_cursor + options.group_probes);
       turn->moves.assign(moves.begin() + group_cursor, moves.begin() + end);
@@ -127,8 +130,41 @@ struct Learner::Impl {
   }
 
   void end_turn() {
-    if (turn->who != kGroup) agents[turn->who].end_turn();
+    if (turn->who == kGroup)
+      near_misses.insert(near_misses.end(), turn->tried.begin(), turn->tried.end());
+    else
+      agents[turn->who].end_turn();
     turn.reset();
+  }
+
+  // A sweep changed nothing: the incumbent is a local optimum. If it was reached from a kick,
+  // it is kept only if it clearly beats the design the kick left (the champion). Then, if a
+  // group move came close to the incumbent, the learner kicks: that move becomes the
+  // incumbent and the agents search from there, while best() stays the champion (iterated
+  // local search). Returns false when there is nothing left to kick from.
+  bool after_local_optimum() {
+    if (champion) {
+      const double se =
+          noise() * std::sqrt(1 / double(runs_of(incumbent)) + 1 / double(runs_of(*champion)));
+      if (mean_of(incumbent) - mean_of(*champion) <= options.accept_sigmas * se)
+        incumbent = *champion;
+      champion.reset();
+      change.reset();
+    }
+    std::optional<Choice> from;
+    for (const Choice& design : near_misses)
+      if (design != incumbent && !kicked.count(design) && runs_of(design) > 0 &&
+          (!from || mean_of(design) > mean_of(*from)))
+        from = design;
+    near_misses.clear();
+    const double cost = std::max(1 - mean_of(incumbent), 1e-9);
+    if (!from || mean_of(*from) < mean_of(incumbent) - options.kick_tolerance * cost) return false;
+    kicked.insert(*from);
+    champion = incumbent;
+    incumbent = *from;
+    change.reset();
+    start_sweep(TurnMode::refine);
+    return true;
   }
 
   void accept(const Choice& design) {
@@ -192,12 +228,13 @@ struct Learner::Impl {
       if (!turn) {
         if (mode_ == Mode::quiet) return exploit();
         if (sweep.empty()) {
-          if (!accepted_in_sweep) {
+          if (accepted_in_sweep) {
+            start_sweep(TurnMode::refine);
+          } else if (!after_local_optimum()) {
             mode_ = Mode::quiet;
             quiet_gap = options.quiet_gap_min;
             return exploit();
           }
-          start_sweep(TurnMode::refine);
         }
         begin_turn(sweep.front(), sweep_mode);
         sweep.pop_front();
@@ -220,8 +257,7 @@ struct Learner::Impl {
     if (mode_ == Mode::warmup) {
       phase = "measuring the incumbent";
       if (runs_of(incumbent) < options.warmup_windows) return incumbent;
-      start_sweep(sweeps == 0 ? TurnMode::full : TurnMode::refine);
-      ++sweeps;
+      start_sweep(TurnMode::full);
     }
     if (mode_ == Mode::quiet && !turn) {
       if (++quiet_wait < quiet_gap) return exploit();
@@ -260,13 +296,12 @@ struct Learner::Impl {
   // `before` is the incumbent's record before this window.
   void observe_incumbent(const Window& w, double value, const DesignRecord& before) {
     last_incumbent_window = windows;
-    const std::vector<double> measured = latency_shares(w);
-    if (measured.size() == shares.size() && w.entry.count > 0) shares = measured;
-    busy_edges = w.edges;
-    std::sort(busy_edges.begin(), busy_edges.end(), [](const EdgeWindow& a, const EdgeWindow& b) {
+    if (w.components.size() == space.component_count() && w.entry.count > 0)
+      shares = latency_shares(w);
+    edges = w.edges;
+    std::sort(edges.begin(), edges.end(), [](const EdgeWindow& a, const EdgeWindow& b) {
       return a.calls_per_s * a.latency_ms > b.calls_per_s * b.latency_ms;
     });
-    if (busy_edges.size() > options.busy_edges) busy_edges.resize(options.busy_edges);
     window.set_resolution(options.resolution * std::max(1 - value, 1e-3));
     if (mode_ == Mode::warmup || before.value.pulls == 0) return;
     // Page-Hinkley reads the surprise of each window in units of noise, which keeps its meaning
@@ -281,6 +316,10 @@ struct Learner::Impl {
     change.reset();
     if (turn) end_turn();
     sweep.clear();
+    near_misses.clear();
+    kicked.clear();
+    if (champion) incumbent = *champion;
+    champion.reset();
     mode_ = Mode::warmup;
     phase = "shift detected";
   }
@@ -294,17 +333,19 @@ struct Learner::Impl {
   ActionMatrix matrix;
   WindowController window;
   PageHinkley change;
-  std::vector<double> shares;          // per component, from the incumbent's latest window
-  std::vector<EdgeWindow> busy_edges;  // likewise, the busiest first
-  Choice group_for;                    // the incumbent the group cursor belongs to
-  std::size_t group_cursor = 0;        // the next group move to try
+  LatencyShares shares;             // per component, from the incumbent's latest window
+  std::vector<EdgeWindow> edges;    // likewise, the busiest first
+  std::optional<Choice> champion;   // the best design while a kick is explored
+  std::vector<Choice> near_misses;  // group moves tried since the last local optimum
+  std::set<Choice> kicked;          // designs already kicked to in this environment
+  Choice group_for;                 // the incumbent the group cursor belongs to
+  std::size_t group_cursor = 0;     // the next group move to try
 
   Mode mode_ = Mode::warmup;
   std::deque<std::size_t> sweep;  // turns still to come in this sweep (agents, then kGroup)
   TurnMode sweep_mode = TurnMode::full;
   bool accepted_in_sweep = false;
   std::optional<Turn> turn;  // who explores now, and what it tried
-  unsigned sweeps = 0;
   unsigned quiet_gap = 0;
   unsigned quiet_wait = 0;
   std::size_t quiet_turn = 0;
@@ -332,7 +373,7 @@ void Learner::observe(const Choice& ran, const Window& window, double reward) {
 }
 
 Choice Learner::best() const {
-  return impl_->incumbent;
+  return impl_->champion.value_or(impl_->incumbent);
 }
 
 std::string Learner::phase() const {

@@ -18,6 +18,10 @@
 //     becomes the incumbent. A sweep gives every agent whose component matters a turn, the
 //     components with the largest share of the latency first; sweeps repeat until one changes
 //     nothing. Then the learner exploits, probing now and then with exponentially spaced turns.
+//   - After each sweep the coordinator tries group moves that no single agent can make
+//     (group_moves.hpp): busy pairs and subtrees moved together, host swaps and merges.
+//   - At a local optimum it kicks: the agents search again from the group move that came
+//     closest, and the better of the two optima is kept (iterated local search).
 //   - Page-Hinkley watches the incumbent's reward; a shift clears what was measured and starts
 //     a new sweep from the current design.
 //   - The window grows when repeated measurements of one design disagree by more than the
@@ -51,8 +55,9 @@ struct LearnerOptions {
   // During exploration the incumbent runs at least once every this many windows, so that a
   // shift is noticed mid-sweep and the comparisons stay fresh.
   unsigned refresh_every = 8;
-  // Components whose share of the entry latency is below this are left alone after the first
-  // sweep: no placement of a component that costs 0.5% of the latency can win 5%.
+  // Components whose inclusive share of the entry latency is below this are left alone after
+  // the first sweep: no placement of a component that costs 0.5% of the latency, with all it
+  // calls, can win 5% (latency_shares.hpp).
   double min_share = 0.005;
   // Once converged, a refinement turn runs after this many exploiting windows, doubling after
   // every turn that finds nothing, up to the maximum: exploration shrinks but never stops.
@@ -63,6 +68,10 @@ struct LearnerOptions {
   // `busy_edges` busiest edges of the incumbent's latest window.
   unsigned group_probes = 12;
   unsigned busy_edges = 3;
+  // When the agents reach a local optimum, the best group move that came within this fraction
+  // of the incumbent's latency becomes a kick: the agents search from it, and the result is
+  // kept only if it beats the local optimum. 0 turns kicks off.
+  double kick_tolerance = 0.15;
   // Fed the incumbent's value in units of its noise, so the settings hold for any scenario.
   // A 4-sigma drop is caught in about 4 windows of the incumbent; the tolerance of one sigma
   // keeps a noise estimate that is somewhat low from raising false alarms.
