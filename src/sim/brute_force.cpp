@@ -89,6 +89,7 @@ SearchResult exhaustive_optimum(const LatencyModel& model, const DesignSpace& sp
   }
   best.evaluated = *total;
   best.seconds = seconds_since(start);
+  best.threads = threads;
   if (progress) progress(*total, *total);
   return best;
 }

@@ -16,7 +16,12 @@ struct SearchResult {
   Choice choice;          // the best design found; ties go to the first in mixed-radix order
   double latency_ms = 0;  // its expected latency
   std::uint64_t evaluated = 0;
-  double seconds = 0;  // wall-clock time of the search
+  double seconds = 0;    // wall-clock time of the search
+  unsigned threads = 1;  // it ran on
+  // What one evaluation cost one thread: seconds * threads / evaluated, in nanoseconds.
+  double ns_per_design() const {
+    return evaluated > 0 ? seconds * threads * 1e9 / static_cast<double>(evaluated) : 0;
+  }
 };
 
 // Called now and then from the calling thread with the designs evaluated so far.

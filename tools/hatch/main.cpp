@@ -1,11 +1,60 @@
-// hatch: the command-line tool. For now: `hatch node`, a node linked with the example's
-// components. Later subcommands (demo, sim, status, bench) join it here.
+// hatch: the command-line tool.
+//   hatch node   a node linked with the example's components
+//   hatch sim    the learner against the simulator (src/sim/sim_run.hpp)
+// Later subcommands (demo, status, bench) join them here.
 #include <cstdio>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
 #include "hatch/app.hpp"
+#include "sim/sim_run.hpp"
+
+namespace {
+
+void add_sim_options(CLI::App& sim, hatch::sim::SimOptions& o) {
+  auto* scenario = sim.add_option("--scenario", o.scenario_path, "a scenario file (TOML)")
+                       ->check(CLI::ExistingFile);
+  auto* random = sim.add_option("--random", o.random, "run N random scenarios, seeds S .. S+N-1")
+                     ->check(CLI::Range(1, 100000));
+  scenario->excludes(random);
+  sim.add_option("--seed", o.seed, "the first seed (learner and noise; random scenarios too)");
+  sim.add_option("--components", o.shape.components, "components of a random scenario (3-32)")
+      ->check(CLI::Range(3, 32));
+  sim.add_option("--hosts", o.shape.nodes, "nodes of a random scenario besides the origin (1-12)")
+      ->check(CLI::Range(1, 12));
+  sim.add_option("--shift-at", o.shift_at, "the window at which the workload shifts")
+      ->check(CLI::Range(1, 1000000));
+  sim.add_option("--windows", o.max_windows, "windows to run per scenario")
+      ->check(CLI::Range(1, 1000000));
+  sim.add_option("--brute-force-max", o.brute_force_limit,
+                 "largest space searched exhaustively; larger ones are judged against the best "
+                 "of 10,000 random designs");
+  sim.add_option("--threads", o.threads, "brute-force threads (0: one per core)");
+  sim.add_option("--cap-ms", o.cap_ms, "the reward's cap (default: 2x a first all-local window)")
+      ->check(CLI::PositiveNumber);
+  sim.add_option("--json", o.json_path, "write the results as JSON");
+  sim.add_option("--csv", o.csv_path, "write the convergence curves as CSV");
+  sim.add_option("--plot", o.plot_path, "write the convergence plot as SVG");
+  sim.add_option("--matrix", o.matrix_path,
+                 "write the learner's action/reward matrix (.csv or .json), last scenario");
+  sim.add_flag("!--no-progress", o.progress, "no progress line on stderr");
+}
+
+int run_node(const std::string& listen, const std::string& secret_file, int io_threads,
+             const std::string& log_level) {
+  hatch::Options options;
+  try {
+    options.secret = hatch::read_secret_file(secret_file);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hatch node: %s\n", e.what());
+    return 2;
+  }
+  options.io_threads = io_threads;
+  return hatch::run_node(listen, options, log_level);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App cli("hatch: run and inspect self-distributing systems");
@@ -24,14 +73,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(2, 1024));
   node->add_option("--log-level", log_level)
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  CLI::App* sim = cli.add_subcommand("sim", "run the learner against the simulator");
+  hatch::sim::SimOptions sim_options;
+  add_sim_options(*sim, sim_options);
   CLI11_PARSE(cli, argc, argv);
-  hatch::Options options;
-  try {
-    options.secret = hatch::read_secret_file(secret_file);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "hatch node: %s\n", e.what());
-    return 2;
-  }
-  options.io_threads = io_threads;
-  return hatch::run_node(listen, options, log_level);
+  if (sim->parsed()) return hatch::sim::run_sim(sim_options);
+  return run_node(listen, secret_file, io_threads, log_level);
 }

@@ -1,0 +1,301 @@
+#include "sim/sim_report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "sim/svg_plot.hpp"
+
+namespace hatch::sim {
+namespace {
+
+constexpr double kWithin = 1.05;
+
+// The first window of [first, last) from which `good` held to the end of the range, counted
+// from `first` (1 = from the start); nothing when it does not hold at the end.
+template <typename Good>
+std::optional<std::size_t> settled_from(const std::vector<WindowRecord>& curve, std::size_t first,
+                                        std::size_t last, Good good) {
+  if (first >= last || !good(curve[last - 1])) return std::nullopt;
+  std::size_t from = last - 1;
+  while (from > first && good(curve[from - 1])) --from;
+  return from - first + 1;
+}
+
+std::optional<double> median(std::vector<std::optional<std::size_t>> values) {
+  if (values.empty()) return std::nullopt;
+  std::vector<double> v;
+  for (const auto& x : values) {
+    v.push_back(x ? static_cast<double>(*x) : std::numeric_limits<double>::infinity());
+  }
+  std::sort(v.begin(), v.end());
+  const double mid =
+      v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  if (!std::isfinite(mid)) return std::nullopt;
+  return mid;
+}
+
+nlohmann::json optional_json(const std::optional<std::size_t>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+nlohmann::json optional_json(const std::optional<double>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+nlohmann::json scenario_json(const ScenarioReport& r) {
+  nlohmann::json j;
+  j["name"] = r.name;
+  j["designs"] = r.designs;
+  j["designs_log10"] = r.log10_designs;
+  j["all_local_latency"] = r.all_local_ms;
+  j["reward_cap_ms"] = r.reward_cap_ms;
+  j["exhaustive"] = r.before.exhaustive;
+  j["optimum_latency"] = r.before.exhaustive ? nlohmann::json(r.before.latency_ms) : nullptr;
+  j["optimum_design"] = r.before.exhaustive ? nlohmann::json(r.before.design) : nullptr;
+  j["random_best_latency"] =
+      r.before.exhaustive ? nlohmann::json(nullptr) : nlohmann::json(r.before.latency_ms);
+  j["search_seconds"] = r.before.search_seconds;
+  j["ns_per_design"] = r.before.ns_per_design;
+  j["final_latency"] = r.final_ms;
+  j["final_design"] = r.final_design;
+  j["final_within_5pct"] = r.final_within_5pct;
+  j["final_beats_reference"] = r.final_beats_reference;
+  j["windows_to_within_5pct"] = optional_json(r.windows_to_within_5pct);
+  j["windows_to_beat_reference"] = optional_json(r.windows_to_beat_reference);
+  j["windows_total"] = r.windows_total;
+  j["simulated_seconds"] = r.simulated_seconds;
+  j["shift_at"] = optional_json(r.shift_at);
+  j["reconverge_windows"] = optional_json(r.reconverge_windows);
+  if (r.after) {
+    j["optimum_after_shift_latency"] = r.after->latency_ms;
+    j["optimum_after_shift_design"] = r.after->design;
+  }
+  return j;
+}
+
+std::string with_commas(const std::string& digits) {
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string show(const std::optional<std::size_t>& v) {
+  return v ? std::to_string(*v) : "-";
+}
+
+}  // namespace
+
+void conclude(ScenarioReport& r) {
+  const std::size_t total = r.curve.size();
+  std::size_t shift = total;
+  for (std::size_t i = 0; i < total; ++i) {
+    if (r.curve[i].shifted) {
+      shift = i;
+      break;
+    }
+  }
+  auto within = [](const WindowRecord& w) { return w.best_latency_ms <= kWithin * w.reference_ms; };
+  auto beats = [](const WindowRecord& w) {
+    return w.best_latency_ms <= w.reference_ms * (1 + 1e-12);
+  };
+  r.windows_total = total;
+  if (r.before.exhaustive) r.windows_to_within_5pct = settled_from(r.curve, 0, shift, within);
+  r.windows_to_beat_reference = settled_from(r.curve, 0, shift, beats);
+  if (r.after && r.after->exhaustive && shift < total) {
+    r.reconverge_windows = settled_from(r.curve, shift, total, within);
+  }
+  if (total == 0) return;
+  const WindowRecord& last = r.curve.back();
+  const Reference& reference = shift < total && r.after ? *r.after : r.before;
+  r.final_ms = last.best_latency_ms;
+  r.final_within_5pct = reference.exhaustive && within(last);
+  r.final_beats_reference = beats(last);
+  r.simulated_seconds = last.simulated_seconds;
+}
+
+Aggregate aggregate(const std::vector<ScenarioReport>& reports) {
+  Aggregate a;
+  a.scenarios = reports.size();
+  std::size_t within = 0;
+  std::size_t beats = 0;
+  std::size_t sampled = 0;
+  std::vector<std::optional<std::size_t>> windows;
+  std::vector<std::optional<std::size_t>> reconverge;
+  for (const ScenarioReport& r : reports) {
+    if (!r.before.exhaustive) {
+      ++sampled;
+      if (r.final_beats_reference) ++beats;
+    }
+    if (r.before.exhaustive) {
+      ++a.exhaustive;
+      if (r.final_within_5pct) ++within;
+      windows.push_back(r.windows_to_within_5pct);
+    }
+    if (r.after && r.after->exhaustive) {
+      ++a.shifted;
+      reconverge.push_back(r.reconverge_windows);
+    }
+  }
+  a.within5_fraction = a.exhaustive > 0 ? static_cast<double>(within) / a.exhaustive : 0;
+  a.sampled = sampled;
+  a.beats_reference_fraction = sampled > 0 ? static_cast<double>(beats) / sampled : 0;
+  a.median_windows = median(windows);
+  a.median_reconverge_windows = median(reconverge);
+  return a;
+}
+
+std::string to_csv(const std::vector<ScenarioReport>& reports) {
+  std::string out =
+      "scenario,window,simulated_seconds,window_seconds,reward,run_latency_ms,best_latency_ms,"
+      "optimum_ms,shifted\n";
+  for (const ScenarioReport& r : reports) {
+    for (const WindowRecord& w : r.curve) {
+      out += fmt::format("{},{},{:.3f},{:.3f},{:.6f},{:.6g},{:.6g},{:.6g},{}\n", r.name, w.window,
+                         w.simulated_seconds, w.window_seconds, w.reward, w.run_latency_ms,
+                         w.best_latency_ms, w.reference_ms, w.shifted ? 1 : 0);
+    }
+  }
+  return out;
+}
+
+std::string to_json(const std::vector<ScenarioReport>& reports, const Aggregate& total) {
+  nlohmann::json j;
+  if (reports.size() == 1) j = scenario_json(reports[0]);
+  j["scenarios"] = nlohmann::json::array();
+  for (const ScenarioReport& r : reports) j["scenarios"].push_back(scenario_json(r));
+  nlohmann::json a;
+  a["scenarios"] = total.scenarios;
+  a["exhaustive_scenarios"] = total.exhaustive;
+  a["within5_fraction"] = total.within5_fraction;
+  a["median_windows"] = optional_json(total.median_windows);
+  a["shifted_scenarios"] = total.shifted;
+  a["median_reconverge_windows"] = optional_json(total.median_reconverge_windows);
+  a["sampled_scenarios"] = total.sampled;
+  a["beats_random_fraction"] = total.beats_reference_fraction;
+  j["aggregate"] = a;
+  return j.dump(2) + "\n";
+}
+
+std::string to_svg(const std::vector<ScenarioReport>& reports) {
+  SvgPlot plot;
+  plot.x_label = "window";
+  if (reports.size() == 1) {
+    const ScenarioReport& r = reports[0];
+    plot.title = "hatch sim: " + r.name + " (" + with_commas(r.designs) + " designs)";
+    plot.y_label = "expected latency (ms)";
+    SvgSeries run{"design run", "#bbbbbb", 1, {}, {}};
+    SvgSeries best{"learner's best", "#1f77b4", 2.5, {}, {}};
+    SvgSeries reference{r.before.exhaustive ? "optimum" : "best of random", "#2ca02c", 1.5, {}, {}};
+    reference.dashed = true;
+    for (const WindowRecord& w : r.curve) {
+      for (SvgSeries* s : {&run, &best, &reference}) s->x.push_back(static_cast<double>(w.window));
+      run.y.push_back(w.run_latency_ms);
+      best.y.push_back(w.best_latency_ms);
+      reference.y.push_back(w.reference_ms);
+    }
+    plot.series = {run, reference, best};
+    if (r.shift_at) plot.markers.push_back({static_cast<double>(*r.shift_at), "shift"});
+    return render_svg(plot);
+  }
+  plot.title =
+      fmt::format("hatch sim: {} scenarios, learner's best over the optimum", reports.size());
+  plot.y_label = "best latency / optimum";
+  static const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+  double longest = 0;
+  for (std::size_t i = 0; i < reports.size(); ++i) {
+    SvgSeries s{"", kColors[i % 10], 1, {}, {}};
+    for (const WindowRecord& w : reports[i].curve) {
+      s.x.push_back(static_cast<double>(w.window));
+      s.y.push_back(w.best_latency_ms / w.reference_ms);
+      longest = std::max(longest, static_cast<double>(w.window));
+    }
+    plot.series.push_back(std::move(s));
+  }
+  SvgSeries band{"within 5%", "#000000", 1.5, {1, longest}, {kWithin, kWithin}};
+  band.dashed = true;
+  plot.series.push_back(band);
+  if (!reports.empty() && reports[0].shift_at) {
+    plot.markers.push_back({static_cast<double>(*reports[0].shift_at), "shift"});
+  }
+  return render_svg(plot);
+}
+
+std::string summary_text(const std::vector<ScenarioReport>& reports, const Aggregate& total) {
+  std::string out;
+  auto reference_line = [](const Reference& ref, const char* when) {
+    if (ref.exhaustive) {
+      return fmt::format(
+          "optimum{}: {:.3f} ms, exhaustive in {:.1f} s ({:.0f} ns per design per thread)\n  {}\n",
+          when, ref.latency_ms, ref.search_seconds, ref.ns_per_design, ref.design);
+    }
+    return fmt::format("best of 10,000 random designs{}: {:.3f} ms (no brute force)\n  {}\n", when,
+                       ref.latency_ms, ref.design);
+  };
+  if (reports.size() == 1) {
+    const ScenarioReport& r = reports[0];
+    out += fmt::format("scenario {}: {} designs (10^{:.2f})\n", r.name, with_commas(r.designs),
+                       r.log10_designs);
+    out += fmt::format("all-local: {:.3f} ms; reward cap {:.3f} ms\n", r.all_local_ms,
+                       r.reward_cap_ms);
+    out += reference_line(r.before, r.after ? " before the shift" : "");
+    out += fmt::format("learner: final {:.3f} ms after {} windows ({:.0f} s simulated)\n  {}\n",
+                       r.final_ms, r.windows_total, r.simulated_seconds, r.final_design);
+    if (r.before.exhaustive) {
+      out +=
+          fmt::format("windows to within 5% of the optimum: {}\n", show(r.windows_to_within_5pct));
+    } else {
+      out += fmt::format("final design beats the best of 10,000 random: {} (from window {})\n",
+                         r.final_beats_reference ? "yes" : "no", show(r.windows_to_beat_reference));
+    }
+    if (r.after) {
+      out += reference_line(*r.after, " after the shift");
+      out += fmt::format("windows after the shift at window {} to within 5% again: {}\n",
+                         r.shift_at.value_or(0), show(r.reconverge_windows));
+    }
+    return out;
+  }
+  out += fmt::format("{:<14} {:>14} {:>11} {:>11} {:>7} {:>8} {:>8} {:>11}\n", "scenario",
+                     "designs", "reference", "final", "ratio", "within5", "windows", "reconverge");
+  for (const ScenarioReport& r : reports) {
+    const Reference& ref = r.after ? *r.after : r.before;
+    out += fmt::format(
+        "{:<14} {:>14} {:>9.3f}{} {:>8.3f} ms {:>7.3f} {:>8} {:>8} {:>11}\n", r.name,
+        r.log10_designs < 15 ? with_commas(r.designs) : fmt::format("10^{:.1f}", r.log10_designs),
+        ref.latency_ms, ref.exhaustive ? " *" : " r", r.final_ms, r.final_ms / ref.latency_ms,
+        ref.exhaustive ? (r.final_within_5pct ? "yes" : "no") : "-",
+        r.before.exhaustive ? show(r.windows_to_within_5pct) : show(r.windows_to_beat_reference),
+        show(r.reconverge_windows));
+  }
+  out +=
+      "(* exhaustive optimum, r best of 10,000 random designs; windows: to within 5% of the "
+      "optimum, or to beat the random best)\n";
+  auto median_text = [](const std::optional<double>& m) {
+    return m ? fmt::format("{:g}", *m) : std::string("not reached by half");
+  };
+  if (total.exhaustive > 0) {
+    out += fmt::format(
+        "within 5% of the optimum at the end: {:.0f}% of {} scenarios; median "
+        "windows to within 5%: {}\n",
+        100 * total.within5_fraction, total.exhaustive, median_text(total.median_windows));
+  }
+  if (total.shifted > 0) {
+    out += fmt::format("median windows to reconverge after the shift: {} (over {})\n",
+                       median_text(total.median_reconverge_windows), total.shifted);
+  }
+  if (total.sampled > 0) {
+    out += fmt::format(
+        "final design beats the best of 10,000 random designs: {:.0f}% of {} "
+        "scenarios\n",
+        100 * total.beats_reference_fraction, total.sampled);
+  }
+  return out;
+}
+
+}  // namespace hatch::sim

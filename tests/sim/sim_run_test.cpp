@@ -1,0 +1,110 @@
+#include "sim/sim_run.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include "sim/svg_plot.hpp"
+
+namespace hatch::sim {
+namespace {
+
+ScenarioReport synthetic(const std::vector<double>& best, double optimum,
+                         std::optional<std::size_t> shift_at = std::nullopt) {
+  ScenarioReport r;
+  r.name = "synthetic";
+  r.designs = "1000";
+  r.before = {true, optimum, "a", 0, 0};
+  if (shift_at) {
+    r.after = Reference{true, optimum, "b", 0, 0};
+    r.shift_at = shift_at;
+  }
+  for (std::size_t i = 0; i < best.size(); ++i) {
+    WindowRecord w;
+    w.window = i + 1;
+    w.best_latency_ms = best[i];
+    w.reference_ms = optimum;
+    w.shifted = shift_at && w.window >= *shift_at;
+    r.curve.push_back(w);
+  }
+  conclude(r);
+  return r;
+}
+
+TEST(SimReport, CountsWindowsUntilTheBestStaysWithinFivePercent) {
+  // Within 5% at window 2, out again at 3, within for good from window 4.
+  const ScenarioReport r = synthetic({3, 1.04, 1.2, 1.05, 1.01, 1.0}, 1.0);
+  EXPECT_EQ(r.windows_to_within_5pct, 4u);
+  EXPECT_TRUE(r.final_within_5pct);
+  EXPECT_DOUBLE_EQ(r.final_ms, 1.0);
+  EXPECT_EQ(r.windows_total, 6u);
+  const ScenarioReport never = synthetic({3, 1.0, 1.2}, 1.0);
+  EXPECT_FALSE(never.windows_to_within_5pct);
+  EXPECT_FALSE(never.final_within_5pct);
+}
+
+TEST(SimReport, CountsReconvergenceFromTheShift) {
+  // Shift at window 4: windows 4 and 5 are off, from 6 on within.
+  const ScenarioReport r = synthetic({2, 1.0, 1.0, 1.5, 1.3, 1.02, 1.0}, 1.0, 4);
+  EXPECT_EQ(r.windows_to_within_5pct, 2u);
+  EXPECT_EQ(r.reconverge_windows, 3u);
+}
+
+TEST(SimReport, AggregatesWithNeverConvergedAsInfinite) {
+  const std::vector<ScenarioReport> reports = {synthetic({1.0}, 1.0), synthetic({2, 1.0}, 1.0),
+                                               synthetic({2, 2}, 1.0)};
+  const Aggregate a = aggregate(reports);
+  EXPECT_EQ(a.scenarios, 3u);
+  EXPECT_NEAR(a.within5_fraction, 2.0 / 3, 1e-12);
+  EXPECT_EQ(a.median_windows, 2.0);
+  const Aggregate worse =
+      aggregate({synthetic({2, 2}, 1.0), synthetic({2, 2}, 1.0), synthetic({1.0}, 1.0)});
+  EXPECT_FALSE(worse.median_windows);
+}
+
+TEST(SimReport, WritesCsvJsonAndSvg) {
+  const std::vector<ScenarioReport> reports = {synthetic({2, 1.0}, 1.0, 2)};
+  const std::string csv = to_csv(reports);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "scenario,window,simulated_seconds,window_seconds,reward,run_latency_ms,"
+            "best_latency_ms,optimum_ms,shifted");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3);
+  const nlohmann::json j = nlohmann::json::parse(to_json(reports, aggregate(reports)));
+  for (const char* key : {"designs", "optimum_latency", "final_latency", "windows_to_within_5pct",
+                          "windows_total", "reconverge_windows", "scenarios", "aggregate"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_EQ(j["windows_total"], 2);
+  const std::string svg = to_svg(reports);
+  EXPECT_NE(svg.find("<polyline"), std::string::npos);
+  EXPECT_NE(svg.find(">shift<"), std::string::npos);
+  EXPECT_NE(render_svg({}).find("</svg>"), std::string::npos);
+}
+
+TEST(SimRun, RunsTheLearnerAgainstARandomScenario) {
+  SimOptions options;
+  options.max_windows = 40;
+  options.brute_force_limit = 0;  // judge against random designs: fast
+  options.random_samples = 500;
+  options.progress = false;
+  const ScenarioReport a = run_scenario(
+      random_scenario(4, {.components = 5, .nodes = 4, .shift_at = 20}), options, 4, "test");
+  EXPECT_EQ(a.windows_total, 40u);
+  EXPECT_EQ(a.curve.size(), 40u);
+  EXPECT_FALSE(a.before.exhaustive);
+  ASSERT_TRUE(a.after);
+  EXPECT_FALSE(a.curve[18].shifted);
+  EXPECT_TRUE(a.curve[19].shifted);
+  EXPECT_GT(a.simulated_seconds, 0);
+  for (const WindowRecord& w : a.curve) {
+    EXPECT_GE(w.reward, 0);
+    EXPECT_LE(w.reward, 1);
+  }
+  const ScenarioReport b = run_scenario(
+      random_scenario(4, {.components = 5, .nodes = 4, .shift_at = 20}), options, 4, "test");
+  EXPECT_EQ(a.final_design, b.final_design);  // seeded end to end
+  EXPECT_EQ(a.curve.back().reward, b.curve.back().reward);
+}
+
+}  // namespace
+}  // namespace hatch::sim
