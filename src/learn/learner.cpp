@@ -149,7 +149,6 @@ struct Learner::Impl {
       if (mean_of(incumbent) - mean_of(*champion) <= options.accept_sigmas * se)
         incumbent = *champion;
       champion.reset();
-      change.reset();
     }
     std::optional<Choice> from;
     for (const Choice& design : near_misses)
@@ -162,7 +161,6 @@ struct Learner::Impl {
     kicked.insert(*from);
     champion = incumbent;
     incumbent = *from;
-    change.reset();
     start_sweep(TurnMode::refine);
     return true;
   }
@@ -170,7 +168,6 @@ struct Learner::Impl {
   void accept(const Choice& design) {
     incumbent = design;
     accepted_in_sweep = true;
-    change.reset();
     last_incumbent_window = windows;
     end_turn();
     if (mode_ == Mode::quiet) start_sweep(TurnMode::refine);
@@ -276,10 +273,21 @@ struct Learner::Impl {
     const double value = value_of(reward, w);
     const double seconds = w.seconds > 0 ? w.seconds : 1;
     const DesignRecord before = memory.add(ran, value, seconds);
-    if (before.value.pulls > 0)
+    if (before.value.pulls > 0) {
       window.observe_repeat(before.value.last, before.last_seconds, value, seconds);
+      // Page-Hinkley reads each repeat's surprise: how far it lies from what the design earned
+      // before, in units of its standard deviation. That keeps its meaning while the window
+      // length, and with it the noise, changes, and across designs, so one stream serves them
+      // all (the incumbent most of all) and a shift shows as a jump from surprises around 0.
+      const double n = double(before.value.pulls);
+      const double surprise = (value - before.value.mean) / (noise() * std::sqrt(1 + 1 / n));
+      if (mode_ != Mode::warmup && change.update(surprise)) {
+        shift();
+        return;
+      }
+    }
     if (ran == incumbent) {
-      observe_incumbent(w, value, before);
+      observe_incumbent(w, value);
       return;
     }
     if (!turn || ran.size() != incumbent.size()) return;
@@ -293,8 +301,7 @@ struct Learner::Impl {
       turn->tried.push_back(ran);
   }
 
-  // `before` is the incumbent's record before this window.
-  void observe_incumbent(const Window& w, double value, const DesignRecord& before) {
+  void observe_incumbent(const Window& w, double value) {
     last_incumbent_window = windows;
     if (w.components.size() == space.component_count() && w.entry.count > 0)
       shares = latency_shares(w);
@@ -303,10 +310,6 @@ struct Learner::Impl {
       return a.calls_per_s * a.latency_ms > b.calls_per_s * b.latency_ms;
     });
     window.set_resolution(options.resolution * std::max(1 - value, 1e-3));
-    if (mode_ == Mode::warmup || before.value.pulls == 0) return;
-    // Page-Hinkley reads the surprise of each window in units of noise, which keeps its meaning
-    // while the window length, and with it the noise, changes.
-    if (change.update((value - before.value.mean) / noise())) shift();
   }
 
   // The environment changed under the incumbent: what was measured is stale.

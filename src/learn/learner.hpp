@@ -22,8 +22,8 @@
 //     (group_moves.hpp): busy pairs and subtrees moved together, host swaps and merges.
 //   - At a local optimum it kicks: the agents search again from the group move that came
 //     closest, and the better of the two optima is kept (iterated local search).
-//   - Page-Hinkley watches the incumbent's reward; a shift clears what was measured and starts
-//     a new sweep from the current design.
+//   - Page-Hinkley watches how much each repeated measurement (the incumbent's above all)
+//     surprises; a shift clears what was measured and starts a new sweep from the best design.
 //   - The window grows when repeated measurements of one design disagree by more than the
 //     differences that matter, and shrinks when they agree tightly.
 //
@@ -54,7 +54,7 @@ struct LearnerOptions {
   unsigned confirm_limit = 3;
   // During exploration the incumbent runs at least once every this many windows, so that a
   // shift is noticed mid-sweep and the comparisons stay fresh.
-  unsigned refresh_every = 8;
+  unsigned refresh_every = 6;
   // Components whose inclusive share of the entry latency is below this are left alone after
   // the first sweep: no placement of a component that costs 0.5% of the latency, with all it
   // calls, can win 5% (latency_shares.hpp).
