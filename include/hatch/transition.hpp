@@ -27,6 +27,10 @@ struct TransitionReport {
   // longest a caller waited because of this transition.
   std::chrono::microseconds pause{0};
   std::uint64_t state_bytes = 0;  // the size of the moved state
+  // The entries of a keyed state that travelled in a transition between placements of several
+  // homes: all of them, except in a resharding, where only those whose shard changes leave
+  // their node. 0 in a move between single homes, which moves the state as one blob.
+  std::uint64_t entries_moved = 0;
   std::vector<TransitionStep> steps;
 
   // One line: "moved 'kv' origin -> 127.0.0.1:7001 in 0.41 ms pause, 1024 B (gate 0.05 ms, ...)".

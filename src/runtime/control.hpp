@@ -1,11 +1,14 @@
 // The control operations, served as methods of the reserved component id 0. All but resolve
 // are orders from the origin to a node, refused from any other peer.
 //
-//   instantiate [name, id, node_name, config, signature, state] → nil
-//               create component `id` (loading `state`, a state blob, unless it is empty)
+//   instantiate [name, id, node_name, config, signature, state(, old_id, new_homes)] → nil
+//               create component `id` (loading `state`, a state blob, unless it is empty); in
+//               a resharding, also with the entries of `old_id` that stay on this node
+
 //   gate        [id] → nil       close the gate of `id` and wait for its calls to drain
 //   ungate      [id] → nil       open it again (a move was abandoned)
-//   export      [id] → state     the state blob of a gated component
+//   export      [id(, new_homes)] → state   the state blob of a gated component; in a
+//               resharding to `new_homes`, only the entries that leave this node
 //   retire      [id, where] → nil    drop `id`; calls are answered `moved` to `where`
 //   remove      [id] → nil           drop `id` without a trace (a failed transition's instance)
 //   set_backups [id, homes] → nil    make `id` a primary that forwards its writes to `homes`
@@ -19,6 +22,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace hatch::runtime {
 
@@ -35,5 +40,13 @@ enum class ControlMethod : std::uint32_t {
 };
 
 inline constexpr const char* kOriginLocation = "origin";
+
+// A resharding of a keyed component: its instance `old_id` here keeps the entries that stay.
+struct Reshard {
+  Reshard(std::uint32_t old, std::vector<std::string> homes)
+      : old_id(old), new_homes(std::move(homes)) {}
+  std::uint32_t old_id;
+  std::vector<std::string> new_homes;  // shard i at new_homes[i]
+};
 
 }  // namespace hatch::runtime

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -190,14 +191,19 @@ struct Node::Impl {
     switch (static_cast<ControlMethod>(method)) {
       case ControlMethod::instantiate: {
         const msgpack::object& o = h.get();
-        if (o.type != msgpack::type::ARRAY || o.via.array.size != 6) {
-          return runtime::error_reply(StatusCode::bad_request, "instantiate takes 6 arguments");
+        if (o.type != msgpack::type::ARRAY || (o.via.array.size != 6 && o.via.array.size != 8)) {
+          return runtime::error_reply(StatusCode::bad_request,
+                                      "instantiate takes 6 or 8 arguments");
         }
         const msgpack::object* a = o.via.array.ptr;
         const auto id = a[1].as<std::uint32_t>();
+        std::optional<runtime::Reshard> reshard;
+        if (o.via.array.size == 8) {
+          reshard.emplace(a[6].as<std::uint32_t>(), a[7].as<std::vector<std::string>>());
+        }
         runtime::Reply reply =
             instantiate(a[0].as<std::string>(), id, a[2].as<std::string>(), a[3].as<ConfigMap>(),
-                        a[4].as<std::string>(), a[5], request);
+                        a[4].as<std::string>(), a[5], request, reshard);
         std::lock_guard lock(mu);
         if (connection != origin) {
           // A new origin took over while this one was being created: it must not survive
@@ -240,12 +246,24 @@ struct Node::Impl {
         return ok_reply();
       }
       case ControlMethod::export_state: {
-        auto [id] = h.get().as<std::tuple<std::uint32_t>>();
+        const msgpack::object& o = h.get();
+        if (o.type != msgpack::type::ARRAY || o.via.array.size < 1) {
+          return runtime::error_reply(StatusCode::bad_request, "export takes 1 or 2 arguments");
+        }
+        const auto id = o.via.array.ptr[0].as<std::uint32_t>();
         std::shared_ptr<const runtime::HostedComponent> c = host.find(id);
         if (!c) {
           return runtime::error_reply(
               StatusCode::unknown_component,
               "no component with id " + std::to_string(id) + " on " + address);
+        }
+        if (o.via.array.size == 2) {
+          // A resharding: only the entries that leave this node.
+          const auto new_homes = o.via.array.ptr[1].as<std::vector<std::string>>();
+          return runtime::Reply{
+              StatusCode::ok,
+              runtime::pack_entries(
+                  runtime::resharded_entries(c->instance, new_homes, self_name(), false), -1, 1)};
         }
         internal::WireBuffer out;
         rpc::Tail tail;
@@ -313,7 +331,8 @@ struct Node::Impl {
   runtime::Reply instantiate(const std::string& name, std::uint32_t id,
                              const std::string& self_name, ConfigMap config,
                              const std::string& signature, const msgpack::object& state,
-                             internal::Payload& request) {
+                             internal::Payload& request,
+                             const std::optional<runtime::Reshard>& reshard) {
     const ComponentEntry* component = catalog.find(name);
     if (component == nullptr) {
       return runtime::error_reply(StatusCode::unknown_component,
@@ -334,6 +353,16 @@ struct Node::Impl {
     Instance instance = component->create(context);
     const bool with_state = state.type != msgpack::type::NIL;
     if (with_state) runtime::import_state(instance, state, request);
+    if (reshard) {
+      std::shared_ptr<const runtime::HostedComponent> old = host.find(reshard->old_id);
+      if (!old) {
+        return runtime::error_reply(StatusCode::unknown_component,
+                                    "no component with id " + std::to_string(reshard->old_id) +
+                                        " on " + address + " to keep entries from");
+      }
+      instance.keyed->import_entries(
+          runtime::resharded_entries(old->instance, reshard->new_homes, self_name, true));
+    }
     host.add(id, name, *component->interface, std::move(instance));
     spdlog::info("node {}: created component '{}' (id {}{})", address, name, id,
                  with_state ? ", with its moved state" : "");

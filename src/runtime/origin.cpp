@@ -176,19 +176,26 @@ struct Origin::Impl {
   // Creates component `e` at `location`, loading `state` (a packed state and its tail) unless
   // its body is empty. The state reaches a node uncopied: its body as the request's last
   // argument, its tail as the request's tail.
+  // In a resharding (`reshard`), the new instance also takes the entries that stay at
+  // `location` from the old one there.
   void create_at(const std::string& location, const std::string& name, std::uint32_t id,
-                 const Entry& e, internal::Payload& state) {
+                 const Entry& e, internal::Payload& state,
+                 const runtime::Reshard* reshard = nullptr) {
     const InterfaceEntry& iface = *e.component->interface;
     if (location == runtime::kOriginLocation) {
       OriginContext context(*this, name, config_of(name));
       Instance instance = e.component->create(context);
       if (!state.body.empty()) runtime::import_state(instance, state, options.limits);
+      if (reshard != nullptr) {
+        instance.keyed->import_entries(runtime::resharded_entries(
+            host.find(reshard->old_id)->instance, reshard->new_homes, location, true));
+      }
       host.add(id, name, iface, std::move(instance));
       return;
     }
     internal::WireBuffer body;
     msgpack::packer<internal::WireBuffer> pk(body);
-    pk.pack_array(6);
+    pk.pack_array(reshard != nullptr ? 8 : 6);
     pk.pack(name);
     pk.pack(id);
     pk.pack(location);
@@ -196,6 +203,10 @@ struct Origin::Impl {
     pk.pack(std::string(iface.signature));
     if (state.body.empty()) pk.pack_nil();
     body.write(state.body.data(), state.body.size());
+    if (reshard != nullptr) {
+      pk.pack(reshard->old_id);
+      pk.pack(reshard->new_homes);
+    }
     rpc::Tail tail{state.landed ? std::shared_ptr<const void>(state.landed) : state.storage,
                    state.tail};
     runtime::call_remote(*peer_for(location), runtime::kControlComponent,
@@ -363,6 +374,8 @@ struct Origin::Impl {
     internal::Payload whole;  // a stateful component's state, from its primary
     rpc::Tail taken;          // its bytes, when they were taken at the origin
     std::optional<StateEntries> entries;
+    const bool resharding =
+        e.placement.kind == Placement::Kind::sharded && placement.kind == Placement::Kind::sharded;
     try {
       // The primary first: its writes in flight reach the backups before they close. A replica
       // that cannot be reached leaves the set; every other one holds every acknowledged write.
@@ -386,17 +399,20 @@ struct Origin::Impl {
         whole = export_at(e, gated.front(), taken);
         r.state_bytes = whole.body.size() + whole.tail.size();
       } else if (e.component->kind == StateKind::keyed) {
-        // Every shard holds a part; every replica holds the whole.
+        // Every shard holds a part; every replica holds the whole. In a resharding, only the
+        // entries whose shard changes leave their node.
         entries.emplace();
         const std::size_t parts = e.placement.kind == Placement::Kind::sharded ? gated.size() : 1;
         for (std::size_t i = 0; i < parts; ++i) {
           rpc::Tail unused;
-          internal::Payload part = export_at(e, gated[i], unused);
+          internal::Payload part =
+              export_at(e, gated[i], unused, resharding ? &new_homes : nullptr);
           r.state_bytes += part.body.size();
           StateEntries got = runtime::decode_entries(part.body, options.limits);
           entries->insert(entries->end(), std::make_move_iterator(got.begin()),
                           std::make_move_iterator(got.end()));
         }
+        r.entries_moved = entries->size();
       }
       clock.step("export");
       for (std::size_t i = 0; i < new_homes.size(); ++i) {
@@ -408,7 +424,9 @@ struct Origin::Impl {
               static_cast<std::uint32_t>(new_homes.size()));
           state = internal::Payload{nullptr, packed, {}, nullptr};
         }
-        create_at(new_homes[i], name, next.id, e, state);
+        const bool kept = std::find(gated.begin(), gated.end(), new_homes[i]) != gated.end();
+        const runtime::Reshard reshard(e.id, new_homes);
+        create_at(new_homes[i], name, next.id, e, state, resharding && kept ? &reshard : nullptr);
         created.push_back(new_homes[i]);
       }
       set_backups(e, next.id, placement);
@@ -447,10 +465,23 @@ struct Origin::Impl {
   }
 
   // The state of `e` at `home` (a gated instance), as export_state packs it. At the origin, a
-  // stateful state's bytes are taken into `taken`, to give back if the transition fails.
-  internal::Payload export_at(const Entry& e, const std::string& home, rpc::Tail& taken) {
+  // stateful state's bytes are taken into `taken`, to give back if the transition fails. With
+  // `new_homes` (a resharding), only the entries that leave `home`.
+  internal::Payload export_at(const Entry& e, const std::string& home, rpc::Tail& taken,
+                              const std::vector<std::string>* new_homes = nullptr) {
     if (home != runtime::kOriginLocation) {
+      if (new_homes != nullptr) {
+        return control_call(home, runtime::ControlMethod::export_state, e.id, *new_homes);
+      }
       return control_call(home, runtime::ControlMethod::export_state, e.id);
+    }
+    if (new_homes != nullptr) {
+      auto packed = std::make_shared<std::string>(runtime::pack_entries(
+          runtime::resharded_entries(host.find(e.id)->instance, *new_homes, home, false), -1, 1));
+      internal::Payload out;
+      out.body = *packed;
+      out.storage = std::move(packed);
+      return out;
     }
     auto head = std::make_shared<internal::WireBuffer>();
     runtime::export_state(host.find(e.id)->instance, *head, taken);

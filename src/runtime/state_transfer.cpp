@@ -56,6 +56,20 @@ std::string pack_entries(const StateEntries& entries, int shard, std::uint32_t s
   return std::move(out.bytes());
 }
 
+StateEntries resharded_entries(const Instance& instance, const std::vector<std::string>& new_homes,
+                               const std::string& home, bool staying) {
+  if (instance.keyed == nullptr) throw UsageError("only a keyed component can be resharded");
+  const auto shards = static_cast<std::uint32_t>(new_homes.size());
+  StateEntries all = instance.keyed->export_entries();
+  StateEntries out;
+  for (auto& entry : all) {
+    const bool stays =
+        new_homes[internal::jump_hash(internal::key_hash(entry.first), shards)] == home;
+    if (stays == staying) out.push_back(std::move(entry));
+  }
+  return out;
+}
+
 void restore_state(const Instance& instance, const rpc::Tail& tail) {
   if (instance.whole == nullptr || !tail.owner) return;
   const auto* p = reinterpret_cast<const std::byte*>(tail.bytes.data());

@@ -32,6 +32,11 @@ StateEntries decode_entries(std::span<const char> packed, const internal::WireLi
 // those whose key falls in shard `shard` of `shards` (internal::jump_hash).
 std::string pack_entries(const StateEntries& entries, int shard, std::uint32_t shards);
 
+// For a resharding to `new_homes` (shard i at new_homes[i]): the entries of a keyed `instance`
+// at `home` that stay there (`staying`) or that leave it (otherwise).
+StateEntries resharded_entries(const Instance& instance, const std::vector<std::string>& new_homes,
+                               const std::string& home, bool staying);
+
 // Gives `instance` back the state that export_state() took into `tail`, after a failed move.
 void restore_state(const Instance& instance, const rpc::Tail& tail);
 

@@ -13,8 +13,8 @@
 
 #include <gtest/gtest.h>
 
-#include "hatch/hatch.hpp"
 #include "cluster_test.hpp"
+#include "hatch/hatch.hpp"
 #include "node_process.hpp"
 #include "test_interfaces.hpp"
 

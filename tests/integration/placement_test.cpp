@@ -7,9 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include "cluster_test.hpp"
 #include "hatch/hatch.hpp"
 #include "hatch/internal/shard_route.hpp"
-#include "cluster_test.hpp"
 #include "node_process.hpp"
 #include "test_interfaces.hpp"
 
@@ -25,6 +25,12 @@ class Placements : public ClusterTest {
 
 std::string key(int i) {
   return "key-" + std::to_string(i);
+}
+
+// The home of `k` among `homes` ("local" is the origin), as the runtime routes it.
+std::string home_of(const std::string& k, const std::vector<std::string>& homes) {
+  const auto n = static_cast<std::uint32_t>(homes.size());
+  return homes[internal::jump_hash(internal::key_hash(k), n)];
 }
 
 TEST_F(Placements, AShardedComponentRoutesEachKeyToOneShardAndMergesReadsWithoutAKey) {
@@ -123,7 +129,7 @@ TEST_F(Placements, APlacementTheComponentCannotTakeIsRefusedWithTheReason) {
   EXPECT_THROW(Placement::parse("everywhere"), UsageError);
 }
 
-TEST_F(Placements, ReshardingKeepsEveryEntry) {
+TEST_F(Placements, ReshardingKeepsEveryEntryAndMovesOnlyThoseWhoseShardChanges) {
   NodeProcess a(secret_.path());
   NodeProcess b(secret_.path());
   NodeProcess c(secret_.path());
@@ -137,12 +143,52 @@ TEST_F(Placements, ReshardingKeepsEveryEntry) {
       {a.address(), b.address(), c.address()},
       {a.address(), b.address(), c.address(), d.address(), "local"},
       {a.address(), b.address()}};
+  std::vector<std::string> before = {"local"};
   for (const auto& hosts : steps) {
     const Placement p = Placement::sharded(hosts);
-    expect_ok(origin.apply({{"counts", p}}));
+    std::uint64_t must_move = 0;
+    for (int i = 0; i < kKeys; ++i) must_move += home_of(key(i), before) != home_of(key(i), hosts);
+    std::vector<TransitionReport> reports = origin.apply({{"counts", p}});
+    expect_ok(reports);
+    if (before.size() > 1) {
+      EXPECT_EQ(reports.front().entries_moved, must_move) << p.to_string();
+      EXPECT_LT(must_move, static_cast<std::uint64_t>(kKeys)) << p.to_string();
+    }
     ASSERT_EQ(counts->size(), static_cast<std::uint64_t>(kKeys)) << p.to_string();
     for (int i = 0; i < kKeys; ++i) ASSERT_EQ(counts->get(key(i)), i + 1) << p.to_string();
+    before = hosts;
   }
+}
+
+TEST_F(Placements, ADeadShardFailsItsKeysClearlyWhileTheOtherKeysWork) {
+  NodeProcess a(secret_.path());
+  auto b = std::make_unique<NodeProcess>(secret_.path());
+  const std::string dead = b->address();
+  Origin origin(Catalog::program(), options());
+  Ref<Counts> counts = origin.get<Counts>("counts");
+  const std::vector<std::string> homes = {a.address(), dead};
+  expect_ok(origin.apply({{"counts", Placement::sharded(homes)}}));
+  for (int i = 0; i < 50; ++i) counts->add(key(i), 1);
+  b->kill_and_reap(SIGKILL);
+  int failed = 0;
+  for (int i = 0; i < 50; ++i) {
+    if (home_of(key(i), homes) == a.address()) {
+      EXPECT_EQ(counts->add(key(i), 1), 2) << key(i);
+      continue;
+    }
+    try {
+      counts->get(key(i));
+      ADD_FAILURE() << key(i) << " lives on the dead shard, yet its call succeeded";
+    } catch (const RemoteError& e) {
+      ++failed;
+      EXPECT_NE(std::string(e.what()).find(dead), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_GT(failed, 0);
+  // Moving away from a dead shard would lose its entries: the transition fails and says so.
+  std::vector<TransitionReport> reports = origin.apply({{"counts", Placement::local()}});
+  EXPECT_FALSE(reports.front().ok);
+  EXPECT_EQ(counts.binding().kind, Binding::Kind::sharded);
 }
 
 TEST_F(Placements, ABackupThatDiesMidLoadLosesNoAcknowledgedWrite) {
