@@ -10,14 +10,18 @@
 namespace hatch::bench {
 
 BenchCluster::BenchCluster(
-    const std::function<void(Options&, const std::string& node)>& configure) {
+    std::size_t node_count,
+    const std::function<void(Options&, const std::vector<std::string>& nodes)>& configure) {
   std::signal(SIGPIPE, SIG_IGN);
   keep_freed_memory();
   configure_logging("warn");
-  node = std::make_unique<test::NodeProcess>(secret.path());
+  for (std::size_t i = 0; i < node_count; ++i) {
+    nodes.push_back(std::make_unique<test::NodeProcess>(secret.path()));
+    addresses.push_back(nodes.back()->address());
+  }
   Options options;
   options.secret = secret.bytes();
-  configure(options, node->address());
+  configure(options, addresses);
   origin = std::make_unique<Origin>(Catalog::program(), options);
 }
 

@@ -1,11 +1,13 @@
 // The Hatch side of a benchmark: this process set up as Hatch sets up the processes it runs
-// (SIGPIPE ignored, freed memory kept, logs at warn), one node process started from this binary,
-// and an origin that reaches it.
+// (SIGPIPE ignored, freed memory kept, logs at warn), node processes started from this binary,
+// and an origin that reaches them.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "hatch/options.hpp"
 #include "hatch/origin.hpp"
@@ -15,11 +17,15 @@ namespace hatch::bench {
 
 class BenchCluster {
  public:
-  // `configure` adjusts the origin's options once the node's address is known.
-  explicit BenchCluster(const std::function<void(Options&, const std::string& node)>& configure);
+  // Starts `node_count` nodes; `configure` adjusts the origin's options once their addresses
+  // are known.
+  BenchCluster(
+      std::size_t node_count,
+      const std::function<void(Options&, const std::vector<std::string>& nodes)>& configure);
 
   test::SecretFile secret;
-  std::unique_ptr<test::NodeProcess> node;
+  std::vector<std::unique_ptr<test::NodeProcess>> nodes;
+  std::vector<std::string> addresses;  // of `nodes`, in the same order
   std::unique_ptr<Origin> origin;
 };
 

@@ -96,7 +96,7 @@ void BM_RelocationPause(benchmark::State& state) {
   bool there = false;
   for (auto _ : state) {
     TransitionReport r = world->cluster->origin->relocate(
-        "big-state", there ? "local" : world->cluster->node->address());
+        "big-state", there ? "local" : world->cluster->addresses.front());
     if (!r.ok) {
       state.SkipWithError(r.error.c_str());
       return;
@@ -140,8 +140,8 @@ BENCHMARK(BM_RelocationPause)
 int main(int argc, char** argv) {
   if (int status = hatch::test::run_node_if_asked(argc, argv); status >= 0) return status;
   hatch::bench::World world;
-  world.cluster =
-      std::make_unique<hatch::bench::BenchCluster>([](hatch::Options& options, const std::string&) {
+  world.cluster = std::make_unique<hatch::bench::BenchCluster>(
+      1, [](hatch::Options& options, const std::vector<std::string>&) {
         options.call_timeout = std::chrono::seconds(60);
       });
   world.sink = std::make_unique<hatch::bench::LoopbackPeer>(&hatch::bench::serve_sink);

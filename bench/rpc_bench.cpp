@@ -148,7 +148,7 @@ void BM_PipelinedCalls(benchmark::State& state) {
     io = std::make_unique<rpc::IoPool>(2);
     secret = std::make_unique<rpc::ClusterSecret>(
         rpc::ClusterSecret::from_bytes(world->cluster->secret.bytes()));
-    peer = std::make_shared<rpc::Peer>(io->context(), world->cluster->node->address(), *secret,
+    peer = std::make_shared<rpc::Peer>(io->context(), world->cluster->addresses.front(), *secret,
                                        rpc::PeerIdentity{"node", "bench"}, rpc::ConnectionOptions{},
                                        [](auto&&...) {});
   }
@@ -192,8 +192,8 @@ int main(int argc, char** argv) {
   if (int status = hatch::test::run_node_if_asked(argc, argv); status >= 0) return status;
   hatch::bench::World world;
   world.cluster = std::make_unique<hatch::bench::BenchCluster>(
-      [](hatch::Options& options, const std::string& node) {
-        options.placements["calc"] = node;
+      1, [](hatch::Options& options, const std::vector<std::string>& nodes) {
+        options.placements["calc"] = nodes.front();
         options.call_timeout = std::chrono::seconds(30);
       });
   world.remote = world.cluster->origin->get<Calc>("calc");

@@ -3,15 +3,22 @@ import json
 import sys
 
 
-def main(rpc_path, relocation_path, summary_path):
+PLACEMENTS = ("local", "remote", "replicated", "sharded")
+MIXES = (("read_heavy", "read-heavy 95/5"), ("write_heavy", "write-heavy 50/50"))
+FIGURES = ("ops_per_s", "p50_us", "p99_us")
+
+
+def main(rpc_path, relocation_path, placement_path, summary_path):
     runs = {}
-    for raw_path in (rpc_path, relocation_path):
+    for raw_path in (rpc_path, relocation_path, placement_path):
         with open(raw_path) as f:
             runs.update({b["name"]: b for b in json.load(f)["benchmarks"]})
 
     def find(prefix):
         for name, run in runs.items():
             if name.startswith(prefix):
+                if run.get("error_occurred"):
+                    raise SystemExit(f"bench summary: {name} failed: {run['error_message']}")
                 return run
         raise SystemExit(f"bench summary: no benchmark named {prefix}*")
 
@@ -29,6 +36,11 @@ def main(rpc_path, relocation_path, summary_path):
         s[f"relocation_pause_p50_ms_{label}"] = find(f"BM_RelocationPause/{size}/")["pause_p50_ms"]
     for size, label in ((1 << 20, "1MB"), (64 << 20, "64MB")):
         s[f"raw_tcp_copy_ms_{label}"] = find(f"BM_RelocationPause/{size}/1/")["copy_p50_ms"]
+    for mix, _ in MIXES:
+        for placement in PLACEMENTS:
+            run = find(f"BM_Placement/{mix}/{placement}/")
+            for figure in FIGURES:
+                s[f"placement_{mix}_{placement}_{figure}"] = run[figure]
     s = {k: round(v, 3) for k, v in s.items()}
 
     try:
@@ -64,8 +76,18 @@ def main(rpc_path, relocation_path, summary_path):
     print(f"{'figure':32} {'hatch':>18}   {'peer in the same run':38} target")
     for name, ours, peer, target in rows:
         print(f"{name:32} {ours:>18}   {peer:38} {target}")
+
+    # Local is the direct-call peer: each placement's figures beside it, in the same run.
+    print()
+    print(f"{'placement':12} {'mix':18} {'ops/s':>12} {'x local':>9} {'p50 us':>9} {'x local':>8} {'p99 us':>9}")
+    for mix, label in MIXES:
+        local_ops, local_p50 = s[f"placement_{mix}_local_ops_per_s"], s[f"placement_{mix}_local_p50_us"]
+        for placement in PLACEMENTS:
+            ops, p50, p99 = (s[f"placement_{mix}_{placement}_{f}"] for f in FIGURES)
+            print(f"{placement:12} {label:18} {ops:12,.0f} {ops / local_ops:8.3g}x "
+                  f"{p50:9.2f} {p50 / local_p50:7.0f}x {p99:9.2f}")
     print(f"\nwrote {summary_path}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3])
+    main(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4])

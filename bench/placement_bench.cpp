@@ -1,0 +1,188 @@
+// Throughput and latency of one keyed component under each placement, in one run: local (the
+// direct-call peer), on one node, replicated on three nodes and sharded over three, for a
+// read-heavy (95% get, 5% add) and a write-heavy (50/50) mix, all nodes on loopback.
+//
+// BM_Placement/<mix>/<placement> applies the placement, then has kClients threads make a fixed,
+// seeded plan of calls on random keys (the same calls in every run), times each call and reports
+// ops_per_s over the whole plan and p50_us/p99_us of the calls; scripts/bench turns them into
+// build/bench/summary.json.
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <latch>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "bench_cluster.hpp"
+#include "hatch/hatch.hpp"
+#include "node_process.hpp"
+#include "test_interfaces.hpp"
+
+namespace hatch::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// More clients than this machine's two cores, so that calls overlap and a placement that spreads
+// them over nodes can show it; the plan is sized so that the slowest placement takes seconds.
+constexpr int kClients = 4;
+constexpr int kCallsPerClient = 5000;
+// A local call takes about 0.1 us: a plan of the size above would end within 3 ms, so one time
+// slice lost to another process on this machine would halve its throughput. Local runs longer.
+constexpr int kLocalCallsPerClient = 100 * kCallsPerClient;
+constexpr int kKeys = 1000;
+constexpr std::uint64_t kSeed = 20240604;
+
+struct World {
+  std::unique_ptr<BenchCluster> cluster;
+  Ref<Counts> counts;
+  std::vector<std::string> keys;
+};
+World* world = nullptr;
+
+struct Mix {
+  const char* name;
+  int read_percent;
+};
+constexpr Mix kMixes[] = {{"read_heavy", 95}, {"write_heavy", 50}};
+
+struct Call {
+  std::uint32_t key;
+  bool read;
+};
+
+// Drawn before the clock starts, so that only the calls are timed.
+std::vector<Call> plan(std::uint64_t seed, int read_percent, int length) {
+  std::mt19937_64 random(seed);
+  std::uniform_int_distribution<std::uint32_t> key(0, kKeys - 1);
+  std::uniform_int_distribution<int> percent(0, 99);
+  std::vector<Call> calls(length);
+  for (Call& c : calls) c = {key(random), percent(random) < read_percent};
+  return calls;
+}
+
+struct ClientRun {
+  std::vector<double> latencies_us;
+  Clock::time_point start;
+  Clock::time_point end;
+  std::int64_t writes = 0;
+  std::string error;  // the first call that failed, if any
+};
+
+ClientRun run_client(Ref<Counts> counts, const std::vector<Call>& calls, std::latch& go) {
+  ClientRun run;
+  run.latencies_us.reserve(calls.size());
+  go.arrive_and_wait();
+  run.start = Clock::now();
+  try {
+    for (const Call& c : calls) {
+      const auto t0 = Clock::now();
+      const std::int64_t n =
+          c.read ? counts->get(world->keys[c.key]) : counts->add(world->keys[c.key], 1);
+      run.latencies_us.push_back(
+          std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+      benchmark::DoNotOptimize(n);
+      run.writes += c.read ? 0 : 1;
+    }
+  } catch (const std::exception& e) {
+    run.error = e.what();
+  }
+  run.end = Clock::now();
+  return run;
+}
+
+void BM_Placement(benchmark::State& state, const Placement& placement, const Mix& mix) {
+  for (const TransitionReport& r : world->cluster->origin->apply({{"counts", placement}})) {
+    if (!r.ok) {
+      state.SkipWithError(("apply failed: " + r.to_string()).c_str());
+      return;
+    }
+  }
+  const int length =
+      placement.kind == Placement::Kind::local ? kLocalCallsPerClient : kCallsPerClient;
+  std::vector<std::vector<Call>> plans;
+  for (int i = 0; i < kClients; ++i) plans.push_back(plan(kSeed + i, mix.read_percent, length));
+  const std::int64_t total_before = world->counts->total();
+  for (auto _ : state) {
+    std::vector<ClientRun> runs(kClients);
+    std::latch go(kClients);
+    std::vector<std::thread> clients;
+    for (int i = 0; i < kClients; ++i) {
+      clients.emplace_back([&, i] { runs[i] = run_client(world->counts, plans[i], go); });
+    }
+    for (std::thread& t : clients) t.join();
+    std::vector<double> us;
+    std::int64_t writes = 0;
+    Clock::time_point start = runs.front().start;
+    Clock::time_point end = runs.front().end;
+    for (const ClientRun& run : runs) {
+      if (!run.error.empty()) {
+        state.SkipWithError(("a call failed: " + run.error).c_str());
+        return;
+      }
+      us.insert(us.end(), run.latencies_us.begin(), run.latencies_us.end());
+      writes += run.writes;
+      start = std::min(start, run.start);
+      end = std::max(end, run.end);
+    }
+    const double seconds = std::chrono::duration<double>(end - start).count();
+    state.SetIterationTime(seconds);
+    // Every acknowledged add must be counted once, wherever the entries live.
+    if (const std::int64_t total = world->counts->total(); total != total_before + writes) {
+      state.SkipWithError(("the total is " + std::to_string(total) + " after " +
+                           std::to_string(writes) + " adds to " + std::to_string(total_before))
+                              .c_str());
+      return;
+    }
+    std::sort(us.begin(), us.end());
+    state.counters["ops_per_s"] = static_cast<double>(us.size()) / seconds;
+    state.counters["p50_us"] = us[us.size() / 2];
+    state.counters["p99_us"] = us[us.size() * 99 / 100];
+  }
+}
+
+}  // namespace
+}  // namespace hatch::bench
+
+int main(int argc, char** argv) {
+  if (int status = hatch::test::run_node_if_asked(argc, argv); status >= 0) return status;
+  using hatch::Placement;
+  namespace bench = hatch::bench;
+  bench::World world;
+  world.cluster = std::make_unique<bench::BenchCluster>(
+      3, [](hatch::Options& options, const std::vector<std::string>&) {
+        options.call_timeout = std::chrono::seconds(30);
+      });
+  world.counts = world.cluster->origin->get<Counts>("counts");
+  for (int i = 0; i < bench::kKeys; ++i) {
+    world.keys.push_back("key-" + std::to_string(i));
+    world.counts->add(world.keys.back(), 1);
+  }
+  bench::world = &world;
+  const std::vector<std::string>& nodes = world.cluster->addresses;
+  const std::pair<const char*, Placement> placements[] = {
+      {"local", Placement::local()},
+      {"remote", Placement::on(nodes.front())},
+      {"replicated", Placement::replicated(nodes)},
+      {"sharded", Placement::sharded(nodes)},
+  };
+  // Placement by placement, so that each takes one transition for both mixes.
+  for (const auto& [name, placement] : placements) {
+    for (const bench::Mix& mix : bench::kMixes) {
+      benchmark::RegisterBenchmark((std::string("BM_Placement/") + mix.name + "/" + name).c_str(),
+                                   [&placement = placement, &mix](benchmark::State& state) {
+                                     bench::BM_Placement(state, placement, mix);
+                                   })
+          ->Iterations(1)
+          ->UseManualTime()
+          ->Unit(benchmark::kMillisecond);
+    }
+  }
+  return bench::run_benchmarks(argc, argv);
+}
