@@ -103,6 +103,11 @@ struct Builder {
     pool.erase(std::remove(pool.begin(), pool.end(), out[0]), pool.end());
     if (out[0] == Role::compressor) pool.push_back(Role::cache);
     for (std::size_t i = pool.size(); i > 1; --i) std::swap(pool[i - 1], pool[draw.below(i)]);
+    if (out[0] == Role::compressor) {  // a stateful or keyed role next, for a mix of kinds
+      auto stateful = std::find_if(pool.begin(), pool.end(),
+                                   [](Role r) { return r != Role::auth && r != Role::render; });
+      std::rotate(pool.begin(), stateful, stateful + 1);
+    }
     for (Role r : pool) {
       if (out.size() < count) out.push_back(r);
     }
@@ -199,6 +204,47 @@ struct Builder {
 
   // The request rate that loads the origin to `utilisation` when everything runs there, but
   // leaves the whole cluster at most 60% busy, so that a good design exists.
+  // A good design for `model`: the best of a few hundred random ones, improved one component at
+  // a time until no single change helps.
+  Choice good_design(const LatencyModel& model, const DesignSpace& space) {
+    Choice best(space.component_count(), 0);
+    double best_ms = model.latency_ms(best);
+    for (int i = 0; i < 300; ++i) {
+      Choice c(space.component_count());
+      for (std::size_t k = 0; k < c.size(); ++k) {
+        c[k] = static_cast<std::uint32_t>(draw.below(space.options(k).size()));
+      }
+      const double ms = model.latency_ms(c);
+      if (ms < best_ms) {
+        best_ms = ms;
+        best = c;
+      }
+    }
+    for (bool improved = true; improved;) {
+      improved = false;
+      for (std::size_t k = 0; k < best.size(); ++k) {
+        Choice c = best;
+        for (c[k] = 0; c[k] < space.options(k).size(); ++c[k]) {
+          const double ms = model.latency_ms(c);
+          if (ms < best_ms * (1 - 1e-9)) {
+            best_ms = ms;
+            best = c;
+            improved = true;
+          }
+        }
+      }
+    }
+    return best;
+  }
+
+  // How much worse the design that is good now does under `after` than one good for `after`.
+  double shift_penalty(const Workload& after) {
+    const DesignSpace space = s.space();
+    const LatencyModel now(s, s.workload, space);
+    const LatencyModel then(s, after, space);
+    return then.latency_ms(good_design(now, space)) / then.latency_ms(good_design(then, space));
+  }
+
   double rate_for(const Workload& workload, double utilisation) {
     Scenario probe = s;
     probe.workload = workload;
@@ -222,7 +268,7 @@ Scenario random_scenario(std::uint64_t seed, const RandomScenarioOptions& option
   std::size_t components = options.components;
   std::size_t nodes = options.nodes;
   if (components == 0 && nodes == 0) {
-    const bool wide = b.draw.unit() < 0.5;
+    const bool wide = b.draw.unit() < 0.75;
     components = wide ? 5 : 6;
     nodes = wide ? 5 : 4;
   }
@@ -243,15 +289,29 @@ Scenario random_scenario(std::uint64_t seed, const RandomScenarioOptions& option
   b.components(components);
   const double reads = b.draw.uniform(0.6, 0.97);
   b.s.workload.mix = {reads, 1 - reads};
-  b.s.workload.rate = b.rate_for(b.s.workload, b.draw.uniform(0.75, 1.15));
+  const double load = b.draw.uniform(0.9, 1.25);
+  b.s.workload.rate = b.rate_for(b.s.workload, load);
   if (options.shift_at) {
     if (*options.shift_at < 1) throw UsageError("random scenario: the shift needs a window >= 1");
     Shift shift;
     shift.at_window = *options.shift_at;
-    const double shifted_reads =
-        reads > 0.8 ? b.draw.uniform(0.3, 0.6) : b.draw.uniform(0.85, 0.98);
-    shift.workload.mix = {shifted_reads, 1 - shifted_reads};
-    shift.workload.rate = b.rate_for(shift.workload, b.draw.uniform(0.75, 1.2));
+    // A light load turns heavy and a heavy one light, so that the best design moves. Of a few
+    // such shifts, the one that hurts the old best design most (by a quick local search).
+    double worst = 0;
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      Workload after;
+      const double shifted_reads =
+          reads > 0.8 ? b.draw.uniform(0.3, 0.6) : b.draw.uniform(0.85, 0.98);
+      after.mix = {shifted_reads, 1 - shifted_reads};
+      const double shifted_load =
+          load < 1.05 ? b.draw.uniform(1.6, 3.0) : b.draw.uniform(0.25, 0.5);
+      after.rate = b.rate_for(after, shifted_load);
+      const double hurt = b.shift_penalty(after);
+      if (hurt > worst) {
+        worst = hurt;
+        shift.workload = after;
+      }
+    }
     b.s.shift = shift;
   }
   validate(b.s);

@@ -69,6 +69,7 @@ nlohmann::json scenario_json(const ScenarioReport& r) {
   j["simulated_seconds"] = r.simulated_seconds;
   j["shift_at"] = optional_json(r.shift_at);
   j["reconverge_windows"] = optional_json(r.reconverge_windows);
+  j["shift_penalty"] = r.shift_penalty;
   if (r.after) {
     j["optimum_after_shift_latency"] = r.after->latency_ms;
     j["optimum_after_shift_design"] = r.after->design;
@@ -256,26 +257,30 @@ std::string summary_text(const std::vector<ScenarioReport>& reports, const Aggre
     }
     if (r.after) {
       out += reference_line(*r.after, " after the shift");
+      out += fmt::format("the old best design after the shift: {:.2f}x the new optimum\n",
+                         r.shift_penalty);
       out += fmt::format("windows after the shift at window {} to within 5% again: {}\n",
                          r.shift_at.value_or(0), show(r.reconverge_windows));
     }
     return out;
   }
-  out += fmt::format("{:<14} {:>14} {:>11} {:>11} {:>7} {:>8} {:>8} {:>11}\n", "scenario",
-                     "designs", "reference", "final", "ratio", "within5", "windows", "reconverge");
+  out +=
+      fmt::format("{:<14} {:>14} {:>11} {:>11} {:>7} {:>8} {:>8} {:>16}\n", "scenario", "designs",
+                  "reference", "final", "ratio", "within5", "windows", "reconverge (hurt)");
   for (const ScenarioReport& r : reports) {
     const Reference& ref = r.after ? *r.after : r.before;
     out += fmt::format(
-        "{:<14} {:>14} {:>9.3f}{} {:>8.3f} ms {:>7.3f} {:>8} {:>8} {:>11}\n", r.name,
+        "{:<14} {:>14} {:>9.3f}{} {:>8.3f} ms {:>7.3f} {:>8} {:>8} {:>16}\n", r.name,
         r.log10_designs < 15 ? with_commas(r.designs) : fmt::format("10^{:.1f}", r.log10_designs),
         ref.latency_ms, ref.exhaustive ? " *" : " r", r.final_ms, r.final_ms / ref.latency_ms,
         ref.exhaustive ? (r.final_within_5pct ? "yes" : "no") : "-",
         r.before.exhaustive ? show(r.windows_to_within_5pct) : show(r.windows_to_beat_reference),
-        show(r.reconverge_windows));
+        r.after ? fmt::format("{} ({:.2f}x)", show(r.reconverge_windows), r.shift_penalty) : "-");
   }
   out +=
       "(* exhaustive optimum, r best of 10,000 random designs; windows: to within 5% of the "
-      "optimum, or to beat the random best)\n";
+      "optimum, or to beat the random best; hurt: the old best design after the shift over the "
+      "new optimum)\n";
   auto median_text = [](const std::optional<double>& m) {
     return m ? fmt::format("{:g}", *m) : std::string("not reached by half");
   };

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "design/design_space.hpp"
+
 namespace hatch::sim {
 
 // One window of a run. Latencies are the model's expectations, not the noisy measurements.
@@ -27,6 +29,7 @@ struct Reference {
   bool exhaustive = false;
   double latency_ms = 0;
   std::string design;
+  Choice choice;
   double search_seconds = 0;
   double ns_per_design = 0;  // one evaluation on one thread
 };
@@ -40,6 +43,9 @@ struct ScenarioReport {
   Reference before;                // the workload at the start
   std::optional<Reference> after;  // the workload after the shift
   std::optional<std::size_t> shift_at;
+  // The design best before the shift, under the new workload, over the new reference: how much
+  // a learner that did not adapt would lose.
+  double shift_penalty = 1;
   double final_ms = 0;
   std::string final_design;
   bool final_within_5pct = false;      // of the final phase's optimum (exhaustive only)

@@ -76,6 +76,7 @@ Reference find_reference(const Simulator& sim, bool after_shift, const SimOption
   }
   ref.latency_ms = found.latency_ms;
   ref.design = sim.space().describe(found.choice);
+  ref.choice = found.choice;
   ref.search_seconds = found.seconds;
   ref.ns_per_design = found.ns_per_design();
   return ref;
@@ -106,6 +107,8 @@ ScenarioReport run_scenario(Scenario scenario, const SimOptions& options, std::u
   if (sim.has_shift()) {
     report.after = find_reference(sim, true, options, seed, label, progress);
     report.shift_at = sim.scenario().shift->at_window;
+    report.shift_penalty =
+        sim.model(true).latency_ms(report.before.choice) / report.after->latency_ms;
   }
 
   std::mt19937_64 rng(seed);

@@ -14,9 +14,9 @@ ScenarioReport synthetic(const std::vector<double>& best, double optimum,
   ScenarioReport r;
   r.name = "synthetic";
   r.designs = "1000";
-  r.before = {true, optimum, "a", 0, 0};
+  r.before = {true, optimum, "a", {}, 0, 0};
   if (shift_at) {
-    r.after = Reference{true, optimum, "b", 0, 0};
+    r.after = Reference{true, optimum, "b", {}, 0, 0};
     r.shift_at = shift_at;
   }
   for (std::size_t i = 0; i < best.size(); ++i) {

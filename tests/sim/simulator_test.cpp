@@ -105,7 +105,7 @@ TEST(RandomScenario, AllLocalIsNeverTheBestDesign) {
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
     const Simulator sim(random_scenario(seed));
     const Choice all_local(sim.space().component_count(), 0);
-    const SearchResult best = best_of_random(sim.model(), sim.space(), 2000, seed);
+    const SearchResult best = best_of_random(sim.model(), sim.space(), 20000, seed);
     EXPECT_LT(best.latency_ms, 0.95 * sim.expected_latency_ms(all_local)) << sim.scenario().name;
   }
 }
