@@ -8,11 +8,30 @@
 namespace hatch::primitives {
 
 ReplicatedTarget::ReplicatedTarget(std::vector<std::shared_ptr<internal::CallTarget>> replicas,
-                                   const InterfaceEntry& interface, bool writes_to_primary)
-    : interface_(interface), writes_to_primary_(writes_to_primary) {
-  for (auto& target : replicas) {
+                                   std::vector<std::string> homes, const InterfaceEntry& interface,
+                                   bool writes_to_primary, LostReplica lost)
+    : interface_(interface), writes_to_primary_(writes_to_primary), lost_(std::move(lost)) {
+  for (std::size_t i = 0; i < replicas.size(); ++i) {
     replicas_.push_back(std::make_unique<Replica>());
-    replicas_.back()->target = std::move(target);
+    replicas_.back()->target = std::move(replicas[i]);
+    replicas_.back()->home = i < homes.size() ? homes[i] : std::string();
+  }
+}
+
+internal::Payload ReplicatedTarget::call_one(Replica& replica, std::uint32_t method,
+                                             internal::WireBuffer&& args) {
+  replica.outstanding.fetch_add(1, std::memory_order_relaxed);
+  struct Leave {
+    Replica& r;
+    ~Leave() { r.outstanding.fetch_sub(1, std::memory_order_relaxed); }
+  } leave{replica};
+  try {
+    return replica.target->call(method, std::move(args));
+  } catch (const RemoteError& e) {
+    if (lost_ && (e.code() == StatusCode::unavailable || e.code() == StatusCode::connection_lost)) {
+      lost_(replica.home);
+    }
+    throw;
   }
 }
 
@@ -33,7 +52,7 @@ std::size_t ReplicatedTarget::least_loaded(const std::vector<bool>& tried) const
 internal::Payload ReplicatedTarget::call(std::uint32_t method, internal::WireBuffer&& args) {
   const bool write = method < interface_.methods.size() &&
                      interface_.methods[method].semantics == Semantics::write;
-  if (write && writes_to_primary_) return replicas_.front()->target->call(method, std::move(args));
+  if (write && writes_to_primary_) return call_one(*replicas_.front(), method, std::move(args));
   std::vector<bool> tried(replicas_.size(), false);
   for (;;) {
     const std::size_t index = least_loaded(tried);
@@ -42,13 +61,8 @@ internal::Payload ReplicatedTarget::call(std::uint32_t method, internal::WireBuf
     const bool last = std::find(tried.begin(), tried.end(), false) == tried.end();
     internal::WireBuffer copy;
     if (!last) copy.bytes() = args.bytes();
-    replica->outstanding.fetch_add(1, std::memory_order_relaxed);
-    struct Leave {
-      Replica& r;
-      ~Leave() { r.outstanding.fetch_sub(1, std::memory_order_relaxed); }
-    } leave{*replica};
     try {
-      return replica->target->call(method, last ? std::move(args) : std::move(copy));
+      return call_one(*replica, method, last ? std::move(args) : std::move(copy));
     } catch (const Unavailable&) {
       if (last || write) throw;
     } catch (const ConnectionLost&) {

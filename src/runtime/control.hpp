@@ -16,6 +16,8 @@
 //               the directory changed: `name` (was `old_id`) is `new_id`, placed as `kind`
 //               (Placement::Kind) at `homes`
 //   resolve     [name] → [id, interface, kind, homes]      node → origin
+//   replica_lost [name, home] → nil   node → origin: a replica of `name` at `home` did not
+//               answer; the origin checks, and takes it out of the set
 //
 // A home is "origin" or the address of the node that hosts an instance; a replicated
 // component's primary comes first, a sharded one's shards in shard order.
@@ -37,7 +39,35 @@ enum class ControlMethod : std::uint32_t {
   rebind = 7,
   remove = 8,
   set_backups = 9,
+  replica_lost = 10,
 };
+
+// The operation's name, as the table above spells it.
+constexpr const char* to_string(ControlMethod method) {
+  switch (method) {
+    case ControlMethod::instantiate:
+      return "instantiate";
+    case ControlMethod::resolve:
+      return "resolve";
+    case ControlMethod::gate:
+      return "gate";
+    case ControlMethod::ungate:
+      return "ungate";
+    case ControlMethod::export_state:
+      return "export";
+    case ControlMethod::retire:
+      return "retire";
+    case ControlMethod::rebind:
+      return "rebind";
+    case ControlMethod::remove:
+      return "remove";
+    case ControlMethod::set_backups:
+      return "set_backups";
+    case ControlMethod::replica_lost:
+      return "replica_lost";
+  }
+  return "unknown";
+}
 
 inline constexpr const char* kOriginLocation = "origin";
 

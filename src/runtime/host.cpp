@@ -214,6 +214,7 @@ Reply Host::apply_and_forward(const HostedComponent& component, Replication& rep
     }
     spdlog::warn("{}: backup {} of component {} left the replica set: {}", name_,
                  replication.names[i], component.name, failure);
+    if (lost_backup_) lost_backup_(component.name, replication.names[i]);
     replication.backups.erase(replication.backups.begin() + static_cast<std::ptrdiff_t>(i));
     replication.names.erase(replication.names.begin() + static_cast<std::ptrdiff_t>(i));
   }

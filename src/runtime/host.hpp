@@ -74,6 +74,10 @@ class Host {
 
   void set_control(ControlHandler control) { control_ = std::move(control); }
 
+  // Told (component name, backup home) when a primary drops a backup it cannot reach.
+  using LostBackup = std::function<void(const std::string& name, const std::string& home)>;
+  void set_lost_backup(LostBackup lost) { lost_backup_ = std::move(lost); }
+
   void add(std::uint32_t id, std::string name, const InterfaceEntry& interface, Instance instance);
 
   // Closes the gate of `id`: new calls are answered `moved` (the caller retries where the
@@ -120,6 +124,7 @@ class Host {
   const std::string name_;
   const internal::WireLimits limits_;
   ControlHandler control_;
+  LostBackup lost_backup_;
   mutable std::shared_mutex mu_;
   std::unordered_map<std::uint32_t, std::shared_ptr<const HostedComponent>> components_;  // mu_
   std::unordered_map<std::uint32_t, std::string> moved_;  // mu_: where retired ids went

@@ -81,6 +81,9 @@ struct Node::Impl {
     host.set_control(
         [this](const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
                internal::Payload& request) { return control(connection, method, request); });
+    host.set_lost_backup([this](const std::string& component, const std::string& home) {
+      report_lost_replica(component, home);
+    });
     signals.async_wait([this](const boost::system::error_code& e, int signal) {
       if (!e) {
         spdlog::info("node {}: signal {} received, shutting down", address, signal);
@@ -418,6 +421,21 @@ struct Node::Impl {
     for (auto& [name, cell, placement] : cells) bind_dependency(*cell, name, id, placement);
   }
 
+  // Tells the origin that a replica did not answer. Best effort: the next caller tells it again.
+  void report_lost_replica(const std::string& component, const std::string& home) {
+    try {
+      internal::WireBuffer args;
+      internal::pack_args(args, component, home);
+      runtime::call_remote(*origin_endpoint(), runtime::kControlComponent,
+                           static_cast<std::uint32_t>(runtime::ControlMethod::replica_lost),
+                           std::move(args.bytes()), options.call_timeout,
+                           "report the replica of '" + component + "' at " + home);
+    } catch (const std::exception& e) {
+      spdlog::warn("node {}: could not report the lost replica of '{}' at {}: {}", address,
+                   component, home, e.what());
+    }
+  }
+
   static Placement read_placement(std::uint8_t kind, const std::vector<std::string>& homes) {
     if (kind > static_cast<std::uint8_t>(Placement::Kind::sharded) || homes.empty()) {
       throw UsageError("a placement of kind " + std::to_string(kind) + " with " +
@@ -451,7 +469,10 @@ struct Node::Impl {
                        const Placement& placement) {
     runtime::Reach reach{host, self_name(),
                          [this](const std::string& location) { return endpoint_for(location); },
-                         options.call_timeout};
+                         options.call_timeout,
+                         [this](const std::string& component, const std::string& home) {
+                           report_lost_replica(component, home);
+                         }};
     runtime::bind_placement(cell, *catalog.find(name), id, placement, reach);
   }
 

@@ -1,5 +1,6 @@
 #include "hatch/origin.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdio>
 #include <functional>
@@ -7,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -68,6 +70,8 @@ struct Origin::Impl {
     host.set_control(
         [this](const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
                internal::Payload& request) { return control(connection, method, request); });
+    host.set_lost_backup(
+        [this](const std::string& name, const std::string& home) { replica_lost(name, home); });
   }
 
   std::shared_ptr<BindingCell> resolve(std::string_view name_view) {
@@ -216,11 +220,13 @@ struct Origin::Impl {
   }
 
   runtime::Reach reach() {
-    return runtime::Reach{host, runtime::kOriginLocation,
-                          [this](const std::string& location) -> std::shared_ptr<rpc::Endpoint> {
-                            return peer_for(location);
-                          },
-                          options.call_timeout};
+    return runtime::Reach{
+        host, runtime::kOriginLocation,
+        [this](const std::string& location) -> std::shared_ptr<rpc::Endpoint> {
+          return peer_for(location);
+        },
+        options.call_timeout,
+        [this](const std::string& name, const std::string& home) { replica_lost(name, home); }};
   }
 
   // Points the origin's cell of `e` at its instances.
@@ -233,10 +239,10 @@ struct Origin::Impl {
                                  const A&... args) {
     internal::WireBuffer body;
     internal::pack_args(body, args...);
-    return runtime::call_remote(
-        *peer_for(location), runtime::kControlComponent, static_cast<std::uint32_t>(method),
-        std::move(body.bytes()), options.call_timeout,
-        "control " + std::to_string(static_cast<int>(method)) + " on " + location);
+    return runtime::call_remote(*peer_for(location), runtime::kControlComponent,
+                                static_cast<std::uint32_t>(method), std::move(body.bytes()),
+                                options.call_timeout,
+                                std::string("control operation ") + runtime::to_string(method));
   }
 
   // Times the steps of a transition into its report.
@@ -557,6 +563,51 @@ struct Origin::Impl {
     e.placement = next.placement;
   }
 
+  // A replica of `name` at `home` did not answer a caller or its primary. Takes it out of the
+  // set in the background (one failover per replica at a time), if it is really unreachable:
+  // the transition gates the others, and the first live one is the primary from then on.
+  void replica_lost(const std::string& name, const std::string& home) {
+    {
+      std::lock_guard lock(mu);
+      if (!failovers.emplace(name, home).second) return;
+    }
+    asio::post(io.context(), [this, name, home] {
+      try {
+        fail_over(name, home);
+      } catch (const std::exception& e) {
+        spdlog::warn("could not take the replica of '{}' at {} out of its set: {}", name, home,
+                     e.what());
+      }
+      std::lock_guard lock(mu);
+      failovers.erase({name, home});
+    });
+  }
+
+  void fail_over(const std::string& name, const std::string& home) {
+    Placement placement;
+    {
+      std::lock_guard lock(mu);
+      auto it = entries.find(name);
+      if (it == entries.end()) return;
+      placement = it->second.placement;
+    }
+    std::vector<std::string> homes = runtime::homes_of(placement);
+    auto lost = std::find(homes.begin(), homes.end(), home);
+    if (placement.kind != Placement::Kind::replicated || lost == homes.end()) return;
+    if (home == runtime::kOriginLocation) return;
+    try {
+      peer_for(home)->connection(rpc::Clock::now() + options.call_timeout);
+      return;  // it answers: it keeps its place
+    } catch (const std::exception&) {
+    }
+    homes.erase(lost);
+    const Placement next = runtime::placement_of(
+        homes.size() > 1 ? Placement::Kind::replicated : Placement::Kind::on, homes);
+    spdlog::warn("the replica of '{}' at {} is unreachable: moving to {}", name, home,
+                 next.to_string());
+    transition(name, next);
+  }
+
   // Tells every node the origin talks to that `name` (id `old_id`) is now `new_id` at
   // `placement`. Best effort: a node that misses it learns on its next call, which is
   // answered `moved`.
@@ -598,11 +649,18 @@ struct Origin::Impl {
 
   runtime::Reply control(const std::shared_ptr<rpc::Connection>&, std::uint32_t method,
                          internal::Payload& request) {
+    msgpack::object_handle h = internal::unpack_untrusted(request.body, options.limits);
+    if (method == static_cast<std::uint32_t>(runtime::ControlMethod::replica_lost)) {
+      auto [name, home] = h.get().as<std::tuple<std::string, std::string>>();
+      replica_lost(name, home);
+      internal::WireBuffer out;
+      msgpack::pack(out, msgpack::type::nil_t());
+      return runtime::Reply{StatusCode::ok, std::move(out.bytes())};
+    }
     if (method != static_cast<std::uint32_t>(runtime::ControlMethod::resolve)) {
       return runtime::error_reply(StatusCode::permission_denied,
-                                  "the origin takes only resolve requests from nodes");
+                                  "the origin takes only resolve and replica_lost from nodes");
     }
-    msgpack::object_handle h = internal::unpack_untrusted(request.body, options.limits);
     auto [name] = h.get().as<std::tuple<std::string>>();
     std::shared_ptr<BindingCell> cell = resolve(name);
     std::lock_guard lock(mu);
@@ -633,9 +691,10 @@ struct Origin::Impl {
   runtime::Host host;
   std::mutex mu;
   std::condition_variable cv;
-  std::map<std::string, Entry> entries;  // guarded by mu
-  std::uint32_t next_id = 1;             // guarded by mu
-  std::mutex transition_mu;              // one transition at a time
+  std::map<std::string, Entry> entries;                     // guarded by mu
+  std::uint32_t next_id = 1;                                // guarded by mu
+  std::set<std::pair<std::string, std::string>> failovers;  // guarded by mu: running ones
+  std::mutex transition_mu;                                 // one transition at a time
   std::mutex peers_mu;
   std::map<std::string, std::shared_ptr<rpc::Peer>> peers;  // guarded by peers_mu
 };

@@ -22,6 +22,9 @@ Placement placement_of(Placement::Kind kind, const std::vector<std::string>& hom
   Placement p;
   p.kind = kind;
   if (kind == Placement::Kind::local) return p;
+  if (kind == Placement::Kind::on && homes.size() == 1 && homes.front() == kOriginLocation) {
+    return Placement::local();
+  }
   for (const std::string& home : homes) p.hosts.push_back(home == kOriginLocation ? "local" : home);
   return p;
 }
@@ -83,8 +86,14 @@ void bind_placement(BindingCell& cell, const ComponentEntry& component, std::uin
     target = std::make_shared<primitives::ShardedTarget>(std::move(targets), iface);
     binding.kind = Binding::Kind::sharded;
   } else {
-    target = std::make_shared<primitives::ReplicatedTarget>(std::move(targets), iface,
-                                                            component.kind != StateKind::stateless);
+    primitives::ReplicatedTarget::LostReplica lost;
+    if (reach.lost_replica) {
+      lost = [report = reach.lost_replica, name = component.name](const std::string& home) {
+        report(name, home);
+      };
+    }
+    target = std::make_shared<primitives::ReplicatedTarget>(
+        std::move(targets), homes, iface, component.kind != StateKind::stateless, std::move(lost));
     binding.kind = Binding::Kind::replicated;
   }
   void* self = nullptr;

@@ -37,6 +37,8 @@ struct Reach {
   std::string self;  // this process's location
   std::function<std::shared_ptr<rpc::Endpoint>(const std::string& location)> endpoint_for;
   std::chrono::milliseconds timeout;
+  // Told when a replica of component `name` at `home` cannot be reached. May be empty.
+  std::function<void(const std::string& name, const std::string& home)> lost_replica;
 };
 
 // Points `cell` at component `id` of `component`, placed at `placement`. Throws UsageError

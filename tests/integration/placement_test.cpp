@@ -228,5 +228,50 @@ TEST_F(Placements, ABackupThatDiesMidLoadLosesNoAcknowledgedWrite) {
   for (int t = 0; t < 4; ++t) EXPECT_EQ(counts->get("writer-" + std::to_string(t)), acked[t]);
 }
 
+TEST_F(Placements, WhenThePrimaryDiesTheOriginFailsOverAndWritesGoOn) {
+  auto a = std::make_unique<NodeProcess>(secret_.path());
+  NodeProcess b(secret_.path());
+  NodeProcess c(secret_.path());
+  Origin origin(Catalog::program(), options());
+  Ref<Counts> counts = origin.get<Counts>("counts");
+  expect_ok(
+      origin.apply({{"counts", Placement::replicated({a->address(), b.address(), c.address()})}}));
+  std::atomic<bool> stop{false};
+  std::atomic<int> acked_after_kill{0};
+  std::atomic<bool> killed{false};
+  // Per writer: writes acknowledged, and writes whose outcome is unknown (the primary died
+  // under them: they may or may not have been applied).
+  std::vector<std::int64_t> acked(4, 0);
+  std::vector<std::int64_t> unknown(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string mine = "writer-" + std::to_string(t);
+      while (!stop.load()) {
+        try {
+          counts->add(mine, 1);
+          ++acked[t];
+          if (killed.load()) ++acked_after_kill;
+        } catch (const RemoteError&) {
+          ++unknown[t];
+        }
+      }
+    });
+  }
+  while (acked[0] + acked[1] + acked[2] + acked[3] < 200) std::this_thread::yield();
+  a->kill_and_reap(SIGKILL);
+  killed = true;
+  // Readiness, not time: the writers go on once the origin has failed over.
+  while (acked_after_kill.load() < 200) std::this_thread::yield();
+  stop = true;
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(counts.binding(), (Binding{Binding::Kind::replicated, {b.address(), c.address()}}));
+  for (int t = 0; t < 4; ++t) {
+    const std::int64_t value = counts->get("writer-" + std::to_string(t));
+    EXPECT_GE(value, acked[t]) << "writer " << t << " lost an acknowledged write";
+    EXPECT_LE(value, acked[t] + unknown[t]) << "writer " << t;
+  }
+}
+
 }  // namespace
 }  // namespace hatch::test
