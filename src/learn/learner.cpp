@@ -93,12 +93,15 @@ struct Learner::Impl {
 
   // A sweep: every agent whose component matters, the largest self share of the latency first,
   // then the group moves.
-  void start_sweep(TurnMode mode) {
+  // `by_inclusive` orders by inclusive shares instead, which puts the callers first: the search
+  // of a restart, which must not retrace the first one.
+  void start_sweep(TurnMode mode, bool by_inclusive = false) {
     std::vector<std::size_t> order(agents.size());
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), rng);
+    const std::vector<double>& key = by_inclusive ? shares.inclusive : shares.self;
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      return shares.self[agents[a].component()] > shares.self[agents[b].component()];
+      return key[agents[a].component()] > key[agents[b].component()];
     });
     sweep.assign(order.begin(), order.end());
     if (mode == TurnMode::refine)
@@ -141,7 +144,9 @@ struct Learner::Impl {
   // it is kept only if it clearly beats the design the kick left (the champion). Then, if a
   // group move came close to the incumbent, the learner kicks: that move becomes the
   // incumbent and the agents search from there, while best() stays the champion (iterated
-  // local search). Returns false when there is nothing left to kick from.
+  // local search). Once per environment, when no group move came close, the kick is a
+  // restart: a new search from the all-local design with the callers first. Returns false when
+  // there is nothing left to kick from.
   bool after_local_optimum() {
     if (champion) {
       const double se =
@@ -157,11 +162,20 @@ struct Learner::Impl {
         from = design;
     near_misses.clear();
     const double cost = std::max(1 - mean_of(incumbent), 1e-9);
-    if (!from || mean_of(*from) < mean_of(incumbent) - options.kick_tolerance * cost) return false;
-    kicked.insert(*from);
+    const bool close = from && mean_of(*from) >= mean_of(incumbent) - options.kick_tolerance * cost;
+    if (!close && (restarted || !options.restart)) return false;
     champion = incumbent;
-    incumbent = *from;
-    start_sweep(TurnMode::refine);
+    if (close) {
+      kicked.insert(*from);
+      incumbent = *from;
+      start_sweep(TurnMode::refine);
+    } else {
+      restarted = true;
+      incumbent.assign(incumbent.size(), 0);
+      start_sweep(TurnMode::full, true);
+    }
+    // Measure the new incumbent before anyone compares with it.
+    last_incumbent_window = windows - options.refresh_every;
     return true;
   }
 
@@ -321,6 +335,7 @@ struct Learner::Impl {
     sweep.clear();
     near_misses.clear();
     kicked.clear();
+    restarted = false;
     if (champion) incumbent = *champion;
     champion.reset();
     mode_ = Mode::warmup;
@@ -341,6 +356,7 @@ struct Learner::Impl {
   std::optional<Choice> champion;   // the best design while a kick is explored
   std::vector<Choice> near_misses;  // group moves tried since the last local optimum
   std::set<Choice> kicked;          // designs already kicked to in this environment
+  bool restarted = false;           // whether this environment had its restart
   Choice group_for;                 // the incumbent the group cursor belongs to
   std::size_t group_cursor = 0;     // the next group move to try
 

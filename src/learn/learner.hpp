@@ -21,7 +21,8 @@
 //   - After each sweep the coordinator tries group moves that no single agent can make
 //     (group_moves.hpp): busy pairs and subtrees moved together, host swaps and merges.
 //   - At a local optimum it kicks: the agents search again from the group move that came
-//     closest, and the better of the two optima is kept (iterated local search).
+//     closest (or, once, from all local in another order), and the better of the two optima is
+//     kept (iterated local search).
 //   - Page-Hinkley watches how much each repeated measurement (the incumbent's above all)
 //     surprises; a shift clears what was measured and starts a new sweep from the best design.
 //   - The window grows when repeated measurements of one design disagree by more than the
@@ -72,6 +73,10 @@ struct LearnerOptions {
   // of the incumbent's latency becomes a kick: the agents search from it, and the result is
   // kept only if it beats the local optimum. 0 turns kicks off.
   double kick_tolerance = 0.15;
+  // Once per environment, when no group move comes close, kick to the all-local design and
+  // search again with the callers first: a second start for a second local optimum, at the
+  // price of about one more first sweep. best() keeps the first optimum meanwhile.
+  bool restart = true;
   // Fed the incumbent's value in units of its noise, so the settings hold for any scenario.
   // A 4-sigma drop is caught in about 4 windows of the incumbent; the tolerance of one sigma
   // keeps a noise estimate that is somewhat low from raising false alarms.
