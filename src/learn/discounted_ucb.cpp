@@ -1,7 +1,9 @@
 #include "learn/discounted_ucb.hpp"
 
-#include <cmath>
+#include <algorithm>
 #include <numeric>
+
+#include "learn/stats_bandit.hpp"
 
 namespace hatch {
 
@@ -13,20 +15,13 @@ double DiscountedUcb::mean(std::size_t arm) const {
 }
 
 std::size_t DiscountedUcb::select() {
-  for (std::size_t i = 0; i < weight_.size(); ++i)
-    if (weight_[i] == 0) return i;
   const double total = std::accumulate(weight_.begin(), weight_.end(), 0.0);
   const double log_total = std::log(std::max(total, 1.0));
-  std::size_t best = 0;
-  double best_index = -INFINITY;
-  for (std::size_t i = 0; i < weight_.size(); ++i) {
-    const double index = mean(i) + options_.exploration * std::sqrt(log_total / weight_[i]);
-    if (index > best_index) {
-      best_index = index;
-      best = i;
-    }
-  }
-  return best;
+  return select_arm(
+      weight_.size(), [&](std::size_t i) { return weight_[i] == 0; },
+      [&](std::size_t i) {
+        return mean(i) + options_.exploration * std::sqrt(log_total / weight_[i]);
+      });
 }
 
 void DiscountedUcb::update(std::size_t arm, double reward) {

@@ -6,10 +6,8 @@
 
 #include <cstdint>
 #include <random>
-#include <vector>
 
-#include "learn/arm_stats.hpp"
-#include "learn/bandit.hpp"
+#include "learn/stats_bandit.hpp"
 
 namespace hatch {
 
@@ -20,21 +18,14 @@ struct EpsilonGreedyOptions {
   double floor = 0.01;   // epsilon never drops below this
 };
 
-class EpsilonGreedy final : public Bandit {
+class EpsilonGreedy final : public StatsBandit {
  public:
   EpsilonGreedy(std::size_t arms, EpsilonGreedyOptions options = {});
 
-  std::size_t arm_count() const override { return arms_.size(); }
   std::size_t select() override;
-  void update(std::size_t arm, double reward) override;
-  void reset() override;
-
   double epsilon() const;
-  const ArmStats& arm(std::size_t i) const { return arms_[i]; }
 
  private:
-  std::vector<ArmStats> arms_;
-  std::uint64_t total_ = 0;
   EpsilonGreedyOptions options_;
   std::mt19937_64 rng_;
 };

@@ -1,6 +1,6 @@
 #include "learn/sliding_window_ucb.hpp"
 
-#include <cmath>
+#include "learn/stats_bandit.hpp"
 
 namespace hatch {
 
@@ -12,19 +12,12 @@ double SlidingWindowUcb::mean(std::size_t arm) const {
 }
 
 std::size_t SlidingWindowUcb::select() {
-  for (std::size_t i = 0; i < count_.size(); ++i)
-    if (count_[i] == 0) return i;
   const double log_span = std::log(double(history_.size()));
-  std::size_t best = 0;
-  double best_index = -INFINITY;
-  for (std::size_t i = 0; i < count_.size(); ++i) {
-    const double index = mean(i) + options_.exploration * std::sqrt(log_span / double(count_[i]));
-    if (index > best_index) {
-      best_index = index;
-      best = i;
-    }
-  }
-  return best;
+  return select_arm(
+      count_.size(), [&](std::size_t i) { return count_[i] == 0; },
+      [&](std::size_t i) {
+        return mean(i) + options_.exploration * std::sqrt(log_span / double(count_[i]));
+      });
 }
 
 void SlidingWindowUcb::update(std::size_t arm, double reward) {

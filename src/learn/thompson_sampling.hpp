@@ -10,10 +10,8 @@
 
 #include <cstdint>
 #include <random>
-#include <vector>
 
-#include "learn/arm_stats.hpp"
-#include "learn/bandit.hpp"
+#include "learn/stats_bandit.hpp"
 
 namespace hatch {
 
@@ -25,19 +23,13 @@ struct ThompsonOptions {
   double prior_weight = 1;
 };
 
-class ThompsonSampling final : public Bandit {
+class ThompsonSampling final : public StatsBandit {
  public:
   ThompsonSampling(std::size_t arms, ThompsonOptions options = {});
 
-  std::size_t arm_count() const override { return arms_.size(); }
   std::size_t select() override;
-  void update(std::size_t arm, double reward) override;
-  void reset() override;
-
-  const ArmStats& arm(std::size_t i) const { return arms_[i]; }
 
  private:
-  std::vector<ArmStats> arms_;
   ThompsonOptions options_;
   std::mt19937_64 rng_;
 };

@@ -3,27 +3,15 @@
 // latency rewards of nearby designs do, it stops exploring far sooner than UCB1.
 #pragma once
 
-#include <vector>
-
-#include "learn/arm_stats.hpp"
-#include "learn/bandit.hpp"
+#include "learn/stats_bandit.hpp"
 
 namespace hatch {
 
-class Ucb1Tuned final : public Bandit {
+class Ucb1Tuned final : public StatsBandit {
  public:
-  explicit Ucb1Tuned(std::size_t arms);
+  explicit Ucb1Tuned(std::size_t arms) : StatsBandit(arms) {}
 
-  std::size_t arm_count() const override { return arms_.size(); }
   std::size_t select() override;
-  void update(std::size_t arm, double reward) override;
-  void reset() override;
-
-  const ArmStats& arm(std::size_t i) const { return arms_[i]; }
-
- private:
-  std::vector<ArmStats> arms_;
-  std::uint64_t total_ = 0;
 };
 
 }  // namespace hatch
