@@ -80,7 +80,7 @@ void Host::ungate(std::uint32_t id) {
   if (std::shared_ptr<const HostedComponent> c = find(id)) c->gated.store(false);
 }
 
-bool Host::set_backups(std::uint32_t id, std::vector<std::shared_ptr<internal::CallTarget>> backups,
+bool Host::set_backups(std::uint32_t id, std::vector<std::shared_ptr<RemoteComponent>> backups,
                        std::vector<std::string> names) {
   std::shared_ptr<const HostedComponent> c = find(id);
   if (!c) return false;
@@ -195,23 +195,34 @@ Reply Host::apply_and_forward(const HostedComponent& component, Replication& rep
   // A write that failed in the implementation ran, and fails the same way on the backups:
   // forward it all the same. One whose arguments did not decode did not run anywhere.
   if (reply.status == StatusCode::bad_request) return reply;
-  for (std::size_t i = 0; i < replication.backups.size();) {
-    internal::WireBuffer copy;
-    copy.bytes().assign(args.data(), args.size());
-    std::string failure;
+  // Every backup gets the write at once; the answer waits for the slowest.
+  const std::size_t n = replication.backups.size();
+  std::vector<std::optional<RemoteCall>> calls(n);
+  std::vector<std::string> failures(n);
+  auto failure_of = [&](std::size_t i, auto&& step) {
     try {
-      replication.backups[i]->call(method, std::move(copy));
+      step();
     } catch (const ApplicationError&) {
       // It failed there as it did here.
     } catch (const std::exception& e) {
-      failure = e.what();
+      failures[i] = e.what();
     } catch (const internal::Moved&) {
-      failure = "it is moving";
+      failures[i] = "it is moving";
     }
-    if (failure.empty()) {
-      ++i;
-      continue;
-    }
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    failure_of(i, [&] {
+      internal::WireBuffer copy;
+      copy.bytes().assign(args.data(), args.size());
+      calls[i] = replication.backups[i]->start(method, std::move(copy));
+    });
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (calls[i]) failure_of(i, [&] { finish_remote(*calls[i]); });
+  }
+  for (std::size_t i = n; i-- > 0;) {
+    const std::string& failure = failures[i];
+    if (failure.empty()) continue;
     spdlog::warn("{}: backup {} of component {} left the replica set: {}", name_,
                  replication.names[i], component.name, failure);
     if (lost_backup_) lost_backup_(component.name, replication.names[i]);

@@ -26,6 +26,7 @@
 #include "hatch/catalog.hpp"
 #include "hatch/internal/wire_buffer.hpp"
 #include "rpc/connection.hpp"
+#include "runtime/remote_component.hpp"
 
 namespace hatch::runtime {
 
@@ -48,8 +49,8 @@ Reply error_reply(StatusCode status, const std::string& message, const std::stri
 // until every backup has applied it, so all replicas apply writes in one order.
 struct Replication {
   std::mutex order;
-  std::vector<std::shared_ptr<internal::CallTarget>> backups;  // guarded by order
-  std::vector<std::string> names;                              // guarded by order; for logs
+  std::vector<std::shared_ptr<RemoteComponent>> backups;  // guarded by order
+  std::vector<std::string> names;                         // guarded by order; for logs
 };
 
 struct HostedComponent {
@@ -89,7 +90,7 @@ class Host {
   // Makes `id` the primary of a replicated component: its writes go to `backups` (named by
   // `names`) too before they are answered. Empty `backups` make it a lone instance again.
   // Returns false when there is no such component.
-  bool set_backups(std::uint32_t id, std::vector<std::shared_ptr<internal::CallTarget>> backups,
+  bool set_backups(std::uint32_t id, std::vector<std::shared_ptr<RemoteComponent>> backups,
                    std::vector<std::string> names);
   // Removes `id` without a trace.
   void remove(std::uint32_t id);

@@ -304,7 +304,7 @@ struct Node::Impl {
               StatusCode::unknown_component,
               "no component with id " + std::to_string(id) + " on " + address);
         }
-        std::vector<std::shared_ptr<internal::CallTarget>> targets;
+        std::vector<std::shared_ptr<runtime::RemoteComponent>> targets;
         for (const std::string& backup : backups) {
           targets.push_back(std::make_shared<runtime::RemoteComponent>(
               endpoint_for(backup), id, *c->interface, options.call_timeout));

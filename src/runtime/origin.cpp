@@ -166,7 +166,7 @@ struct Origin::Impl {
     const std::vector<std::string> homes = runtime::homes_of(placement);
     const std::vector<std::string> backups(homes.begin() + 1, homes.end());
     if (homes.front() == runtime::kOriginLocation) {
-      std::vector<std::shared_ptr<internal::CallTarget>> targets;
+      std::vector<std::shared_ptr<runtime::RemoteComponent>> targets;
       for (const std::string& b : backups) {
         targets.push_back(std::make_shared<runtime::RemoteComponent>(
             peer_for(b), id, *e.component->interface, options.call_timeout));

@@ -27,40 +27,56 @@ std::string RemoteComponent::method_name(std::uint32_t method) const {
 }
 
 internal::Payload RemoteComponent::call(std::uint32_t method, internal::WireBuffer&& args) {
-  return call_remote(*endpoint_, component_, method, std::move(args.bytes()), timeout_,
-                     method_name(method));
+  RemoteCall started = start(method, std::move(args));
+  return finish_remote(started);
+}
+
+RemoteCall RemoteComponent::start(std::uint32_t method, internal::WireBuffer&& args) {
+  return start_remote(*endpoint_, component_, method, std::move(args.bytes()), timeout_,
+                      method_name(method));
+}
+
+RemoteCall start_remote(rpc::Endpoint& endpoint, std::uint32_t component, std::uint32_t method,
+                        std::string args, std::chrono::milliseconds timeout,
+                        const std::string& method_name, rpc::Tail tail) {
+  RemoteCall call;
+  call.method_name = method_name;
+  call.host = endpoint.address();
+  call.deadline = rpc::Clock::now() + timeout;
+  if (auto scoped = DeadlineScope::current()) call.deadline = std::min(call.deadline, *scoped);
+  try {
+    call.connection = endpoint.connection(call.deadline);
+  } catch (const rpc::ConnectFailure& e) {
+    throw_remote_error(e.code(), method_name, call.host, e.what());
+  }
+  rpc::FrameHeader header;
+  header.component = component;
+  header.method = method;
+  try {
+    call.pending = call.connection->begin(header, std::move(args), call.deadline, std::move(tail));
+  } catch (const rpc::FrameError& e) {
+    throw_remote_error(StatusCode::bad_request, method_name, call.host, e.what());
+  }
+  return call;
+}
+
+internal::Payload finish_remote(RemoteCall& call) {
+  rpc::Connection::Response response = call.connection->finish(call.pending);
+  if (response.header.status == StatusCode::ok) return std::move(response.payload);
+  if (!response.local_error.empty()) {
+    throw_remote_error(response.header.status, call.method_name, call.host, response.local_error);
+  }
+  throw_reply_error(response.header.status, response.payload.body, call.deadline, call.method_name,
+                    call.host);
 }
 
 internal::Payload call_remote(rpc::Endpoint& endpoint, std::uint32_t component,
                               std::uint32_t method, std::string args,
                               std::chrono::milliseconds timeout, const std::string& method_name,
                               rpc::Tail tail) {
-  auto deadline = rpc::Clock::now() + timeout;
-  if (auto scoped = DeadlineScope::current()) deadline = std::min(deadline, *scoped);
-  std::shared_ptr<rpc::Connection> connection;
-  try {
-    connection = endpoint.connection(deadline);
-  } catch (const rpc::ConnectFailure& e) {
-    throw_remote_error(e.code(), method_name, endpoint.address(), e.what());
-  }
-  rpc::FrameHeader header;
-  header.component = component;
-  header.method = method;
-  rpc::Connection::Response response;
-  try {
-    rpc::Connection::PendingCall pending =
-        connection->begin(header, std::move(args), deadline, std::move(tail));
-    response = connection->finish(pending);
-  } catch (const rpc::FrameError& e) {
-    throw_remote_error(StatusCode::bad_request, method_name, endpoint.address(), e.what());
-  }
-  if (response.header.status == StatusCode::ok) return std::move(response.payload);
-  if (!response.local_error.empty()) {
-    throw_remote_error(response.header.status, method_name, endpoint.address(),
-                       response.local_error);
-  }
-  throw_reply_error(response.header.status, response.payload.body, deadline, method_name,
-                    endpoint.address());
+  RemoteCall started = start_remote(endpoint, component, method, std::move(args), timeout,
+                                    method_name, std::move(tail));
+  return finish_remote(started);
 }
 
 void throw_reply_error(StatusCode status, std::span<const char> body,

@@ -14,12 +14,23 @@
 
 namespace hatch::runtime {
 
+// A remote call on its way: start_remote() sent it, finish_remote() waits for its reply.
+struct RemoteCall {
+  std::shared_ptr<rpc::Connection> connection;
+  rpc::Connection::PendingCall pending;
+  rpc::Clock::time_point deadline;
+  std::string method_name;
+  std::string host;
+};
+
 class RemoteComponent final : public internal::CallTarget {
  public:
   RemoteComponent(std::shared_ptr<rpc::Endpoint> endpoint, std::uint32_t component,
                   const InterfaceEntry& interface, std::chrono::milliseconds timeout);
 
   internal::Payload call(std::uint32_t method, internal::WireBuffer&& args) override;
+  // Sends a call without waiting, so that several can be in flight (see finish_remote).
+  RemoteCall start(std::uint32_t method, internal::WireBuffer&& args);
   std::string method_name(std::uint32_t method) const override;
 
  private:
@@ -37,6 +48,16 @@ std::string method_label(const InterfaceEntry& interface, std::uint32_t method);
 [[noreturn]] void throw_reply_error(StatusCode status, std::span<const char> body,
                                     std::chrono::steady_clock::time_point deadline,
                                     const std::string& method_name, const std::string& host);
+
+// Sends one request to component `component` over `endpoint` without waiting for its reply.
+// Throws the RemoteError that matches a failure to send it.
+RemoteCall start_remote(rpc::Endpoint& endpoint, std::uint32_t component, std::uint32_t method,
+                        std::string args, std::chrono::milliseconds timeout,
+                        const std::string& method_name, rpc::Tail tail = {});
+
+// Waits for the reply of `call` and returns its body; throws internal::Moved or the
+// RemoteError subclass that matches a failure.
+internal::Payload finish_remote(RemoteCall& call);
 
 // Sends one request to component `component` over `endpoint` and returns the reply body.
 // Throws the RemoteError subclass that matches a failure; `method_name` labels it.
