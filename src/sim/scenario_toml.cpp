@@ -86,14 +86,18 @@ class Reader {
     return node->as_table();
   }
 
-  // An array of tables ([[key]]); empty when absent.
-  std::vector<const toml::table*> tables(const toml::table& parent, std::string_view key) const {
+  // An array of at most `limit` tables ([[key]]); empty when absent.
+  std::vector<const toml::table*> tables(const toml::table& parent, std::string_view key,
+                                         std::size_t limit) const {
     std::vector<const toml::table*> out;
     const toml::node* node = parent.get(key);
     if (node == nullptr) return out;
     const toml::array* array = node->as_array();
     if (array == nullptr)
       fail(*node, std::string(key), "must be an array of tables ([[" + std::string(key) + "]])");
+    if (array->size() > limit) {
+      fail(*node, std::string(key), "at most " + std::to_string(limit) + " entries");
+    }
     for (std::size_t i = 0; i < array->size(); ++i) {
       const toml::table* t = (*array)[i].as_table();
       if (t == nullptr) fail((*array)[i], indexed(key, i), "must be a table");
@@ -151,10 +155,7 @@ struct Parser {
                        r.number(*origin, "origin", "memory_mb", 0, 1e7)});
     host_index["local"] = 0;
     std::vector<std::pair<double, double>> to_origin;
-    const auto nodes = r.tables(root, "nodes");
-    if (nodes.size() > kMaxSimNodes) {
-      r.fail(*root.get("nodes"), "nodes", "at most " + std::to_string(kMaxSimNodes) + " nodes");
-    }
+    const auto nodes = r.tables(root, "nodes", kMaxSimNodes);
     for (std::size_t i = 0; i < nodes.size(); ++i) {
       const toml::table& t = *nodes[i];
       const std::string field = Reader::indexed("nodes", i);
@@ -187,7 +188,7 @@ struct Parser {
       set_link(0, a, to_origin[a - 1].first, to_origin[a - 1].second);
       for (std::size_t b = a + 1; b < n; ++b) set_link(a, b, node_rtt, node_bandwidth);
     }
-    const auto links = r.tables(root, "links");
+    const auto links = r.tables(root, "links", kMaxSimNodes * (kMaxSimNodes + 1) / 2);
     for (std::size_t i = 0; i < links.size(); ++i) {
       const toml::table& t = *links[i];
       const std::string field = Reader::indexed("links", i);
@@ -206,12 +207,8 @@ struct Parser {
   }
 
   void components(const toml::table& root) {
-    const auto list = r.tables(root, "components");
+    const auto list = r.tables(root, "components", kMaxSimComponents);
     if (list.empty()) r.fail(root, "components", "missing: at least one [[components]] table");
-    if (list.size() > kMaxSimComponents) {
-      r.fail(*root.get("components"), "components",
-             "at most " + std::to_string(kMaxSimComponents) + " components");
-    }
     for (std::size_t i = 0; i < list.size(); ++i) {
       const toml::table& t = *list[i];
       const std::string field = Reader::indexed("components", i);
@@ -313,10 +310,7 @@ struct Parser {
   }
 
   void edges(const toml::table& root) {
-    const auto list = r.tables(root, "edges");
-    if (list.size() > kMaxSimEdges) {
-      r.fail(*root.get("edges"), "edges", "at most " + std::to_string(kMaxSimEdges) + " edges");
-    }
+    const auto list = r.tables(root, "edges", kMaxSimEdges);
     for (std::size_t i = 0; i < list.size(); ++i) {
       const toml::table& t = *list[i];
       const std::string field = Reader::indexed("edges", i);
