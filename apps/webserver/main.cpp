@@ -1,0 +1,191 @@
+// webserver: the self-distributing web server (docs/webserver.md). One binary is the origin
+// (serve), a node (--hatch-node), the corpus generator (corpus) and the load generator (load):
+//
+//   webserver corpus /tmp/corpus --files 1000 --seed 42
+//   webserver --hatch-node 127.0.0.1:7001 --hatch-secret-file secret &
+//   webserver --hatch-secret-file secret --hatch-place cache=127.0.0.1:7001
+//             serve --data-dir /tmp/corpus --listen 127.0.0.1:8080
+//   webserver load --target 127.0.0.1:8080 --corpus /tmp/corpus
+//             --phase seconds=10,hot=20 --phase seconds=10,text=0.2,writes=0.1
+// (each command on one line)
+//
+// It uses hatch::parse_flags and builds the Origin itself, instead of hatch::App, so that its
+// own flags (--data-dir, the emulation options) can become component configuration.
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "corpus.hpp"
+#include "frontend.hpp"
+#include "hatch/app.hpp"
+#include "load_generator.hpp"
+#include "request_handler.hpp"
+
+namespace {
+
+using hatch::web::FrontendOptions;
+
+struct ServeFlags {
+  FrontendOptions frontend;
+  std::string data_dir;
+  std::map<std::string, std::int64_t> settings;        // "component.key" -> value, for flags given
+  std::map<std::string, std::int64_t> cache_bytes_at;  // host -> emulated cache budget
+};
+
+// Blocks SIGINT and SIGTERM in every thread created after it, then waits for one of them.
+class StopSignal {
+ public:
+  StopSignal() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+  }
+  void wait() {
+    int signal = 0;
+    sigwait(&set_, &signal);
+  }
+
+ private:
+  sigset_t set_;
+};
+
+int serve(hatch::Options options, const ServeFlags& flags) {
+  hatch::ConfigMap& store = options.configs["content_store"];
+  store["data_dir"] = std::filesystem::absolute(flags.data_dir).string();
+  for (const auto& [key, value] : flags.settings) {
+    const std::size_t dot = key.find('.');
+    options.configs[key.substr(0, dot)][key.substr(dot + 1)] = value;
+  }
+  for (const auto& [host, bytes] : flags.cache_bytes_at) {
+    options.configs["cache"]["emulated_cache_bytes@" + host] = bytes;
+  }
+  StopSignal stop;
+  hatch::Origin origin(hatch::Catalog::program(), std::move(options));
+  auto handler = origin.get<hatch::web::RequestHandler>("request_handler");
+  hatch::web::Frontend frontend(handler, flags.frontend);
+  std::printf("webserver listening on http://%s\n", frontend.address().c_str());
+  std::fflush(stdout);
+  stop.wait();
+  frontend.stop();
+  origin.stop();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  hatch::ParsedFlags hatch_flags;
+  try {
+    hatch_flags = hatch::parse_flags(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 2;
+  }
+  hatch::configure_logging(hatch_flags.log_level);
+  hatch::keep_freed_memory();
+  if (!hatch_flags.node_listen.empty()) {
+    return hatch::run_node(hatch_flags.node_listen, hatch_flags.options, hatch_flags.log_level);
+  }
+
+  CLI::App cli("webserver: an HTTP server made of Hatch components, its corpus and its load");
+  cli.require_subcommand(1);
+
+  ServeFlags serve_flags;
+  std::int64_t access_us = 0, access_slots = 1, cache_bytes = 64 << 20;
+  std::vector<std::string> cache_at;
+  CLI::App* serve_cmd = cli.add_subcommand("serve", "serve the corpus over HTTP (the origin)");
+  serve_cmd->add_option("--data-dir", serve_flags.data_dir, "the corpus directory")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  serve_cmd->add_option("--listen", serve_flags.frontend.listen, "HTTP address, host:port")
+      ->capture_default_str();
+  serve_cmd->add_option("--max-connections", serve_flags.frontend.max_connections)
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
+  CLI::Option* access_opt =
+      serve_cmd
+          ->add_option("--emulated-access-us", access_us,
+                       "emulated time of one content store access, in microseconds")
+          ->check(CLI::Range(std::int64_t{0}, std::int64_t{10'000'000}));
+  CLI::Option* slots_opt =
+      serve_cmd
+          ->add_option("--emulated-access-slots", access_slots,
+                       "accesses one content store instance's emulated device serves at once")
+          ->check(CLI::Range(std::int64_t{1}, std::int64_t{1024}));
+  CLI::Option* cache_opt =
+      serve_cmd
+          ->add_option("--emulated-cache-bytes", cache_bytes,
+                       "emulated memory budget of each cache instance, in bytes")
+          ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
+  serve_cmd->add_option("--emulated-cache-bytes-at", cache_at,
+                        "HOST=BYTES: the emulated cache budget on one host (repeatable)");
+
+  std::string corpus_dir;
+  std::size_t files = 1000;
+  std::uint64_t seed = 1;
+  CLI::App* corpus_cmd = cli.add_subcommand("corpus", "generate a corpus, the same for a seed");
+  corpus_cmd->add_option("dir", corpus_dir, "where to write it")->required();
+  corpus_cmd->add_option("--files", files)->check(CLI::Range(1, 1'000'000))->capture_default_str();
+  corpus_cmd->add_option("--seed", seed)->capture_default_str();
+
+  hatch::web::LoadOptions load;
+  std::string load_corpus;
+  std::vector<std::string> phase_specs;
+  CLI::App* load_cmd = cli.add_subcommand("load", "drive a running server through phases");
+  load_cmd->add_option("--target", load.target, "the server, host:port")->required();
+  load_cmd->add_option("--corpus", load_corpus, "the corpus directory it serves")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  load_cmd
+      ->add_option("--phase", phase_specs,
+                   "key=value,... with name, seconds, connections, rate (0: closed loop), text, "
+                   "hot, hot_share, writes, accept (repeatable; one phase each)")
+      ->required();
+  load_cmd->add_option("--seed", load.seed)->capture_default_str();
+
+  std::vector<const char*> rest;
+  for (const std::string& a : hatch_flags.rest) rest.push_back(a.c_str());
+  try {
+    cli.parse(static_cast<int>(rest.size()), rest.data());
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  }
+
+  try {
+    if (corpus_cmd->parsed()) {
+      const std::vector<std::string> paths = hatch::web::generate_corpus(corpus_dir, files, seed);
+      std::printf("wrote %zu documents to %s\n", paths.size(), corpus_dir.c_str());
+      return 0;
+    }
+    if (load_cmd->parsed()) {
+      load.paths = hatch::web::list_corpus(load_corpus);
+      for (const std::string& spec : phase_specs) {
+        load.phases.push_back(hatch::web::LoadPhase::parse(spec));
+      }
+      hatch::web::run_load(load, [](const hatch::web::PhaseResult& r) {
+        std::printf("%s\n", hatch::web::to_string(r).c_str());
+        std::fflush(stdout);
+      });
+      return 0;
+    }
+    if (*access_opt) serve_flags.settings["content_store.emulated_access_us"] = access_us;
+    if (*slots_opt) serve_flags.settings["content_store.emulated_access_slots"] = access_slots;
+    if (*cache_opt) serve_flags.settings["cache.emulated_cache_bytes"] = cache_bytes;
+    for (const std::string& item : cache_at) {
+      const std::size_t eq = item.rfind('=');
+      if (eq == std::string::npos) throw std::invalid_argument("expected HOST=BYTES: " + item);
+      serve_flags.cache_bytes_at[item.substr(0, eq)] = std::stoll(item.substr(eq + 1));
+    }
+    return serve(std::move(hatch_flags.options), serve_flags);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}
