@@ -73,6 +73,10 @@ void Agent::enqueue_neighbours(std::uint32_t option) {
     return std::popcount(m) == 1 ? tree_.single(std::countr_zero(m)) : tree_.set(m);
   };
   if (best_out) enqueue(tree_.set(mask | (HostMask{1} << *best_out)));
+  // The origin joins a set whatever its rank alone: the entry lives there, so a replica or
+  // shard on it saves the hop for the calls it serves, which its single-host rank (the
+  // origin doing all the work) does not show.
+  enqueue(tree_.set(mask | HostMask{1}));
   if (worst_in && std::popcount(mask) > 1) {
     const HostMask without = mask & ~(HostMask{1} << *worst_in);
     enqueue(as_option(without));
