@@ -11,8 +11,8 @@
 namespace hatch {
 
 struct Options {
-  // Where each component is created: "local" (the default for a component not listed) or a
-  // node's "host:port".
+  // Where each component is created, as Placement::parse reads it: "local" (the default for a
+  // component not listed), a node's "host:port", "replicated{h1,h2,...}" or "sharded{...}".
   std::map<std::string, std::string> placements;
 
   // Configuration handed to each component through its Context. Default: none.

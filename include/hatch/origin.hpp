@@ -61,7 +61,8 @@ class Origin {
   // report per component; a failed transition leaves its component where it was, with its
   // state. Throws UsageError for an unknown component, a malformed address, or a placement the
   // component's kind does not allow (sharding a component whose state is not keyed, or whose
-  // reads lack a shard key and a merge policy), before anything moves.
+  // reads lack a shard key and a merge policy): every placement is checked before anything
+  // moves.
   std::vector<TransitionReport> apply(const Design& design);
 
   const Options& options() const noexcept;

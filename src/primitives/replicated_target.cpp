@@ -36,12 +36,16 @@ internal::Payload ReplicatedTarget::call_one(Replica& replica, std::uint32_t met
 }
 
 std::size_t ReplicatedTarget::least_loaded(const std::vector<bool>& tried) const {
-  std::size_t best = replicas_.size();
+  // Start at a different replica each time, so that ties spread too.
+  const std::size_t n = replicas_.size();
+  const std::size_t first = rotor_.fetch_add(1, std::memory_order_relaxed) % n;
+  std::size_t best = n;
   int best_load = 0;
-  for (std::size_t i = 0; i < replicas_.size(); ++i) {
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = (first + k) % n;
     if (tried[i]) continue;
     const int load = replicas_[i]->outstanding.load(std::memory_order_relaxed);
-    if (best == replicas_.size() || load < best_load) {
+    if (best == n || load < best_load) {
       best = i;
       best_load = load;
     }

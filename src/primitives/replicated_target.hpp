@@ -49,6 +49,7 @@ class ReplicatedTarget final : public internal::CallTarget {
   const InterfaceEntry& interface_;
   const bool writes_to_primary_;
   const LostReplica lost_;
+  mutable std::atomic<std::size_t> rotor_{0};
 };
 
 }  // namespace hatch::primitives

@@ -16,8 +16,9 @@
 //               the directory changed: `name` (was `old_id`) is `new_id`, placed as `kind`
 //               (Placement::Kind) at `homes`
 //   resolve     [name] → [id, interface, kind, homes]      node → origin
-//   replica_lost [name, home] → nil   node → origin: a replica of `name` at `home` did not
-//               answer; the origin checks, and takes it out of the set
+//   replica_lost [name, home, missed_writes] → nil   node → origin: a replica of `name` at
+//               `home` did not answer; the origin takes it out of the set if it cannot reach it,
+//               or in any case when its primary dropped it (`missed_writes`)
 //
 // A home is "origin" or the address of the node that hosts an instance; a replicated
 // component's primary comes first, a sharded one's shards in shard order.

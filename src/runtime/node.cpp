@@ -82,7 +82,7 @@ struct Node::Impl {
         [this](const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
                internal::Payload& request) { return control(connection, method, request); });
     host.set_lost_backup([this](const std::string& component, const std::string& home) {
-      report_lost_replica(component, home);
+      report_lost_replica(component, home, true);
     });
     signals.async_wait([this](const boost::system::error_code& e, int signal) {
       if (!e) {
@@ -219,6 +219,11 @@ struct Node::Impl {
       }
       case ControlMethod::gate: {
         auto [id] = h.get().as<std::tuple<std::uint32_t>>();
+        if (!host.find(id)) {
+          return runtime::error_reply(StatusCode::unknown_component,
+                                      "no component with id " + std::to_string(id) + " on " +
+                                          address + " (was the node restarted?)");
+        }
         if (!gate_local_refs(id, deadline) || !host.gate(id, deadline)) {
           return runtime::error_reply(StatusCode::deadline_exceeded,
                                       "component " + std::to_string(id) + " on " + address +
@@ -421,19 +426,24 @@ struct Node::Impl {
     for (auto& [name, cell, placement] : cells) bind_dependency(*cell, name, id, placement);
   }
 
-  // Tells the origin that a replica did not answer. Best effort: the next caller tells it again.
-  void report_lost_replica(const std::string& component, const std::string& home) {
-    try {
-      internal::WireBuffer args;
-      internal::pack_args(args, component, home);
-      runtime::call_remote(*origin_endpoint(), runtime::kControlComponent,
-                           static_cast<std::uint32_t>(runtime::ControlMethod::replica_lost),
-                           std::move(args.bytes()), options.call_timeout,
-                           "report the replica of '" + component + "' at " + home);
-    } catch (const std::exception& e) {
-      spdlog::warn("node {}: could not report the lost replica of '{}' at {}: {}", address,
-                   component, home, e.what());
-    }
+  // Tells the origin, in the background, that a replica did not answer (`missed_writes`: it
+  // was a backup its primary dropped, so it no longer holds every write). Best effort: the
+  // next caller tells it again.
+  void report_lost_replica(const std::string& component, const std::string& home,
+                           bool missed_writes) {
+    asio::post(io.context(), [this, component, home, missed_writes] {
+      try {
+        internal::WireBuffer args;
+        internal::pack_args(args, component, home, missed_writes);
+        runtime::call_remote(*origin_endpoint(), runtime::kControlComponent,
+                             static_cast<std::uint32_t>(runtime::ControlMethod::replica_lost),
+                             std::move(args.bytes()), options.call_timeout,
+                             "report the replica of '" + component + "' at " + home);
+      } catch (const std::exception& e) {
+        spdlog::warn("node {}: could not report the lost replica of '{}' at {}: {}", address,
+                     component, home, e.what());
+      }
+    });
   }
 
   static Placement read_placement(std::uint8_t kind, const std::vector<std::string>& homes) {
@@ -471,7 +481,7 @@ struct Node::Impl {
                          [this](const std::string& location) { return endpoint_for(location); },
                          options.call_timeout,
                          [this](const std::string& component, const std::string& home) {
-                           report_lost_replica(component, home);
+                           report_lost_replica(component, home, false);
                          }};
     runtime::bind_placement(cell, *catalog.find(name), id, placement, reach);
   }

@@ -70,8 +70,9 @@ struct Origin::Impl {
     host.set_control(
         [this](const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
                internal::Payload& request) { return control(connection, method, request); });
-    host.set_lost_backup(
-        [this](const std::string& name, const std::string& home) { replica_lost(name, home); });
+    host.set_lost_backup([this](const std::string& name, const std::string& home) {
+      replica_lost(name, home, true);
+    });
   }
 
   std::shared_ptr<BindingCell> resolve(std::string_view name_view) {
@@ -145,11 +146,18 @@ struct Origin::Impl {
 
   void create(const std::string& name, const Entry& e) {
     const std::vector<std::string> homes = runtime::homes_of(e.placement);
-    for (const std::string& home : homes) {
-      internal::Payload no_state;
-      create_at(home, name, e.id, e, no_state);
+    std::vector<std::string> created;
+    try {
+      for (const std::string& home : homes) {
+        internal::Payload no_state;
+        create_at(home, name, e.id, e, no_state);
+        created.push_back(home);
+      }
+      set_backups(e, e.id, e.placement);
+    } catch (...) {
+      for (const std::string& home : created) remove_at(name, home, e.id);
+      throw;
     }
-    set_backups(e, e.id, e.placement);
     bind_cell(e);
     spdlog::info("created component '{}' (id {}) {}", name, e.id, describe(e.placement));
   }
@@ -220,13 +228,14 @@ struct Origin::Impl {
   }
 
   runtime::Reach reach() {
-    return runtime::Reach{
-        host, runtime::kOriginLocation,
-        [this](const std::string& location) -> std::shared_ptr<rpc::Endpoint> {
-          return peer_for(location);
-        },
-        options.call_timeout,
-        [this](const std::string& name, const std::string& home) { replica_lost(name, home); }};
+    return runtime::Reach{host, runtime::kOriginLocation,
+                          [this](const std::string& location) -> std::shared_ptr<rpc::Endpoint> {
+                            return peer_for(location);
+                          },
+                          options.call_timeout,
+                          [this](const std::string& name, const std::string& home) {
+                            replica_lost(name, home, false);
+                          }};
   }
 
   // Points the origin's cell of `e` at its instances.
@@ -274,18 +283,24 @@ struct Origin::Impl {
     return old_target;
   }
 
-  TransitionReport transition(const std::string& name, const Placement& target) {
+  // Refuses (UsageError) a placement `name` cannot take, or a malformed address in it.
+  void check(const std::string& name, const Placement& target) {
     for (const std::string& home : runtime::homes_of(target)) {
-      if (home != runtime::kOriginLocation) rpc::split_address(home);  // refuse a malformed one
+      if (home != runtime::kOriginLocation) rpc::split_address(home);
     }
     resolve(name);
+    std::lock_guard lock(mu);
+    runtime::check_placement(*entries.at(name).component, target);
+  }
+
+  TransitionReport transition(const std::string& name, const Placement& target) {
+    check(name, target);
     std::lock_guard transition(transition_mu);
     Entry e;
     {
       std::lock_guard lock(mu);
       e = entries.at(name);
     }
-    runtime::check_placement(*e.component, target);
     TransitionReport r;
     r.component = name;
     r.from = e.placement.to_string();
@@ -391,7 +406,8 @@ struct Origin::Impl {
           gate_at(name, e, home, deadline);
         } catch (const RemoteError& unreachable) {
           const bool gone = unreachable.code() == StatusCode::unavailable ||
-                            unreachable.code() == StatusCode::connection_lost;
+                            unreachable.code() == StatusCode::connection_lost ||
+                            unreachable.code() == StatusCode::unknown_component;
           if (!replicas || !gone) throw;
           spdlog::warn("replica of '{}' at {} is unreachable and leaves the set: {}", name, home,
                        unreachable.what());
@@ -566,14 +582,15 @@ struct Origin::Impl {
   // A replica of `name` at `home` did not answer a caller or its primary. Takes it out of the
   // set in the background (one failover per replica at a time), if it is really unreachable:
   // the transition gates the others, and the first live one is the primary from then on.
-  void replica_lost(const std::string& name, const std::string& home) {
+  // `missed_writes`: its primary dropped it, so it must leave the set even if it answers.
+  void replica_lost(const std::string& name, const std::string& home, bool missed_writes) {
     {
       std::lock_guard lock(mu);
       if (!failovers.emplace(name, home).second) return;
     }
-    asio::post(io.context(), [this, name, home] {
+    asio::post(io.context(), [this, name, home, missed_writes] {
       try {
-        fail_over(name, home);
+        fail_over(name, home, missed_writes);
       } catch (const std::exception& e) {
         spdlog::warn("could not take the replica of '{}' at {} out of its set: {}", name, home,
                      e.what());
@@ -583,7 +600,7 @@ struct Origin::Impl {
     });
   }
 
-  void fail_over(const std::string& name, const std::string& home) {
+  void fail_over(const std::string& name, const std::string& home, bool missed_writes) {
     Placement placement;
     {
       std::lock_guard lock(mu);
@@ -594,17 +611,19 @@ struct Origin::Impl {
     std::vector<std::string> homes = runtime::homes_of(placement);
     auto lost = std::find(homes.begin(), homes.end(), home);
     if (placement.kind != Placement::Kind::replicated || lost == homes.end()) return;
-    if (home == runtime::kOriginLocation) return;
-    try {
-      peer_for(home)->connection(rpc::Clock::now() + options.call_timeout);
-      return;  // it answers: it keeps its place
-    } catch (const std::exception&) {
+    if (!missed_writes) {
+      if (home == runtime::kOriginLocation) return;  // the origin always reaches itself
+      try {
+        peer_for(home)->connection(rpc::Clock::now() + options.call_timeout);
+        return;  // it answers, and holds every write: it keeps its place
+      } catch (const std::exception&) {
+      }
     }
     homes.erase(lost);
     const Placement next = runtime::placement_of(
         homes.size() > 1 ? Placement::Kind::replicated : Placement::Kind::on, homes);
-    spdlog::warn("the replica of '{}' at {} is unreachable: moving to {}", name, home,
-                 next.to_string());
+    spdlog::warn("the replica of '{}' at {} {}: moving to {}", name, home,
+                 missed_writes ? "missed writes" : "is unreachable", next.to_string());
     transition(name, next);
   }
 
@@ -651,8 +670,8 @@ struct Origin::Impl {
                          internal::Payload& request) {
     msgpack::object_handle h = internal::unpack_untrusted(request.body, options.limits);
     if (method == static_cast<std::uint32_t>(runtime::ControlMethod::replica_lost)) {
-      auto [name, home] = h.get().as<std::tuple<std::string, std::string>>();
-      replica_lost(name, home);
+      auto [name, home, missed_writes] = h.get().as<std::tuple<std::string, std::string, bool>>();
+      replica_lost(name, home, missed_writes);
       internal::WireBuffer out;
       msgpack::pack(out, msgpack::type::nil_t());
       return runtime::Reply{StatusCode::ok, std::move(out.bytes())};
@@ -719,6 +738,7 @@ TransitionReport Origin::relocate(std::string_view name, std::string_view host) 
 }
 
 std::vector<TransitionReport> Origin::apply(const Design& design) {
+  for (const auto& [name, placement] : design) impl_->check(name, placement);
   std::vector<TransitionReport> reports;
   for (const auto& [name, placement] : design) {
     reports.push_back(impl_->transition(name, placement));

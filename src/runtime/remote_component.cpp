@@ -27,23 +27,25 @@ std::string RemoteComponent::method_name(std::uint32_t method) const {
 }
 
 internal::Payload RemoteComponent::call(std::uint32_t method, internal::WireBuffer&& args) {
-  RemoteCall started = start(method, std::move(args));
-  return finish_remote(started);
+  return call_remote(*endpoint_, component_, method, std::move(args.bytes()), timeout_,
+                     method_name(method));
 }
 
 RemoteCall RemoteComponent::start(std::uint32_t method, internal::WireBuffer&& args) {
   return start_remote(*endpoint_, component_, method, std::move(args.bytes()), timeout_,
-                      method_name(method));
+                      method_name(method), {}, false);
 }
 
 RemoteCall start_remote(rpc::Endpoint& endpoint, std::uint32_t component, std::uint32_t method,
                         std::string args, std::chrono::milliseconds timeout,
-                        const std::string& method_name, rpc::Tail tail) {
+                        const std::string& method_name, rpc::Tail tail, bool scoped) {
   RemoteCall call;
   call.method_name = method_name;
   call.host = endpoint.address();
   call.deadline = rpc::Clock::now() + timeout;
-  if (auto scoped = DeadlineScope::current()) call.deadline = std::min(call.deadline, *scoped);
+  if (auto scope = DeadlineScope::current(); scope && scoped) {
+    call.deadline = std::min(call.deadline, *scope);
+  }
   try {
     call.connection = endpoint.connection(call.deadline);
   } catch (const rpc::ConnectFailure& e) {

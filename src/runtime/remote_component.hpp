@@ -29,7 +29,9 @@ class RemoteComponent final : public internal::CallTarget {
                   const InterfaceEntry& interface, std::chrono::milliseconds timeout);
 
   internal::Payload call(std::uint32_t method, internal::WireBuffer&& args) override;
-  // Sends a call without waiting, so that several can be in flight (see finish_remote).
+  // Sends a call without waiting, so that several can be in flight (see finish_remote). Its
+  // deadline is the timeout alone, not the caller's DeadlineScope: a primary's write to a
+  // backup must finish even when the caller that sent it stops waiting.
   RemoteCall start(std::uint32_t method, internal::WireBuffer&& args);
   std::string method_name(std::uint32_t method) const override;
 
@@ -49,11 +51,12 @@ std::string method_label(const InterfaceEntry& interface, std::uint32_t method);
                                     std::chrono::steady_clock::time_point deadline,
                                     const std::string& method_name, const std::string& host);
 
-// Sends one request to component `component` over `endpoint` without waiting for its reply.
-// Throws the RemoteError that matches a failure to send it.
+// Sends one request to component `component` over `endpoint` without waiting for its reply,
+// due within `timeout` and, when `scoped`, the caller's DeadlineScope. Throws the RemoteError
+// that matches a failure to send it.
 RemoteCall start_remote(rpc::Endpoint& endpoint, std::uint32_t component, std::uint32_t method,
                         std::string args, std::chrono::milliseconds timeout,
-                        const std::string& method_name, rpc::Tail tail = {});
+                        const std::string& method_name, rpc::Tail tail = {}, bool scoped = true);
 
 // Waits for the reply of `call` and returns its body; throws internal::Moved or the
 // RemoteError subclass that matches a failure.
