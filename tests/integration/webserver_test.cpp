@@ -7,12 +7,14 @@
 // Each placement gets a fresh origin, whose components start empty, and sends the set in the same
 // order from one connection, so even /stats (whose counters grow with every request) must match
 // byte for byte: the counters are state, and a placement must not lose, repeat or reorder them.
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -239,6 +241,62 @@ TEST_F(WebServer, EachHostsCacheKeepsToItsEmulatedBudget) {
     EXPECT_EQ(r.body, corpus_.file(p)) << p << ": an evicted entry is read from the store again";
   }
   EXPECT_LE(cache->bytes_used(), 2u * kBudget);
+}
+
+TEST_F(WebServer, ClientsGetTheSameAnswersWhileEveryComponentMoves) {
+  NodeProcess a(secret_.path());
+  NodeProcess b(secret_.path());
+  Options o = options();
+  o.configs["content_store"]["data_dir"] = corpus_.dir().string();
+  Origin origin(Catalog::program(), o);
+  Ref<web::RequestHandler> handler = origin.get<web::RequestHandler>("request_handler");
+  web::FrontendOptions fo;
+  fo.listen = "127.0.0.1:0";
+  web::Frontend frontend(handler, fo);
+  // Reads only (no PUT, no /stats), so every answer is fixed: the first one is the reference.
+  std::vector<WebCall> reads;
+  for (const WebCall& c : request_set(web::list_corpus(corpus_.dir()))) {
+    if (c.method == "GET" && c.target != "/stats" && c.headers.size() <= 1) reads.push_back(c);
+  }
+  const std::vector<HttpReply> expected = send_all(frontend.address(), reads);
+  const std::string ha = a.address(), hb = b.address();
+  const std::vector<Design> designs = {
+      {{"cache", Placement::sharded({ha, hb})}, {"compressor", Placement::replicated({ha, hb})}},
+      {{"request_handler", Placement::on(ha)}, {"content_store", Placement::replicated({ha, hb})}},
+      {{"stats", Placement::sharded({hb, "local"})}, {"cache", Placement::on(hb)}},
+      {{"request_handler", Placement::replicated({hb, "local"})},
+       {"content_store", Placement::sharded({ha, hb})}},
+      {{"cache", Placement::local()},
+       {"compressor", Placement::local()},
+       {"content_store", Placement::local()},
+       {"request_handler", Placement::local()},
+       {"stats", Placement::local()}}};
+  std::atomic<bool> moving{true};
+  std::atomic<int> wrong{0}, answered{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&, t] {
+      HttpClient client(frontend.address());
+      // At least one full pass, and on until the last move is done.
+      for (std::size_t i = static_cast<std::size_t>(t), n = 0; moving.load() || n < reads.size();
+           i = (i + 1) % reads.size(), ++n) {
+        const WebCall& c = reads[i];
+        try {
+          if (!(client.request(c.method, c.target, c.headers, c.body) == expected[i])) ++wrong;
+        } catch (const std::exception&) {
+          ++wrong;
+        }
+        ++answered;
+      }
+    });
+  }
+  for (const Design& design : designs) {
+    for (const TransitionReport& r : origin.apply(design)) EXPECT_TRUE(r.ok) << r.to_string();
+  }
+  moving.store(false);
+  for (std::thread& t : clients) t.join();
+  EXPECT_EQ(wrong.load(), 0) << "of " << answered.load() << " answers";
+  frontend.stop();
 }
 
 }  // namespace
