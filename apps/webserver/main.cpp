@@ -2,12 +2,13 @@
 // (serve), a node (--hatch-node), the corpus generator (corpus) and the load generator (load):
 //
 //   webserver corpus /tmp/corpus --files 1000 --seed 42
-//   webserver --hatch-node 127.0.0.1:7001 --hatch-secret-file secret &
-//   webserver --hatch-secret-file secret --hatch-place cache=127.0.0.1:7001
-//             serve --data-dir /tmp/corpus --listen 127.0.0.1:8080
+//   webserver --hatch-node 127.0.0.1:7001 --hatch-secret-file secret --hatch-io-threads 64 &
+//   webserver serve --data-dir /tmp/corpus --listen 127.0.0.1:8080
+//             --hatch-secret-file secret --hatch-place cache=127.0.0.1:7001
 //   webserver load --target 127.0.0.1:8080 --corpus /tmp/corpus
 //             --phase seconds=10,hot=20 --phase seconds=10,text=0.2,writes=0.1
-// (each command on one line)
+// (each command on one line). Hatch flags go after the command: --hatch-place takes the words
+// that follow it, up to the next flag.
 //
 // It uses hatch::parse_flags and builds the Origin itself, instead of hatch::App, so that its
 // own flags (--data-dir, the emulation options) can become component configuration.
