@@ -26,9 +26,10 @@ struct Options {
   // for a large state transfer on loopback, short enough that a dead host surfaces quickly.
   std::chrono::milliseconds call_timeout{5000};
 
-  // Threads that run network I/O and serve incoming calls (callbacks from nodes). Default 8.
-  // A served call that blocks holds one thread, so this bounds concurrent blocking callbacks.
-  int io_threads = 8;
+  // Threads that run network I/O and serve incoming calls (callbacks from nodes). Default 64:
+  // a served call that calls out blocks its thread until the answer comes, so the pool must
+  // outnumber the calls that block at once (a web server on a node serves one per connection).
+  int io_threads = 64;
 
   // Bounds on frames and decoded values, applied to everything received.
   internal::WireLimits limits;
@@ -41,8 +42,8 @@ struct NodeOptions {
   // The cluster secret (at least 16 bytes); peers that cannot prove it are refused.
   std::string secret;
 
-  // Threads that run network I/O and serve calls. Default 8; see Options::io_threads.
-  int io_threads = 8;
+  // Threads that run network I/O and serve calls. Default 64; see Options::io_threads.
+  int io_threads = 64;
 
   // Deadline of calls this node makes (to dependencies, to the origin). Default 5 s.
   std::chrono::milliseconds call_timeout{5000};

@@ -102,7 +102,8 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   cli.add_option("--hatch-node", out.node_listen);
   cli.add_option("--hatch-secret-file", secret_file);
   cli.add_option("--hatch-config", config_file);
-  cli.add_option("--hatch-place", places);
+  // One NAME=WHERE per flag: the words after it belong to the program.
+  cli.add_option("--hatch-place", places)->allow_extra_args(false);
   cli.add_option("--hatch-call-timeout-ms", timeout_ms)->check(CLI::PositiveNumber);
   cli.add_option("--hatch-io-threads", io_threads)->check(CLI::Range(2, 1024));
   cli.add_option("--hatch-log-level", out.log_level)

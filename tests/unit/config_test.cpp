@@ -49,12 +49,17 @@ TEST(Flags, ParseHatchFlagsAndLeaveTheRest) {
                         secret.c_str(),
                         "--hatch-call-timeout-ms",
                         "250",
-                        "x"};
-  ParsedFlags f = parse_flags(10, argv);
+                        "x",
+                        "--hatch-place",
+                        "cache=sharded{a:1,b:2}",
+                        "serve"};
+  ParsedFlags f = parse_flags(13, argv);
   EXPECT_EQ(f.options.placements.at("kv"), "127.0.0.1:9");
+  EXPECT_EQ(f.options.placements.at("cache"), "sharded{a:1,b:2}");
   EXPECT_EQ(f.options.secret, "0123456789abcdef0123");
   EXPECT_EQ(f.options.call_timeout, std::chrono::milliseconds(250));
-  EXPECT_EQ(f.rest, (std::vector<std::string>{"app", "--ops", "5", "x"}));
+  EXPECT_EQ(f.rest, (std::vector<std::string>{"app", "--ops", "5", "x", "serve"}))
+      << "a word after a placement belongs to the program";
   EXPECT_TRUE(f.node_listen.empty());
 }
 

@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
   CLI::App* node = cli.add_subcommand("node", "run a node that hosts components for an origin");
   std::string listen;
   std::string secret_file;
-  int io_threads = 8;
+  int io_threads = 64;
   std::string log_level = "info";
   node->add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")
       ->required();
