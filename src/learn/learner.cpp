@@ -33,7 +33,7 @@ double value_of(double reward, const Window& window) {
   return -ms / (ms + 100);
 }
 
-enum class Mode { warmup, sweep, quiet };
+enum class State { warmup, sweep, quiet };
 
 // Who explores in a turn: one agent, or the coordinator with its group moves.
 constexpr std::size_t kGroup = std::size_t(-1);
@@ -92,9 +92,8 @@ struct Learner::Impl {
   }
 
   // A sweep: every agent whose component matters, the largest self share of the latency first,
-  // then the group moves.
-  // `by_inclusive` orders by inclusive shares instead, which puts the callers first: the search
-  // of a restart, which must not retrace the first one.
+  // then the group moves. `by_inclusive` orders by inclusive shares instead, which puts the callers
+  // first: the search of a restart, which must not retrace the first one.
   void start_sweep(TurnMode mode, bool by_inclusive = false) {
     std::vector<std::size_t> order(agents.size());
     std::iota(order.begin(), order.end(), 0);
@@ -111,7 +110,7 @@ struct Learner::Impl {
     sweep.push_back(kGroup);
     sweep_mode = mode;
     accepted_in_sweep = false;
-    mode_ = Mode::sweep;
+    state = State::sweep;
   }
 
   void begin_turn(std::size_t who, TurnMode mode) {
@@ -174,8 +173,7 @@ struct Learner::Impl {
       incumbent.assign(incumbent.size(), 0);
       start_sweep(TurnMode::full, true);
     }
-    // Measure the new incumbent before anyone compares with it.
-    last_incumbent_window = windows - options.refresh_every;
+    remeasure = true;  // before anyone compares with the new incumbent
     return true;
   }
 
@@ -184,7 +182,7 @@ struct Learner::Impl {
     accepted_in_sweep = true;
     last_incumbent_window = windows;
     end_turn();
-    if (mode_ == Mode::quiet) start_sweep(TurnMode::refine);
+    if (state == State::quiet) start_sweep(TurnMode::refine);
     quiet_gap = options.quiet_gap_min;
   }
 
@@ -234,15 +232,15 @@ struct Learner::Impl {
   }
 
   Choice propose_exploring() {
-    if (windows - last_incumbent_window >= options.refresh_every) return incumbent;
+    if (remeasure || windows - last_incumbent_window >= options.refresh_every) return incumbent;
     for (;;) {
       if (!turn) {
-        if (mode_ == Mode::quiet) return exploit();
+        if (state == State::quiet) return exploit();
         if (sweep.empty()) {
           if (accepted_in_sweep) {
             start_sweep(TurnMode::refine);
           } else if (!after_local_optimum()) {
-            mode_ = Mode::quiet;
+            state = State::quiet;
             quiet_gap = options.quiet_gap_min;
             return exploit();
           }
@@ -265,12 +263,12 @@ struct Learner::Impl {
       phase = "nothing to choose";
       return incumbent;
     }
-    if (mode_ == Mode::warmup) {
+    if (state == State::warmup) {
       phase = "measuring the incumbent";
       if (runs_of(incumbent) < options.warmup_windows) return incumbent;
       start_sweep(TurnMode::full);
     }
-    if (mode_ == Mode::quiet && !turn) {
+    if (state == State::quiet && !turn) {
       if (++quiet_wait < quiet_gap) return exploit();
       quiet_wait = 0;
       quiet_gap = std::min(quiet_gap * 2, options.quiet_gap_max);
@@ -295,7 +293,7 @@ struct Learner::Impl {
       // all (the incumbent most of all) and a shift shows as a jump from surprises around 0.
       const double n = double(before.value.pulls);
       const double surprise = (value - before.value.mean) / (noise() * std::sqrt(1 + 1 / n));
-      if (mode_ != Mode::warmup && change.update(surprise)) {
+      if (state != State::warmup && change.update(surprise)) {
         shift();
         return;
       }
@@ -317,6 +315,7 @@ struct Learner::Impl {
 
   void observe_incumbent(const Window& w, double value) {
     last_incumbent_window = windows;
+    remeasure = false;
     if (w.components.size() == space.component_count() && w.entry.count > 0)
       shares = latency_shares(w);
     edges = w.edges;
@@ -338,7 +337,7 @@ struct Learner::Impl {
     restarted = false;
     if (champion) incumbent = *champion;
     champion.reset();
-    mode_ = Mode::warmup;
+    state = State::warmup;
     phase = "shift detected";
   }
 
@@ -360,7 +359,7 @@ struct Learner::Impl {
   Choice group_for;                 // the incumbent the group cursor belongs to
   std::size_t group_cursor = 0;     // the next group move to try
 
-  Mode mode_ = Mode::warmup;
+  State state = State::warmup;
   std::deque<std::size_t> sweep;  // turns still to come in this sweep (agents, then kGroup)
   TurnMode sweep_mode = TurnMode::full;
   bool accepted_in_sweep = false;
@@ -370,6 +369,7 @@ struct Learner::Impl {
   std::size_t quiet_turn = 0;
   std::uint64_t windows = 0;
   std::uint64_t last_incumbent_window = 0;
+  bool remeasure = false;  // the incumbent changed without a measurement of it in memory
   std::uint64_t shifts = 0;
   std::string phase = "starting";
 };
