@@ -286,17 +286,19 @@ struct Learner::Impl {
     const double seconds = w.seconds > 0 ? w.seconds : 1;
     const DesignRecord before = memory.add(ran, value, seconds);
     if (before.value.pulls > 0) {
-      window.observe_repeat(before.value.last, before.last_seconds, value, seconds);
       // Page-Hinkley reads each repeat's surprise: how far it lies from what the design earned
       // before, in units of its standard deviation. That keeps its meaning while the window
       // length, and with it the noise, changes, and across designs, so one stream serves them
       // all (the incumbent most of all) and a shift shows as a jump from surprises around 0.
+      // The surprise is read against the noise known before this window, so that a shift does
+      // not pass for noise.
       const double n = double(before.value.pulls);
       const double surprise = (value - before.value.mean) / (noise() * std::sqrt(1 + 1 / n));
       if (state != State::warmup && change.update(surprise)) {
         shift();
         return;
       }
+      window.observe_repeat(before.value.last, before.last_seconds, value, seconds);
     }
     if (ran == incumbent) {
       observe_incumbent(w, value);

@@ -4,6 +4,11 @@
 #include <cmath>
 
 namespace hatch {
+namespace {
+
+constexpr double kOutlier = 16;
+
+}  // namespace
 
 WindowController::WindowController(WindowControllerOptions options)
     : options_(options), seconds_(options.initial_seconds) {}
@@ -12,7 +17,10 @@ void WindowController::observe_repeat(double first, double first_seconds, double
                                       double second_seconds) {
   // Var(first - second) = v / first_seconds + v / second_seconds, with v per unit of length.
   const double d = first - second;
-  const double sample = d * d / (1 / first_seconds + 1 / second_seconds);
+  double sample = d * d / (1 / first_seconds + 1 / second_seconds);
+  // One wild pair (a shift the learner has not detected yet) must not swamp the estimate: a
+  // sample counts at most kOutlier times the current estimate; real growth takes a few.
+  if (samples_ > 0) sample = std::min(sample, kOutlier * variance_per_second_);
   // The first samples are averaged plainly; later ones enter a running average that follows
   // changes in the noise.
   ++samples_;
