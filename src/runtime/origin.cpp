@@ -628,8 +628,8 @@ struct Origin::Impl {
   }
 
   // Tells every node the origin talks to that `name` (id `old_id`) is now `new_id` at
-  // `placement`. Best effort: a node that misses it learns on its next call, which is
-  // answered `moved`.
+  // `placement`. Best effort: the old homes answer a node that missed it `moved`, and that
+  // node's callers wait for a rebind that only a later push brings, until their deadline.
   void push_directory(const std::string& name, std::uint32_t old_id, std::uint32_t new_id,
                       const Placement& placement) {
     std::vector<std::string> nodes;
