@@ -1,5 +1,5 @@
 // hatch: the command-line tool.
-//   hatch node   a node linked with the example's components
+//   hatch node   a node linked with the examples' components (kv_counter, webserver)
 //   hatch sim    the learner against the simulator (src/sim/sim_run.hpp)
 // Later subcommands (demo, status, bench) join them here.
 #include <cstdio>
