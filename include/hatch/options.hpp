@@ -31,6 +31,11 @@ struct Options {
   // outnumber the calls that block at once (a web server on a node serves one per connection).
   int io_threads = 64;
 
+  // EMULATION, for one machine standing in for a data center: every frame this process sends
+  // waits this long before it is written, as if each of its links were that much longer. Not a
+  // property of the network. Default 0 (off).
+  std::chrono::milliseconds emulated_link_latency{0};
+
   // Bounds on frames and decoded values, applied to everything received.
   internal::WireLimits limits;
 };
@@ -50,6 +55,9 @@ struct NodeOptions {
 
   // How long a new connection may take to authenticate before it is dropped. Default 5 s.
   std::chrono::milliseconds handshake_timeout{5000};
+
+  // EMULATION: every frame this node sends waits this long; see Options. Default 0 (off).
+  std::chrono::milliseconds emulated_link_latency{0};
 
   internal::WireLimits limits;
 };

@@ -43,7 +43,8 @@ Connection::Connection(tcp::socket socket, std::string address, PeerIdentity pee
     : socket_(std::move(socket)),
       address_(std::move(address)),
       peer_(std::move(peer)),
-      options_(options) {
+      options_(options),
+      delay_timer_(socket_.get_executor()) {
   boost::system::error_code ignored;
   socket_.set_option(tcp::no_delay(true), ignored);
 }
@@ -358,10 +359,51 @@ bool Connection::send(FrameHeader header, std::string body, Tail tail) {
 }
 
 bool Connection::enqueue(std::string head, std::string body, Tail tail) {
+  OutFrame frame{std::move(head), std::move(body), std::move(tail)};
+  if (options_.emulated_latency.count() > 0) return delay(std::move(frame));
+  return write_frame(std::move(frame));
+}
+
+bool Connection::delay(OutFrame frame) {
+  if (!is_open()) return false;
+  std::lock_guard lock(delay_mu_);
+  const bool idle = delayed_.empty();
+  delayed_.push_back({Clock::now() + options_.emulated_latency, std::move(frame)});
+  if (idle) {
+    delay_timer_.expires_at(delayed_.front().due);
+    delay_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->on_delay_timer();
+    });
+  }
+  return true;
+}
+
+void Connection::on_delay_timer() {
+  std::vector<OutFrame> due;
+  {
+    std::lock_guard lock(delay_mu_);
+    const auto now = Clock::now();
+    while (!delayed_.empty() && delayed_.front().due <= now) {
+      due.push_back(std::move(delayed_.front().frame));
+      delayed_.pop_front();
+    }
+    if (!delayed_.empty()) {
+      delay_timer_.expires_at(delayed_.front().due);
+      delay_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+        if (!ec) self->on_delay_timer();
+      });
+    }
+  }
+  for (OutFrame& frame : due) {
+    if (!write_frame(std::move(frame))) return;
+  }
+}
+
+bool Connection::write_frame(OutFrame frame) {
   std::unique_lock lock(out_mu_);
   if (!open_) return false;
-  out_bytes_ += head.size() + body.size() + tail.bytes.size();
-  outbox_.push_back(OutFrame{std::move(head), std::move(body), std::move(tail)});
+  out_bytes_ += frame.head.size() + frame.body.size() + frame.tail.bytes.size();
+  outbox_.push_back(std::move(frame));
   if (writing_) {
     out_space_.wait(lock, [&] { return !open_ || out_bytes_ <= options_.max_outbox_bytes; });
     return open_;
@@ -429,6 +471,11 @@ void Connection::close(const std::string& reason) {
     open_ = false;
     close_reason_ = reason;
     out_space_.notify_all();
+  }
+  {
+    std::lock_guard lock(delay_mu_);
+    delayed_.clear();
+    delay_timer_.cancel();
   }
   boost::system::error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_both, ignored);

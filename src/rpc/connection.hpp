@@ -20,6 +20,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -45,6 +46,9 @@ struct ConnectionOptions {
   // How long a caller spins for its response before it sleeps. Spinning saves a wake-up
   // (several microseconds) on fast round trips; only one caller per connection spins at a time.
   std::chrono::microseconds spin{100};
+  // EMULATION, not a network property: every frame this side sends is held this long before
+  // it is written, as if the link were that much longer. Frames keep their order. Default 0.
+  std::chrono::microseconds emulated_latency{0};
 };
 
 // Bytes sent after a frame's body without being copied into it: a large state leaves from
@@ -157,6 +161,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void process(const std::shared_ptr<const void>& storage, std::span<const char> frame,
                std::shared_ptr<std::vector<std::byte>> landed = nullptr);
   bool enqueue(std::string head, std::string body, Tail tail = {});
+  // Queues a frame for the outbox (write_frame) once the emulated latency has passed.
+  bool delay(OutFrame frame);
+  void on_delay_timer();
+  bool write_frame(OutFrame frame);
   // Writes what a corked thread deferred, leaving the cork in place.
   void flush_deferred();
   // Writes the outbox until it is empty. Requires out_mu_ held by `lock` and writing_ clear.
@@ -196,6 +204,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::thread::id corked_by_;     // guarded by out_mu_; the thread whose writes wait, if any
   bool open_ = true;              // guarded by out_mu_
   std::string close_reason_;      // guarded by out_mu_
+
+  // Frames held back by the emulated latency, oldest first, with the time each may leave.
+  struct DelayedFrame {
+    Clock::time_point due;
+    OutFrame frame;
+  };
+  std::mutex delay_mu_;
+  std::deque<DelayedFrame> delayed_;  // guarded by delay_mu_
+  asio::steady_timer delay_timer_;    // guarded by delay_mu_
 };
 
 }  // namespace hatch::rpc

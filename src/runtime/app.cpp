@@ -99,6 +99,7 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   std::vector<std::string> places;
   std::int64_t timeout_ms = 0;
   int io_threads = 0;
+  std::int64_t latency_ms = -1;
   cli.add_option("--hatch-node", out.node_listen);
   cli.add_option("--hatch-secret-file", secret_file);
   cli.add_option("--hatch-config", config_file);
@@ -106,6 +107,7 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   cli.add_option("--hatch-place", places)->allow_extra_args(false);
   cli.add_option("--hatch-call-timeout-ms", timeout_ms)->check(CLI::PositiveNumber);
   cli.add_option("--hatch-io-threads", io_threads)->check(CLI::Range(2, 1024));
+  cli.add_option("--hatch-emulated-link-latency-ms", latency_ms)->check(CLI::Range(0, 10000));
   cli.add_option("--hatch-log-level", out.log_level)
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   try {
@@ -119,7 +121,8 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
       throw UsageError(
           "unknown Hatch flag '" + extra +
           "' (known: --hatch-node, --hatch-secret-file, --hatch-place, --hatch-config, "
-          "--hatch-call-timeout-ms, --hatch-io-threads, --hatch-log-level)");
+          "--hatch-call-timeout-ms, --hatch-io-threads, --hatch-emulated-link-latency-ms, "
+          "--hatch-log-level)");
     }
     out.rest.push_back(extra);
   }
@@ -137,6 +140,7 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   }
   if (timeout_ms > 0) out.options.call_timeout = std::chrono::milliseconds(timeout_ms);
   if (io_threads > 0) out.options.io_threads = io_threads;
+  if (latency_ms >= 0) out.options.emulated_link_latency = std::chrono::milliseconds(latency_ms);
   return out;
 }
 
@@ -178,6 +182,7 @@ int run_node(const std::string& listen, const Options& options, const std::strin
   node_options.io_threads = options.io_threads;
   node_options.call_timeout = options.call_timeout;
   node_options.limits = options.limits;
+  node_options.emulated_link_latency = options.emulated_link_latency;
   try {
     Node node(Catalog::program(), node_options);
     std::printf("hatch node listening on %s\n", node.address().c_str());

@@ -78,6 +78,11 @@ struct Node::Impl {
         signals(io.context(), SIGTERM, SIGINT),
         host(address, options.limits) {
     copts.limits = options.limits;
+    copts.emulated_latency = options.emulated_link_latency;
+    if (options.emulated_link_latency.count() > 0) {
+      spdlog::warn("node {}: EMULATION: every frame it sends waits {} ms (emulated link latency)",
+                   address, options.emulated_link_latency.count());
+    }
     host.set_control(
         [this](const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
                internal::Payload& request) { return control(connection, method, request); });

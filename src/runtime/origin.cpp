@@ -658,6 +658,7 @@ struct Origin::Impl {
     if (!peer) {
       rpc::ConnectionOptions copts;
       copts.limits = options.limits;
+      copts.emulated_latency = options.emulated_link_latency;
       peer = std::make_shared<rpc::Peer>(
           io.context(), address, *secret, rpc::PeerIdentity{"origin", incarnation}, copts,
           [this](const std::shared_ptr<rpc::Connection>& c, const rpc::FrameHeader& h,
