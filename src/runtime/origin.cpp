@@ -323,53 +323,26 @@ struct Origin::Impl {
     r.to = target;
     Stopwatch clock{r};
     const auto deadline = clock.start + options.call_timeout;
-    const bool from_origin = from == runtime::kOriginLocation;
     // Close the gate: the origin's callers wait in the gate proxy; remote callers are told
     // `moved` and wait for their refs to be rebound.
     const Binding old_binding = e.cell->binding();
     void* const old_target = close_cell_gate(e);
-    internal::WireBuffer exported;  // the state's head, when it leaves the origin
-    rpc::Tail tail;                 // the rest of it
+    rpc::Tail taken;  // the state's bytes, when they were taken at the origin
     try {
-      internal::Payload state;
-      if (from_origin) {
-        if (!internal::drain_local_calls(e.cell.get(), deadline) || !host.gate(e.id, deadline)) {
-          throw UsageError("calls into '" + name + "' did not finish before the deadline");
-        }
-        clock.step("gate and drain");
-        runtime::export_state(host.find(e.id)->instance, exported, tail);
-        state = internal::Payload{tail.owner, exported.bytes(), tail.bytes, nullptr};
-        r.state_bytes = state.body.size() + state.tail.size();
-      } else {
-        control_call(from, runtime::ControlMethod::gate, e.id);
-        clock.step("gate and drain");
-        state = control_call(from, runtime::ControlMethod::export_state, e.id);
-        r.state_bytes = state.body.size() + state.tail.size();
-        clock.step("export");
-      }
+      gate_at(name, e, from, deadline);
+      clock.step("gate and drain");
+      internal::Payload state = export_at(e, from, taken);
+      r.state_bytes = state.body.size() + state.tail.size();
+      clock.step("export");
       create_at(target, name, e.id, e, state);
       clock.step("instantiate and import");
     } catch (const std::exception& failure) {
-      // Reopen at the old home: its instance still holds the state.
-      reopen(name, e, from, tail);
-      e.cell->bind(nullptr, old_target, old_binding);
-      // Nodes whose callers were told `moved` wait for a rebind: point them home again.
-      push_directory(name, e.id, e.id, e.placement);
-      return failed(r, clock, failure);
+      return abandon(name, e, {from}, taken, old_target, old_binding, clock, failure);
     }
     retire_at(name, from, e.id, target);
     Entry moved = e;
     moved.placement = placement;
-    bind_cell(moved);
-    // The old local instance drained its calls and left the host: free it and its state.
-    if (from_origin) e.cell->release(old_target);
-    clock.step("rebind");
-    clock.end_pause();
-    commit(name, moved);
-    push_directory(name, e.id, e.id, placement);
-    clock.step("push directory");
-    spdlog::info("{}", r.to_string());
-    return r;
+    return complete(name, e, moved, old_target, old_binding, clock);
   }
 
   // Moves a component between placements of any kind: closes the gate at every old home,
@@ -455,22 +428,45 @@ struct Origin::Impl {
       clock.step("instantiate and import");
     } catch (const std::exception& failure) {
       for (const std::string& home : created) remove_at(name, home, next.id);
-      for (const std::string& home : gated) {
-        reopen(name, e, home, home == gated.front() ? taken : rpc::Tail{});
-      }
-      e.cell->bind(nullptr, old_target, old_binding);
-      push_directory(name, e.id, e.id, e.placement);
-      return failed(r, clock, failure);
+      return abandon(name, e, gated, taken, old_target, old_binding, clock, failure);
     }
     for (const std::string& home : gated) retire_at(name, home, e.id, placement.to_string());
+    return complete(name, e, next, old_target, old_binding, clock);
+  }
+
+  // Ends a transition whose new instances are ready and whose old ones are retired: binds the
+  // origin's cell to `next`, frees an old instance in this process (its calls drained at the
+  // gate), records the move and tells the nodes.
+  TransitionReport complete(const std::string& name, const Entry& e, const Entry& next,
+                            void* old_target, const Binding& old_binding, Stopwatch& clock) {
     bind_cell(next);
     if (old_binding.kind == Binding::Kind::local) e.cell->release(old_target);
     clock.step("rebind");
     clock.end_pause();
     commit(name, next);
-    push_directory(name, e.id, next.id, placement);
+    push_directory(name, e.id, next.id, next.placement);
     clock.step("push directory");
-    spdlog::info("{}", r.to_string());
+    spdlog::info("{}", clock.report.to_string());
+    return clock.report;
+  }
+
+  // Gives up a transition: the old homes that were gated reopen (the first with its taken
+  // state), the origin's cell points at them again, and nodes whose callers were told `moved`
+  // are pointed home too.
+  TransitionReport abandon(const std::string& name, const Entry& e,
+                           const std::vector<std::string>& gated, const rpc::Tail& taken,
+                           void* old_target, const Binding& old_binding, Stopwatch& clock,
+                           const std::exception& failure) {
+    for (const std::string& home : gated) {
+      reopen(name, e, home, home == gated.front() ? taken : rpc::Tail{});
+    }
+    e.cell->bind(nullptr, old_target, old_binding);
+    push_directory(name, e.id, e.id, e.placement);
+    TransitionReport& r = clock.report;
+    r.ok = false;
+    r.error = failure.what();
+    clock.end_pause();
+    spdlog::warn("{}", r.to_string());
     return r;
   }
 
@@ -562,14 +558,6 @@ struct Origin::Impl {
       spdlog::warn("'{}' moved to {}, but retiring it at {} failed: {}", name, where, home,
                    ex.what());
     }
-  }
-
-  TransitionReport failed(TransitionReport& r, Stopwatch& clock, const std::exception& failure) {
-    r.ok = false;
-    r.error = failure.what();
-    clock.end_pause();
-    spdlog::warn("{}", r.to_string());
-    return r;
   }
 
   void commit(const std::string& name, const Entry& next) {

@@ -105,6 +105,10 @@ TEST_F(Placements, AStatelessComponentSpreadsItsCallsOverItsReplicas) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(seen, (std::set<std::string>{a.address(), b.address()}));
+  // One call at a time leaves every replica idle, a tie each time: ties spread too.
+  std::set<std::string> alone;
+  for (int i = 0; i < 4; ++i) alone.insert(echo->where());
+  EXPECT_EQ(alone, (std::set<std::string>{a.address(), b.address()}));
 }
 
 TEST_F(Placements, APlacementTheComponentCannotTakeIsRefusedWithTheReason) {
@@ -124,6 +128,11 @@ TEST_F(Placements, APlacementTheComponentCannotTakeIsRefusedWithTheReason) {
   EXPECT_NE(refusal("ledger").find("Ledger::where has no shard key and no merge policy"),
             std::string::npos);
   EXPECT_EQ(origin.get<Ledger>("ledger").binding(), Binding::local()) << "nothing moved";
+  // A design is checked whole before anything moves: "counts" could be sharded, but "tally",
+  // later in the design, cannot, so "counts" stays where it is.
+  Ref<Counts> counts = origin.get<Counts>("counts");
+  EXPECT_THROW(origin.apply({{"counts", shards}, {"tally", shards}}), UsageError);
+  EXPECT_EQ(counts.binding(), Binding::local()) << "nothing moved";
   EXPECT_THROW(Placement::parse("sharded{a:1}"), UsageError);
   EXPECT_THROW(Placement::parse("replicated{a:1,a:1}"), UsageError);
   EXPECT_THROW(Placement::parse("everywhere"), UsageError);
@@ -223,6 +232,13 @@ TEST_F(Placements, ABackupThatDiesMidLoadLosesNoAcknowledgedWrite) {
   for (int t = 0; t < 4; ++t) {
     EXPECT_EQ(counts->get("writer-" + std::to_string(t)), acked[t]) << "writer " << t;
   }
+  // The dead backup missed writes: the origin takes it out of the set on its own.
+  const Binding survivors{Binding::Kind::replicated, {a.address(), b.address()}};
+  const auto guard = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  while (counts.binding() != survivors && std::chrono::steady_clock::now() < guard) {
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(counts.binding(), survivors);
   // The survivors hold every acknowledged write, whichever of them answers.
   expect_ok(origin.apply({{"counts", Placement::on(b.address())}}));
   for (int t = 0; t < 4; ++t) EXPECT_EQ(counts->get("writer-" + std::to_string(t)), acked[t]);
