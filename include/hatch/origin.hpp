@@ -18,6 +18,7 @@
 
 #include "hatch/catalog.hpp"
 #include "hatch/error.hpp"
+#include "hatch/internal/call_meter.hpp"
 #include "hatch/options.hpp"
 #include "hatch/ref.hpp"
 #include "hatch/transition.hpp"
@@ -64,6 +65,15 @@ class Origin {
   // reads lack a shard key and a merge policy): every placement is checked before anything
   // moves.
   std::vector<TransitionReport> apply(const Design& design);
+
+  // Perception of the component graph. Turns on, here and on every node the origin talks to,
+  // the timing of calls between components (internal/call_meter.hpp), and returns per caller
+  // and callee the calls measured since the last take: nothing the first time. A node that does
+  // not answer is left out, with a warning in the log. Measuring costs each call two clock
+  // reads and a short lock.
+  std::vector<CallEdge> take_call_metrics();
+  // Turns that timing off everywhere; calls cost one relaxed load again.
+  void stop_call_metrics();
 
   const Options& options() const noexcept;
 

@@ -6,8 +6,9 @@
 //
 // A Ref is cheap to copy (one shared pointer) and every copy follows the component's current
 // binding: when Hatch moves the component, existing refs reach it at its new home. A call
-// through a local binding costs about a nanosecond more than a virtual call: an acquire load
-// and two stores to a per-thread record that lets a move wait for calls in flight.
+// through a local binding costs about a nanosecond more than a virtual call: an acquire load,
+// two stores to a per-thread record that lets a move wait for calls in flight, and one relaxed
+// load to see whether perception is measuring calls (internal/call_meter.hpp).
 #pragma once
 
 #include <memory>
@@ -16,6 +17,7 @@
 
 #include "hatch/binding.hpp"
 #include "hatch/internal/binding_cell.hpp"
+#include "hatch/internal/call_meter.hpp"
 #include "hatch/internal/call_tracker.hpp"
 
 namespace hatch {
@@ -26,11 +28,14 @@ template <class I>
 class TrackedCall {
  public:
   explicit TrackedCall(const BindingCell& cell) noexcept
-      : scope_(&cell), target_(static_cast<I*>(cell.target())) {}
+      : scope_(&cell),
+        metered_(cell.meter(), cell.component()),
+        target_(static_cast<I*>(cell.target())) {}
   I* operator->() const noexcept { return target_; }
 
  private:
   CallScope scope_;
+  MeteredCall metered_;
   I* target_;
 };
 

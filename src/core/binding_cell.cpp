@@ -1,11 +1,14 @@
 #include "hatch/internal/binding_cell.hpp"
 
+#include "hatch/internal/call_meter.hpp"
+
 #include <utility>
 
 namespace hatch {
 
-BindingCell::BindingCell(std::string component, std::string_view interface_name)
-    : component_(std::move(component)), interface_name_(interface_name) {}
+BindingCell::BindingCell(std::string component, std::string_view interface_name,
+                         std::shared_ptr<internal::CallMeter> meter)
+    : component_(std::move(component)), interface_name_(interface_name), meter_(std::move(meter)) {}
 
 void BindingCell::bind(std::shared_ptr<void> owner, void* target, Binding binding) {
   {

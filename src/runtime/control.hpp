@@ -19,6 +19,9 @@
 //   replica_lost [name, home, missed_writes] → nil   node → origin: a replica of `name` at
 //               `home` did not answer; the origin takes it out of the set if it cannot reach it,
 //               or in any case when its primary dropped it (`missed_writes`)
+//   metrics     [on] → [[caller, callee, calls, total_ms], ...]   turn the measuring of calls
+//               between components on or off, and return what was measured since the last
+//               metrics order (internal/call_meter.hpp)
 //
 // A home is "origin" or the address of the node that hosts an instance; a replicated
 // component's primary comes first, a sharded one's shards in shard order.
@@ -41,6 +44,7 @@ enum class ControlMethod : std::uint32_t {
   remove = 8,
   set_backups = 9,
   replica_lost = 10,
+  metrics = 11,
 };
 
 // The operation's name, as the table above spells it.
@@ -66,6 +70,8 @@ constexpr const char* to_string(ControlMethod method) {
       return "set_backups";
     case ControlMethod::replica_lost:
       return "replica_lost";
+    case ControlMethod::metrics:
+      return "metrics";
   }
   return "unknown";
 }

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "hatch/deadline.hpp"
+#include "hatch/internal/call_meter.hpp"
 #include "hatch/internal/codec.hpp"
 
 namespace hatch::runtime {
@@ -182,6 +183,7 @@ Reply Host::execute(const std::shared_ptr<rpc::Connection>& connection,
 Reply Host::run(const HostedComponent& component, std::uint32_t method,
                 std::span<const char> args) const {
   return reply_of([&] {
+    internal::CallerScope serving(component.name);
     internal::WireBuffer out;
     component.interface->dispatch(component.instance.self, method, args, limits_, out);
     return Reply{StatusCode::ok, std::move(out.bytes())};

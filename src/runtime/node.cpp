@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "hatch/context.hpp"
+#include "hatch/internal/call_meter.hpp"
 #include "hatch/internal/call_tracker.hpp"
 #include "hatch/internal/codec.hpp"
 #include "rpc/endpoint.hpp"
@@ -181,6 +182,16 @@ struct Node::Impl {
     return runtime::Reply{StatusCode::ok, std::move(out.bytes())};
   }
 
+  static runtime::Reply metrics_reply(const std::vector<CallEdge>& edges) {
+    internal::WireBuffer out;
+    msgpack::packer<internal::WireBuffer> packer(out);
+    packer.pack_array(static_cast<std::uint32_t>(edges.size()));
+    for (const CallEdge& e : edges) {
+      packer.pack(std::make_tuple(e.caller, e.callee, e.calls, e.total_ms));
+    }
+    return runtime::Reply{StatusCode::ok, std::move(out.bytes())};
+  }
+
   runtime::Reply control(const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
                          internal::Payload& request) {
     using runtime::ControlMethod;
@@ -321,6 +332,11 @@ struct Node::Impl {
         }
         host.set_backups(id, std::move(targets), backups);
         return ok_reply();
+      }
+      case ControlMethod::metrics: {
+        auto [on] = h.get().as<std::tuple<bool>>();
+        meter->set_on(on);
+        return metrics_reply(meter->take());
       }
       case ControlMethod::rebind: {
         auto [name, old_id, new_id, kind, homes] =
@@ -512,7 +528,7 @@ struct Node::Impl {
         h.get()
             .as<std::tuple<std::uint32_t, std::string, std::uint8_t, std::vector<std::string>>>();
     const Placement placement = read_placement(kind, homes);
-    auto cell = std::make_shared<BindingCell>(name, component->interface->name);
+    auto cell = std::make_shared<BindingCell>(name, component->interface->name, meter);
     bind_dependency(*cell, name, id, placement);
     std::lock_guard lock(mu);
     return dependencies.emplace(name, Dependency{cell, id, placement}).first->second.cell;
@@ -570,6 +586,7 @@ struct Node::Impl {
   asio::signal_set signals;
   runtime::Host host;
   rpc::ConnectionOptions copts;
+  const std::shared_ptr<internal::CallMeter> meter = std::make_shared<internal::CallMeter>();
 
   std::mutex mu;
   std::condition_variable stop_cv;

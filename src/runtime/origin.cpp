@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "hatch/context.hpp"
+#include "hatch/internal/call_meter.hpp"
 #include "hatch/internal/call_tracker.hpp"
 #include "hatch/internal/codec.hpp"
 #include "rpc/endpoint.hpp"
@@ -112,7 +113,7 @@ struct Origin::Impl {
     Entry& e = entries[name];
     e.id = next_id++;
     e.component = component;
-    e.cell = std::make_shared<BindingCell>(name, component->interface->name);
+    e.cell = std::make_shared<BindingCell>(name, component->interface->name, meter);
     if (auto placed = options.placements.find(name); placed != options.placements.end()) {
       try {
         e.placement = Placement::parse(placed->second);
@@ -636,6 +637,43 @@ struct Origin::Impl {
     }
   }
 
+  // Turns the timing of calls on or off here and on every node the origin talks to, and
+  // gathers what each measured since the last time, summed per edge.
+  std::vector<CallEdge> gather_call_metrics(bool on) {
+    meter->set_on(on);
+    std::map<std::pair<std::string, std::string>, CallEdge> merged;
+    auto add = [&](CallEdge edge) {
+      CallEdge& sum = merged[{edge.caller, edge.callee}];
+      if (sum.calls == 0) {
+        sum.caller = std::move(edge.caller);
+        sum.callee = std::move(edge.callee);
+      }
+      sum.calls += edge.calls;
+      sum.total_ms += edge.total_ms;
+    };
+    for (CallEdge& edge : meter->take()) add(std::move(edge));
+    std::vector<std::string> nodes;
+    {
+      std::lock_guard lock(peers_mu);
+      for (const auto& [address, peer] : peers) nodes.push_back(address);
+    }
+    for (const std::string& node : nodes) {
+      try {
+        internal::Payload reply = control_call(node, runtime::ControlMethod::metrics, on);
+        msgpack::object_handle h = internal::unpack_untrusted(reply.body, options.limits);
+        using Row = std::tuple<std::string, std::string, std::uint64_t, double>;
+        for (auto& [caller, callee, calls, total_ms] : h.get().as<std::vector<Row>>()) {
+          add(CallEdge{std::move(caller), std::move(callee), calls, total_ms});
+        }
+      } catch (const std::exception& ex) {
+        spdlog::warn("no call metrics from node {}: {}", node, ex.what());
+      }
+    }
+    std::vector<CallEdge> edges;
+    for (auto& [key, edge] : merged) edges.push_back(std::move(edge));
+    return edges;
+  }
+
   std::shared_ptr<rpc::Peer> peer_for(const std::string& address) {
     if (!secret) {
       throw UsageError("component placed on node " + address +
@@ -697,6 +735,7 @@ struct Origin::Impl {
   std::optional<rpc::ClusterSecret> secret;
   rpc::IoPool io;
   runtime::Host host;
+  const std::shared_ptr<internal::CallMeter> meter = std::make_shared<internal::CallMeter>();
   std::mutex mu;
   std::condition_variable cv;
   std::map<std::string, Entry> entries;                     // guarded by mu
@@ -712,6 +751,14 @@ Origin::Origin(const Catalog& catalog, Options options)
 
 Origin::~Origin() {
   impl_->stop();
+}
+
+std::vector<CallEdge> Origin::take_call_metrics() {
+  return impl_->gather_call_metrics(true);
+}
+
+void Origin::stop_call_metrics() {
+  impl_->gather_call_metrics(false);
 }
 
 std::shared_ptr<BindingCell> Origin::resolve(std::string_view name) {

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -312,6 +313,39 @@ TEST_F(Placements, ANodeWithEmulatedLinkLatencyAnswersCorrectlyAndNeverSooner) {
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(counts->get("writer-0"), 20);
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(30));
+}
+
+// The calls of one window, as "caller>callee" -> count; "" is a call from outside components.
+std::map<std::string, std::uint64_t> counts_of(const std::vector<CallEdge>& edges) {
+  std::map<std::string, std::uint64_t> counts;
+  for (const CallEdge& e : edges) {
+    counts[e.caller + ">" + e.callee] += e.calls;
+    EXPECT_GT(e.total_ms, 0) << e.caller << ">" << e.callee;
+  }
+  return counts;
+}
+
+TEST_F(Placements, CallMetricsCountEachCallerAndCalleeWhereverTheyRunAndOnlyWhileOn) {
+  NodeProcess a(secret_.path());
+  Origin origin(Catalog::program(), options());
+  Ref<LedgerClient> client = origin.get<LedgerClient>("ledger-client");
+  client->add_via("before", 1);
+  EXPECT_TRUE(origin.take_call_metrics().empty());  // nothing was measured while it was off
+  for (int i = 0; i < 25; ++i) client->add_via("local", 1);
+  using Counts = std::map<std::string, std::uint64_t>;
+  EXPECT_EQ(counts_of(origin.take_call_metrics()),
+            (Counts{{">ledger-client", 25}, {"ledger-client>ledger", 25}}));
+
+  // The client on the node calls the ledger back on the origin: the node measures that edge.
+  expect_ok(origin.apply({{"ledger-client", Placement::on(a.address())}}));
+  origin.take_call_metrics();
+  for (int i = 0; i < 30; ++i) client->add_via("remote", 1);
+  EXPECT_EQ(counts_of(origin.take_call_metrics()),
+            (Counts{{">ledger-client", 30}, {"ledger-client>ledger", 30}}));
+
+  origin.stop_call_metrics();
+  for (int i = 0; i < 5; ++i) client->add_via("off", 1);
+  EXPECT_TRUE(origin.take_call_metrics().empty());
 }
 
 }  // namespace

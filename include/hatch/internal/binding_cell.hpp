@@ -20,9 +20,16 @@
 
 namespace hatch {
 
+namespace internal {
+class CallMeter;
+}
+
 class BindingCell {
  public:
-  BindingCell(std::string component, std::string_view interface_name);
+  // Calls through the cell's refs are timed into `meter`, when given, while it measures
+  // (internal/call_meter.hpp).
+  BindingCell(std::string component, std::string_view interface_name,
+              std::shared_ptr<internal::CallMeter> meter = nullptr);
   BindingCell(const BindingCell&) = delete;
   BindingCell& operator=(const BindingCell&) = delete;
 
@@ -47,11 +54,13 @@ class BindingCell {
   Binding binding() const;
   const std::string& component() const noexcept { return component_; }
   std::string_view interface_name() const noexcept { return interface_name_; }
+  internal::CallMeter* meter() const noexcept { return meter_.get(); }
 
  private:
   std::atomic<void*> target_{nullptr};
   const std::string component_;
   const std::string_view interface_name_;
+  const std::shared_ptr<internal::CallMeter> meter_;
   std::atomic<std::uint64_t> generation_{0};
   mutable std::mutex mu_;
   mutable std::condition_variable rebound_;
