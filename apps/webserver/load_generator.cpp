@@ -1,20 +1,14 @@
 #include "load_generator.hpp"
 
-#include <atomic>
 #include <charconv>
 #include <cstdio>
 #include <stdexcept>
 #include <thread>
 
-#include "corpus.hpp"
-#include "http_client.hpp"
-#include "perception/latency_histogram.hpp"
-#include "split_mix64.hpp"
+#include "load_driver.hpp"
 
 namespace hatch::web {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 double number(std::string_view key, std::string_view text, double min, double max) {
   double v = 0;
@@ -27,92 +21,12 @@ double number(std::string_view key, std::string_view text, double min, double ma
   return v;
 }
 
-struct Corpus {
-  std::vector<std::string> text;
-  std::vector<std::string> binary;
-};
-
-const std::string& pick(const LoadPhase& phase, const Corpus& corpus, SplitMix64& choices) {
-  const bool text =
-      corpus.binary.empty() || (!corpus.text.empty() && choices.unit() < phase.text_share);
-  const std::vector<std::string>& kind = text ? corpus.text : corpus.binary;
-  const std::size_t hot = std::min(phase.hot_set, kind.size());
-  if (hot > 0 && choices.unit() < phase.hot_share) return kind[choices.below(hot)];
-  return kind[choices.below(kind.size())];
-}
-
-// One client of a phase: sends until the phase ends, recording latencies and counting results.
-struct Client {
-  const LoadOptions& options;
-  const LoadPhase& phase;
-  const Corpus& corpus;
-  LatencyHistogram& latency;
-  std::atomic<std::uint64_t>& ok;
-  std::atomic<std::uint64_t>& errors;
-  std::atomic<std::uint64_t>& next_slot;  // open loop: the next scheduled request
-
-  void run(std::uint64_t seed, Clock::time_point start, Clock::time_point end) {
-    HttpClient http(options.target);
-    SplitMix64 choices(seed);
-    std::uint64_t writes = 0;
-    while (true) {
-      Clock::time_point due = Clock::now();
-      if (phase.rate > 0) {
-        const std::uint64_t slot = next_slot.fetch_add(1);
-        due = start + std::chrono::duration_cast<Clock::duration>(
-                          std::chrono::duration<double>(static_cast<double>(slot) / phase.rate));
-        if (due >= end) return;
-        std::this_thread::sleep_until(due);
-      } else if (due >= end) {
-        return;
-      }
-      const std::string& path = pick(phase, corpus, choices);
-      try {
-        HttpReply reply;
-        if (choices.unit() < phase.write_share) {
-          reply = http.request(
-              "PUT", path, {{"Content-Type", "text/plain"}},
-              "uploaded by the load generator, write " + std::to_string(++writes) + "\n");
-        } else if (choices.unit() < phase.compressed_share) {
-          reply = http.request("GET", path, {{"Accept-Encoding", "zstd, gzip"}});
-        } else {
-          reply = http.request("GET", path);
-        }
-        if (reply.status < 200 || reply.status > 299) {
-          ++errors;
-          continue;
-        }
-        latency.record(std::chrono::duration<double, std::milli>(Clock::now() - due).count());
-        ++ok;
-      } catch (const std::exception&) {
-        ++errors;
-      }
-    }
-  }
-};
-
-PhaseResult run_phase(const LoadOptions& options, const LoadPhase& phase, const Corpus& corpus,
-                      std::uint64_t seed) {
-  LatencyHistogram latency;
-  std::atomic<std::uint64_t> ok{0}, errors{0}, next_slot{0};
-  const Clock::time_point start = Clock::now();
-  const Clock::time_point end = start + phase.duration;
-  std::vector<std::thread> threads;
-  for (std::size_t i = 0; i < phase.connections; ++i) {
-    threads.emplace_back([&, i] {
-      Client{options, phase, corpus, latency, ok, errors, next_slot}.run(seed * 1000003 + i, start,
-                                                                         end);
-    });
-  }
-  for (std::thread& t : threads) t.join();
-  PhaseResult r;
-  r.name = phase.name;
-  r.requests = ok.load();
-  r.errors = errors.load();
-  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  r.requests_per_s = r.seconds > 0 ? static_cast<double>(r.requests) / r.seconds : 0;
-  r.latency = latency.summary();
-  return r;
+// One phase: a LoadDriver for the phase's duration, then what its clients saw.
+PhaseResult run_phase(const LoadOptions& options, const LoadPhase& phase, std::uint64_t seed) {
+  LoadDriver driver(options.target, options.paths, phase, seed);
+  std::this_thread::sleep_for(phase.duration);
+  driver.stop();
+  return PhaseResult{driver.take(), phase.name};
 }
 
 }  // namespace
@@ -160,13 +74,9 @@ LoadPhase LoadPhase::parse(std::string_view spec) {
 std::vector<PhaseResult> run_load(const LoadOptions& options,
                                   const std::function<void(const PhaseResult&)>& on_phase) {
   if (options.paths.empty()) throw std::invalid_argument("load: no documents to request");
-  Corpus corpus;
-  for (const std::string& p : options.paths) {
-    (is_text_path(p) ? corpus.text : corpus.binary).push_back(p);
-  }
   std::vector<PhaseResult> results;
   for (std::size_t i = 0; i < options.phases.size(); ++i) {
-    results.push_back(run_phase(options, options.phases[i], corpus, options.seed + i));
+    results.push_back(run_phase(options, options.phases[i], options.seed + i));
     if (on_phase) on_phase(results.back());
   }
   return results;

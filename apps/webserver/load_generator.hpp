@@ -10,6 +10,9 @@
 // phase sends `rate` requests per second in total on a fixed schedule, spread over the
 // clients; each latency is counted from the request's scheduled time, so a server that falls
 // behind shows its queueing delay instead of slowing the clients down (no coordinated omission).
+//
+// Each phase runs on its own LoadDriver (load_driver.hpp), which runs the same clients until it is
+// stopped and can switch their mix while they run.
 #pragma once
 
 #include <chrono>
@@ -49,13 +52,17 @@ struct LoadPhase {
   static LoadPhase parse(std::string_view spec);
 };
 
-struct PhaseResult {
-  std::string name;
+// What the clients saw in a span of time: a LoadDriver's window, or a phase of run_load.
+struct LoadWindow {
   std::uint64_t requests = 0;  // answered with 2xx
   std::uint64_t errors = 0;    // network errors and answers other than 2xx
   double seconds = 0;
-  double requests_per_s = 0;  // 2xx answers per second of the phase
+  double requests_per_s = 0;  // 2xx answers per second of the span
   LatencySummary latency;     // of the 2xx answers, in ms
+};
+
+struct PhaseResult : LoadWindow {
+  std::string name;  // the phase's
 };
 
 struct LoadOptions {

@@ -8,6 +8,7 @@
 // order from one connection, so even /stats (whose counters grow with every request) must match
 // byte for byte: the counters are state, and a placement must not lose, repeat or reorder them.
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -26,8 +27,10 @@
 #include "frontend.hpp"
 #include "hatch/hatch.hpp"
 #include "http_client.hpp"
+#include "load_driver.hpp"
 #include "node_process.hpp"
 #include "request_handler.hpp"
+#include "stats.hpp"
 
 namespace hatch::test {
 namespace {
@@ -297,6 +300,102 @@ TEST_F(WebServer, ClientsGetTheSameAnswersWhileEveryComponentMoves) {
   for (std::thread& t : clients) t.join();
   EXPECT_EQ(wrong.load(), 0) << "of " << answered.load() << " answers";
   frontend.stop();
+}
+
+// Calls `done` every few milliseconds until it holds or a minute has passed; returns its last
+// result. The minute is a bound on a hung test, not a measure of speed.
+template <class Done>
+bool poll_until(Done done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+std::uint64_t uploads(Ref<web::Stats>& stats) {
+  std::uint64_t n = 0;
+  for (const auto& [path, s] : stats->all()) n += s.uploads;
+  return n;
+}
+
+// Takes the driver's windows until they add up to `requests` answers or show an error (or
+// poll_until gives up), and expects answers and no error among them.
+void expect_answers_without_errors(web::LoadDriver& driver, std::uint64_t requests) {
+  web::LoadWindow total;
+  poll_until([&] {
+    const web::LoadWindow w = driver.take();
+    total.requests += w.requests;
+    total.errors += w.errors;
+    return total.requests >= requests || total.errors > 0;
+  });
+  EXPECT_GT(total.requests, 0u);
+  EXPECT_EQ(total.errors, 0u) << "with " << total.requests << " answers";
+}
+
+// An all-local server for the LoadDriver tests, and its stats component.
+class WebServerUnderLoad : public WebServer {
+ protected:
+  WebServerUnderLoad()
+      : origin_(Catalog::program(), local_options()),
+        stats_(origin_.get<web::Stats>("stats")),
+        frontend_(origin_.get<web::RequestHandler>("request_handler"), frontend_options()),
+        paths_(web::list_corpus(corpus_.dir())) {}
+
+  Options local_options() {
+    Options o = options();
+    o.configs["content_store"]["data_dir"] = corpus_.dir().string();
+    return o;
+  }
+  static web::FrontendOptions frontend_options() {
+    web::FrontendOptions fo;
+    fo.listen = "127.0.0.1:0";
+    return fo;
+  }
+
+  Origin origin_;
+  Ref<web::Stats> stats_;
+  web::Frontend frontend_;  // stops before the origin goes
+  std::vector<std::string> paths_;
+};
+
+TEST_F(WebServerUnderLoad, LoadDriverRunsUntilStoppedAndSwitchesToAWriteOnlyMix) {
+  web::LoadDriver driver(frontend_.address(), paths_,
+                         web::LoadPhase::parse("connections=3,hot=4,writes=0"), 7);
+  expect_answers_without_errors(driver, 50);
+  EXPECT_EQ(uploads(stats_), 0u) << "a read-only mix uploads nothing";
+
+  driver.set_phase(web::LoadPhase::parse("writes=1"));
+  const std::uint64_t before = uploads(stats_);
+  EXPECT_TRUE(poll_until([&] { return uploads(stats_) >= before + 20; }))
+      << "uploads stay at " << uploads(stats_);
+
+  driver.stop();
+  const std::uint64_t stopped = uploads(stats_);
+  EXPECT_EQ(driver.take().errors, 0u) << "PUT answers 204";
+  driver.stop();
+  EXPECT_EQ(driver.take().requests, 0u) << "no client runs after stop()";
+  EXPECT_EQ(uploads(stats_), stopped);
+}
+
+TEST_F(WebServerUnderLoad, LoadDriverRestartsTheOpenLoopScheduleAtEachPhase) {
+  web::LoadDriver driver(frontend_.address(), paths_,
+                         web::LoadPhase::parse("connections=2,rate=500,writes=0"), 3);
+  expect_answers_without_errors(driver, 20);
+
+  // One write every 1000 s: the new schedule's first slot is due at once, the next ones long
+  // after the test, so exactly one upload comes, and stop() must wake the waiting clients.
+  const std::uint64_t before = uploads(stats_);
+  driver.set_phase(web::LoadPhase::parse("rate=0.001,writes=1"));
+  EXPECT_TRUE(poll_until([&] { return uploads(stats_) > before; }));
+  driver.stop();
+  EXPECT_EQ(uploads(stats_), before + 1);
+  EXPECT_EQ(driver.take().errors, 0u);
+}
+
+TEST(WebLoadDriver, RefusesAnEmptyListOfDocuments) {
+  EXPECT_THROW(web::LoadDriver("127.0.0.1:1", {}, web::LoadPhase{}, 1), std::invalid_argument);
 }
 
 }  // namespace
