@@ -27,16 +27,48 @@
 #include "hatch/app.hpp"
 #include "load_generator.hpp"
 #include "request_handler.hpp"
+#include "showcase.hpp"
 
 namespace {
 
 using hatch::web::FrontendOptions;
 
-struct ServeFlags {
-  FrontendOptions frontend;
-  std::string data_dir;
-  std::map<std::string, std::int64_t> settings;        // "component.key" -> value, for flags given
-  std::map<std::string, std::int64_t> cache_bytes_at;  // host -> emulated cache budget
+// The emulation options of the components, shared by serve and demo.
+struct EmulationFlags {
+  std::int64_t access_us = 0, access_slots = 1, cache_bytes = 64 << 20;
+  std::vector<std::string> cache_at;  // HOST=BYTES
+  CLI::Option* access_opt = nullptr;
+  CLI::Option* slots_opt = nullptr;
+  CLI::Option* cache_opt = nullptr;
+
+  void add_to(CLI::App* cmd) {
+    access_opt = cmd->add_option("--emulated-access-us", access_us,
+                                 "emulated time of one content store access, in microseconds")
+                     ->check(CLI::Range(std::int64_t{0}, std::int64_t{10'000'000}));
+    slots_opt =
+        cmd->add_option("--emulated-access-slots", access_slots,
+                        "accesses one content store instance's emulated device serves at once")
+            ->check(CLI::Range(std::int64_t{1}, std::int64_t{1024}));
+    cache_opt = cmd->add_option("--emulated-cache-bytes", cache_bytes,
+                                "emulated memory budget of each cache instance, in bytes")
+                    ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
+    cmd->add_option("--emulated-cache-bytes-at", cache_at,
+                    "HOST=BYTES: the emulated cache budget on one host (repeatable)");
+  }
+
+  // Component configuration for the origin: the corpus directory and the options given.
+  void configure(hatch::Options& options, const std::string& data_dir) const {
+    options.configs["content_store"]["data_dir"] = std::filesystem::absolute(data_dir).string();
+    if (*access_opt) options.configs["content_store"]["emulated_access_us"] = access_us;
+    if (*slots_opt) options.configs["content_store"]["emulated_access_slots"] = access_slots;
+    if (*cache_opt) options.configs["cache"]["emulated_cache_bytes"] = cache_bytes;
+    for (const std::string& item : cache_at) {
+      const std::size_t eq = item.rfind('=');
+      if (eq == std::string::npos) throw std::invalid_argument("expected HOST=BYTES: " + item);
+      options.configs["cache"]["emulated_cache_bytes@" + item.substr(0, eq)] =
+          std::stoll(item.substr(eq + 1));
+    }
+  }
 };
 
 // Blocks SIGINT and SIGTERM in every thread created after it, then waits for one of them.
@@ -57,26 +89,40 @@ class StopSignal {
   sigset_t set_;
 };
 
-int serve(hatch::Options options, const ServeFlags& flags) {
-  hatch::ConfigMap& store = options.configs["content_store"];
-  store["data_dir"] = std::filesystem::absolute(flags.data_dir).string();
-  for (const auto& [key, value] : flags.settings) {
-    const std::size_t dot = key.find('.');
-    options.configs[key.substr(0, dot)][key.substr(dot + 1)] = value;
-  }
-  for (const auto& [host, bytes] : flags.cache_bytes_at) {
-    options.configs["cache"]["emulated_cache_bytes@" + host] = bytes;
-  }
+int serve(hatch::Options options, const FrontendOptions& frontend_options) {
   StopSignal stop;
   hatch::Origin origin(hatch::Catalog::program(), std::move(options));
   auto handler = origin.get<hatch::web::RequestHandler>("request_handler");
-  hatch::web::Frontend frontend(handler, flags.frontend);
+  hatch::web::Frontend frontend(handler, frontend_options);
   std::printf("webserver listening on http://%s\n", frontend.address().c_str());
   std::fflush(stdout);
   stop.wait();
   frontend.stop();
   origin.stop();
   return 0;
+}
+
+int demo(hatch::Options options, hatch::web::ShowcaseOptions& showcase, const std::string& data_dir,
+         const std::vector<std::string>& phase_specs, const std::vector<double>& learn_seconds) {
+  if (learn_seconds.size() != phase_specs.size()) {
+    throw std::invalid_argument("demo: give one --learn-seconds per --phase (" +
+                                std::to_string(phase_specs.size()) + " phases, " +
+                                std::to_string(learn_seconds.size()) + " learning times)");
+  }
+  for (std::size_t i = 0; i < phase_specs.size(); ++i) {
+    showcase.phases.push_back({hatch::web::LoadPhase::parse(phase_specs[i]), learn_seconds[i]});
+  }
+  showcase.paths = hatch::web::list_corpus(data_dir);
+  hatch::Origin origin(hatch::Catalog::program(), std::move(options));
+  auto handler = origin.get<hatch::web::RequestHandler>("request_handler");
+  FrontendOptions frontend_options;
+  frontend_options.listen = "127.0.0.1:0";
+  hatch::web::Frontend frontend(handler, frontend_options);
+  std::printf("webserver listening on http://%s\n", frontend.address().c_str());
+  const int status = hatch::web::run_showcase(origin, frontend, showcase);
+  frontend.stop();
+  origin.stop();
+  return status;
 }
 
 }  // namespace
@@ -98,35 +144,49 @@ int main(int argc, char** argv) {
   CLI::App cli("webserver: an HTTP server made of Hatch components, its corpus and its load");
   cli.require_subcommand(1);
 
-  ServeFlags serve_flags;
-  std::int64_t access_us = 0, access_slots = 1, cache_bytes = 64 << 20;
-  std::vector<std::string> cache_at;
+  FrontendOptions frontend_options;
+  std::string data_dir;
+  EmulationFlags serve_emulation;
   CLI::App* serve_cmd = cli.add_subcommand("serve", "serve the corpus over HTTP (the origin)");
-  serve_cmd->add_option("--data-dir", serve_flags.data_dir, "the corpus directory")
+  serve_cmd->add_option("--data-dir", data_dir, "the corpus directory")
       ->required()
       ->check(CLI::ExistingDirectory);
-  serve_cmd->add_option("--listen", serve_flags.frontend.listen, "HTTP address, host:port")
+  serve_cmd->add_option("--listen", frontend_options.listen, "HTTP address, host:port")
       ->capture_default_str();
-  serve_cmd->add_option("--max-connections", serve_flags.frontend.max_connections)
+  serve_cmd->add_option("--max-connections", frontend_options.max_connections)
       ->check(CLI::Range(1, 65536))
       ->capture_default_str();
-  CLI::Option* access_opt =
-      serve_cmd
-          ->add_option("--emulated-access-us", access_us,
-                       "emulated time of one content store access, in microseconds")
-          ->check(CLI::Range(std::int64_t{0}, std::int64_t{10'000'000}));
-  CLI::Option* slots_opt =
-      serve_cmd
-          ->add_option("--emulated-access-slots", access_slots,
-                       "accesses one content store instance's emulated device serves at once")
-          ->check(CLI::Range(std::int64_t{1}, std::int64_t{1024}));
-  CLI::Option* cache_opt =
-      serve_cmd
-          ->add_option("--emulated-cache-bytes", cache_bytes,
-                       "emulated memory budget of each cache instance, in bytes")
-          ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
-  serve_cmd->add_option("--emulated-cache-bytes-at", cache_at,
-                        "HOST=BYTES: the emulated cache budget on one host (repeatable)");
+  serve_emulation.add_to(serve_cmd);
+
+  hatch::web::ShowcaseOptions showcase;
+  EmulationFlags demo_emulation;
+  std::vector<std::string> demo_phases;
+  std::vector<double> learn_seconds;
+  CLI::App* demo_cmd = cli.add_subcommand(
+      "demo", "learn where the components should run on the given nodes, under shifting load");
+  demo_cmd->add_option("--data-dir", data_dir, "the corpus directory")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  demo_cmd->add_option("--nodes", showcase.nodes, "the nodes' addresses, host:port")
+      ->required()
+      ->delimiter(',');
+  demo_cmd
+      ->add_option("--phase", demo_phases,
+                   "a workload phase, as for load (repeatable; its seconds are unused)")
+      ->required();
+  demo_cmd->add_option("--learn-seconds", learn_seconds, "learning time of each phase")
+      ->required()
+      ->check(CLI::Range(1.0, 3600.0));
+  demo_cmd->add_option("--sweep-window-seconds", showcase.sweep_window_seconds)
+      ->check(CLI::Range(0.2, 60.0))
+      ->capture_default_str();
+  demo_cmd->add_option("--compare-seconds", showcase.compare_seconds)
+      ->check(CLI::Range(0.5, 600.0))
+      ->capture_default_str();
+  demo_cmd->add_option("--out", showcase.out_dir, "where reward.csv and reward.svg go")->required();
+  demo_cmd->add_option("--json", showcase.json_path, "write the bench figures here too");
+  demo_cmd->add_option("--seed", showcase.seed)->capture_default_str();
+  demo_emulation.add_to(demo_cmd);
 
   std::string corpus_dir;
   std::size_t files = 1000;
@@ -176,15 +236,12 @@ int main(int argc, char** argv) {
       });
       return 0;
     }
-    if (*access_opt) serve_flags.settings["content_store.emulated_access_us"] = access_us;
-    if (*slots_opt) serve_flags.settings["content_store.emulated_access_slots"] = access_slots;
-    if (*cache_opt) serve_flags.settings["cache.emulated_cache_bytes"] = cache_bytes;
-    for (const std::string& item : cache_at) {
-      const std::size_t eq = item.rfind('=');
-      if (eq == std::string::npos) throw std::invalid_argument("expected HOST=BYTES: " + item);
-      serve_flags.cache_bytes_at[item.substr(0, eq)] = std::stoll(item.substr(eq + 1));
+    if (demo_cmd->parsed()) {
+      demo_emulation.configure(hatch_flags.options, data_dir);
+      return demo(std::move(hatch_flags.options), showcase, data_dir, demo_phases, learn_seconds);
     }
-    return serve(std::move(hatch_flags.options), serve_flags);
+    serve_emulation.configure(hatch_flags.options, data_dir);
+    return serve(std::move(hatch_flags.options), frontend_options);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -1,0 +1,443 @@
+#include "showcase.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "design/design_space.hpp"
+#include "learn/learning_loop.hpp"
+#include "load_driver.hpp"
+#include "sim/svg_plot.hpp"
+
+namespace hatch::web {
+namespace {
+
+// The web server's components as the learner sees them. The front end owns the listening
+// socket, so it stays on the origin; it stands for the entry point.
+std::vector<ComponentSpec> components() {
+  return {{"frontend", ComponentKind::stateless, true},
+          {"request_handler", ComponentKind::stateless},
+          {"cache", ComponentKind::keyed},
+          {"compressor", ComponentKind::stateless},
+          {"content_store", ComponentKind::keyed},
+          {"stats", ComponentKind::keyed}};
+}
+
+// Names the origin "origin" and the nodes A, B, C, ... in what the showcase prints.
+class HostLabels {
+ public:
+  explicit HostLabels(const std::vector<std::string>& nodes) {
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      labels_[nodes[i]] = i < 26 ? std::string(1, static_cast<char>('A' + i)) : nodes[i];
+    }
+  }
+  std::string operator()(const std::string& host) const {
+    if (host == "local" || host == "origin") return "origin";
+    auto it = labels_.find(host);
+    return it == labels_.end() ? host : it->second;
+  }
+  std::string list(const std::vector<std::string>& hosts, const char* separator) const {
+    std::string out;
+    for (const std::string& h : hosts) out += (out.empty() ? "" : separator) + (*this)(h);
+    return out;
+  }
+
+ private:
+  std::map<std::string, std::string> labels_;
+};
+
+// "cache=sharded{origin,A,B} content_store=on(C)", only the components not on the origin.
+std::string short_form(const DesignSpace& space, const Choice& choice, const HostLabels& label) {
+  std::string out;
+  for (std::size_t c = 0; c < space.component_count(); ++c) {
+    const Placement& p = space.options(c)[choice[c]];
+    if (p.kind == Placement::Kind::local) continue;
+    std::string where;
+    switch (p.kind) {
+      case Placement::Kind::on:
+        where = "on(" + label(p.hosts.front()) + ")";
+        break;
+      case Placement::Kind::replicated:
+        where = "replicated{" + label.list(p.hosts, ",") + "}";
+        break;
+      default:
+        where = "sharded{" + label.list(p.hosts, ",") + "}";
+    }
+    out += (out.empty() ? "" : " ") + space.component(c).name + "=" + where;
+  }
+  return out.empty() ? "all local" : out;
+}
+
+// The design in words: "cache sharded over origin, A, B; content_store on node C; the rest on
+// the origin".
+std::string in_words(const DesignSpace& space, const Choice& choice, const HostLabels& label) {
+  std::vector<std::string> parts, local;
+  for (std::size_t c = 0; c < space.component_count(); ++c) {
+    const std::string& name = space.component(c).name;
+    const Placement& p = space.options(c)[choice[c]];
+    switch (p.kind) {
+      case Placement::Kind::local:
+        if (!space.component(c).pinned) local.push_back(name);
+        break;
+      case Placement::Kind::on:
+        parts.push_back(name + " on node " + label(p.hosts.front()));
+        break;
+      case Placement::Kind::replicated:
+        parts.push_back(name + " replicated on " + label.list(p.hosts, ", "));
+        break;
+      case Placement::Kind::sharded:
+        parts.push_back(name + " sharded over " + label.list(p.hosts, ", "));
+        break;
+    }
+  }
+  if (parts.empty()) return "everything on the origin";
+  std::string out;
+  for (const std::string& part : parts) out += (out.empty() ? "" : "; ") + part;
+  if (!local.empty()) {
+    std::string names;
+    for (const std::string& n : local) names += (names.empty() ? "" : ", ") + n;
+    out += "; " + names + " on the origin";
+  }
+  return out;
+}
+
+// The option of `component` that is `placement` (hosts named as the space names them).
+std::uint32_t option_of(const DesignSpace& space, std::size_t component, const Placement& p) {
+  const std::vector<Placement>& options = space.options(component);
+  for (std::size_t i = 0; i < options.size(); ++i) {
+    if (options[i] == p) return static_cast<std::uint32_t>(i);
+  }
+  throw std::logic_error("no option " + p.to_string() + " for " + space.component(component).name);
+}
+
+struct Candidate {
+  std::string name;
+  Choice choice;
+};
+
+// The static designs of the sweep: all-local, and the designs an engineer who knows the
+// emulated limits would try (wide shards for the cache budget and the store's device, the
+// handler or the compressor moved or replicated, everything on one node).
+std::vector<Candidate> candidates(const DesignSpace& space) {
+  std::map<std::string, std::size_t> index;
+  for (std::size_t c = 0; c < space.component_count(); ++c) index[space.component(c).name] = c;
+  const std::vector<std::string>& nodes = space.hosts();
+  std::vector<std::string> all{"local"};
+  all.insert(all.end(), nodes.begin(), nodes.end());
+  const std::vector<std::string> two(all.begin(),
+                                     all.begin() + std::min<std::size_t>(2, all.size()));
+  auto design = [&](std::string name, const Design& placements) {
+    Candidate c{std::move(name), Choice(space.component_count(), 0)};
+    for (const auto& [component, p] : placements) {
+      c.choice[index.at(component)] = option_of(space, index.at(component), p);
+    }
+    return c;
+  };
+  const Placement wide = Placement::sharded(all);
+  std::vector<Candidate> list{
+      design("all local", {}),
+      design("cache sharded wide", {{"cache", wide}}),
+      design("store sharded wide", {{"content_store", wide}}),
+      design("cache and store sharded wide", {{"cache", wide}, {"content_store", wide}}),
+      design("cache and store sharded over two",
+             {{"cache", Placement::sharded(two)}, {"content_store", Placement::sharded(two)}}),
+      design("everything on node A", {{"request_handler", Placement::on(nodes[0])},
+                                      {"cache", Placement::on(nodes[0])},
+                                      {"compressor", Placement::on(nodes[0])},
+                                      {"content_store", Placement::on(nodes[0])},
+                                      {"stats", Placement::on(nodes[0])}})};
+  if (nodes.size() >= 2) {
+    const std::vector<std::string> node_set(nodes.begin(), nodes.end());
+    list.push_back(design("cache and store sharded over the nodes",
+                          {{"cache", Placement::sharded(node_set)},
+                           {"content_store", Placement::sharded(node_set)}}));
+    list.push_back(design("wide shards, compressor replicated on A and B",
+                          {{"cache", wide},
+                           {"content_store", wide},
+                           {"compressor", Placement::replicated({nodes[0], nodes[1]})}}));
+    list.push_back(design(
+        "wide shards, handler on node A",
+        {{"cache", wide}, {"content_store", wide}, {"request_handler", Placement::on(nodes[0])}}));
+  }
+  // With few nodes some of these coincide: each design runs once.
+  std::vector<Candidate> distinct;
+  for (Candidate& c : list) {
+    if (std::none_of(distinct.begin(), distinct.end(),
+                     [&](const Candidate& d) { return d.choice == c.choice; }))
+      distinct.push_back(std::move(c));
+  }
+  return distinct;
+}
+
+// One line per window; on a terminal the line is rewritten in place.
+class Progress {
+ public:
+  Progress() : tty_(::isatty(STDOUT_FILENO) != 0) {}
+  void show(const std::string& line) {
+    std::printf(tty_ ? "\r\033[K%s" : "%s\n", line.c_str());
+    std::fflush(stdout);
+    open_ = tty_;
+  }
+  void end() {
+    if (open_) std::printf("\n");
+    open_ = false;
+  }
+
+ private:
+  bool tty_;
+  bool open_ = false;
+};
+
+struct Comparison {
+  std::string name;
+  Choice design;
+  LoadWindow seen;
+};
+
+struct PhaseOutcome {
+  std::string name;
+  double started_s = 0;  // when its learning began, in loop time
+  double best_static_rps = 0;
+  std::string best_static_name;
+  double learn_seconds = -1;         // to within 5% of the best static design; -1: not reached
+  std::vector<Comparison> compared;  // all local, best static, learned
+};
+
+std::string fixed(double v, int decimals) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*f", decimals, v);
+  return text;
+}
+
+// The designs that were the learner's best during a phase, each with the time it became so
+// (since the phase began) and the mean throughput of its learning windows, in that order.
+struct BestDesign {
+  Choice design;
+  double since_s = 0;
+  double learning_rps = 0;
+};
+
+std::vector<BestDesign> best_designs(const std::deque<LiveWindow>& history, std::size_t first,
+                                     std::size_t end, double phase_start_s) {
+  std::map<Choice, std::pair<double, int>> rps;  // design -> (sum, windows)
+  for (std::size_t i = first; i < end; ++i) {
+    auto& [sum, n] = rps[history[i].design];
+    sum += history[i].window.throughput_rps;
+    ++n;
+  }
+  std::vector<BestDesign> bests;
+  for (std::size_t i = first; i < end; ++i) {
+    const LiveWindow& w = history[i];
+    if (!bests.empty() && bests.back().design == w.best) continue;
+    const auto it = rps.find(w.best);
+    const double mean = it == rps.end() ? 0 : it->second.first / it->second.second;
+    bests.push_back({w.best, w.started_s + w.window.seconds - phase_start_s, mean});
+  }
+  return bests;
+}
+
+void write_outputs(const ShowcaseOptions& options, const LearningLoop& loop,
+                   const std::vector<PhaseOutcome>& phases, const HostLabels& label) {
+  std::filesystem::create_directories(options.out_dir);
+  const std::filesystem::path dir(options.out_dir);
+  std::ofstream csv(dir / "reward.csv");
+  csv << "window,t_s,phase,kind,reward,requests_per_s,mean_ms,p95_ms,transition_ms,settle_ms,"
+         "learner,design\n";
+  sim::SvgPlot plot;
+  plot.title = "The web server learning its design, live";
+  plot.x_label = "time (s)";
+  plot.y_label = "reward (1 - response time / cap)";
+  plot.log_y = false;
+  sim::SvgSeries learning{"reward of each learning window", "#1f77b4", 1.5, {}, {}};
+  sim::SvgSeries best{"best so far in the phase", "#2ca02c", 2.5, {}, {}};
+  sim::SvgSeries measured{"static designs measured (sweep, comparison)", "#ff7f0e", 1, {}, {}};
+  measured.dashed = true;
+  std::size_t phase = 0;
+  double best_so_far = 0;
+  for (const LiveWindow& w : loop.history()) {
+    while (phase + 1 < phases.size() && w.started_s >= phases[phase + 1].started_s) {
+      ++phase;
+      best_so_far = 0;
+    }
+    csv << w.index << ',' << fixed(w.started_s, 3) << ',' << phases[phase].name << ','
+        << (w.learning ? "learn" : "static") << ',' << fixed(w.reward, 4) << ','
+        << fixed(w.window.throughput_rps, 1) << ',' << fixed(w.window.entry.mean_ms, 3) << ','
+        << fixed(w.window.entry.p95_ms, 3) << ',' << fixed(w.transition_ms, 3) << ','
+        << fixed(w.settle_ms, 1) << ",\"" << w.phase << "\",\""
+        << short_form(loop.space(), w.design, label) << "\"\n";
+    const double t = w.started_s + w.window.seconds;
+    if (w.learning) {
+      learning.x.push_back(t);
+      learning.y.push_back(w.reward);
+      best_so_far = std::max(best_so_far, w.reward);
+      best.x.push_back(t);
+      best.y.push_back(best_so_far);
+    } else {
+      measured.x.push_back(t);
+      measured.y.push_back(w.reward);
+    }
+  }
+  plot.series = {measured, learning, best};
+  for (std::size_t p = 1; p < phases.size(); ++p) {
+    plot.markers.push_back({phases[p].started_s, "shift: " + phases[p].name});
+  }
+  std::ofstream(dir / "reward.svg") << sim::render_svg(plot);
+}
+
+void write_json(const std::string& path, const std::vector<PhaseOutcome>& phases,
+                const std::string& space_size) {
+  nlohmann::json j;
+  j["web_design_space_size"] = space_size;
+  for (std::size_t p = 0; p < phases.size(); ++p) {
+    const std::string prefix = p == 0 ? "web_" : "web_phase" + std::to_string(p + 1) + "_";
+    const PhaseOutcome& o = phases[p];
+    j[prefix + "all_local_rps"] = o.compared.at(0).seen.requests_per_s;
+    j[prefix + "best_static_rps"] = o.compared.at(1).seen.requests_per_s;
+    j[prefix + "learned_rps"] = o.compared.at(2).seen.requests_per_s;
+    j[prefix + "learned_p99_ms"] = o.compared.at(2).seen.latency.p99_ms;
+    j[prefix + "best_static_p99_ms"] = o.compared.at(1).seen.latency.p99_ms;
+    j[prefix + "learn_seconds"] = o.learn_seconds;
+    j[prefix + "best_static_design"] = o.best_static_name;
+  }
+  std::ofstream(path) << j.dump(2) << "\n";
+}
+
+}  // namespace
+
+int run_showcase(Origin& origin, Frontend& frontend, const ShowcaseOptions& options) {
+  if (options.phases.empty()) throw std::invalid_argument("showcase: no workload phase");
+  if (options.nodes.empty()) throw std::invalid_argument("showcase: no nodes");
+  const DesignSpace space(components(), options.nodes);
+  const HostLabels label(options.nodes);
+  std::printf("nodes:");
+  for (const std::string& n : options.nodes) std::printf("  %s = %s", label(n).c_str(), n.c_str());
+  std::printf("\ndesign space: %s designs (%zu components, %zu hosts with the origin)\n\n",
+              space.size().c_str(), space.component_count() - 1, options.nodes.size() + 1);
+
+  LearningLoopOptions loop_options;
+  loop_options.entry_component = "frontend";
+  loop_options.learner.seed = options.seed;
+  loop_options.learner.window.initial_seconds = 1;
+  loop_options.learner.window.min_seconds = 0.5;
+  loop_options.learner.window.max_seconds = 1.5;
+  loop_options.learner.accept_sigmas = 3;
+  loop_options.reward.cap_ms = 50;
+  LearningLoop loop(
+      origin, space, [&] { return frontend.take_latencies(); }, loop_options);
+  LoadDriver load(frontend.address(), options.paths, options.phases.front().load, options.seed);
+
+  int status = 0;
+  std::uint64_t errors = 0;
+  Progress progress;
+  std::vector<PhaseOutcome> outcomes;
+  const std::vector<Candidate> sweep = candidates(space);
+  for (std::size_t p = 0; p < options.phases.size(); ++p) {
+    const ShowcasePhase& phase = options.phases[p];
+    PhaseOutcome& outcome = outcomes.emplace_back();
+    outcome.name = phase.load.name;
+    if (p > 0) load.set_phase(phase.load);
+    outcome.started_s = loop.seconds();
+    std::printf("== phase %zu: %s; learning for %.0f s\n", p + 1, phase.load.name.c_str(),
+                phase.learn_seconds);
+    const std::size_t first = loop.history().size();
+    double best_reward = 0;
+    while (loop.seconds() - outcome.started_s < phase.learn_seconds) {
+      const LiveWindow& w = loop.step();
+      for (const std::string& f : w.failures) {
+        progress.end();
+        std::printf("transition failed: %s\n", f.c_str());
+        status = 1;
+      }
+      best_reward = std::max(best_reward, w.reward);
+      progress.show("w" + std::to_string(w.index) + "  " +
+                    fixed(loop.seconds() - outcome.started_s, 1) + " s  " + w.phase + "  reward " +
+                    fixed(w.reward, 3) + "  best " + fixed(best_reward, 3) + "  " +
+                    fixed(w.window.throughput_rps, 0) + " req/s  " +
+                    short_form(space, w.design, label));
+    }
+    progress.end();
+    const std::size_t learned_end = loop.history().size();
+    const Choice learned = loop.learner().best();
+    std::printf("learned: %s\n", in_words(space, learned, label).c_str());
+
+    std::printf("sweep of %zu static designs, %.1f s each:\n", sweep.size(),
+                options.sweep_window_seconds);
+    const Candidate* best_static = &sweep.front();
+    for (const Candidate& c : sweep) {
+      const LiveWindow& w = loop.measure(c.choice, options.sweep_window_seconds);
+      std::printf("  %-48s %8.0f req/s  reward %.3f\n", c.name.c_str(), w.window.throughput_rps,
+                  w.reward);
+      if (w.window.throughput_rps > outcome.best_static_rps) {
+        outcome.best_static_rps = w.window.throughput_rps;
+        best_static = &c;
+      }
+    }
+    outcome.best_static_name = best_static->name;
+
+    // When the learner's best first came within 5% of the best static design: each design it
+    // held as best, in order, is measured as the sweep measured the static ones, except those
+    // whose learning windows were clearly slower (below 80%).
+    const double target = 0.95 * outcome.best_static_rps;
+    for (const BestDesign& b :
+         best_designs(loop.history(), first, learned_end, outcome.started_s)) {
+      if (b.learning_rps < 0.8 * outcome.best_static_rps) continue;
+      const LiveWindow& w = loop.measure(b.design, options.sweep_window_seconds);
+      std::printf("  learner's best from %5.1f s: %8.0f req/s  %s\n", b.since_s,
+                  w.window.throughput_rps, short_form(space, b.design, label).c_str());
+      if (w.window.throughput_rps >= target) {
+        outcome.learn_seconds = b.since_s;
+        break;
+      }
+    }
+
+    std::printf("comparison, %.0f s each, as the load generator's clients saw it:\n",
+                options.compare_seconds);
+    for (const auto& [name, design] : std::vector<std::pair<std::string, Choice>>{
+             {"all local", sweep.front().choice},
+             {"best static: " + best_static->name, best_static->choice},
+             {"learned", learned}}) {
+      loop.measure(design, 0.5);
+      load.take();
+      std::this_thread::sleep_for(std::chrono::duration<double>(options.compare_seconds));
+      const LoadWindow seen = load.take();
+      errors += seen.errors;
+      outcome.compared.push_back({name, design, seen});
+      std::printf("  %-48s %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms  %llu errors\n", name.c_str(),
+                  seen.requests_per_s, seen.latency.p50_ms, seen.latency.p99_ms,
+                  static_cast<unsigned long long>(seen.errors));
+    }
+    const double learned_rps = outcome.compared[2].seen.requests_per_s;
+    std::printf("learned / best static = %.2f, learned / all local = %.2f; ",
+                learned_rps / std::max(outcome.compared[1].seen.requests_per_s, 1e-9),
+                learned_rps / std::max(outcome.compared[0].seen.requests_per_s, 1e-9));
+    if (outcome.learn_seconds >= 0) {
+      std::printf("within 5%% of the best static design after %.1f s of learning\n\n",
+                  outcome.learn_seconds);
+    } else {
+      std::printf("the learner's best never came within 5%% of the best static design\n\n");
+    }
+  }
+  load.stop();
+  write_outputs(options, loop, outcomes, label);
+  std::printf("wrote %s/reward.csv and %s/reward.svg\n", options.out_dir.c_str(),
+              options.out_dir.c_str());
+  if (!options.json_path.empty()) {
+    write_json(options.json_path, outcomes, space.size());
+    std::printf("wrote %s\n", options.json_path.c_str());
+  }
+  if (errors > 0) {
+    std::printf("%llu requests failed\n", static_cast<unsigned long long>(errors));
+    status = 1;
+  }
+  return status;
+}
+
+}  // namespace hatch::web

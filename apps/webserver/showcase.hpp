@@ -1,0 +1,47 @@
+// The showcase behind `make demo`: the web server learns, live, where its components should run
+// on a cluster of nodes, under a workload that shifts, and shows how the design it learns
+// compares with all-local and with the best of a sweep of static designs.
+//
+// For each workload phase, in order:
+//   1. learning: the learning loop (learn/learning_loop.hpp) runs windows for the phase's
+//      learning time, with a progress line per window;
+//   2. a sweep: every candidate static design runs one window, measured the same way;
+//   3. a comparison: all-local, the best static design and the learned design (the learner's
+//      best) each run for a while under the load generator, which reports req/s, p50 and p99
+//      as its clients saw them. The learned design runs last, so that the next phase starts
+//      from it, as it would in production.
+// Then it writes reward.csv (every window) and reward.svg (reward over time, the shift marked)
+// and, when asked, the bench figures as JSON.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "frontend.hpp"
+#include "hatch/origin.hpp"
+#include "load_generator.hpp"
+
+namespace hatch::web {
+
+struct ShowcasePhase {
+  LoadPhase load;        // the workload (its name names the phase; its duration is unused)
+  double learn_seconds;  // how long the learner learns in it
+};
+
+struct ShowcaseOptions {
+  std::vector<std::string> nodes;     // the nodes' addresses; named A, B, C, ... in the output
+  std::vector<std::string> paths;     // the corpus's documents (list_corpus)
+  std::vector<ShowcasePhase> phases;  // at least one
+  double sweep_window_seconds = 2;    // one window per static candidate
+  double compare_seconds = 4;         // per design in the comparison
+  std::string out_dir;                // where reward.csv and reward.svg go
+  std::string json_path;              // bench figures, when not empty
+  std::uint64_t seed = 1;
+};
+
+// Runs the showcase against `frontend`, whose handler `origin` serves, and prints as it goes.
+// Returns 0, or 1 when a phase ended with an error (a failed transition, failed requests).
+int run_showcase(Origin& origin, Frontend& frontend, const ShowcaseOptions& options);
+
+}  // namespace hatch::web
