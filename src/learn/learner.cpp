@@ -46,6 +46,7 @@ struct Turn {
   std::size_t who = kGroup;  // an agent's index, or kGroup
   std::deque<Choice> moves;  // group turn: the designs still to probe
   std::vector<Choice> tried;
+  std::uint64_t began = 0;  // windows observed when it began
 };
 
 }  // namespace
@@ -81,7 +82,7 @@ struct Learner::Impl {
   // The standard deviation of one window's value at the current length, never quite 0 so that
   // standardised values stay finite in a noiseless simulation.
   double noise() const {
-    const double floor = 1e-6 + 1e-4 * std::abs(mean_of(incumbent));
+    const double floor = std::max(options.noise_floor, 1e-6 + 1e-4 * std::abs(mean_of(incumbent)));
     return std::max(window.has_noise_estimate() ? window.noise(window.seconds()) : 0.0, floor);
   }
   // The standard error of the difference between a design's mean and the incumbent's.
@@ -118,7 +119,7 @@ struct Learner::Impl {
   }
 
   void begin_turn(std::size_t who, TurnMode mode) {
-    turn = Turn{.who = who, .moves = {}, .tried = {}};
+    turn = Turn{.who = who, .moves = {}, .tried = {}, .began = windows};
     phase = "exploring " + name_of(who);
     if (who == kGroup) {
       if (group_for != incumbent) {
@@ -207,12 +208,18 @@ struct Learner::Impl {
     // A group move that is already clearly better ends the search: the moves are many, and
     // the agents' next sweep refines from there.
     const auto best = best_tried();
-    if (best && clearly_better(*best)) turn->moves.clear();
+    if (best && incumbent_fresh() && clearly_better(*best)) turn->moves.clear();
     if (turn->moves.empty()) return std::nullopt;
     Choice design = std::move(turn->moves.front());
     turn->moves.pop_front();
     return design;
   }
+
+  // Whether the incumbent was measured since the turn began, so that the turn's probes are
+  // compared with a measurement of the same environment. The program may have run other
+  // designs, or its workload may have shifted, between turns: a stale incumbent would crown any
+  // probe that merely ran in better times, before a repeat could show the shift.
+  bool incumbent_fresh() const { return last_incumbent_window > turn->began; }
 
   // The turn has nothing left to probe: accept its best design, give it another window to
   // prove itself (returned), or end the turn.
@@ -222,6 +229,7 @@ struct Learner::Impl {
       end_turn();
       return std::nullopt;
     }
+    if (!incumbent_fresh()) return incumbent;
     if (clearly_better(*best)) {
       accept(*best);
       return std::nullopt;
@@ -236,7 +244,10 @@ struct Learner::Impl {
   }
 
   Choice propose_exploring() {
-    if (remeasure || windows - last_incumbent_window >= options.refresh_every) return incumbent;
+    if (remeasure || windows - last_incumbent_window >= options.refresh_every) {
+      phase = "measuring the incumbent";
+      return incumbent;
+    }
     for (;;) {
       if (!turn) {
         if (state == State::quiet) return exploit();
@@ -375,7 +386,7 @@ struct Learner::Impl {
   std::size_t quiet_turn = 0;
   std::uint64_t windows = 0;
   std::uint64_t last_incumbent_window = 0;
-  bool remeasure = false;  // the incumbent changed without a measurement of it in memory
+  bool remeasure = false;  // the incumbent changed, or was interrupted, since it was measured
   std::uint64_t shifts = 0;
   std::string phase = "starting";
 };
@@ -395,6 +406,10 @@ double Learner::window_seconds() const {
 
 void Learner::observe(const Choice& ran, const Window& window, double reward) {
   impl_->observe(ran, window, reward);
+}
+
+void Learner::interrupted() {
+  impl_->remeasure = true;
 }
 
 Choice Learner::best() const {

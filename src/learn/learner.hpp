@@ -51,6 +51,13 @@ struct LearnerOptions {
   // A probe replaces the incumbent when its mean is this many standard errors better. Lower:
   // quicker, but noise can crown a design that is not better. 2 is one false step in ~40.
   double accept_sigmas = 2;
+  // The least noise the learner assumes: the standard deviation of one window's value (a
+  // relative difference of response times, see learner.cpp) is taken to be at least this. Repeats
+  // of one design can agree more closely than a live system drifts between two designs' windows
+  // (a device-bound design repeats to 0.5% while a CPU-bound one wanders by 5%); a floor keeps a
+  // lucky window from crowning a design that is not better. 0 trusts the estimate alone, as a
+  // simulation can.
+  double noise_floor = 0;
   // The most windows a promising probe gets to prove itself before it is given up.
   unsigned confirm_limit = 3;
   // During exploration the incumbent runs at least once every this many windows, so that a
@@ -101,6 +108,11 @@ class Learner {
   double window_seconds() const;
   // The window that `ran` produced, and its reward (higher is better, in [0, 1]).
   void observe(const Choice& ran, const Window& window, double reward);
+
+  // The program ran designs the learner did not choose since its last window (a comparison,
+  // an operator's override), perhaps while the workload changed: the incumbent is measured again
+  // before anything is compared with it, and that measurement shows a shift if there was one.
+  void interrupted();
 
   Choice best() const;             // the best design so far, by the learner's estimate
   std::string phase() const;       // a word or two for a progress line: "exploring cache", ...

@@ -168,6 +168,7 @@ LearningLoop::~LearningLoop() {
 
 const LiveWindow& LearningLoop::step() {
   Impl& m = *impl_;
+  if (!m.history.empty() && !m.history.back().learning) m.learner.interrupted();
   const Choice proposed = m.learner.propose();
   LiveWindow& w = m.next_window(true);
   m.move_to(proposed, w);

@@ -80,7 +80,8 @@ class LearningLoop {
   const LiveWindow& step();
 
   // Runs `design` for a window of `seconds` and measures it, without telling the learner: a
-  // static design to compare against.
+  // static design to compare against. The next step() tells the learner it was interrupted, so
+  // that it measures its incumbent again before it compares anything with it.
   const LiveWindow& measure(const Choice& design, double seconds);
 
   const Learner& learner() const;

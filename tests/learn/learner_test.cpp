@@ -77,6 +77,29 @@ TEST(Learner, RecoversAfterTheEnvironmentShifts) {
   EXPECT_GE(recovered, 4);
 }
 
+// The program ran other designs while the workload shifted (a comparison, an override): the
+// learner measures its incumbent before it compares anything with it, and so sees the shift.
+TEST(Learner, AfterAnInterruptionTheIncumbentRunsFirstAndAShiftIsFound) {
+  const DesignSpace space = five_components(2);
+  int recovered = 0;
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    SyntheticEnvironment env(space, {.seed = seed, .noise_cv = 0.02});
+    Learner learner(space, {.seed = seed});
+    run(learner, env, 150);
+    // Mid-turn or quiet, the next proposal after an interruption is the design it stands on.
+    env.reshuffle(seed + 100);
+    learner.interrupted();
+    const Choice next = learner.propose();
+    EXPECT_TRUE(learner.phase() == "measuring the incumbent" || learner.phase() == "exploiting")
+        << "seed " << seed << ": " << learner.phase();
+    const auto [window, reward] = env.run(next, learner.window_seconds());
+    learner.observe(next, window, reward);
+    const std::size_t settled = run(learner, env, 100);
+    recovered += settled > 0 && settled <= 60;
+  }
+  EXPECT_GE(recovered, 4);
+}
+
 TEST(Learner, ProposesOnlyValidDesignsAndKeepsPinnedComponentsLocal) {
   const DesignSpace space = five_components(3, true);
   SyntheticEnvironment env(space, {.seed = 4, .interaction_ms = 2, .noise_cv = 0.1});
