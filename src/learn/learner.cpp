@@ -263,7 +263,10 @@ struct Learner::Impl {
         begin_turn(sweep.front(), sweep_mode);
         sweep.pop_front();
       }
-      if (auto probe = next_probe()) return *probe;
+      if (auto probe = next_probe()) {
+        phase = "exploring " + name_of(turn->who);
+        return *probe;
+      }
       if (auto challenger = decide()) return *challenger;
     }
   }
