@@ -67,6 +67,16 @@ struct LoadDriver::State {
 
   LatencyHistogram latency;  // of this window's 2xx answers; its count is theirs
   std::atomic<std::uint64_t> errors{0};
+  // Since the start, never reset: every answer or failure, and the 2xx answers to writes.
+  // `answers` is what wait_until waits on.
+  std::atomic<std::uint64_t> answers{0};
+  std::atomic<std::uint64_t> writes_answered{0};
+
+  void count_answer(bool write_ok) {
+    if (write_ok) ++writes_answered;
+    ++answers;
+    answers.notify_all();
+  }
 
   // The next request of a client; nothing once the driver stops. In an open loop, waits for the
   // next slot of the schedule, and gives it up for a slot of the new schedule after set_phase.
@@ -95,9 +105,11 @@ struct LoadDriver::State {
     while (const std::optional<Turn> turn = next_turn()) {
       const LoadPhase& mix = *turn->phase;
       const std::string& path = pick(mix, corpus, choices);
+      bool write_ok = false;
       try {
         HttpReply reply;
-        if (choices.unit() < mix.write_share) {
+        const bool write = choices.unit() < mix.write_share;
+        if (write) {
           reply = http.request(
               "PUT", path, {{"Content-Type", "text/plain"}},
               "uploaded by the load generator, write " + std::to_string(++writes) + "\n");
@@ -109,12 +121,14 @@ struct LoadDriver::State {
         if (reply.status >= 200 && reply.status <= 299) {
           latency.record(
               std::chrono::duration<double, std::milli>(Clock::now() - turn->due).count());
+          write_ok = write;
         } else {
           ++errors;
         }
       } catch (const std::exception&) {
         ++errors;
       }
+      count_answer(write_ok);
     }
   }
 };
@@ -169,6 +183,18 @@ LoadWindow LoadDriver::take() {
   w.requests_per_s = w.seconds > 0 ? static_cast<double>(w.requests) / w.seconds : 0;
   w.latency = answered.summary();
   return w;
+}
+
+LoadTotals LoadDriver::totals() const {
+  return {state_->answers.load(), state_->writes_answered.load()};
+}
+
+void LoadDriver::wait_until(const std::function<bool(const LoadTotals&)>& done) const {
+  for (;;) {
+    const std::uint64_t seen = state_->answers.load();
+    if (done(totals())) return;
+    state_->answers.wait(seen);
+  }
 }
 
 void LoadDriver::stop() {

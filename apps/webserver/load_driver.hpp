@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -27,6 +28,13 @@
 #include "load_generator.hpp"
 
 namespace hatch::web {
+
+// What the clients have had since the driver started: every answer (or failure), and the 2xx
+// answers to writes among them.
+struct LoadTotals {
+  std::uint64_t answers = 0;
+  std::uint64_t writes = 0;
+};
 
 class LoadDriver {
  public:
@@ -51,6 +59,12 @@ class LoadDriver {
   // What the clients saw since the previous take() (or the start); starts the next window.
   // A request in flight counts in the window in which it is answered.
   LoadWindow take();
+
+  LoadTotals totals() const;
+  // Blocks until `done(totals())` holds, checking again at each answer: a wait on readiness,
+  // for instance until 20 writes have been acknowledged. It waits for ever if no answer that
+  // satisfies it can come (the driver stopped, or its schedule has no slot left).
+  void wait_until(const std::function<bool(const LoadTotals&)>& done) const;
 
   // Stops the clients and waits for them: a client waiting for its next slot stops at once, one
   // with a request in flight once it is answered (or fails). The answers that came in until then
