@@ -163,18 +163,12 @@ struct Frontend::Impl {
         return;
       }
       const http::request<http::string_body>& req = parser.get();
-      const auto start = std::chrono::steady_clock::now();
       Response res = respond(req);
       if (req.method() == http::verb::head) {
         http::response_serializer<http::string_body> head(res);
         http::write_header(socket, head, ec);
       } else {
         http::write(socket, res, ec);
-      }
-      if (!ec) {
-        latencies.record(
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                .count());
       }
       if (ec || !res.keep_alive()) return;
     }
@@ -243,7 +237,6 @@ struct Frontend::Impl {
   tcp::acceptor acceptor;
   std::string address;
   std::atomic<bool> stopping{false};
-  LatencyHistogram latencies;  // of the requests answered since the last take
   std::thread accept_thread;
   std::mutex mu;
   std::list<Connection> connections;  // guarded by mu
@@ -262,10 +255,6 @@ const std::string& Frontend::address() const noexcept {
 
 void Frontend::stop() {
   impl_->stop();
-}
-
-LatencyHistogram Frontend::take_latencies() {
-  return impl_->latencies.take();
 }
 
 }  // namespace hatch::web

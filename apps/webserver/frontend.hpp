@@ -20,7 +20,6 @@
 #include <string>
 
 #include "hatch/ref.hpp"
-#include "perception/latency_histogram.hpp"
 #include "request_handler.hpp"
 
 namespace hatch::web {
@@ -53,10 +52,6 @@ class Frontend {
 
   // Stops accepting, closes every connection, and waits for their threads. Idempotent.
   void stop();
-
-  // Perception at the entry point: the time to serve each request answered since the last
-  // take, from the request parsed to the answer written, whatever its status.
-  LatencyHistogram take_latencies();
 
   struct Impl;
 

@@ -7,11 +7,12 @@
 //             --hatch-secret-file secret --hatch-place cache=127.0.0.1:7001
 //   webserver load --target 127.0.0.1:8080 --corpus /tmp/corpus
 //             --phase seconds=10,hot=20 --phase seconds=10,text=0.2,writes=0.1
-// (each command on one line). Hatch flags go after the command: --hatch-place takes the words
-// that follow it, up to the next flag.
-//
-// It uses hatch::parse_flags and builds the Origin itself, instead of hatch::App, so that its
-// own flags (--data-dir, the emulation options) can become component configuration.
+//   webserver demo --data-dir /tmp/corpus --phase ... --learn-seconds 60 --out /tmp/demo
+//             --hatch-config apps/webserver/learn.toml --hatch-nodes 127.0.0.1:7001,...
+// (each command on one line). It is a hatch::App: its own flags (--data-dir, the emulation
+// options) become component configuration through App::options(), and the App's autopilot
+// learns where the components run when the configuration turns learning on ([learn] or
+// --hatch-learn); `demo` requires it.
 #include <signal.h>
 
 #include <cstdio>
@@ -89,57 +90,52 @@ class StopSignal {
   sigset_t set_;
 };
 
-int serve(hatch::Options options, const FrontendOptions& frontend_options) {
+// Serves until SIGINT or SIGTERM; the autopilot, when on, learns meanwhile.
+int serve(hatch::App& app, const FrontendOptions& frontend_options) {
   StopSignal stop;
-  hatch::Origin origin(hatch::Catalog::program(), std::move(options));
-  auto handler = origin.get<hatch::web::RequestHandler>("request_handler");
-  hatch::web::Frontend frontend(handler, frontend_options);
-  std::printf("webserver listening on http://%s\n", frontend.address().c_str());
-  std::fflush(stdout);
-  stop.wait();
-  frontend.stop();
-  origin.stop();
-  return 0;
+  return app.run([&] {
+    hatch::web::Frontend frontend(app.get<hatch::web::RequestHandler>("request_handler"),
+                                  frontend_options);
+    std::printf("webserver listening on http://%s\n", frontend.address().c_str());
+    std::fflush(stdout);
+    stop.wait();
+    frontend.stop();
+  });
 }
 
-int demo(hatch::Options options, hatch::web::ShowcaseOptions& showcase, const std::string& data_dir,
+int demo(hatch::App& app, hatch::web::ShowcaseOptions& showcase, const std::string& data_dir,
          const std::vector<std::string>& phase_specs, const std::vector<double>& learn_seconds) {
   if (learn_seconds.size() != phase_specs.size()) {
     throw std::invalid_argument("demo: give one --learn-seconds per --phase (" +
                                 std::to_string(phase_specs.size()) + " phases, " +
                                 std::to_string(learn_seconds.size()) + " learning times)");
   }
+  if (!app.learn_options().enabled) {
+    throw std::invalid_argument(
+        "demo: learning is off; give --hatch-config with a [learn] table (apps/webserver/"
+        "learn.toml) or --hatch-learn, and the nodes with --hatch-nodes");
+  }
   for (std::size_t i = 0; i < phase_specs.size(); ++i) {
     showcase.phases.push_back({hatch::web::LoadPhase::parse(phase_specs[i]), learn_seconds[i]});
   }
   showcase.paths = hatch::web::list_corpus(data_dir);
-  hatch::Origin origin(hatch::Catalog::program(), std::move(options));
-  auto handler = origin.get<hatch::web::RequestHandler>("request_handler");
-  FrontendOptions frontend_options;
-  frontend_options.listen = "127.0.0.1:0";
-  hatch::web::Frontend frontend(handler, frontend_options);
-  std::printf("webserver listening on http://%s\n", frontend.address().c_str());
-  const int status = hatch::web::run_showcase(origin, frontend, showcase);
-  frontend.stop();
-  origin.stop();
-  return status;
+  int status = 1;
+  const int ran = app.run([&] {
+    FrontendOptions frontend_options;
+    frontend_options.listen = "127.0.0.1:0";
+    hatch::web::Frontend frontend(app.get<hatch::web::RequestHandler>("request_handler"),
+                                  frontend_options);
+    std::printf("webserver listening on http://%s\n", frontend.address().c_str());
+    status = hatch::web::run_showcase(*app.autopilot(), frontend, showcase);
+    frontend.stop();
+  });
+  return ran != 0 ? ran : status;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  hatch::ParsedFlags hatch_flags;
-  try {
-    hatch_flags = hatch::parse_flags(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s\n", e.what());
-    return 2;
-  }
-  hatch::configure_logging(hatch_flags.log_level);
-  hatch::keep_freed_memory();
-  if (!hatch_flags.node_listen.empty()) {
-    return hatch::run_node(hatch_flags.node_listen, hatch_flags.options, hatch_flags.log_level);
-  }
+  hatch::App app(argc, argv);  // as a node: serves here and exits
 
   CLI::App cli("webserver: an HTTP server made of Hatch components, its corpus and its load");
   cli.require_subcommand(1);
@@ -167,9 +163,6 @@ int main(int argc, char** argv) {
   demo_cmd->add_option("--data-dir", data_dir, "the corpus directory")
       ->required()
       ->check(CLI::ExistingDirectory);
-  demo_cmd->add_option("--nodes", showcase.nodes, "the nodes' addresses, host:port")
-      ->required()
-      ->delimiter(',');
   demo_cmd
       ->add_option("--phase", demo_phases,
                    "a workload phase, as for load (repeatable; its seconds are unused)")
@@ -212,7 +205,7 @@ int main(int argc, char** argv) {
   load_cmd->add_option("--seed", load.seed)->capture_default_str();
 
   std::vector<const char*> rest;
-  for (const std::string& a : hatch_flags.rest) rest.push_back(a.c_str());
+  for (const std::string& a : app.args()) rest.push_back(a.c_str());
   try {
     cli.parse(static_cast<int>(rest.size()), rest.data());
   } catch (const CLI::ParseError& e) {
@@ -237,11 +230,11 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (demo_cmd->parsed()) {
-      demo_emulation.configure(hatch_flags.options, data_dir);
-      return demo(std::move(hatch_flags.options), showcase, data_dir, demo_phases, learn_seconds);
+      demo_emulation.configure(app.options(), data_dir);
+      return demo(app, showcase, data_dir, demo_phases, learn_seconds);
     }
-    serve_emulation.configure(hatch_flags.options, data_dir);
-    return serve(std::move(hatch_flags.options), frontend_options);
+    serve_emulation.configure(app.options(), data_dir);
+    return serve(app, frontend_options);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -12,24 +12,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "design/design_space.hpp"
-#include "learn/learning_loop.hpp"
 #include "load_driver.hpp"
 #include "sim/svg_plot.hpp"
 
 namespace hatch::web {
 namespace {
-
-// The web server's components as the learner sees them. The front end owns the listening
-// socket, so it stays on the origin; it stands for the entry point.
-std::vector<ComponentSpec> components() {
-  return {{"frontend", ComponentKind::stateless, true},
-          {"request_handler", ComponentKind::stateless},
-          {"cache", ComponentKind::keyed},
-          {"compressor", ComponentKind::stateless},
-          {"content_store", ComponentKind::keyed},
-          {"stats", ComponentKind::keyed}};
-}
 
 // Names the origin "origin" and the nodes A, B, C, ... in what the showcase prints.
 class HostLabels {
@@ -55,10 +42,9 @@ class HostLabels {
 };
 
 // "cache=sharded{origin,A,B} content_store=on(C)", only the components not on the origin.
-std::string short_form(const DesignSpace& space, const Choice& choice, const HostLabels& label) {
+std::string short_form(const Design& design, const HostLabels& label) {
   std::string out;
-  for (std::size_t c = 0; c < space.component_count(); ++c) {
-    const Placement& p = space.options(c)[choice[c]];
+  for (const auto& [name, p] : design) {
     if (p.kind == Placement::Kind::local) continue;
     std::string where;
     switch (p.kind) {
@@ -71,21 +57,19 @@ std::string short_form(const DesignSpace& space, const Choice& choice, const Hos
       default:
         where = "sharded{" + label.list(p.hosts, ",") + "}";
     }
-    out += (out.empty() ? "" : " ") + space.component(c).name + "=" + where;
+    out += (out.empty() ? "" : " ") + name + "=" + where;
   }
   return out.empty() ? "all local" : out;
 }
 
 // The design in words: "cache sharded over origin, A, B; content_store on node C; the rest on
 // the origin".
-std::string in_words(const DesignSpace& space, const Choice& choice, const HostLabels& label) {
+std::string in_words(const Design& design, const HostLabels& label) {
   std::vector<std::string> parts, local;
-  for (std::size_t c = 0; c < space.component_count(); ++c) {
-    const std::string& name = space.component(c).name;
-    const Placement& p = space.options(c)[choice[c]];
+  for (const auto& [name, p] : design) {
     switch (p.kind) {
       case Placement::Kind::local:
-        if (!space.component(c).pinned) local.push_back(name);
+        local.push_back(name);
         break;
       case Placement::Kind::on:
         parts.push_back(name + " on node " + label(p.hosts.front()));
@@ -109,36 +93,24 @@ std::string in_words(const DesignSpace& space, const Choice& choice, const HostL
   return out;
 }
 
-// The option of `component` that is `placement` (hosts named as the space names them).
-std::uint32_t option_of(const DesignSpace& space, std::size_t component, const Placement& p) {
-  const std::vector<Placement>& options = space.options(component);
-  for (std::size_t i = 0; i < options.size(); ++i) {
-    if (options[i] == p) return static_cast<std::uint32_t>(i);
-  }
-  throw std::logic_error("no option " + p.to_string() + " for " + space.component(component).name);
-}
-
 struct Candidate {
   std::string name;
-  Choice choice;
+  Design design;  // every component the autopilot places
 };
 
 // The static designs of the sweep: all-local, and the designs an engineer who knows the
 // emulated limits would try (wide shards for the cache budget and the store's device, the
 // handler or the compressor moved or replicated, everything on one node).
-std::vector<Candidate> candidates(const DesignSpace& space) {
-  std::map<std::string, std::size_t> index;
-  for (std::size_t c = 0; c < space.component_count(); ++c) index[space.component(c).name] = c;
-  const std::vector<std::string>& nodes = space.hosts();
+std::vector<Candidate> candidates(const std::vector<std::string>& components,
+                                  const std::vector<std::string>& nodes) {
   std::vector<std::string> all{"local"};
   all.insert(all.end(), nodes.begin(), nodes.end());
   const std::vector<std::string> two(all.begin(),
                                      all.begin() + std::min<std::size_t>(2, all.size()));
   auto design = [&](std::string name, const Design& placements) {
-    Candidate c{std::move(name), Choice(space.component_count(), 0)};
-    for (const auto& [component, p] : placements) {
-      c.choice[index.at(component)] = option_of(space, index.at(component), p);
-    }
+    Candidate c{std::move(name), {}};
+    for (const std::string& component : components) c.design[component] = Placement::local();
+    for (const auto& [component, p] : placements) c.design[component] = p;
     return c;
   };
   const Placement wide = Placement::sharded(all);
@@ -155,10 +127,9 @@ std::vector<Candidate> candidates(const DesignSpace& space) {
                                       {"content_store", Placement::on(nodes[0])},
                                       {"stats", Placement::on(nodes[0])}})};
   if (nodes.size() >= 2) {
-    const std::vector<std::string> node_set(nodes.begin(), nodes.end());
-    list.push_back(design("cache and store sharded over the nodes",
-                          {{"cache", Placement::sharded(node_set)},
-                           {"content_store", Placement::sharded(node_set)}}));
+    list.push_back(design(
+        "cache and store sharded over the nodes",
+        {{"cache", Placement::sharded(nodes)}, {"content_store", Placement::sharded(nodes)}}));
     list.push_back(design("wide shards, compressor replicated on A and B",
                           {{"cache", wide},
                            {"content_store", wide},
@@ -171,7 +142,7 @@ std::vector<Candidate> candidates(const DesignSpace& space) {
   std::vector<Candidate> distinct;
   for (Candidate& c : list) {
     if (std::none_of(distinct.begin(), distinct.end(),
-                     [&](const Candidate& d) { return d.choice == c.choice; }))
+                     [&](const Candidate& d) { return d.design == c.design; }))
       distinct.push_back(std::move(c));
   }
   return distinct;
@@ -198,13 +169,13 @@ class Progress {
 
 struct Comparison {
   std::string name;
-  Choice design;
+  Design design;
   LoadWindow seen;
 };
 
 struct PhaseOutcome {
   std::string name;
-  double started_s = 0;  // when its learning began, in loop time
+  double started_s = 0;  // when its learning began, in autopilot time
   double best_static_rps = 0;
   std::string best_static_name;
   double learn_seconds = -1;         // to within 5% of the best static design; -1: not reached
@@ -220,31 +191,30 @@ std::string fixed(double v, int decimals) {
 // The designs that were the learner's best during a phase, each with the time it became so
 // (since the phase began) and the mean throughput of its learning windows, in that order.
 struct BestDesign {
-  Choice design;
+  Design design;
   double since_s = 0;
   double learning_rps = 0;
 };
 
-std::vector<BestDesign> best_designs(const std::deque<LiveWindow>& history, std::size_t first,
-                                     std::size_t end, double phase_start_s) {
-  std::map<Choice, std::pair<double, int>> rps;  // design -> (sum, windows)
-  for (std::size_t i = first; i < end; ++i) {
-    auto& [sum, n] = rps[history[i].design];
-    sum += history[i].window.throughput_rps;
+std::vector<BestDesign> best_designs(const std::vector<AutopilotWindow>& windows,
+                                     double phase_start_s) {
+  std::map<std::string, std::pair<double, int>> rps;  // design -> (sum, windows)
+  for (const AutopilotWindow& w : windows) {
+    auto& [sum, n] = rps[describe_design(w.design)];
+    sum += w.requests_per_s;
     ++n;
   }
   std::vector<BestDesign> bests;
-  for (std::size_t i = first; i < end; ++i) {
-    const LiveWindow& w = history[i];
+  for (const AutopilotWindow& w : windows) {
     if (!bests.empty() && bests.back().design == w.best) continue;
-    const auto it = rps.find(w.best);
+    const auto it = rps.find(describe_design(w.best));
     const double mean = it == rps.end() ? 0 : it->second.first / it->second.second;
-    bests.push_back({w.best, w.started_s + w.window.seconds - phase_start_s, mean});
+    bests.push_back({w.best, w.started_s + w.seconds - phase_start_s, mean});
   }
   return bests;
 }
 
-void write_outputs(const ShowcaseOptions& options, const LearningLoop& loop,
+void write_outputs(const ShowcaseOptions& options, const std::vector<AutopilotWindow>& windows,
                    const std::vector<PhaseOutcome>& phases, const HostLabels& label) {
   std::filesystem::create_directories(options.out_dir);
   const std::filesystem::path dir(options.out_dir);
@@ -262,18 +232,17 @@ void write_outputs(const ShowcaseOptions& options, const LearningLoop& loop,
   measured.dashed = true;
   std::size_t phase = 0;
   double best_so_far = 0;
-  for (const LiveWindow& w : loop.history()) {
+  for (const AutopilotWindow& w : windows) {
     while (phase + 1 < phases.size() && w.started_s >= phases[phase + 1].started_s) {
       ++phase;
       best_so_far = 0;
     }
     csv << w.index << ',' << fixed(w.started_s, 3) << ',' << phases[phase].name << ','
         << (w.learning ? "learn" : "static") << ',' << fixed(w.reward, 4) << ','
-        << fixed(w.window.throughput_rps, 1) << ',' << fixed(w.window.entry.mean_ms, 3) << ','
-        << fixed(w.window.entry.p95_ms, 3) << ',' << fixed(w.transition_ms, 3) << ','
-        << fixed(w.settle_ms, 1) << ",\"" << w.phase << "\",\""
-        << short_form(loop.space(), w.design, label) << "\"\n";
-    const double t = w.started_s + w.window.seconds;
+        << fixed(w.requests_per_s, 1) << ',' << fixed(w.mean_ms, 3) << ',' << fixed(w.p95_ms, 3)
+        << ',' << fixed(w.transition_ms, 3) << ',' << fixed(w.settle_ms, 1) << ",\"" << w.phase
+        << "\",\"" << short_form(w.design, label) << "\"\n";
+    const double t = w.started_s + w.seconds;
     if (w.learning) {
       learning.x.push_back(t);
       learning.y.push_back(w.reward);
@@ -310,79 +279,90 @@ void write_json(const std::string& path, const std::vector<PhaseOutcome>& phases
   std::ofstream(path) << j.dump(2) << "\n";
 }
 
+// The autopilot's windows after `after`, waiting for at least one more (or for the deadline).
+std::vector<AutopilotWindow> next_windows(const Autopilot& pilot, std::uint64_t after) {
+  pilot.wait_for_window(after + 1, std::chrono::seconds(30));
+  return pilot.windows(after);
+}
+
 }  // namespace
 
-int run_showcase(Origin& origin, Frontend& frontend, const ShowcaseOptions& options) {
+int run_showcase(Autopilot& pilot, Frontend& frontend, const ShowcaseOptions& options) {
   if (options.phases.empty()) throw std::invalid_argument("showcase: no workload phase");
-  if (options.nodes.empty()) throw std::invalid_argument("showcase: no nodes");
-  const DesignSpace space(components(), options.nodes);
-  const HostLabels label(options.nodes);
-  std::printf("nodes:");
-  for (const std::string& n : options.nodes) std::printf("  %s = %s", label(n).c_str(), n.c_str());
-  std::printf("\ndesign space: %s designs (%zu components, %zu hosts with the origin)\n\n",
-              space.size().c_str(), space.component_count() - 1, options.nodes.size() + 1);
-
-  LearningLoopOptions loop_options;
-  loop_options.entry_component = "frontend";
-  loop_options.learner.seed = options.seed;
-  loop_options.learner.window.initial_seconds = 1;
-  loop_options.learner.window.min_seconds = 0.5;
-  loop_options.learner.window.max_seconds = 1;
-  loop_options.learner.accept_sigmas = 2.5;
-  loop_options.learner.noise_floor = 0.05;
-  // The clients run a closed loop, whose throughput is their number over the mean latency:
-  // a reward of the mean alone ranks designs as their throughput does. A tail term would prefer
-  // a design that is slower on average but queues less at the store (docs/decisions.md).
-  loop_options.reward.cap_ms = 50;
-  loop_options.reward.mean_weight = 1;
-  loop_options.reward.tail_weight = 0;
-  LearningLoop loop(
-      origin, space, [&] { return frontend.take_latencies(); }, loop_options);
   LoadDriver load(frontend.address(), options.paths, options.phases.front().load, options.seed);
+  // The autopilot builds its design space when the program serves its first entry call.
+  std::vector<AutopilotWindow> seen = next_windows(pilot, 0);
+  AutopilotStatus status = pilot.status();
+  if (!status.learning) {
+    load.stop();
+    throw std::runtime_error("the autopilot is not learning: " +
+                             (status.error.empty() ? status.phase : status.error));
+  }
+  const HostLabels label(status.nodes);
+  std::printf("nodes:");
+  for (const std::string& n : status.nodes) {
+    std::printf("  %s = %s", label(n).c_str(), n.c_str());
+  }
+  std::printf("\ndesign space: %s designs (%zu components, %zu hosts with the origin)\n\n",
+              status.design_space_size.c_str(), status.components.size(), status.nodes.size() + 1);
 
-  int status = 0;
+  int status_code = 0;
   std::uint64_t errors = 0;
   Progress progress;
   std::vector<PhaseOutcome> outcomes;
-  const std::vector<Candidate> sweep = candidates(space);
+  const std::vector<Candidate> sweep = candidates(status.components, status.nodes);
+  std::uint64_t shown = 0;  // the last window printed
+  std::size_t decisions = 0;
   for (std::size_t p = 0; p < options.phases.size(); ++p) {
     const ShowcasePhase& phase = options.phases[p];
     PhaseOutcome& outcome = outcomes.emplace_back();
     outcome.name = phase.load.name;
     if (p > 0) load.set_phase(phase.load);
-    outcome.started_s = loop.seconds();
+    outcome.started_s = pilot.status().seconds;
+    shown = pilot.windows().empty() ? 0 : pilot.windows().back().index;
     std::printf("== phase %zu: %s; learning for %.0f s\n", p + 1, phase.load.name.c_str(),
                 phase.learn_seconds);
-    const std::size_t first = loop.history().size();
+    std::vector<AutopilotWindow> learned_windows;
     double best_reward = 0;
-    while (loop.seconds() - outcome.started_s < phase.learn_seconds) {
-      const LiveWindow& w = loop.step();
-      for (const std::string& f : w.failures) {
-        progress.end();
-        std::printf("transition failed: %s\n", f.c_str());
-        status = 1;
+    while (pilot.status().seconds - outcome.started_s < phase.learn_seconds) {
+      for (const AutopilotWindow& w : next_windows(pilot, shown)) {
+        shown = w.index;
+        if (!w.learning) continue;
+        learned_windows.push_back(w);
+        best_reward = std::max(best_reward, w.reward);
+        progress.show("w" + std::to_string(w.index) + "  " +
+                      fixed(w.started_s + w.seconds - outcome.started_s, 1) + " s  " + w.phase +
+                      "  reward " + fixed(w.reward, 3) + "  best " + fixed(best_reward, 3) + "  " +
+                      fixed(w.requests_per_s, 0) + " req/s  " + short_form(w.design, label));
       }
-      best_reward = std::max(best_reward, w.reward);
-      progress.show("w" + std::to_string(w.index) + "  " +
-                    fixed(loop.seconds() - outcome.started_s, 1) + " s  " + w.phase + "  reward " +
-                    fixed(w.reward, 3) + "  best " + fixed(best_reward, 3) + "  " +
-                    fixed(w.window.throughput_rps, 0) + " req/s  " +
-                    short_form(space, w.design, label));
+      for (const AutopilotDecision& d : pilot.decisions(decisions)) {
+        ++decisions;
+        if (d.kind == "move failed" || d.kind == "rollback") {
+          progress.end();
+          std::printf("%s\n", d.to_string().c_str());
+          if (d.kind == "move failed") status_code = 1;
+        }
+      }
+      if (!pilot.status().learning) {
+        progress.end();
+        std::printf("the autopilot stopped: %s\n", pilot.status().error.c_str());
+        load.stop();
+        return 1;
+      }
     }
+    pilot.pause();
     progress.end();
-    const std::size_t learned_end = loop.history().size();
-    const Choice learned = loop.learner().best();
-    std::printf("learned: %s\n", in_words(space, learned, label).c_str());
+    const Design learned = pilot.status().best;
+    std::printf("learned: %s\n", in_words(learned, label).c_str());
 
     std::printf("sweep of %zu static designs, %.1f s each:\n", sweep.size(),
                 options.sweep_window_seconds);
     const Candidate* best_static = &sweep.front();
     for (const Candidate& c : sweep) {
-      const LiveWindow& w = loop.measure(c.choice, options.sweep_window_seconds);
-      std::printf("  %-48s %8.0f req/s  reward %.3f\n", c.name.c_str(), w.window.throughput_rps,
-                  w.reward);
-      if (w.window.throughput_rps > outcome.best_static_rps) {
-        outcome.best_static_rps = w.window.throughput_rps;
+      const AutopilotWindow w = pilot.measure(c.design, options.sweep_window_seconds);
+      std::printf("  %-48s %8.0f req/s  reward %.3f\n", c.name.c_str(), w.requests_per_s, w.reward);
+      if (w.requests_per_s > outcome.best_static_rps) {
+        outcome.best_static_rps = w.requests_per_s;
         best_static = &c;
       }
     }
@@ -393,16 +373,15 @@ int run_showcase(Origin& origin, Frontend& frontend, const ShowcaseOptions& opti
     // sweep's figure, a maximum of noisy windows, would set the bar too high), except those
     // whose learning windows were clearly slower (below 80%); at most three.
     int checks = 0;
-    for (const BestDesign& b :
-         best_designs(loop.history(), first, learned_end, outcome.started_s)) {
+    for (const BestDesign& b : best_designs(learned_windows, outcome.started_s)) {
       if (checks == 3) break;
       if (b.learning_rps < 0.8 * outcome.best_static_rps) continue;
       ++checks;
-      const double rps = loop.measure(b.design, options.sweep_window_seconds).window.throughput_rps;
+      const double rps = pilot.measure(b.design, options.sweep_window_seconds).requests_per_s;
       const double bar =
-          loop.measure(best_static->choice, options.sweep_window_seconds).window.throughput_rps;
+          pilot.measure(best_static->design, options.sweep_window_seconds).requests_per_s;
       std::printf("  learner's best from %5.1f s: %8.0f req/s beside the best static's %.0f  %s\n",
-                  b.since_s, rps, bar, short_form(space, b.design, label).c_str());
+                  b.since_s, rps, bar, short_form(b.design, label).c_str());
       if (rps >= 0.95 * bar) {
         outcome.learn_seconds = b.since_s;
         break;
@@ -411,19 +390,20 @@ int run_showcase(Origin& origin, Frontend& frontend, const ShowcaseOptions& opti
 
     std::printf("comparison, %.0f s each, as the load generator's clients saw it:\n",
                 options.compare_seconds);
-    for (const auto& [name, design] : std::vector<std::pair<std::string, Choice>>{
-             {"all local", sweep.front().choice},
-             {"best static: " + best_static->name, best_static->choice},
+    for (const auto& [name, design] : std::vector<std::pair<std::string, Design>>{
+             {"all local", sweep.front().design},
+             {"best static: " + best_static->name, best_static->design},
              {"learned", learned}}) {
-      loop.measure(design, 0.5);
+      pilot.measure(design, 0.5);
       load.take();
       std::this_thread::sleep_for(std::chrono::duration<double>(options.compare_seconds));
-      const LoadWindow seen = load.take();
-      errors += seen.errors;
-      outcome.compared.push_back({name, design, seen});
+      const LoadWindow seen_by_clients = load.take();
+      errors += seen_by_clients.errors;
+      outcome.compared.push_back({name, design, seen_by_clients});
       std::printf("  %-48s %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms  %llu errors\n", name.c_str(),
-                  seen.requests_per_s, seen.latency.p50_ms, seen.latency.p99_ms,
-                  static_cast<unsigned long long>(seen.errors));
+                  seen_by_clients.requests_per_s, seen_by_clients.latency.p50_ms,
+                  seen_by_clients.latency.p99_ms,
+                  static_cast<unsigned long long>(seen_by_clients.errors));
     }
     const double learned_rps = outcome.compared[2].seen.requests_per_s;
     std::printf("learned / best static = %.2f, learned / all local = %.2f; ",
@@ -435,20 +415,30 @@ int run_showcase(Origin& origin, Frontend& frontend, const ShowcaseOptions& opti
     } else {
       std::printf("the learner's best never came within 5%% of the best static design\n\n");
     }
+    pilot.resume();
   }
+  pilot.pause();
   load.stop();
-  write_outputs(options, loop, outcomes, label);
+  const AutopilotStatus end = pilot.status();
+  std::printf(
+      "autopilot: %llu learning windows, %llu of them probes (%.1f s exploring), %.1f s "
+      "moving, %llu cut short, %llu shifts detected\n",
+      static_cast<unsigned long long>(end.windows),
+      static_cast<unsigned long long>(end.exploring_windows), end.exploring_seconds,
+      end.moving_seconds, static_cast<unsigned long long>(end.cut_short_windows),
+      static_cast<unsigned long long>(end.shifts));
+  write_outputs(options, pilot.windows(), outcomes, label);
   std::printf("wrote %s/reward.csv and %s/reward.svg\n", options.out_dir.c_str(),
               options.out_dir.c_str());
   if (!options.json_path.empty()) {
-    write_json(options.json_path, outcomes, space.size());
+    write_json(options.json_path, outcomes, status.design_space_size);
     std::printf("wrote %s\n", options.json_path.c_str());
   }
   if (errors > 0) {
     std::printf("%llu requests failed\n", static_cast<unsigned long long>(errors));
-    status = 1;
+    status_code = 1;
   }
-  return status;
+  return status_code;
 }
 
 }  // namespace hatch::web

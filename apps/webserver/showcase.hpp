@@ -2,10 +2,13 @@
 // on a cluster of nodes, under a workload that shifts, and shows how the design it learns
 // compares with all-local and with the best of a sweep of static designs.
 //
+// The learning is the App's autopilot (hatch/autopilot.hpp), configured by a TOML file
+// (apps/webserver/learn.toml); the showcase only drives the workload and judges the result.
 // For each workload phase, in order:
-//   1. learning: the learning loop (learn/learning_loop.hpp) runs windows for the phase's
-//      learning time, with a progress line per window;
-//   2. a sweep: every candidate static design runs one window, measured the same way;
+//   1. learning: the autopilot runs windows for the phase's learning time, with a progress
+//      line per window;
+//   2. a sweep: with the autopilot paused, every candidate static design runs one window,
+//      measured the same way (Autopilot::measure);
 //   3. a comparison: all-local, the best static design and the learned design (the learner's
 //      best) each run for a while under the load generator, which reports req/s, p50 and p99
 //      as its clients saw them. The learned design runs last, so that the next phase starts
@@ -19,7 +22,7 @@
 #include <vector>
 
 #include "frontend.hpp"
-#include "hatch/origin.hpp"
+#include "hatch/autopilot.hpp"
 #include "load_generator.hpp"
 
 namespace hatch::web {
@@ -30,7 +33,6 @@ struct ShowcasePhase {
 };
 
 struct ShowcaseOptions {
-  std::vector<std::string> nodes;     // the nodes' addresses; named A, B, C, ... in the output
   std::vector<std::string> paths;     // the corpus's documents (list_corpus)
   std::vector<ShowcasePhase> phases;  // at least one
   double sweep_window_seconds = 2;    // one window per static candidate
@@ -40,8 +42,9 @@ struct ShowcaseOptions {
   std::uint64_t seed = 1;
 };
 
-// Runs the showcase against `frontend`, whose handler `origin` serves, and prints as it goes.
-// Returns 0, or 1 when a phase ended with an error (a failed transition, failed requests).
-int run_showcase(Origin& origin, Frontend& frontend, const ShowcaseOptions& options);
+// Runs the showcase against `frontend`, whose components `autopilot` places (its nodes are
+// named A, B, C, ... in the output), and prints as it goes. Returns 0, or 1 when a phase ended
+// with an error (a failed transition, failed requests).
+int run_showcase(Autopilot& autopilot, Frontend& frontend, const ShowcaseOptions& options);
 
 }  // namespace hatch::web

@@ -1,9 +1,11 @@
-// hatch::App: one binary that is the origin, or a node when started with --hatch-node.
+// hatch::App: one binary that is the origin, or a node when started with --hatch-node. When
+// the configuration asks for it, the origin learns where its components should run while the
+// body of run() serves (the autopilot, hatch/autopilot.hpp): the program writes no learning code.
 //
 //   int main(int argc, char** argv) {
 //     hatch::App app(argc, argv);                 // as a node: serves here and exits
 //     hatch::Ref<Cache> cache = app.get<Cache>("cache");
-//     return app.run([&] { serve(cache); });
+//     return app.run([&] { serve(cache); });      // the autopilot runs beside serve()
 //   }
 //
 // Flags (all optional; the rest of argv is left to the program, see args()):
@@ -15,6 +17,9 @@
 //   --hatch-call-timeout-ms MS    deadline of each remote call
 //   --hatch-io-threads N          I/O and serving threads
 //   --hatch-log-level LEVEL       trace, debug, info, warn (default), error, off
+//   --hatch-learn                 run the autopilot (as a [learn] table does)
+//   --hatch-nodes HOST:PORT,...   the nodes it may place components on (else `nodes` in TOML)
+//   --hatch-learn-state FILE      where it keeps what it learned across restarts
 #pragma once
 
 #include <functional>
@@ -22,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "hatch/autopilot.hpp"
 #include "hatch/origin.hpp"
 
 namespace hatch {
@@ -35,33 +41,49 @@ class App {
 
   template <class I>
   Ref<I> get(std::string_view name) {
-    return origin_->get<I>(name);
+    return origin().get<I>(name);
   }
 
-  // Runs `body`. Returns 0, or 1 after printing the exception that escaped it.
+  // Runs `body`, with the autopilot beside it when learning is on; the autopilot stops (and
+  // saves what it learned) when `body` returns. Returns 0, or 1 after printing the exception
+  // that escaped `body` or the reason the autopilot could not start.
   int run(const std::function<void()>& body);
 
-  Origin& origin() noexcept { return *origin_; }
+  // The origin, created on first use from options().
+  Origin& origin();
+  // The settings the origin will be created with: a program may add to them (component
+  // configuration from its own flags, say) before its first get() or origin(). Throws
+  // UsageError once the origin exists.
+  Options& options();
+  // The autopilot's settings, likewise until run().
+  AutopilotOptions& learn_options();
+  // The autopilot while run() runs with learning on; null otherwise.
+  Autopilot* autopilot() noexcept { return autopilot_.get(); }
   // The program's own arguments: argv[0] and everything that is not a Hatch flag.
   const std::vector<std::string>& args() const noexcept { return args_; }
 
  private:
   std::vector<std::string> args_;
+  Options options_;
+  AutopilotOptions learn_;
   std::unique_ptr<Origin> origin_;
+  std::unique_ptr<Autopilot> autopilot_;  // stops before the origin does
 };
 
 // Parses Hatch's flags from argv. Returns the options, plus the node address when
 // --hatch-node was given. Throws UsageError with a message naming the bad flag or file.
 struct ParsedFlags {
   Options options;
+  AutopilotOptions learn;
   std::string node_listen;  // empty: run as the origin
   std::string log_level = "warn";
   std::vector<std::string> rest;
 };
 ParsedFlags parse_flags(int argc, const char* const* argv);
 
-// Reads a TOML configuration file into `options`. Throws UsageError naming the file and line.
-void load_config_file(const std::string& path, Options& options);
+// Reads a TOML configuration file into `options` and `learn`. Throws UsageError naming the
+// file and line.
+void load_config_file(const std::string& path, Options& options, AutopilotOptions& learn);
 
 // Reads the cluster secret file. Throws UsageError.
 std::string read_secret_file(const std::string& path);

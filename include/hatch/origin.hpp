@@ -74,8 +74,16 @@ class Origin {
   std::vector<CallEdge> take_call_metrics();
   // Turns that timing off everywhere; calls cost one relaxed load again.
   void stop_call_metrics();
+  // While calls are timed, each entry call of this process (a call from outside any component,
+  // or every call into `component` when it is given) is shown to `observer` as it ends; null
+  // stops that. The learner's reward reads these.
+  void observe_entry(std::shared_ptr<EntryObserver> observer, std::string component = {});
+
+  // Every component created so far, with its placement now.
+  Design placements() const;
 
   const Options& options() const noexcept;
+  const Catalog& catalog() const noexcept;
 
   // Closes connections and stops the I/O threads. Calls through refs fail afterwards.
   void stop();

@@ -11,15 +11,28 @@ std::string_view& this_thread_component() noexcept {
 }  // namespace
 
 void CallMeter::record(std::string_view caller, std::string_view callee,
-                       std::chrono::nanoseconds took) {
+                       std::chrono::nanoseconds took, bool failed) {
   const std::pair<std::string_view, std::string_view> key(caller, callee);
-  std::lock_guard lock(mu_);
-  auto it = edges_.find(key);
-  if (it == edges_.end()) {
-    it = edges_.emplace(Key(std::string(caller), std::string(callee)), Totals{}).first;
+  std::shared_ptr<EntryObserver> entry;
+  {
+    std::lock_guard lock(mu_);
+    auto it = edges_.find(key);
+    if (it == edges_.end()) {
+      it = edges_.emplace(Key(std::string(caller), std::string(callee)), Totals{}).first;
+    }
+    ++it->second.calls;
+    it->second.ns += took.count();
+    if (entry_ && (entry_component_.empty() ? caller.empty() : callee == entry_component_)) {
+      entry = entry_;
+    }
   }
-  ++it->second.calls;
-  it->second.ns += took.count();
+  if (entry) entry->entry_call(took, failed);
+}
+
+void CallMeter::set_entry(std::shared_ptr<EntryObserver> observer, std::string component) {
+  std::lock_guard lock(mu_);
+  entry_ = std::move(observer);
+  entry_component_ = std::move(component);
 }
 
 std::vector<CallEdge> CallMeter::take() {
@@ -51,6 +64,7 @@ void MeteredCall::begin(CallMeter* meter, const std::string& callee) noexcept {
   meter_ = meter;
   callee_ = &callee;
   caller_ = std::exchange(this_thread_component(), callee);
+  exceptions_ = std::uncaught_exceptions();
   start_ = std::chrono::steady_clock::now();
 }
 
@@ -58,7 +72,7 @@ void MeteredCall::end() noexcept {
   const auto took = std::chrono::steady_clock::now() - start_;
   this_thread_component() = caller_;
   try {
-    meter_->record(caller_, *callee_, took);
+    meter_->record(caller_, *callee_, took, std::uncaught_exceptions() > exceptions_);
   } catch (const std::bad_alloc&) {
     // A measurement lost for want of memory must not fail the call it measured.
   }

@@ -93,6 +93,7 @@ DesignSpace::DesignSpace(std::vector<ComponentSpec> components, std::vector<std:
     options.push_back(Placement::local());
     option_hosts.push_back({0});
     if (spec.pinned) continue;
+    const Placement::Kind set_kind = spec.rule().set_kind();
     for (std::uint8_t h = 1; h < places; ++h) {
       options.push_back(Placement::on(name_of(h)));
       option_hosts.push_back({h});
@@ -100,12 +101,18 @@ DesignSpace::DesignSpace(std::vector<ComponentSpec> components, std::vector<std:
     for (const std::vector<std::uint8_t>& set : sets) {
       std::vector<std::string> names;
       for (std::uint8_t h : set) names.push_back(name_of(h));
-      options.push_back(spec.kind == ComponentKind::keyed
+      options.push_back(set_kind == Placement::Kind::sharded
                             ? Placement::sharded(std::move(names))
                             : Placement::replicated(std::move(names)));
       option_hosts.push_back(set);
     }
   }
+}
+
+PlacementRule ComponentSpec::rule() const {
+  PlacementRule rule = PlacementRule::of_kind(name, kind);
+  if (kind == StateKind::keyed && !cannot_shard.empty()) rule.cannot_shard = cannot_shard;
+  return rule;
 }
 
 std::size_t DesignSpace::component_count() const {

@@ -2,8 +2,8 @@
 // hosts. A design is one option per component; the space's size is the product of the option
 // counts, printed exactly even when it overflows 64 bits.
 //
-//   DesignSpace space({{"frontend", ComponentKind::stateless, true},
-//                      {"cache", ComponentKind::keyed}}, {"a", "b"});
+//   DesignSpace space({{"frontend", StateKind::stateless, true},
+//                      {"cache", StateKind::keyed}}, {"a", "b"});
 //   space.size();                  // "7": 1 option for frontend, 7 for cache
 //   Choice c(space.component_count(), 0);
 //   do { use(space.design(c)); } while (space.next(c));
@@ -18,15 +18,21 @@
 #include <vector>
 
 #include "hatch/placement.hpp"
+#include "hatch/placement_rule.hpp"
+#include "hatch/state.hpp"
 
 namespace hatch {
 
-enum class ComponentKind { stateless, stateful, keyed };
-
 struct ComponentSpec {
   std::string name;
-  ComponentKind kind = ComponentKind::stateless;
+  StateKind kind = StateKind::stateless;
   bool pinned = false;  // stays on the origin: its only option is local
+  // Why its interface cannot be sharded although its state is keyed (PlacementRule::of says it
+  // for a catalog entry); empty: a keyed component shards.
+  std::string cannot_shard{};
+
+  // Which placements it allows: the rule Origin::apply checks.
+  PlacementRule rule() const;
 };
 
 // One option index per component, in the order of DesignSpace::component().
@@ -36,8 +42,9 @@ class DesignSpace {
  public:
   // `hosts` are the nodes' names or addresses. The origin is always available as "local" and
   // is not listed. Options, in this fixed order for every component:
-  //   local; on(h) for each host; replicated{S} for each host set S of size >= 2 drawn from
-  //   {local} + hosts (stateless and stateful only); sharded{S} likewise (keyed only).
+  //   local; on(h) for each host; then for each host set S of size >= 2 drawn from
+  //   {local} + hosts, sharded{S} if the component's rule allows sharding, else replicated{S}
+  //   (PlacementRule::set_kind).
   // Sets are listed by increasing size, then in lexicographic order of host indices.
   // Throws UsageError for an empty or repeated component or host name, a host named "local" or
   // "origin", or more than kMaxHosts hosts.

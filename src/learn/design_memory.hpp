@@ -24,8 +24,12 @@ class DesignMemory {
   DesignRecord add(const Choice& choice, double value, double seconds);
   // Null if the design has not run since the last clear().
   const DesignRecord* find(const Choice& choice) const;
+  // Puts back a record that an earlier memory held (Learner::restore), replacing any other.
+  void set(const Choice& choice, const DesignRecord& record) { records_[choice] = record; }
   void clear() { records_.clear(); }
   std::size_t size() const { return records_.size(); }
+  // Every record, in the order of the choices.
+  const std::map<Choice, DesignRecord>& records() const { return records_; }
 
  private:
   std::map<Choice, DesignRecord> records_;

@@ -1,10 +1,12 @@
 // The coordinator of the agents. See learner.hpp for the algorithm in brief and
 // docs/learner.md for the reasons.
 //
-// Invariants: `incumbent` is always a valid choice with every pinned component local; at most
-// one turn is open at a time, and every design an agent's turn proposes differs from the
-// incumbent in that agent's component only; `memory` holds measurements of the current
-// environment only.
+// Invariants: `incumbent` is always a valid choice with every component the space pins local
+// and every component pin() holds at its option (best() likewise); at most one turn is open at a
+// time, no agent of a pinned component has one, and every design an agent's turn proposes
+// differs from the incumbent in that agent's component only; `memory` holds measurements of the
+// current environment only (or of the one restore() was given). While quiet, quiet_probes <=
+// exploration_budget * quiet_windows.
 #include "learn/learner.hpp"
 
 #include <algorithm>
@@ -14,7 +16,9 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <sstream>
 
+#include "hatch/error.hpp"
 #include "learn/action_matrix.hpp"
 #include "learn/agent.hpp"
 #include "learn/design_memory.hpp"
@@ -23,6 +27,12 @@
 
 namespace hatch {
 namespace {
+
+std::string number(double x) {
+  std::ostringstream out;
+  out << x;
+  return out.str();
+}
 
 // What the learner maximises: -ln(1 - reward), which orders designs as the reward does but on a
 // scale where a difference is a ratio. With the default reward, 1 - reward is rt / cap, so a
@@ -61,7 +71,16 @@ struct Learner::Impl {
         window(o.window),
         change(o.change),
         shares{std::vector<double>(s.component_count(), 1.0),
-               std::vector<double>(s.component_count(), 1.0)} {
+               std::vector<double>(s.component_count(), 1.0)},
+        pins(s.component_count()),
+        move_cost(s.component_count(), 0.0) {
+    if (!(o.exploration_budget >= 0 && o.exploration_budget <= 1))
+      throw UsageError("LearnerOptions::exploration_budget must lie in [0, 1], not " +
+                       number(o.exploration_budget));
+    if (!(std::isfinite(o.horizon_seconds) && o.horizon_seconds >= 0))
+      throw UsageError(
+          "LearnerOptions::horizon_seconds must be 0 (off) or a number of seconds, not " +
+          number(o.horizon_seconds));
     for (std::size_t c = 0; c < space.component_count(); ++c)
       if (!space.component(c).pinned && space.options(c).size() > 1) agents.emplace_back(space, c);
   }
@@ -96,6 +115,35 @@ struct Learner::Impl {
     return who == kGroup ? "group moves" : space.component(agents[who].component()).name;
   }
 
+  void apply_pins(Choice& choice) const {
+    for (std::size_t c = 0; c < pins.size(); ++c)
+      if (pins[c]) choice[c] = *pins[c];
+  }
+  bool keeps_pins(const Choice& choice) const {
+    for (std::size_t c = 0; c < pins.size(); ++c)
+      if (pins[c] && choice[c] != *pins[c]) return false;
+    return true;
+  }
+  // Whether moving components whose inclusive latency shares add up to `share` can win back,
+  // over the horizon, moves there and back that cost `cost` seconds: the share bounds the
+  // relative gain of any placement of them.
+  bool repays(double share, double cost) const {
+    return options.horizon_seconds <= 0 || share * options.horizon_seconds >= 2 * cost;
+  }
+  bool worth_moving(const Choice& design) const {
+    double share = 0, cost = 0;
+    for (std::size_t c = 0; c < design.size(); ++c)
+      if (design[c] != incumbent[c]) {
+        share += shares.inclusive[c];
+        cost += move_cost[c];
+      }
+    return repays(share, cost);
+  }
+  // Whether the quiet learner may run one more design other than the incumbent now.
+  bool within_budget() const {
+    return double(quiet_probes + 1) <= options.exploration_budget * double(quiet_windows + 1);
+  }
+
   // A sweep: every agent whose component matters, the largest self share of the latency first,
   // then the group moves. `by_inclusive` orders by inclusive shares instead, which puts the callers
   // first: the search of a restart, which must not retrace the first one.
@@ -118,22 +166,40 @@ struct Learner::Impl {
     state = State::sweep;
   }
 
-  void begin_turn(std::size_t who, TurnMode mode) {
-    turn = Turn{.who = who, .moves = {}, .tried = {}, .began = windows};
-    phase = "exploring " + name_of(who);
+  // Opens a turn, unless the agent's component is pinned or, in refine mode, no move of the
+  // turn could pay for itself (a group turn keeps the moves that can). Returns whether it did.
+  bool begin_turn(std::size_t who, TurnMode mode) {
     if (who == kGroup) {
       if (group_for != incumbent) {
         group_for = incumbent;
         group_cursor = 0;
       }
-      const std::vector<Choice> moves = group_moves(agents, incumbent, edges, options.busy_edges);
+      std::vector<Choice> moves = group_moves(agents, incumbent, edges, options.busy_edges);
+      std::erase_if(moves, [&](const Choice& move) { return !keeps_pins(move); });
+      const bool any = !moves.empty();
+      if (mode == TurnMode::refine)
+        std::erase_if(moves, [&](const Choice& move) { return !worth_moving(move); });
+      if (any && moves.empty()) {
+        ++skipped_for_cost;
+        return false;
+      }
       if (group_cursor >= moves.size()) group_cursor = 0;
       const std::size_t end = std::min(moves.size(), group_cursor + options.group_probes);
+      turn = Turn{.who = who, .moves = {}, .tried = {}, .began = windows};
       turn->moves.assign(moves.begin() + group_cursor, moves.begin() + end);
       group_cursor = end;
-      return;
+    } else {
+      const std::size_t c = agents[who].component();
+      if (pins[c]) return false;
+      if (mode == TurnMode::refine && !repays(shares.inclusive[c], move_cost[c])) {
+        ++skipped_for_cost;
+        return false;
+      }
+      turn = Turn{.who = who, .moves = {}, .tried = {}, .began = windows};
+      agents[who].begin_turn(incumbent[c], mean_of(incumbent), mode, noise());
     }
-    agents[who].begin_turn(incumbent[agents[who].component()], mean_of(incumbent), mode, noise());
+    phase = "exploring " + name_of(who);
+    return true;
   }
 
   void end_turn() {
@@ -176,6 +242,7 @@ struct Learner::Impl {
     } else {
       restarted = true;
       incumbent.assign(incumbent.size(), 0);
+      apply_pins(incumbent);
       start_sweep(TurnMode::full, true);
     }
     remeasure = true;  // before anyone compares with the new incumbent
@@ -255,13 +322,13 @@ struct Learner::Impl {
           if (accepted_in_sweep) {
             start_sweep(TurnMode::refine);
           } else if (!after_local_optimum()) {
-            state = State::quiet;
-            quiet_gap = options.quiet_gap_min;
+            become_quiet();
             return exploit();
           }
         }
-        begin_turn(sweep.front(), sweep_mode);
+        const std::size_t who = sweep.front();
         sweep.pop_front();
+        if (!begin_turn(who, sweep_mode)) continue;
       }
       if (auto probe = next_probe()) {
         phase = "exploring " + name_of(turn->who);
@@ -276,6 +343,14 @@ struct Learner::Impl {
     return incumbent;
   }
 
+  // Converged: from now on the exploration budget counts.
+  void become_quiet() {
+    state = State::quiet;
+    quiet_gap = options.quiet_gap_min;
+    quiet_windows = 0;
+    quiet_probes = 0;
+  }
+
   Choice propose() {
     if (agents.empty()) {
       phase = "nothing to choose";
@@ -283,22 +358,38 @@ struct Learner::Impl {
     }
     if (state == State::warmup) {
       phase = "measuring the incumbent";
-      if (runs_of(incumbent) < options.warmup_windows) return incumbent;
-      start_sweep(TurnMode::full);
+      if (warmup_runs < options.warmup_windows) return incumbent;
+      // A restored learner goes on where it stopped: a converged one exploits, an unconverged
+      // one refines from its design. Otherwise the environment is new: a full sweep.
+      if (!restored)
+        start_sweep(TurnMode::full);
+      else if (*restored)
+        become_quiet();
+      else
+        start_sweep(TurnMode::refine);
+      restored.reset();
     }
     if (state == State::quiet && !turn) {
       if (++quiet_wait < quiet_gap) return exploit();
       quiet_wait = 0;
       quiet_gap = std::min(quiet_gap * 2, options.quiet_gap_max);
-      // The agents in turn, then the group moves.
-      quiet_turn = (quiet_turn + 1) % (agents.size() + 1);
-      begin_turn(quiet_turn < agents.size() ? quiet_turn : kGroup, TurnMode::refine);
+      // The agents in turn, then the group moves; a turn that may not run passes to the next.
+      for (std::size_t k = 0; k <= agents.size() && !turn; ++k) {
+        quiet_turn = (quiet_turn + 1) % (agents.size() + 1);
+        begin_turn(quiet_turn < agents.size() ? quiet_turn : kGroup, TurnMode::refine);
+      }
     }
+    // An open turn that would overdraw the budget waits, and the incumbent runs meanwhile.
+    if (state == State::quiet && !within_budget()) return exploit();
     return propose_exploring();
   }
 
   void observe(const Choice& ran, const Window& w, double reward) {
     ++windows;
+    if (state == State::quiet) {
+      ++quiet_windows;
+      quiet_probes += ran != incumbent;
+    }
     matrix.credit(ran, reward);
     const double value = value_of(reward, w);
     const double seconds = w.seconds > 0 ? w.seconds : 1;
@@ -336,6 +427,7 @@ struct Learner::Impl {
   void observe_incumbent(const Window& w) {
     last_incumbent_window = windows;
     remeasure = false;
+    if (state == State::warmup) ++warmup_runs;
     if (w.components.size() == space.component_count() && w.entry.count > 0)
       shares = latency_shares(w);
     edges = w.edges;
@@ -358,7 +450,77 @@ struct Learner::Impl {
     if (champion) incumbent = *champion;
     champion.reset();
     state = State::warmup;
+    warmup_runs = 0;
     phase = "shift detected";
+  }
+
+  void pin(std::size_t c, std::uint32_t option) {
+    if (c >= space.component_count())
+      throw UsageError("Learner::pin: no component " + std::to_string(c) + " (the space has " +
+                       std::to_string(space.component_count()) + ")");
+    const std::string& name = space.component(c).name;
+    if (space.component(c).pinned)
+      throw UsageError("Learner::pin: the design space pins '" + name + "' already");
+    if (option >= space.options(c).size())
+      throw UsageError("Learner::pin: '" + name + "' has no option " + std::to_string(option) +
+                       " (it has " + std::to_string(space.options(c).size()) + ")");
+    pins[c] = option;
+    const bool moved = incumbent[c] != option;
+    incumbent[c] = option;
+    if (champion) (*champion)[c] = option;
+    // A turn of that agent ends, and so does any turn whose designs could break the pin: one
+    // measured against the incumbent before the pin moved it, or a group turn.
+    if (turn && (moved || turn->who == kGroup || agents[turn->who].component() == c)) end_turn();
+    std::erase_if(near_misses, [&](const Choice& design) { return !keeps_pins(design); });
+    remeasure = true;
+  }
+
+  void unpin(std::size_t c) {
+    if (c >= space.component_count())
+      throw UsageError("Learner::unpin: no component " + std::to_string(c) + " (the space has " +
+                       std::to_string(space.component_count()) + ")");
+    if (!pins[c]) return;
+    pins[c].reset();
+    if (state != State::quiet) return;
+    // Its refinement turn comes next: right away, or after the turn that is open.
+    for (std::size_t a = 0; a < agents.size(); ++a)
+      if (agents[a].component() == c) {
+        quiet_turn = (a + agents.size()) % (agents.size() + 1);
+        quiet_wait = quiet_gap;
+      }
+  }
+
+  void restore(const LearnerMemory& m) {
+    if (windows > 0)
+      throw UsageError(
+          "Learner::restore: the learner has observed windows already; restore a "
+          "fresh one");
+    const auto check = [&](const Choice& choice, const std::string& what) {
+      try {
+        space.check(choice);
+      } catch (const UsageError& e) {
+        throw UsageError("Learner::restore: " + what + ": " + e.what());
+      }
+    };
+    check(m.incumbent, "the incumbent");
+    check(m.best, "the best design");
+    for (const auto& [choice, record] : m.designs) check(choice, "a remembered design");
+    if (!(std::isfinite(m.window_seconds) && m.window_seconds >= 0))
+      throw UsageError(
+          "Learner::restore: the window length must be 0 (unknown) or a number of "
+          "seconds, not " +
+          number(m.window_seconds));
+    incumbent = m.best;
+    apply_pins(incumbent);
+    memory.clear();
+    for (const auto& [choice, record] : m.designs)
+      if (record.value.pulls > 0) memory.set(choice, record);
+    if (m.window_seconds > 0) window.set_seconds(m.window_seconds);
+    // The records stand for windows that agreed with their means: Page-Hinkley starts as if it
+    // had read surprises of 0, so that a design that runs differently now shows as a change of
+    // the stream, which is what it detects, rather than as the level the stream starts at.
+    for (std::uint64_t k = 0; k < options.change.min_samples; ++k) change.update(0);
+    restored = m.converged;
   }
 
   const DesignSpace& space;
@@ -392,6 +554,16 @@ struct Learner::Impl {
   bool remeasure = false;  // the incumbent changed, or was interrupted, since it was measured
   std::uint64_t shifts = 0;
   std::string phase = "starting";
+
+  std::vector<std::optional<std::uint32_t>> pins;  // per component, the option pin() holds
+  std::vector<double> move_cost;                   // per component, seconds (set_move_cost)
+  std::uint64_t skipped_for_cost = 0;
+  // Since the learner last became quiet: windows, and windows of other designs than the
+  // incumbent (the exploration budget's account).
+  std::uint64_t quiet_windows = 0;
+  std::uint64_t quiet_probes = 0;
+  unsigned warmup_runs = 0;      // windows of the incumbent in this warmup
+  std::optional<bool> restored;  // restore() ran: whether it had converged, until warmup ends
 };
 
 Learner::Learner(const DesignSpace& space, LearnerOptions options)
@@ -415,8 +587,47 @@ void Learner::interrupted() {
   impl_->remeasure = true;
 }
 
+void Learner::pin(std::size_t component, std::uint32_t option) {
+  impl_->pin(component, option);
+}
+
+void Learner::unpin(std::size_t component) {
+  impl_->unpin(component);
+}
+
+bool Learner::pinned(std::size_t component) const {
+  return component < impl_->pins.size() && impl_->pins[component].has_value();
+}
+
+void Learner::set_move_cost(std::size_t component, double seconds) {
+  if (component >= impl_->move_cost.size())
+    throw UsageError("Learner::set_move_cost: no component " + std::to_string(component) +
+                     " (the space has " + std::to_string(impl_->move_cost.size()) + ")");
+  if (!(std::isfinite(seconds) && seconds >= 0))
+    throw UsageError(
+        "Learner::set_move_cost: a cost must be a number of seconds, at least 0, not " +
+        number(seconds));
+  impl_->move_cost[component] = seconds;
+}
+
+std::uint64_t Learner::turns_skipped_for_cost() const {
+  return impl_->skipped_for_cost;
+}
+
 Choice Learner::best() const {
   return impl_->champion.value_or(impl_->incumbent);
+}
+
+Choice Learner::incumbent() const {
+  return impl_->incumbent;
+}
+
+bool Learner::converged() const {
+  return impl_->state == State::quiet;
+}
+
+std::uint64_t Learner::shifts() const {
+  return impl_->shifts;
 }
 
 std::string Learner::phase() const {
@@ -429,6 +640,21 @@ std::string Learner::matrix_csv() const {
 
 std::string Learner::matrix_json() const {
   return impl_->matrix.json();
+}
+
+LearnerMemory Learner::memory() const {
+  LearnerMemory m{.incumbent = impl_->incumbent,
+                  .best = best(),
+                  .converged = converged() || impl_->restored.value_or(false),
+                  .window_seconds = impl_->window.seconds(),
+                  .designs = {}};
+  for (const auto& [choice, record] : impl_->memory.records())
+    m.designs.emplace_back(choice, record);
+  return m;
+}
+
+void Learner::restore(const LearnerMemory& memory) {
+  impl_->restore(memory);
 }
 
 }  // namespace hatch

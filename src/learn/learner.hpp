@@ -27,6 +27,9 @@
 //     surprises; a shift clears what was measured and starts a new sweep from the best design.
 //   - The window grows when repeated measurements of one design disagree by more than the
 //     differences that matter, and shrinks when they agree tightly.
+//   - Once converged, exploration stays within a budget of the windows; a component can be
+//     pinned by the program, and a component whose moves cost more than they can win is left
+//     alone; memory() and restore() carry what was learned across a restart.
 //
 // Not thread-safe: one thread drives propose/observe.
 #pragma once
@@ -34,8 +37,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "design/design_space.hpp"
+#include "learn/design_memory.hpp"
 #include "learn/page_hinkley.hpp"
 #include "learn/window_controller.hpp"
 #include "perception/window.hpp"
@@ -71,6 +77,14 @@ struct LearnerOptions {
   // every turn that finds nothing, up to the maximum: exploration shrinks but never stops.
   unsigned quiet_gap_min = 4;
   unsigned quiet_gap_max = 32;
+  // Once converged, the windows that run a design other than the incumbent (a refinement
+  // turn's probes, its confirmations, group moves) stay within this fraction of the windows
+  // since convergence: a turn that would overdraw it waits, and the incumbent runs meanwhile.
+  // Counted from the moment the learner became quiet; the sweeps after a shift or an accepted
+  // refinement are not limited. Lower: a converged system pays less for exploring, but a slow
+  // drift is found later. 1 means no limit; 0 stops exploring once converged (a shift is still
+  // found through the incumbent's windows). In [0, 1], else the constructor throws.
+  double exploration_budget = 0.05;
   // Group moves (group_moves.hpp) tried per turn of the coordinator; the next group turn goes
   // on where the last one stopped while the incumbent stays the same. Pair moves follow the
   // `busy_edges` busiest edges of the incumbent's latest window.
@@ -92,11 +106,34 @@ struct LearnerOptions {
   // window so that its noise is `window.target_ratio` of it.
   double resolution = 0.02;
   WindowControllerOptions window{};
+  // The seconds over which a move must pay for itself (see set_move_cost). A component's
+  // inclusive share of the latency bounds the relative gain any placement of it can bring. In
+  // refine mode (every sweep but an environment's first and its restart, and the refinement
+  // turns once converged) an agent whose share cannot repay a move there and back over this
+  // horizon (share * horizon_seconds < 2 * move cost) takes no turn, and a group move is tried
+  // only if the shares of the components it changes, summed, repay their summed costs. Longer:
+  // more moves are deemed worth trying; shorter: a live system is disturbed less, but a small
+  // gain is never sought. 0 turns the rule off. At least 0, else the constructor throws.
+  double horizon_seconds = 300;
+};
+
+// What a learner knows that is worth keeping across a restart of the program (memory() and
+// restore()): the design it stood on, its best design, whether it had converged, its window
+// length and its measurements of whole designs. The choices are indices into the design space
+// the learner was made with: a caller that keeps them must map them onto the space it restores
+// into (design_space.hpp).
+struct LearnerMemory {
+  Choice incumbent;
+  Choice best;
+  bool converged = false;
+  double window_seconds = 0;  // 0: unknown, the window controller's initial length is kept
+  std::vector<std::pair<Choice, DesignRecord>> designs;
 };
 
 class Learner {
  public:
-  // `space` must outlive the learner.
+  // `space` must outlive the learner. Throws UsageError naming the option when
+  // `exploration_budget` lies outside [0, 1] or `horizon_seconds` is negative or not finite.
   Learner(const DesignSpace& space, LearnerOptions options);
   ~Learner();
   Learner(const Learner&) = delete;
@@ -114,10 +151,54 @@ class Learner {
   // before anything is compared with it, and that measurement shows a shift if there was one.
   void interrupted();
 
+  // Holds `component` at `option`, for an operator or a program that knows better (a component
+  // that must stay near its data, a node being drained): the incumbent and best() keep it there,
+  // its agent takes no turns, and no group move changes it. An open turn of that agent ends, and
+  // the incumbent is measured again before anything is compared with it, since it may have
+  // changed. Pins made before restore() apply to the restored design. Throws UsageError for a
+  // component or option out of range, or a component the space pins already.
+  void pin(std::size_t component, std::uint32_t option);
+  // Lets the agent of `component` take turns again; once converged, its refinement turn comes
+  // next. A component that is not pinned is left as it is. Throws UsageError for a component out
+  // of range.
+  void unpin(std::size_t component);
+  // Whether pin() holds `component` (the space's own pins are in DesignSpace::component());
+  // false for a component out of range.
+  bool pinned(std::size_t component) const;
+
+  // The measured cost of moving `component`, in seconds of service lost (the pause plus the
+  // settling); the live loop feeds it after each move, and the latest one counts. Every cost
+  // starts at 0, so that a simulation's moves are free. Together with horizon_seconds it keeps
+  // the learner from probing placements that cannot win back what the move costs. Throws
+  // UsageError for a component out of range or a cost that is negative or not finite.
+  void set_move_cost(std::size_t component, double seconds);
+  // Turns the cost rule skipped: agents' turns, and group turns whose every move it dropped.
+  std::uint64_t turns_skipped_for_cost() const;
+
   Choice best() const;             // the best design so far, by the learner's estimate
+  Choice incumbent() const;        // the design the learner stands on now (best() is the
+                                   // champion while a kick is explored)
+  bool converged() const;          // exploiting: the searches ended, refinement turns remain
+  std::uint64_t shifts() const;    // environment changes detected so far
   std::string phase() const;       // a word or two for a progress line: "exploring cache", ...
   std::string matrix_csv() const;  // the action/reward matrix: options per component, rewards
   std::string matrix_json() const;
+
+  // What the learner knows now, to be given to restore() after a restart. A kick in progress is
+  // not kept: `best` is its champion. A learner restored converged counts as converged through
+  // its warmup, so that a second restart soon after the first does not search again.
+  LearnerMemory memory() const;
+  // Starts from what an earlier learner knew: its best design becomes the incumbent, its design
+  // records the memory, its window length the window's (within the window controller's
+  // bounds). The learner still measures that design for `warmup_windows` new windows first.
+  // Then a learner restored converged exploits (within the exploration budget) instead of
+  // searching again, and an unconverged one goes on with a refine sweep. If the environment
+  // changed meanwhile, the design's windows surprise Page-Hinkley against the restored records
+  // within a few windows of the warmup: a shift, and a full search as after any shift. Call it
+  // on a fresh learner, before its first window. Throws UsageError, and changes nothing, when a
+  // window was observed already, when a design does not fit the space (DesignSpace::check), or
+  // for a window length that is negative or not finite.
+  void restore(const LearnerMemory& memory);
 
  private:
   struct Impl;

@@ -29,6 +29,10 @@ void WindowController::observe_repeat(double first, double first_seconds, double
   adjust();
 }
 
+void WindowController::set_seconds(double seconds) {
+  seconds_ = std::clamp(seconds, options_.min_seconds, options_.max_seconds);
+}
+
 void WindowController::set_resolution(double resolution) {
   resolution_ = resolution;
   adjust();

@@ -26,6 +26,8 @@ class WindowController {
   explicit WindowController(WindowControllerOptions options = {});
 
   double seconds() const { return seconds_; }
+  // Sets the length, within [min_seconds, max_seconds]: one an earlier controller arrived at.
+  void set_seconds(double seconds);
   // Two rewards of the same design in the same environment, from windows of the given lengths.
   void observe_repeat(double first, double first_seconds, double second, double second_seconds);
   // The smallest reward difference the learner needs to see now; > 0.

@@ -17,6 +17,7 @@
 #include "hatch/internal/call_meter.hpp"
 #include "hatch/internal/call_tracker.hpp"
 #include "hatch/internal/codec.hpp"
+#include "hatch/placement_rule.hpp"
 #include "rpc/endpoint.hpp"
 #include "rpc/io_pool.hpp"
 #include "runtime/control.hpp"
@@ -117,7 +118,7 @@ struct Origin::Impl {
     if (auto placed = options.placements.find(name); placed != options.placements.end()) {
       try {
         e.placement = Placement::parse(placed->second);
-        runtime::check_placement(*component, e.placement);
+        PlacementRule::of(*component).check(e.placement);
       } catch (const UsageError& bad) {
         entries.erase(name);
         throw UsageError("the placement of '" + name + "': " + bad.what());
@@ -291,7 +292,7 @@ struct Origin::Impl {
     }
     resolve(name);
     std::lock_guard lock(mu);
-    runtime::check_placement(*entries.at(name).component, target);
+    PlacementRule::of(*entries.at(name).component).check(target);
   }
 
   TransitionReport transition(const std::string& name, const Placement& target) {
@@ -761,12 +762,29 @@ void Origin::stop_call_metrics() {
   impl_->gather_call_metrics(false);
 }
 
+void Origin::observe_entry(std::shared_ptr<EntryObserver> observer, std::string component) {
+  impl_->meter->set_entry(std::move(observer), std::move(component));
+}
+
+Design Origin::placements() const {
+  std::lock_guard lock(impl_->mu);
+  Design design;
+  for (const auto& [name, e] : impl_->entries) {
+    if (e.ready) design[name] = e.placement;
+  }
+  return design;
+}
+
 std::shared_ptr<BindingCell> Origin::resolve(std::string_view name) {
   return impl_->resolve(name);
 }
 
 const Options& Origin::options() const noexcept {
   return impl_->options;
+}
+
+const Catalog& Origin::catalog() const noexcept {
+  return impl_->catalog;
 }
 
 TransitionReport Origin::relocate(std::string_view name, std::string_view host) {

@@ -29,28 +29,6 @@ Placement placement_of(Placement::Kind kind, const std::vector<std::string>& hom
   return p;
 }
 
-void check_placement(const ComponentEntry& component, const Placement& placement) {
-  if (placement.kind != Placement::Kind::sharded) return;
-  const std::string what = "cannot shard '" + component.name + "': ";
-  if (component.kind != StateKind::keyed) {
-    throw UsageError(what + "sharding splits a keyed state (KeyedState), and its state is " +
-                     (component.kind == StateKind::stateful ? "one whole (StatefulState)"
-                                                            : "nothing (stateless)"));
-  }
-  for (const MethodInfo& m : component.interface->methods) {
-    if (m.shard_key >= 0 || m.semantics == Semantics::write) continue;
-    if (m.merge == MergePolicy::none) {
-      throw UsageError(what + "its read " + std::string(component.interface->name) +
-                       "::" + std::string(m.name) +
-                       " has no shard key and no merge policy to combine the shards' results");
-    }
-    if (m.merge == MergePolicy::custom) {
-      throw UsageError(what + std::string(component.interface->name) + "::" + std::string(m.name) +
-                       " asks for merge_custom, which is not supported yet");
-    }
-  }
-}
-
 void bind_placement(BindingCell& cell, const ComponentEntry& component, std::uint32_t id,
                     const Placement& placement, const Reach& reach) {
   const InterfaceEntry& iface = *component.interface;

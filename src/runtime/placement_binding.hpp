@@ -26,11 +26,6 @@ std::vector<std::string> homes_of(const Placement& placement);
 // The placement whose homes are `homes` ("origin" is local).
 Placement placement_of(Placement::Kind kind, const std::vector<std::string>& homes);
 
-// Refuses (UsageError, naming the reason) a placement that `component` cannot take: sharding a
-// component whose state is not keyed, or one with a method that has neither a shard key nor a
-// merge policy it can use.
-void check_placement(const ComponentEntry& component, const Placement& placement);
-
 // What this process needs to reach a component's homes.
 struct Reach {
   const Host& host;  // this process's instances

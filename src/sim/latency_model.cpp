@@ -71,7 +71,7 @@ LatencyModel::LatencyModel(const Scenario& scenario, const Workload& workload,
       }
       caches_.push_back(c);
     }
-    const bool stateful = model.kind == ComponentKind::stateful;
+    const bool stateful = model.kind == StateKind::stateful;
     for (std::size_t o = 0; o < space.options(c).size(); ++o) {
       const std::vector<std::uint8_t>& hosts = space.option_hosts(c, o);
       Option& option = out.options.emplace_back();

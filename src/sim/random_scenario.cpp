@@ -41,7 +41,7 @@ struct Builder {
   Scenario s;
   double document_bytes = 0;
 
-  std::size_t add(std::string name, ComponentKind kind, double read_ms, double write_ms,
+  std::size_t add(std::string name, StateKind kind, double read_ms, double write_ms,
                   double memory_mb = 0) {
     ComponentModel c;
     c.name = std::move(name);
@@ -116,12 +116,12 @@ struct Builder {
   }
 
   void components(std::size_t count) {
-    const std::size_t frontend = add("frontend", ComponentKind::stateless,
-                                     draw.log_uniform(0.02, 0.1), draw.log_uniform(0.02, 0.1));
+    const std::size_t frontend = add("frontend", StateKind::stateless, draw.log_uniform(0.02, 0.1),
+                                     draw.log_uniform(0.02, 0.1));
     s.components[frontend].pinned = true;
     s.entry = frontend;
-    const std::size_t handler = add("handler", ComponentKind::stateless,
-                                    draw.log_uniform(0.05, 0.5), draw.log_uniform(0.05, 0.5));
+    const std::size_t handler = add("handler", StateKind::stateless, draw.log_uniform(0.05, 0.5),
+                                    draw.log_uniform(0.05, 0.5));
     document_bytes = draw.log_uniform(2e3, 2e5);
     const double d = document_bytes;
     call(frontend, handler, CallOp::read, true, 1, 1, draw.log_uniform(200, 800), d);
@@ -130,7 +130,7 @@ struct Builder {
     std::size_t cache = 0;
     std::size_t workers = 0;
     if (has(Role::cache)) {
-      cache = add("cache", ComponentKind::keyed, draw.log_uniform(0.01, 0.08),
+      cache = add("cache", StateKind::keyed, draw.log_uniform(0.01, 0.08),
                   draw.log_uniform(0.01, 0.12));
       s.components[cache].cache = CacheSpec{draw.uniform(1.2, 3) * median_node_memory(),
                                             draw.uniform(0.8, 0.98), draw.uniform(0.3, 0.8)};
@@ -144,13 +144,13 @@ struct Builder {
         case Role::cache:
           break;
         case Role::compressor: {
-          const std::size_t c = add("compressor", ComponentKind::stateless,
-                                    draw.log_uniform(0.5, 4), draw.log_uniform(0.5, 4));
+          const std::size_t c = add("compressor", StateKind::stateless, draw.log_uniform(0.5, 4),
+                                    draw.log_uniform(0.5, 4));
           call(handler, c, CallOp::read, true, 1, 0, d, d / 3, on_miss, cache);
           break;
         }
         case Role::store: {
-          const std::size_t c = add("store", ComponentKind::keyed, draw.log_uniform(0.3, 3),
+          const std::size_t c = add("store", StateKind::keyed, draw.log_uniform(0.3, 3),
                                     draw.log_uniform(0.5, 4), draw.log_uniform(100, 1000));
           call(handler, c, CallOp::read, true, 1, 0, 100, d, on_miss, cache);
           call(handler, c, CallOp::write, true, 0, 1, d, 50);
@@ -158,21 +158,21 @@ struct Builder {
           break;
         }
         case Role::stats: {
-          const std::size_t c = add("stats", ComponentKind::keyed, draw.log_uniform(0.05, 0.5),
+          const std::size_t c = add("stats", StateKind::keyed, draw.log_uniform(0.05, 0.5),
                                     draw.log_uniform(0.02, 0.3), draw.log_uniform(10, 200));
           call(handler, c, CallOp::write, true, 1, 1, 80, 10);
           call(handler, c, CallOp::read, false, draw.uniform(0.01, 0.1), 0, 50, 100);
           break;
         }
         case Role::session: {
-          const std::size_t c = add("session", ComponentKind::stateful, draw.log_uniform(0.05, 0.4),
+          const std::size_t c = add("session", StateKind::stateful, draw.log_uniform(0.05, 0.4),
                                     draw.log_uniform(0.1, 0.8), draw.log_uniform(50, 500));
           call(frontend, c, CallOp::read, true, 1, 1, 100, 500);
           call(frontend, c, CallOp::write, true, draw.uniform(0.05, 0.3), 1, 500, 20);
           break;
         }
         case Role::search: {
-          const std::size_t c = add("search", ComponentKind::keyed, draw.log_uniform(0.5, 3),
+          const std::size_t c = add("search", StateKind::keyed, draw.log_uniform(0.5, 3),
                                     draw.log_uniform(0.2, 1), draw.log_uniform(200, 1500));
           call(handler, c, CallOp::read, false, draw.uniform(0.1, 0.5), 0, 200,
                draw.log_uniform(1e3, 2e4));
@@ -180,19 +180,19 @@ struct Builder {
           break;
         }
         case Role::auth: {
-          const std::size_t c = add("auth", ComponentKind::stateless, draw.log_uniform(0.05, 0.6),
+          const std::size_t c = add("auth", StateKind::stateless, draw.log_uniform(0.05, 0.6),
                                     draw.log_uniform(0.05, 0.6));
           call(frontend, c, CallOp::read, true, 1, 1, 300, 100);
           break;
         }
         case Role::render: {
-          const std::size_t c = add("render", ComponentKind::stateless, draw.log_uniform(0.5, 5),
+          const std::size_t c = add("render", StateKind::stateless, draw.log_uniform(0.5, 5),
                                     draw.log_uniform(0.5, 5));
           call(handler, c, CallOp::read, true, draw.uniform(0.3, 1), 0, 2000, d);
           break;
         }
         case Role::worker: {
-          const std::size_t c = add("worker" + std::to_string(++workers), ComponentKind::stateless,
+          const std::size_t c = add("worker" + std::to_string(++workers), StateKind::stateless,
                                     draw.log_uniform(0.05, 1), draw.log_uniform(0.05, 1));
           call(handler, c, CallOp::read, true, draw.uniform(0.1, 1), draw.uniform(0.1, 1), 500,
                draw.log_uniform(100, 1e4));

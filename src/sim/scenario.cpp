@@ -87,7 +87,7 @@ void validate(const Scenario& scenario) {
     if (!(c.read_ms >= 0) || !(c.write_ms >= 0) || !(c.memory_mb >= 0)) {
       fail(scenario, "component '" + c.name + "' has a negative service time or memory");
     }
-    if (c.cache && c.kind != ComponentKind::keyed) {
+    if (c.cache && c.kind != StateKind::keyed) {
       fail(scenario, "component '" + c.name + "' has a cache but is not keyed");
     }
     if (c.cache && (!(c.cache->working_set_mb > 0) || !(c.cache->max_hit >= 0) ||

@@ -33,7 +33,7 @@ struct CacheSpec {
 
 struct ComponentModel {
   std::string name;
-  ComponentKind kind = ComponentKind::stateless;
+  StateKind kind = StateKind::stateless;
   bool pinned = false;
   double read_ms = 0.1;   // CPU time of one read call on one core, before queueing
   double write_ms = 0.1;  // likewise for writes

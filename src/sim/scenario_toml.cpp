@@ -220,11 +220,11 @@ struct Parser {
         r.fail(t, field + ".name", "'" + c.name + "' is used twice");
       const std::string kind = r.text(t, field, "kind");
       if (kind == "stateless") {
-        c.kind = ComponentKind::stateless;
+        c.kind = StateKind::stateless;
       } else if (kind == "stateful") {
-        c.kind = ComponentKind::stateful;
+        c.kind = StateKind::stateful;
       } else if (kind == "keyed") {
-        c.kind = ComponentKind::keyed;
+        c.kind = StateKind::keyed;
       } else {
         r.fail(*t.get("kind"), field + ".kind",
                "must be stateless, stateful or keyed, got '" + kind + "'");
@@ -235,8 +235,7 @@ struct Parser {
       c.memory_mb = r.number(t, field, "memory_mb", 0, 1e7, 0);
       if (const toml::table* cache = r.table(t, field, "cache", false)) {
         const std::string cf = field + ".cache";
-        if (c.kind != ComponentKind::keyed)
-          r.fail(*cache, cf, "only a keyed component can be a cache");
+        if (c.kind != StateKind::keyed) r.fail(*cache, cf, "only a keyed component can be a cache");
         r.only_keys(*cache, cf, {"working_set_mb", "max_hit", "skew"});
         c.cache = CacheSpec{r.number(*cache, cf, "working_set_mb", 1e-3, 1e9),
                             r.number(*cache, cf, "max_hit", 0, 1, 0.9),

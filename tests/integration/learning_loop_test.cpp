@@ -6,9 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include "autopilot/learning_loop.hpp"
 #include "cluster_test.hpp"
 #include "hatch/hatch.hpp"
-#include "learn/learning_loop.hpp"
 #include "node_process.hpp"
 #include "test_interfaces.hpp"
 
@@ -33,9 +33,9 @@ TEST_F(LearningLoopTest, EachWindowRunsItsDesignAndMeasuresTheCallsOfEveryProces
   Ref<LedgerClient> client = origin.get<LedgerClient>("ledger-client");
   Ref<Ledger> ledger = origin.get<Ledger>("ledger");
   // The ledger's reads lack shard keys, so it is offered the placements of a whole state.
-  const DesignSpace space({{"entry", ComponentKind::stateless, true},
-                           {"ledger-client", ComponentKind::stateless},
-                           {"ledger", ComponentKind::stateful}},
+  const DesignSpace space({{"entry", StateKind::stateless, true},
+                           {"ledger-client", StateKind::stateless},
+                           {"ledger", StateKind::stateful}},
                           {a.address()});
 
   // The workload: one client thread, its latencies the entry point's.
@@ -64,7 +64,11 @@ TEST_F(LearningLoopTest, EachWindowRunsItsDesignAndMeasuresTheCallsOfEveryProces
   loop_options.learner.window.min_seconds = 0.1;
   loop_options.learner.window.max_seconds = 0.3;
   LearningLoop loop(
-      origin, space, [&] { return entry.take(); }, loop_options);
+      origin, space,
+      [&] {
+        return EntrySample{entry.take(), 0};
+      },
+      loop_options);
 
   // A static design: the ledger on the node, called from the client on the origin.
   Choice on_node(3, 0);
@@ -107,7 +111,7 @@ TEST_F(LearningLoopTest, EachWindowRunsItsDesignAndMeasuresTheCallsOfEveryProces
       EXPECT_EQ(ledger->where(), a.address());
     }
   }
-  EXPECT_EQ(loop.history().size(), 7u);
+  EXPECT_EQ(loop.windows(), 7u);
 
   stop = true;
   load.join();

@@ -24,6 +24,7 @@
 #include "cluster_test.hpp"
 #include "compression.hpp"
 #include "corpus.hpp"
+#include "design/catalog_space.hpp"
 #include "frontend.hpp"
 #include "hatch/hatch.hpp"
 #include "http_client.hpp"
@@ -375,6 +376,18 @@ TEST_F(WebServerUnderLoad, LoadDriverRestartsTheOpenLoopScheduleAtEachPhase) {
   driver.stop();
   EXPECT_EQ(uploads(stats_), before + 1);
   EXPECT_EQ(driver.take().errors, 0u);
+}
+
+// The autopilot's space for the web server, from the catalog alone: each of the five movable
+// components has 31 placements over the origin and four nodes (local, on each node, and the 26
+// sets of two or more hosts, sharded for the keyed ones and replicated for the others).
+TEST(WebDesignSpace, TheCatalogGivesTheWebServer28629151Designs) {
+  const DesignSpace space = catalog_space(
+      Catalog::program(), {"request_handler", "cache", "compressor", "content_store", "stats"},
+      {"127.0.0.1:7001", "127.0.0.1:7002", "127.0.0.1:7003", "127.0.0.1:7004"});
+  EXPECT_EQ(space.size(), "28629151");
+  EXPECT_EQ(space.options(1).back().kind, Placement::Kind::sharded);     // cache
+  EXPECT_EQ(space.options(2).back().kind, Placement::Kind::replicated);  // compressor
 }
 
 TEST(WebLoadDriver, RefusesAnEmptyListOfDocuments) {

@@ -1,9 +1,14 @@
 #include "learn/learner.hpp"
 
+#include <limits>
+#include <string>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
 
+#include "hatch/error.hpp"
 #include "synthetic_environment.hpp"
 
 namespace hatch {
@@ -15,11 +20,11 @@ using testing::SyntheticOptions;
 DesignSpace five_components(std::size_t hosts, bool pin_first = false) {
   std::vector<std::string> names;
   for (std::size_t h = 0; h < hosts; ++h) names.push_back("h" + std::to_string(h));
-  return DesignSpace({{"front", ComponentKind::stateless, pin_first},
-                      {"logic", ComponentKind::stateless},
-                      {"session", ComponentKind::stateful},
-                      {"cache", ComponentKind::keyed},
-                      {"store", ComponentKind::keyed}},
+  return DesignSpace({{"front", StateKind::stateless, pin_first},
+                      {"logic", StateKind::stateless},
+                      {"session", StateKind::stateful},
+                      {"cache", StateKind::keyed},
+                      {"store", StateKind::keyed}},
                      names);
 }
 
@@ -38,6 +43,30 @@ std::size_t run(Learner& learner, SyntheticEnvironment& env, std::size_t windows
     if (within && settled == 0) settled = t;
   }
   return settled;
+}
+
+// One window: the learner's proposal runs and is observed. Returns the proposal.
+Choice step(Learner& learner, SyntheticEnvironment& env) {
+  const Choice design = learner.propose();
+  const auto [window, reward] = env.run(design, learner.window_seconds());
+  learner.observe(design, window, reward);
+  return design;
+}
+
+// Runs windows until the learner has converged; false if it does not within `limit`.
+bool run_until_converged(Learner& learner, SyntheticEnvironment& env, std::size_t limit = 1000) {
+  for (std::size_t t = 0; t < limit && !learner.converged(); ++t) step(learner, env);
+  return learner.converged();
+}
+
+// Of the next `windows` windows, how many run a design other than the learner's incumbent.
+int explored(Learner& learner, SyntheticEnvironment& env, int windows) {
+  int count = 0;
+  for (int t = 0; t < windows; ++t) {
+    const Choice incumbent = learner.incumbent();
+    count += step(learner, env) != incumbent;
+  }
+  return count;
 }
 
 TEST(Learner, FindsTheOptimumOfASeparableProblem) {
@@ -157,6 +186,159 @@ TEST(Learner, ExportsTheActionRewardMatrix) {
   std::uint64_t pulls = 0;
   for (const auto& option : json["components"][0]["options"]) pulls += option["pulls"].get<int>();
   EXPECT_EQ(pulls, 30u) << "every window credits one option of each component";
+}
+
+TEST(Learner, OnceConvergedExploresWithinItsBudget) {
+  const DesignSpace space = five_components(2);
+  int unlimited = 0;
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    for (const double budget : {0.05, 1.0}) {
+      SyntheticEnvironment env(space, {.seed = seed, .noise_cv = 0.02});
+      Learner learner(space, {.seed = seed, .exploration_budget = budget});
+      ASSERT_TRUE(run_until_converged(learner, env)) << "seed " << seed;
+      const int count = explored(learner, env, 400);
+      if (budget < 1) {
+        EXPECT_LE(count, 20) << "seed " << seed << ": 5% of 400 windows is 20";
+        EXPECT_GT(count, 0) << "seed " << seed << ": exploration shrinks but never stops";
+      } else {
+        unlimited += count;
+      }
+    }
+  }
+  // Without the budget the same learners explore more than it allows.
+  EXPECT_GT(unlimited, 3 * 20);
+}
+
+TEST(Learner, ExplorationBudgetAndHorizonOutOfRangeThrow) {
+  const DesignSpace space = five_components(2);
+  for (const double budget : {-0.01, 1.01, std::numeric_limits<double>::quiet_NaN()})
+    EXPECT_THROW(Learner(space, {.exploration_budget = budget}), UsageError) << budget;
+  EXPECT_THROW(Learner(space, {.horizon_seconds = -1}), UsageError);
+  EXPECT_NO_THROW(Learner(space, {.exploration_budget = 0}));
+  EXPECT_NO_THROW(Learner(space, {.exploration_budget = 1, .horizon_seconds = 0}));
+}
+
+TEST(Learner, APinnedComponentStaysWhereItIsPinnedUntilUnpinned) {
+  const DesignSpace space = five_components(2, true);
+  SyntheticEnvironment env(space, {.seed = 4, .interaction_ms = 2, .noise_cv = 0.05});
+  Learner learner(space, {.seed = 4});
+  run(learner, env, 60);
+  // Pinned mid-search, on an option the learner does not stand on.
+  const std::size_t cache = 3;
+  const std::uint32_t held = learner.incumbent()[cache] == 2 ? 3 : 2;
+  learner.pin(cache, held);
+  EXPECT_TRUE(learner.pinned(cache));
+  EXPECT_FALSE(learner.pinned(1));
+  EXPECT_EQ(learner.incumbent()[cache], held);
+  EXPECT_EQ(learner.best()[cache], held);
+  // Sweeps, group moves, kicks and the restart all leave it alone, until the learner converges
+  // and for 150 windows after.
+  for (int t = 0, quiet = 0; quiet < 150; ++t) {
+    ASSERT_LT(t, 1000) << "the learner does not converge";
+    ASSERT_EQ(step(learner, env)[cache], held) << "window " << t << ", " << learner.phase();
+    quiet = learner.converged() ? quiet + 1 : 0;
+  }
+  EXPECT_EQ(learner.best()[cache], held);
+
+  // Converged, its refinement turn comes next (after the turn that is open, if one is), and
+  // moves it again.
+  learner.unpin(cache);
+  EXPECT_FALSE(learner.pinned(cache));
+  std::vector<std::string> turns;  // who explored, in order
+  bool moved = false;
+  for (int t = 0; t < 400; ++t) {
+    const Choice incumbent = learner.incumbent();
+    const Choice design = step(learner, env);
+    if (design == incumbent) continue;
+    moved = moved || design[cache] != held;
+    const std::string who = learner.phase().substr(learner.phase().find(' ') + 1);
+    if (turns.empty() || turns.back() != who) turns.push_back(who);
+  }
+  EXPECT_TRUE(moved);
+  ASSERT_FALSE(turns.empty());
+  EXPECT_TRUE(turns[0] == "cache" || (turns.size() > 1 && turns[1] == "cache"))
+      << "the first turns after unpin: " << turns[0] << ", " << (turns.size() > 1 ? turns[1] : "");
+
+  EXPECT_THROW(learner.pin(0, 0), UsageError) << "the space pins the front already";
+  EXPECT_THROW(learner.pin(space.component_count(), 0), UsageError);
+  EXPECT_THROW(learner.pin(cache, std::uint32_t(space.options(cache).size())), UsageError);
+  EXPECT_THROW(learner.unpin(space.component_count()), UsageError);
+}
+
+TEST(Learner, ARestoredLearnerMeasuresItsDesignThenExploits) {
+  const DesignSpace space = five_components(2);
+  SyntheticEnvironment env(space, {.seed = 5, .noise_cv = 0.02});
+  Learner first(space, {.seed = 5});
+  ASSERT_TRUE(run_until_converged(first, env));
+  run(first, env, 50);
+  const LearnerMemory saved = first.memory();
+  ASSERT_TRUE(saved.converged);
+  EXPECT_EQ(saved.best, first.best());
+  EXPECT_FALSE(saved.designs.empty());
+
+  // Converged: the first windows measure the saved design, then it exploits without a sweep.
+  Learner second(space, {.seed = 5});
+  second.restore(saved);
+  EXPECT_EQ(second.best(), saved.best);
+  EXPECT_EQ(second.window_seconds(), saved.window_seconds);
+  EXPECT_FALSE(second.converged()) << "it measures the saved design first";
+  EXPECT_TRUE(second.memory().converged) << "but a restart now would not search again";
+  const LearnerOptions defaults;
+  int others = 0;
+  for (unsigned t = 0; t < 30; ++t) {
+    const Choice incumbent = second.incumbent();
+    const Choice design = step(second, env);
+    if (t < defaults.warmup_windows) {
+      EXPECT_EQ(design, saved.best) << "window " << t;
+    }
+    others += design != incumbent;
+  }
+  EXPECT_TRUE(second.converged());
+  EXPECT_EQ(second.shifts(), 0u);
+  EXPECT_LE(others, int(defaults.exploration_budget * 30)) << "no sweep after the restore";
+
+  // Unconverged: after the same warmup it searches again, from the saved design.
+  LearnerMemory unconverged = saved;
+  unconverged.converged = false;
+  Learner third(space, {.seed = 5});
+  third.restore(unconverged);
+  for (unsigned t = 0; t < defaults.warmup_windows; ++t) EXPECT_EQ(step(third, env), saved.best);
+  EXPECT_GT(explored(third, env, 28), int(defaults.exploration_budget * 30));
+
+  // In a changed environment the saved design's first windows surprise Page-Hinkley: a shift.
+  SyntheticEnvironment changed(space, {.seed = 5, .noise_cv = 0.02});
+  changed.reshuffle(105);
+  Learner fourth(space, {.seed = 5});
+  fourth.restore(saved);
+  for (int t = 0; t < 8 && fourth.shifts() == 0; ++t) step(fourth, changed);
+  EXPECT_EQ(fourth.shifts(), 1u) << "within its warmup and 6 windows more";
+
+  LearnerMemory wrong = saved;
+  wrong.designs.front().first.pop_back();
+  Learner fresh(space, {});
+  EXPECT_THROW(fresh.restore(wrong), UsageError) << "a design that does not fit the space";
+  EXPECT_THROW(third.restore(saved), UsageError) << "a learner that ran windows already";
+}
+
+TEST(Learner, MovesThatCannotPayForThemselvesAreNotTried) {
+  const DesignSpace space = five_components(2);
+  for (const double cost : {0.0, 1e9}) {
+    SyntheticEnvironment env(space, {.seed = 2, .noise_cv = 0.02});
+    Learner learner(space, {.seed = 2});
+    for (std::size_t c = 0; c < space.component_count(); ++c) learner.set_move_cost(c, cost);
+    ASSERT_TRUE(run_until_converged(learner, env));
+    const int count = explored(learner, env, 300);
+    if (cost > 0) {
+      EXPECT_EQ(count, 0) << "no refinement turn once converged";
+      EXPECT_GT(learner.turns_skipped_for_cost(), 0u);
+    } else {
+      EXPECT_GT(count, 0) << "free moves are refined";
+      EXPECT_EQ(learner.turns_skipped_for_cost(), 0u);
+    }
+  }
+  Learner learner(space, {});
+  EXPECT_THROW(learner.set_move_cost(space.component_count(), 1), UsageError);
+  EXPECT_THROW(learner.set_move_cost(0, -1), UsageError);
 }
 
 }  // namespace

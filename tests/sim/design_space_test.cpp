@@ -12,10 +12,10 @@ namespace hatch {
 namespace {
 
 DesignSpace small_space() {
-  return DesignSpace({{"frontend", ComponentKind::stateless, true},
-                      {"worker", ComponentKind::stateless},
-                      {"session", ComponentKind::stateful},
-                      {"cache", ComponentKind::keyed}},
+  return DesignSpace({{"frontend", StateKind::stateless, true},
+                      {"worker", StateKind::stateless},
+                      {"session", StateKind::stateful},
+                      {"cache", StateKind::keyed}},
                      {"a", "b"});
 }
 
@@ -49,7 +49,7 @@ TEST(DesignSpace, PrintsSizesBeyondSixtyFourBitsExactly) {
   const DesignSpace space(components, {"a", "b", "c", "d"});
   EXPECT_EQ(space.size(), "756943935220796320321");  // 31^14
   std::vector<ComponentSpec> wide;
-  for (int i = 0; i < 12; ++i) wide.push_back({"c" + std::to_string(i), ComponentKind::keyed});
+  for (int i = 0; i < 12; ++i) wide.push_back({"c" + std::to_string(i), StateKind::keyed});
   EXPECT_EQ(DesignSpace(wide, {"a", "b", "c", "d", "e"}).size(), "3909188328478827879681");
   EXPECT_EQ(DesignSpace({}, {"a"}).size(), "1");
 }

@@ -12,7 +12,7 @@ namespace {
 // A frontend with no work of its own calling one component on the origin and two nodes. Links
 // are 0.5 ms round trips at 1 MB/s (1000 bytes per ms), with no RPC or serialisation overhead,
 // so every figure can be worked out by hand.
-Scenario two_tier(ComponentKind kind, double rate) {
+Scenario two_tier(StateKind kind, double rate) {
   Scenario s;
   s.name = "two-tier";
   s.hosts = {{"local", 1, 1000}, {"a", 1, 1000}, {"b", 1, 1000}};
@@ -51,7 +51,7 @@ std::uint32_t option_named(const DesignSpace& space, std::size_t c, const std::s
 }
 
 TEST(LatencyModel, ARemoteHopCostsTheRoundTripAndThePayloadOverBandwidth) {
-  const Scenario s = two_tier(ComponentKind::stateless, 0.001);  // no queueing to speak of
+  const Scenario s = two_tier(StateKind::stateless, 0.001);  // no queueing to speak of
   const DesignSpace space = s.space();
   const LatencyModel model(s, s.workload, space);
   const double local = model.latency_ms({0, option_named(space, 1, "local")});
@@ -61,7 +61,7 @@ TEST(LatencyModel, ARemoteHopCostsTheRoundTripAndThePayloadOverBandwidth) {
 }
 
 TEST(LatencyModel, QueueingFollowsMM1OnOneCore) {
-  const Scenario s = two_tier(ComponentKind::stateless, 500);  // 500 calls/s of 1 ms: rho = 0.5
+  const Scenario s = two_tier(StateKind::stateless, 500);  // 500 calls/s of 1 ms: rho = 0.5
   const DesignSpace space = s.space();
   const LatencyModel model(s, s.workload, space);
   const ModelDetail d = model.detail({0, 0});
@@ -71,7 +71,7 @@ TEST(LatencyModel, QueueingFollowsMM1OnOneCore) {
 }
 
 TEST(LatencyModel, ReplicationSpreadsStatelessLoad) {
-  const Scenario s = two_tier(ComponentKind::stateless, 500);
+  const Scenario s = two_tier(StateKind::stateless, 500);
   const DesignSpace space = s.space();
   const LatencyModel model(s, s.workload, space);
   const ModelDetail one = model.detail({0, option_named(space, 1, "on(a)")});
@@ -85,7 +85,7 @@ TEST(LatencyModel, ReplicationSpreadsStatelessLoad) {
 }
 
 TEST(LatencyModel, StatefulWritesWaitForTheSlowestBackup) {
-  Scenario s = two_tier(ComponentKind::stateful, 0.001);
+  Scenario s = two_tier(StateKind::stateful, 0.001);
   s.edges[0].op = CallOp::write;
   s.rtt_ms[1 * 3 + 2] = s.rtt_ms[2 * 3 + 1] = 3;  // a <-> b is slow
   const DesignSpace space = s.space();
@@ -101,7 +101,7 @@ TEST(LatencyModel, StatefulWritesWaitForTheSlowestBackup) {
 }
 
 TEST(LatencyModel, StatefulReadsSpreadOverReplicas) {
-  const Scenario s = two_tier(ComponentKind::stateful, 500);
+  const Scenario s = two_tier(StateKind::stateful, 500);
   const DesignSpace space = s.space();
   const LatencyModel model(s, s.workload, space);
   const ModelDetail d = model.detail({0, option_named(space, 1, "replicated{a,b}")});
@@ -109,7 +109,7 @@ TEST(LatencyModel, StatefulReadsSpreadOverReplicas) {
 }
 
 TEST(LatencyModel, KeylessCallsToShardsWaitForTheSlowest) {
-  Scenario s = two_tier(ComponentKind::keyed, 0.001);
+  Scenario s = two_tier(StateKind::keyed, 0.001);
   s.edges[0].keyed = false;
   s.rtt_ms[0 * 3 + 2] = s.rtt_ms[2 * 3 + 0] = 2;  // origin <-> b is slow
   const DesignSpace space = s.space();
@@ -123,13 +123,13 @@ TEST(LatencyModel, KeylessCallsToShardsWaitForTheSlowest) {
 
 // A cache in front of a store: its working set is twice one node's memory.
 Scenario cached(double origin_memory_mb) {
-  Scenario s = two_tier(ComponentKind::keyed, 0.001);
+  Scenario s = two_tier(StateKind::keyed, 0.001);
   s.hosts[0].memory_mb = origin_memory_mb;
   s.components[1].name = "cache";
   s.components[1].cache = CacheSpec{2000, 1.0, 1.0};
   ComponentModel store;
   store.name = "store";
-  store.kind = ComponentKind::keyed;
+  store.kind = StateKind::keyed;
   store.read_ms = 10;
   s.components.push_back(store);
   EdgeModel miss = s.edges[0];
@@ -171,7 +171,7 @@ TEST(LatencyModel, AFootprintLeavesLessMemoryForACache) {
 TEST(LatencyModel, OverloadIsSlowButFinite) {
   double previous = 0;
   for (double rate : {100.0, 500.0, 900.0, 1500.0, 5000.0, 50000.0}) {
-    const Scenario s = two_tier(ComponentKind::stateless, rate);
+    const Scenario s = two_tier(StateKind::stateless, rate);
     const DesignSpace space = s.space();
     const LatencyModel model(s, s.workload, space);
     const ModelDetail d = model.detail({0, 0});

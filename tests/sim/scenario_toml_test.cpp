@@ -68,7 +68,7 @@ TEST(ScenarioToml, ReadsEveryPart) {
   EXPECT_DOUBLE_EQ(s.bandwidth(1, 0), 1000);  // the default
   ASSERT_EQ(s.components.size(), 2u);
   EXPECT_TRUE(s.components[0].pinned);
-  EXPECT_EQ(s.components[1].kind, ComponentKind::keyed);
+  EXPECT_EQ(s.components[1].kind, StateKind::keyed);
   ASSERT_TRUE(s.components[1].cache);
   EXPECT_DOUBLE_EQ(s.components[1].cache->max_hit, 0.9);
   EXPECT_EQ(s.classes, (std::vector<std::string>{"get", "set"}));

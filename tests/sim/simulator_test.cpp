@@ -95,7 +95,7 @@ TEST(RandomScenario, MeetsTheIssueShape) {
     EXPECT_GE(s.hosts.size(), 5u);  // the origin and at least 4 nodes
     EXPECT_GE(space.log10_size(), 6);
     EXPECT_TRUE(s.components[s.entry].pinned);
-    std::set<ComponentKind> kinds;
+    std::set<StateKind> kinds;
     for (const ComponentModel& c : s.components) kinds.insert(c.kind);
     EXPECT_GE(kinds.size(), 2u) << s.name;
   }

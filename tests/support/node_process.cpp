@@ -44,13 +44,12 @@ std::string SecretFile::bytes() const {
 }
 
 NodeProcess::NodeProcess(const std::string& secret_file, const std::string& listen,
-                         const std::vector<std::string>& extra)
+                         const std::vector<std::string>& extra, const std::string& program)
     : log_path_(temp_path("node-log")) {
   int out[2];
   if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
-  std::vector<std::string> args{
-      "/proc/self/exe", "--hatch-node",      listen, "--hatch-secret-file",
-      secret_file,      "--hatch-log-level", "info"};
+  std::vector<std::string> args{program,     "--hatch-node",      listen, "--hatch-secret-file",
+                                secret_file, "--hatch-log-level", "info"};
   args.insert(args.end(), extra.begin(), extra.end());
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");

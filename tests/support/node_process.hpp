@@ -12,11 +12,12 @@ namespace hatch::test {
 
 class NodeProcess {
  public:
-  // Starts `/proc/self/exe --hatch-node 127.0.0.1:0 --hatch-secret-file secret_file` (plus
-  // `extra` flags) and waits until it reports its address. Throws std::runtime_error when the
-  // node exits instead.
+  // Starts `program --hatch-node 127.0.0.1:0 --hatch-secret-file secret_file` (plus `extra`
+  // flags; `program` is this test binary by default) and waits until it reports its address.
+  // Throws std::runtime_error when the node exits instead.
   explicit NodeProcess(const std::string& secret_file, const std::string& listen = "127.0.0.1:0",
-                       const std::vector<std::string>& extra = {});
+                       const std::vector<std::string>& extra = {},
+                       const std::string& program = "/proc/self/exe");
   ~NodeProcess();
   NodeProcess(const NodeProcess&) = delete;
   NodeProcess& operator=(const NodeProcess&) = delete;

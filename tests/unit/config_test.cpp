@@ -90,7 +90,8 @@ capacity = 64
 name = "main"
 )");
   Options options;
-  load_config_file(path, options);
+  AutopilotOptions learn;
+  load_config_file(path, options, learn);
   EXPECT_EQ(options.call_timeout, std::chrono::milliseconds(1500));
   EXPECT_EQ(options.placements.at("kv"), "127.0.0.1:7001");
   EXPECT_EQ(std::get<std::int64_t>(options.configs.at("kv").at("capacity")), 64);
@@ -100,26 +101,27 @@ name = "main"
 TEST(ConfigFile, ErrorsNameTheFileAndLine) {
   const std::string path = write_file("bad.toml", "a = 1\nb = = 2\n");
   Options options;
+  AutopilotOptions learn;
   try {
-    load_config_file(path, options);
+    load_config_file(path, options, learn);
     FAIL();
   } catch (const UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("line 2"), std::string::npos) << e.what();
   }
   const std::string arrays = write_file("array.toml", "[components.kv.config]\nlist = [1, 2]\n");
-  EXPECT_THROW(load_config_file(arrays, options), UsageError);
+  EXPECT_THROW(load_config_file(arrays, options, learn), UsageError);
   const std::string typo = write_file("typo.toml", "call_timeout = 5\n");
   try {
-    load_config_file(typo, options);
+    load_config_file(typo, options, learn);
     FAIL();
   } catch (const UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("unknown setting 'call_timeout'"), std::string::npos)
         << e.what();
   }
   const std::string typed = write_file("typed.toml", "call_timeout_ms = \"soon\"\n");
-  EXPECT_THROW(load_config_file(typed, options), UsageError);
+  EXPECT_THROW(load_config_file(typed, options, learn), UsageError);
   const std::string nested = write_file("nested.toml", "[components.kv]\nplacemnt = \"local\"\n");
-  EXPECT_THROW(load_config_file(nested, options), UsageError);
+  EXPECT_THROW(load_config_file(nested, options, learn), UsageError);
 }
 
 TEST(ClusterSecret, RefusesShortSecrets) {

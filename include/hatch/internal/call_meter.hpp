@@ -12,6 +12,11 @@
 // marks the component it dispatches to (CallerScope). A call from outside any component, such
 // as the web server's front end, has the caller "".
 //
+// Entry calls: a call from outside any component (caller "") is where the program's own work
+// enters the component graph; its latency is what a learner optimises. An EntryObserver set on
+// the meter sees each of them as it ends, with whether it failed, while measuring is on. It
+// may be told to watch the calls into one component instead, from any caller.
+//
 // Thread safety: everything may be called from any thread.
 #pragma once
 
@@ -19,6 +24,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -35,6 +41,13 @@ struct CallEdge {
   double total_ms = 0;  // the sum of their latencies
 };
 
+// Sees every entry call a CallMeter measures, from the thread that made it; must not block.
+class EntryObserver {
+ public:
+  virtual ~EntryObserver() = default;
+  virtual void entry_call(std::chrono::nanoseconds took, bool failed) noexcept = 0;
+};
+
 namespace internal {
 
 class CallMeter {
@@ -42,7 +55,13 @@ class CallMeter {
   bool on() const noexcept { return on_.load(std::memory_order_relaxed); }
   void set_on(bool on) noexcept { on_.store(on, std::memory_order_relaxed); }
 
-  void record(std::string_view caller, std::string_view callee, std::chrono::nanoseconds took);
+  // `failed`: the call ended with an exception.
+  void record(std::string_view caller, std::string_view callee, std::chrono::nanoseconds took,
+              bool failed = false);
+
+  // Entry calls go to `observer` (null: nowhere): the calls from outside any component, or,
+  // when `component` is not empty, every call into that component.
+  void set_entry(std::shared_ptr<EntryObserver> observer, std::string component = {});
 
   // The totals since the last take, which start again from zero.
   std::vector<CallEdge> take();
@@ -65,6 +84,8 @@ class CallMeter {
   std::atomic<bool> on_{false};
   std::mutex mu_;
   std::map<Key, Totals, KeyLess> edges_;  // guarded by mu_
+  std::shared_ptr<EntryObserver> entry_;  // guarded by mu_
+  std::string entry_component_;           // guarded by mu_
 };
 
 // The component the calling thread is serving now, or "" outside any.
@@ -103,6 +124,7 @@ class MeteredCall {
   CallMeter* meter_ = nullptr;
   const std::string* callee_ = nullptr;
   std::string_view caller_;
+  int exceptions_ = 0;  // in flight when the call began: one more at its end means it failed
   std::chrono::steady_clock::time_point start_;
 };
 

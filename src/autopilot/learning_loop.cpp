@@ -1,7 +1,7 @@
-#include "learn/learning_loop.hpp"
+#include "autopilot/learning_loop.hpp"
 
+#include <algorithm>
 #include <cmath>
-#include <deque>
 #include <map>
 #include <set>
 #include <thread>
@@ -18,14 +18,15 @@ double seconds_between(Clock::time_point from, Clock::time_point to) {
 }  // namespace
 
 struct LearningLoop::Impl {
-  Impl(Origin& o, const DesignSpace& s, EntryProbe e, LearningLoopOptions opts)
+  Impl(Origin& o, const DesignSpace& s, EntryProbe e, LearningLoopOptions opts, Choice start)
       : origin(o),
         space(s),
         entry(std::move(e)),
         options(std::move(opts)),
         learner(s, options.learner),
         reward(options.reward),
-        running(s.component_count(), 0) {
+        running(start.empty() ? Choice(s.component_count(), 0) : std::move(start)) {
+    space.check(running);
     for (std::size_t c = 0; c < space.component_count(); ++c) {
       index_of[space.component(c).name] = c;
     }
@@ -53,26 +54,58 @@ struct LearningLoop::Impl {
     if (changes.empty()) return;
     for (const TransitionReport& report : origin.apply(changes)) {
       const std::size_t c = index_of.at(report.component);
-      w.transition_ms += std::chrono::duration<double, std::milli>(report.pause).count();
+      LiveMove& move = w.moves.emplace_back();
+      move.component = report.component;
+      move.from = space.options(c)[running[c]];
+      move.to = space.options(c)[design[c]];
+      move.pause_ms = std::chrono::duration<double, std::milli>(report.pause).count();
+      move.ok = report.ok;
+      w.transition_ms += move.pause_ms;
       if (report.ok) {
         running[c] = design[c];
       } else {
+        move.error = report.error;
         w.failures.push_back(report.to_string());
       }
     }
   }
 
-  // Lets the move settle, then measures a window of `seconds` of what runs.
-  void measure_window(double seconds, LiveWindow& w) {
-    if (w.transition_ms > 0 || !w.failures.empty()) settle(w);
+  // Lets the move settle, then measures a window of `seconds` of what runs, in slices checked
+  // against the guard when `guarded`.
+  void measure_window(double seconds, LiveWindow& w, bool guarded) {
+    if (!w.moves.empty()) settle(w);
+    for (const LiveMove& move : w.moves) {
+      if (move.ok) {
+        learner.set_move_cost(index_of.at(move.component), (move.pause_ms + w.settle_ms) / 1000);
+      }
+    }
     entry();
     origin.take_call_metrics();
     const Clock::time_point open = Clock::now();
     w.started_s = seconds_between(begun, open);
-    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-    const LatencyHistogram latencies = entry();
+    guarded = guarded && options.guard_multiple > 0 && reference_mean_ms > 0;
+    const double slice = guarded ? std::clamp(seconds / 4, 0.05, 0.25) : seconds;
+    LatencyHistogram latencies;
+    for (;;) {
+      const Clock::time_point from = Clock::now();
+      const double left = seconds - seconds_between(open, from);
+      if (left <= 0) break;
+      std::this_thread::sleep_for(std::chrono::duration<double>(std::min(slice, left)));
+      EntrySample sample = entry();
+      latencies.merge(sample.latencies);
+      w.errors += sample.errors;
+      if (guarded && far_worse(sample, seconds_between(from, Clock::now()), latencies, w)) break;
+    }
     const std::vector<CallEdge> calls = origin.take_call_metrics();
     w.window = window_of(seconds_between(open, Clock::now()), latencies, calls);
+    if (w.cut_short) {
+      // What completed before the cut flatters the probe (the slowest calls are still running):
+      // the learner is told it was at least as bad as the guard's bound.
+      const double bound = options.guard_multiple * reference_mean_ms;
+      w.window.entry.mean_ms = std::max(w.window.entry.mean_ms, bound);
+      w.window.entry.p95_ms = std::max(w.window.entry.p95_ms, bound);
+      w.window.entry.p99_ms = std::max(w.window.entry.p99_ms, bound);
+    }
     w.design = running;
     std::set<std::uint8_t> hosts;
     for (std::size_t c = 0; c < running.size(); ++c) {
@@ -80,7 +113,18 @@ struct LearningLoop::Impl {
         if (h != 0) hosts.insert(h);
       }
     }
-    w.reward = reward(w.window.entry, hosts.size());
+    w.reward = w.cut_short ? 0 : reward(w.window.entry, hosts.size());
+  }
+
+  // Whether the slice just measured shows the probe far worse than the incumbent's last window.
+  bool far_worse(const EntrySample& slice, double slice_seconds, const LatencyHistogram& so_far,
+                 LiveWindow& w) const {
+    const double m = options.guard_multiple;
+    const double rps = static_cast<double>(slice.latencies.count()) / slice_seconds;
+    w.cut_short = slice.errors > 0 ||
+                  (so_far.count() > 0 && so_far.mean_ms() > m * reference_mean_ms) ||
+                  (reference_rps > 0 && rps < reference_rps / m);
+    return w.cut_short;
   }
 
   // Waits until the entry point's throughput stops changing from one slice to the next.
@@ -92,7 +136,7 @@ struct LearningLoop::Impl {
       const Clock::time_point slice = Clock::now();
       std::this_thread::sleep_for(options.settle_slice);
       const double rate =
-          static_cast<double>(entry().count()) / seconds_between(slice, Clock::now());
+          static_cast<double>(entry().latencies.count()) / seconds_between(slice, Clock::now());
       if (last >= 0 && std::abs(rate - last) <= options.settle_tolerance * std::max(rate, last)) {
         break;
       }
@@ -139,9 +183,33 @@ struct LearningLoop::Impl {
     return w;
   }
 
-  LiveWindow& next_window(bool learning) {
-    LiveWindow& w = history.emplace_back();
-    w.index = history.size();
+  // Runs `design` for one learning window and shows it to the learner.
+  LiveWindow run(const Choice& design, const Choice& incumbent, std::string purpose) {
+    LiveWindow w = next_window(true);
+    w.purpose = std::move(purpose);
+    move_to(design, w);
+    w.probe = running != incumbent;
+    measure_window(learner.window_seconds(), w, w.probe);
+    // A window in which no entry call completed or failed says nothing about the design (the
+    // program was idle): the learner does not see it, and re-measures its incumbent next.
+    w.observed = w.cut_short || w.window.entry.count > 0 || w.errors > 0;
+    if (w.observed) {
+      learner.observe(w.design, w.window, w.reward);
+      if (!w.cut_short && w.design == learner.incumbent()) {
+        reference_mean_ms = w.window.entry.mean_ms;
+        reference_rps = w.window.throughput_rps;
+      }
+    } else {
+      interrupted = true;
+    }
+    w.best = learner.best();
+    w.phase = learner.phase();
+    return w;
+  }
+
+  LiveWindow next_window(bool learning) {
+    LiveWindow w;
+    w.index = ++windows;
     w.learning = learning;
     return w;
   }
@@ -154,39 +222,51 @@ struct LearningLoop::Impl {
   const RewardFunction reward;
   Choice running;
   std::map<std::string, std::size_t> index_of;  // component name -> index; "" -> the entry
-  std::deque<LiveWindow> history;               // a deque: references to its windows stay valid
+  std::uint64_t windows = 0;
+  bool interrupted = false;  // designs the learner did not choose ran since its last window
+  // The incumbent's latest window, the guard's reference.
+  double reference_mean_ms = 0;
+  double reference_rps = 0;
   const Clock::time_point begun = Clock::now();
 };
 
 LearningLoop::LearningLoop(Origin& origin, const DesignSpace& space, EntryProbe entry,
-                           LearningLoopOptions options)
-    : impl_(std::make_unique<Impl>(origin, space, std::move(entry), std::move(options))) {}
+                           LearningLoopOptions options, Choice running)
+    : impl_(std::make_unique<Impl>(origin, space, std::move(entry), std::move(options),
+                                   std::move(running))) {}
 
 LearningLoop::~LearningLoop() {
   impl_->origin.stop_call_metrics();
 }
 
-const LiveWindow& LearningLoop::step() {
+LiveWindow LearningLoop::step() {
   Impl& m = *impl_;
-  if (!m.history.empty() && !m.history.back().learning) m.learner.interrupted();
+  if (std::exchange(m.interrupted, false)) m.learner.interrupted();
   const Choice proposed = m.learner.propose();
-  LiveWindow& w = m.next_window(true);
-  m.move_to(proposed, w);
-  m.measure_window(m.learner.window_seconds(), w);
-  m.learner.observe(w.design, w.window, w.reward);
+  return m.run(proposed, m.learner.incumbent(), m.learner.phase());
+}
+
+LiveWindow LearningLoop::hold() {
+  Impl& m = *impl_;
+  if (std::exchange(m.interrupted, false)) m.learner.interrupted();
+  const Choice incumbent = m.learner.incumbent();
+  return m.run(incumbent, incumbent, "holding the incumbent");
+}
+
+LiveWindow LearningLoop::measure(const Choice& design, double seconds) {
+  Impl& m = *impl_;
+  LiveWindow w = m.next_window(false);
+  m.move_to(design, w);
+  m.measure_window(seconds, w, false);
+  m.interrupted = true;
   w.best = m.learner.best();
-  w.phase = m.learner.phase();
+  w.purpose = "measuring a design for comparison";
+  w.phase = "measuring";
   return w;
 }
 
-const LiveWindow& LearningLoop::measure(const Choice& design, double seconds) {
-  Impl& m = *impl_;
-  LiveWindow& w = m.next_window(false);
-  m.move_to(design, w);
-  m.measure_window(seconds, w);
-  w.best = m.learner.best();
-  w.phase = "measuring";
-  return w;
+Learner& LearningLoop::learner() {
+  return impl_->learner;
 }
 
 const Learner& LearningLoop::learner() const {
@@ -201,8 +281,8 @@ const Choice& LearningLoop::running() const {
   return impl_->running;
 }
 
-const std::deque<LiveWindow>& LearningLoop::history() const {
-  return impl_->history;
+std::uint64_t LearningLoop::windows() const {
+  return impl_->windows;
 }
 
 double LearningLoop::seconds() const {

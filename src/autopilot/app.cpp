@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 #include <toml++/toml.h>
 
+#include "autopilot/learn_config.hpp"
 #include "hatch/node.hpp"
 #include "rpc/cluster_secret.hpp"
 
@@ -34,7 +35,7 @@ ConfigValue to_config_value(const toml::node& node, const std::string& where) {
 
 }  // namespace
 
-void load_config_file(const std::string& path, Options& options) {
+void load_config_file(const std::string& path, Options& options, AutopilotOptions& learn) {
   toml::table root;
   try {
     root = toml::parse_file(path);
@@ -44,9 +45,11 @@ void load_config_file(const std::string& path, Options& options) {
   }
   for (const auto& [key, value] : root) {
     const std::string_view k = key.str();
-    if (k != "secret_file" && k != "call_timeout_ms" && k != "io_threads" && k != "components") {
+    if (k != "secret_file" && k != "call_timeout_ms" && k != "io_threads" && k != "components" &&
+        k != "nodes" && k != "learn") {
       throw UsageError(path + ": unknown setting '" + std::string(k) +
-                       "' (known: secret_file, call_timeout_ms, io_threads, components)");
+                       "' (known: secret_file, call_timeout_ms, io_threads, components, nodes, "
+                       "learn)");
     }
   }
   if (root.contains("call_timeout_ms") && !root["call_timeout_ms"].is_integer()) {
@@ -65,6 +68,7 @@ void load_config_file(const std::string& path, Options& options) {
     if (*n < 2 || *n > 1024) throw UsageError(path + ": io_threads must be between 2 and 1024");
     options.io_threads = static_cast<int>(*n);
   }
+  read_learn_config(root, path, learn);
   if (const toml::table* components = root["components"].as_table()) {
     for (const auto& [name, value] : *components) {
       const std::string component(name.str());
@@ -100,7 +104,13 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   std::int64_t timeout_ms = 0;
   int io_threads = 0;
   std::int64_t latency_ms = -1;
+  bool learn = false;
+  std::vector<std::string> nodes;
+  std::string learn_state;
   cli.add_option("--hatch-node", out.node_listen);
+  cli.add_flag("--hatch-learn", learn);
+  cli.add_option("--hatch-nodes", nodes)->delimiter(',')->allow_extra_args(false);
+  cli.add_option("--hatch-learn-state", learn_state);
   cli.add_option("--hatch-secret-file", secret_file);
   cli.add_option("--hatch-config", config_file);
   // One NAME=WHERE per flag: the words after it belong to the program.
@@ -122,11 +132,11 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
           "unknown Hatch flag '" + extra +
           "' (known: --hatch-node, --hatch-secret-file, --hatch-place, --hatch-config, "
           "--hatch-call-timeout-ms, --hatch-io-threads, --hatch-emulated-link-latency-ms, "
-          "--hatch-log-level)");
+          "--hatch-log-level, --hatch-learn, --hatch-nodes, --hatch-learn-state)");
     }
     out.rest.push_back(extra);
   }
-  if (!config_file.empty()) load_config_file(config_file, out.options);
+  if (!config_file.empty()) load_config_file(config_file, out.options, out.learn);
   if (secret_file.empty()) {
     if (const char* env = std::getenv("HATCH_SECRET_FILE")) secret_file = env;
   }
@@ -141,6 +151,10 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   if (timeout_ms > 0) out.options.call_timeout = std::chrono::milliseconds(timeout_ms);
   if (io_threads > 0) out.options.io_threads = io_threads;
   if (latency_ms >= 0) out.options.emulated_link_latency = std::chrono::milliseconds(latency_ms);
+  if (learn) out.learn.enabled = true;
+  if (!nodes.empty()) out.learn.nodes = nodes;
+  if (!learn_state.empty()) out.learn.state_file = learn_state;
+  if (out.node_listen.empty()) out.learn.check();
   return out;
 }
 
@@ -209,16 +223,35 @@ App::App(int argc, char** argv) {
   if (!flags.node_listen.empty())
     std::exit(run_node(flags.node_listen, flags.options, flags.log_level));
   args_ = std::move(flags.rest);
-  origin_ = std::make_unique<Origin>(Catalog::program(), std::move(flags.options));
+  options_ = std::move(flags.options);
+  learn_ = std::move(flags.learn);
 }
 
 App::~App() = default;
 
+Origin& App::origin() {
+  if (!origin_) origin_ = std::make_unique<Origin>(Catalog::program(), options_);
+  return *origin_;
+}
+
+Options& App::options() {
+  if (origin_) throw UsageError("App::options: the origin exists already; set options before");
+  return options_;
+}
+
+AutopilotOptions& App::learn_options() {
+  if (autopilot_) throw UsageError("App::learn_options: the autopilot runs already");
+  return learn_;
+}
+
 int App::run(const std::function<void()>& body) {
   try {
+    if (learn_.enabled) autopilot_ = std::make_unique<Autopilot>(origin(), learn_);
     body();
+    if (autopilot_) autopilot_->stop();
     return 0;
   } catch (const std::exception& e) {
+    if (autopilot_) autopilot_->stop();
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
   }

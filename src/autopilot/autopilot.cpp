@@ -1,0 +1,348 @@
+// The autopilot's thread and its log. One worker thread owns the learning loop; every other
+// thread reads what the worker published under `mu` after each window, and steers it through
+// flags the worker reads before the next one. While paused the worker is idle, so measure() may
+// drive the loop from the caller's thread.
+#include "hatch/autopilot.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "autopilot/entry_recorder.hpp"
+#include "autopilot/learner_state_file.hpp"
+#include "autopilot/learning_loop.hpp"
+#include "autopilot/live_log.hpp"
+#include "design/catalog_space.hpp"
+#include "hatch/error.hpp"
+#include "hatch/origin.hpp"
+
+namespace hatch {
+namespace {
+
+LearningLoopOptions loop_options(const AutopilotOptions& o) {
+  LearningLoopOptions l;
+  l.learner.seed = o.seed;
+  l.learner.accept_sigmas = o.accept_sigmas;
+  l.learner.noise_floor = o.noise_floor;
+  l.learner.exploration_budget = o.exploration_budget;
+  l.learner.horizon_seconds = o.move_horizon_seconds;
+  l.learner.window.initial_seconds = o.window_initial_seconds;
+  l.learner.window.min_seconds = o.window_min_seconds;
+  l.learner.window.max_seconds = o.window_max_seconds;
+  l.reward.cap_ms = o.reward_cap_ms;
+  l.reward.cost_per_host = o.cost_per_host;
+  if (o.reward == "mean") {
+    l.reward.mean_weight = 1;
+    l.reward.tail_weight = 0;
+  } else if (o.reward != "mix") {
+    l.reward.mean_weight = 0;
+    l.reward.tail_weight = 1;
+    l.reward.tail_percentile = std::stoi(o.reward.substr(1));
+  }
+  l.settle_slice = o.settle_slice;
+  l.settle_tolerance = o.settle_tolerance;
+  l.max_settle = o.max_settle;
+  l.guard_multiple = o.guard_multiple;
+  return l;
+}
+
+}  // namespace
+
+struct Autopilot::Impl {
+  Impl(Origin& o, AutopilotOptions opts) : origin(o), options(std::move(opts)) {
+    options.enabled = true;
+    options.check();
+    if (options.entry != "reported") origin.observe_entry(entry, options.entry);
+    origin.take_call_metrics();  // measuring on: the first entry call starts learning
+    worker = std::thread([this] { run(); });
+  }
+
+  ~Impl() { stop(); }
+
+  void stop() {
+    {
+      std::lock_guard lock(mu);
+      stopping = true;
+    }
+    cv.notify_all();
+    entry->wake();
+    if (worker.joinable()) worker.join();
+    origin.observe_entry(nullptr);
+  }
+
+  void run() {
+    try {
+      if (!entry->wait_first()) return finish("");
+      start();
+      for (;;) {
+        bool hold = false;
+        {
+          std::unique_lock lock(mu);
+          cv.wait(lock, [&] { return stopping || !paused; });
+          if (stopping) break;
+          busy = true;
+          hold = frozen || std::exchange(rollback, false);
+          apply_pins(lock);
+          if (std::exchange(resumed, false)) loop->learner().interrupted();
+        }
+        LiveWindow w = hold ? loop->hold() : loop->step();
+        publish(w, hold);
+      }
+      save();
+      finish("");
+    } catch (const std::exception& e) {
+      spdlog::error("autopilot stopped: {}", e.what());
+      finish(e.what());
+    }
+  }
+
+  // The program serves: build the space from what it created and start from what runs.
+  void start() {
+    std::vector<std::string> components = options.components;
+    const Design created = origin.placements();
+    if (components.empty()) {
+      for (const auto& [name, placement] : created) components.push_back(name);
+    }
+    space.emplace(catalog_space(origin.catalog(), components, options.nodes));
+    Choice running(space->component_count(), 0);
+    for (std::size_t c = 0; c < space->component_count(); ++c) {
+      auto it = created.find(space->component(c).name);
+      if (it != created.end()) running[c] = option_of(c, it->second).value_or(0);
+    }
+    loop.emplace(
+        origin, *space, [this] { return entry->take(); }, loop_options(options), running);
+    log.emplace(*space, options.nodes);
+    std::vector<std::string> notes;
+    if (!options.state_file.empty()) {
+      LoadedState loaded = load_learner_state(options.state_file, *space);
+      notes = std::move(loaded.notes);
+      if (loaded.memory) {
+        loop->learner().restore(*loaded.memory);
+        log->event("restore", "",
+                   "from " + options.state_file + ": " +
+                       describe_design(space->design(loaded.memory->best)));
+      }
+    }
+    for (const std::string& note : notes) {
+      spdlog::warn("autopilot: {}", note);
+      log->event("restore", "", note);
+    }
+    std::unique_lock lock(mu);
+    for (const auto& [component, placement] : options.pins) pending_pins[component] = placement;
+    apply_pins(lock);
+    log->publish_start(loop->learner(), loop->running());
+    started = true;
+    cv.notify_all();
+  }
+
+  std::optional<std::uint32_t> option_of(std::size_t c, const Placement& p) const {
+    const std::vector<Placement>& options = space->options(c);
+    for (std::size_t i = 0; i < options.size(); ++i) {
+      if (options[i] == p) return static_cast<std::uint32_t>(i);
+    }
+    return std::nullopt;
+  }
+
+  std::size_t component_of(const std::string& name) const {
+    for (std::size_t c = 0; c < space->component_count(); ++c) {
+      if (space->component(c).name == name) return c;
+    }
+    throw UsageError("the autopilot does not place a component named '" + name + "'");
+  }
+
+  // Pins and unpins asked for since the last window; called by the worker, `mu` held.
+  void apply_pins(std::unique_lock<std::mutex>&) {
+    for (auto& [component, placement] : pending_pins) {
+      const std::size_t c = component_of(component);
+      if (placement) {
+        const std::optional<std::uint32_t> option = option_of(c, *placement);
+        if (!option) {
+          throw UsageError("cannot pin '" + component + "' at " + placement->to_string() +
+                           ": not in its design space");
+        }
+        loop->learner().pin(c, *option);
+        log->set_pin(component, placement);
+        log->event("pin", component, "held at " + placement->to_string());
+      } else {
+        loop->learner().unpin(c);
+        log->set_pin(component, std::nullopt);
+        log->event("unpin", component, "the learner may move it again");
+      }
+    }
+    pending_pins.clear();
+  }
+
+  void publish(const LiveWindow& w, bool hold) {
+    std::lock_guard lock(mu);
+    log->window(w, loop->learner(), hold && !frozen ? "rollback" : "");
+    if (w.cut_short) rollback = true;
+    busy = false;
+    if (log->wants_save()) save_locked();
+    cv.notify_all();
+  }
+
+  void save() {
+    std::lock_guard lock(mu);
+    save_locked();
+  }
+
+  void save_locked() {
+    if (options.state_file.empty() || !loop) return;
+    try {
+      save_learner_state(options.state_file, *space, loop->learner().memory());
+      log->saved();
+    } catch (const std::exception& e) {
+      spdlog::warn("autopilot: {}", e.what());
+    }
+  }
+
+  void finish(const std::string& error) {
+    std::lock_guard lock(mu);
+    stopped = true;
+    stop_error = error;
+    busy = false;
+    cv.notify_all();
+  }
+
+  // Requires the worker to be idle: paused, and the window in progress ended.
+  AutopilotWindow measure(const Design& design, double seconds) {
+    {
+      std::lock_guard lock(mu);
+      if (!started || stopped) throw UsageError("the autopilot has not started learning yet");
+      if (!paused || busy) throw UsageError("Autopilot::measure needs the autopilot paused");
+    }
+    Choice choice = loop->running();
+    for (const auto& [name, placement] : design) {
+      const std::size_t c = component_of(name);
+      const std::optional<std::uint32_t> option = option_of(c, placement);
+      if (!option) {
+        throw UsageError("cannot measure '" + name + "' at " + placement.to_string() +
+                         ": not in its design space");
+      }
+      choice[c] = *option;
+    }
+    const LiveWindow w = loop->measure(choice, seconds);
+    std::lock_guard lock(mu);
+    return log->window(w, loop->learner(), "");
+  }
+
+  Origin& origin;
+  AutopilotOptions options;
+  const std::shared_ptr<EntryRecorder> entry = std::make_shared<EntryRecorder>();
+  std::optional<DesignSpace> space;  // set once by the worker, before `started`
+  std::optional<LearningLoop> loop;  // driven by the worker, or by measure() while paused
+  std::thread worker;
+
+  mutable std::mutex mu;
+  mutable std::condition_variable cv;
+  std::optional<LiveLog> log;  // guarded by mu, once started
+  bool started = false;        // guarded by mu: the space and the loop exist
+  bool stopping = false;       // guarded by mu
+  bool stopped = false;        // guarded by mu
+  std::string stop_error;      // guarded by mu
+  bool paused = false;         // guarded by mu
+  bool resumed = false;        // guarded by mu: the learner must re-measure its incumbent
+  bool busy = false;           // guarded by mu: the worker is in a window
+  bool frozen = false;         // guarded by mu
+  bool rollback = false;       // guarded by mu: the last window was cut short
+  std::map<std::string, std::optional<Placement>> pending_pins;  // guarded by mu
+};
+
+Autopilot::Autopilot(Origin& origin, AutopilotOptions options)
+    : impl_(std::make_unique<Impl>(origin, std::move(options))) {}
+
+Autopilot::~Autopilot() = default;
+
+void Autopilot::stop() {
+  impl_->stop();
+}
+
+AutopilotStatus Autopilot::status() const {
+  std::lock_guard lock(impl_->mu);
+  AutopilotStatus s;
+  if (impl_->log) s = impl_->log->status();
+  s.phase = impl_->started ? s.phase : "waiting for the program's first entry call";
+  s.learning = impl_->started && !impl_->stopped;
+  s.paused = impl_->paused;
+  s.frozen = impl_->frozen;
+  s.error = impl_->stop_error;
+  return s;
+}
+
+std::vector<AutopilotWindow> Autopilot::windows(std::uint64_t after) const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->log ? impl_->log->windows(after) : std::vector<AutopilotWindow>{};
+}
+
+std::vector<AutopilotDecision> Autopilot::decisions(std::size_t after) const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->log ? impl_->log->decisions(after) : std::vector<AutopilotDecision>{};
+}
+
+bool Autopilot::wait_for_window(std::uint64_t index, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->mu);
+  impl_->cv.wait_for(lock, timeout, [&] {
+    return impl_->stopped || (impl_->log && impl_->log->last_window() >= index);
+  });
+  return impl_->log && impl_->log->last_window() >= index;
+}
+
+void Autopilot::pause() {
+  std::unique_lock lock(impl_->mu);
+  impl_->paused = true;
+  impl_->cv.wait(lock, [&] { return !impl_->busy || impl_->stopped; });
+}
+
+void Autopilot::resume() {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (!impl_->paused) return;
+    impl_->paused = false;
+    impl_->resumed = true;
+  }
+  impl_->cv.notify_all();
+}
+
+void Autopilot::freeze() {
+  std::lock_guard lock(impl_->mu);
+  impl_->frozen = true;
+  if (impl_->log) impl_->log->event("freeze", "", "only the incumbent runs");
+}
+
+void Autopilot::unfreeze() {
+  std::lock_guard lock(impl_->mu);
+  impl_->frozen = false;
+  if (impl_->log) impl_->log->event("unfreeze", "", "the learner explores again");
+}
+
+void Autopilot::pin(const std::string& component, const Placement& placement) {
+  std::lock_guard lock(impl_->mu);
+  if (impl_->started) {
+    const std::size_t c = impl_->component_of(component);
+    if (!impl_->option_of(c, placement)) {
+      throw UsageError("cannot pin '" + component + "' at " + placement.to_string() +
+                       ": not in its design space");
+    }
+  }
+  impl_->pending_pins[component] = placement;
+}
+
+void Autopilot::unpin(const std::string& component) {
+  std::lock_guard lock(impl_->mu);
+  if (impl_->started) impl_->component_of(component);
+  impl_->pending_pins[component] = std::nullopt;
+}
+
+AutopilotWindow Autopilot::measure(const Design& design, double seconds) {
+  return impl_->measure(design, seconds);
+}
+
+void Autopilot::report(std::chrono::nanoseconds latency, bool failed) {
+  impl_->entry->entry_call(latency, failed);
+}
+
+}  // namespace hatch

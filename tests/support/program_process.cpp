@@ -1,0 +1,90 @@
+#include "program_process.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <stdexcept>
+
+namespace hatch::test {
+
+ProgramProcess::ProgramProcess(const std::string& program, const std::vector<std::string>& args) {
+  int out[2];
+  if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    ::dup2(out[1], STDOUT_FILENO);
+    ::dup2(out[1], STDERR_FILENO);
+    ::close(out[0]);
+    ::close(out[1]);
+    std::vector<std::string> all{program};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    std::perror("execv");
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  out_ = out[0];
+}
+
+ProgramProcess::~ProgramProcess() {
+  if (pid_ > 0) stop(SIGKILL);
+  if (out_ >= 0) ::close(out_);
+}
+
+bool ProgramProcess::read_line(std::chrono::steady_clock::time_point deadline, std::string& line) {
+  for (;;) {
+    if (const std::size_t end = partial_.find('\n'); end != std::string::npos) {
+      line = partial_.substr(0, end);
+      partial_.erase(0, end + 1);
+      lines_.push_back(line);
+      return true;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (out_ < 0 || left.count() <= 0) return false;
+    pollfd p{out_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    char buffer[4096];
+    const ssize_t n = ::read(out_, buffer, sizeof buffer);
+    if (n <= 0) {
+      ::close(out_);
+      out_ = -1;
+      if (!partial_.empty()) partial_ += '\n';
+      if (partial_.empty()) return false;
+      continue;
+    }
+    partial_.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+
+std::optional<std::string> ProgramProcess::wait_for_line(
+    const std::function<bool(const std::string&)>& match, std::chrono::seconds bound) {
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  std::string line;
+  while (read_line(deadline, line)) {
+    if (match(line)) return line;
+  }
+  return std::nullopt;
+}
+
+int ProgramProcess::stop(int signal) {
+  if (pid_ <= 0) return 0;
+  ::kill(pid_, signal);
+  std::string line;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (read_line(deadline, line)) {
+  }
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return status;
+}
+
+}  // namespace hatch::test

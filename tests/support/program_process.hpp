@@ -1,0 +1,43 @@
+// A program under test in its own process, for multi-process tests: started with its stderr
+// captured line by line (its log, where the autopilot reports each window and decision), and
+// always reaped.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hatch::test {
+
+class ProgramProcess {
+ public:
+  // Starts `program` with `args`; its stdout and stderr both go to the captured lines.
+  ProgramProcess(const std::string& program, const std::vector<std::string>& args);
+  ~ProgramProcess();  // kills it if it still runs, and reaps it
+  ProgramProcess(const ProgramProcess&) = delete;
+  ProgramProcess& operator=(const ProgramProcess&) = delete;
+
+  // Reads lines as the program writes them until one satisfies `match`, which it returns.
+  // Nullopt when the program closes its output first, or after `bound`, which only a hang
+  // takes: the guard keeps a broken build from stalling CI.
+  std::optional<std::string> wait_for_line(const std::function<bool(const std::string&)>& match,
+                                           std::chrono::seconds bound = std::chrono::seconds(180));
+  // Sends `signal`, reads the rest of its output and reaps it; returns its wait status.
+  int stop(int signal);
+  // Every line read so far.
+  const std::vector<std::string>& lines() const noexcept { return lines_; }
+
+ private:
+  bool read_line(std::chrono::steady_clock::time_point deadline, std::string& line);
+
+  pid_t pid_ = -1;
+  int out_ = -1;
+  std::string partial_;
+  std::vector<std::string> lines_;
+};
+
+}  // namespace hatch::test
