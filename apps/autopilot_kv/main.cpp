@@ -5,15 +5,18 @@
 //   autopilot_kv --hatch-node 127.0.0.1:7001 --hatch-secret-file secret &     (and more nodes)
 //   autopilot_kv --hatch-config autopilot_kv.toml --hatch-secret-file secret --hatch-log-level info
 //
-// The load: --threads threads give every key a value, then call the store with random keys
-// until SIGINT or SIGTERM; a share of those calls writes (each thread writes its own keys, so the
+// The load: --threads threads give every key a value; then, while the service runs (and the
+// autopilot with it), they call the store with random keys until SIGINT, SIGTERM or --seconds
+// have passed; a share of those calls writes (each thread writes its own keys, so the
 // last acknowledged value of every key is known), and every write is recorded in the audit trail.
 // On the signal it checks that every acknowledged write is in the store, wherever the store went
 // meanwhile, and exits 1 if one is missing.
 #include <csignal>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <functional>
 #include <random>
 #include <string>
 #include <thread>
@@ -48,6 +51,9 @@ int main(int argc, char** argv) {
   cli.add_option("--threads", threads, "client threads")->check(CLI::Range(1, 256));
   cli.add_option("--keys", keys, "distinct keys")->check(CLI::Range(1, 10'000'000));
   cli.add_option("--write-share", write_share)->check(CLI::Range(0.0, 1.0));
+  double seconds = 0;
+  cli.add_option("--seconds", seconds, "stop after this long of random calls (0: at the signal)")
+      ->check(CLI::Range(0.0, 86400.0));
   std::vector<const char*> rest;
   for (const std::string& a : app.args()) rest.push_back(a.c_str());
   try {
@@ -57,51 +63,88 @@ int main(int argc, char** argv) {
   }
   std::signal(SIGINT, on_stop);
   std::signal(SIGTERM, on_stop);
-  return app.run([&] {
-    hatch::Ref<Store> store = app.get<Store>("store");
-    hatch::Ref<Audit> audit = app.get<Audit>("audit");
-    std::vector<std::vector<Written>> written(threads, std::vector<Written>(keys));
-    std::vector<std::uint64_t> acknowledged(threads, 0), failed(threads, 0);
+  hatch::Ref<Store> store;
+  hatch::Ref<Audit> audit;
+  try {
+    store = app.get<Store>("store");
+    audit = app.get<Audit>("audit");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  std::vector<std::vector<Written>> written(threads, std::vector<Written>(keys));
+  std::vector<std::uint64_t> acknowledged(threads, 0), failed(threads, 0), calls(threads, 0);
+  // Each thread runs `work(t)`, and they are joined.
+  auto in_threads = [&](const std::function<void(int)>& work) {
     std::vector<std::thread> clients;
-    for (int t = 0; t < threads; ++t) {
-      clients.emplace_back([&, t] {
-        std::mt19937_64 rng(static_cast<std::uint64_t>(t) + 1);
-        std::uniform_int_distribution<int> pick(0, keys - 1);
-        std::bernoulli_distribution writes(write_share);
-        // First every key gets a value, from the thread that owns it.
-        for (int k = t; k < keys && !stopping.load(); k += threads) {
-          const std::string value = std::to_string(t) + ":" + std::to_string(k);
-          store->put("k" + std::to_string(k), value);
-          written[t][k] = {value, {}};
-          ++acknowledged[t];
-          audit->record("k" + std::to_string(k));
+    for (int t = 0; t < threads; ++t) clients.emplace_back(work, t);
+    for (std::thread& c : clients) c.join();
+  };
+  // First every key gets a value, from the thread that owns it (k % threads == t).
+  std::atomic<int> fill_failures{0};
+  in_threads([&](int t) {
+    for (int k = t; k < keys && !stopping.load(); k += threads) {
+      const std::string key = "k" + std::to_string(k);
+      const std::string value = std::to_string(t) + ":" + std::to_string(k);
+      try {
+        store->put(key, value);
+        written[t][k] = {value, {}};
+        ++acknowledged[t];
+        audit->record(key);
+      } catch (const std::exception& e) {
+        if (fill_failures.fetch_add(1) == 0) std::fprintf(stderr, "error: %s\n", e.what());
+        return;
+      }
+    }
+  });
+  if (fill_failures.load() > 0) return 1;
+  // Then the service runs, and with it the autopilot when the configuration turns it on.
+  std::chrono::steady_clock::time_point random_start, random_end;
+  const int served = app.run([&] {
+    std::thread timer;
+    if (seconds > 0) {
+      timer = std::thread([&] {
+        const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+        while (!stopping.load() && std::chrono::steady_clock::now() < end) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
-        for (std::uint64_t n = 0; !stopping.load(); ++n) {
-          const int k = pick(rng);
-          const std::string key = "k" + std::to_string(k);
-          // Thread t writes only the keys it owns: k % threads == t.
-          if (writes(rng) && k % threads == t) {
-            const std::string value = std::to_string(t) + ":" + std::to_string(n);
-            try {
-              store->put(key, value);
-              written[t][k] = {value, {}};
-              ++acknowledged[t];
-              audit->record(key);
-            } catch (const std::exception& e) {
-              written[t][k].pending = value;
-              ++failed[t];
-            }
-          } else {
-            try {
-              store->get(key);
-            } catch (const std::exception&) {
-              ++failed[t];
-            }
-          }
-        }
+        stopping.store(true);
       });
     }
-    for (std::thread& c : clients) c.join();
+    random_start = std::chrono::steady_clock::now();
+    in_threads([&](int t) {
+      std::mt19937_64 rng(static_cast<std::uint64_t>(t) + 1);
+      std::uniform_int_distribution<int> pick(0, keys - 1);
+      std::bernoulli_distribution writes(write_share);
+      for (std::uint64_t n = 0; !stopping.load(); ++n, ++calls[t]) {
+        const int k = pick(rng);
+        const std::string key = "k" + std::to_string(k);
+        if (writes(rng) && k % threads == t) {
+          const std::string value = std::to_string(t) + ":" + std::to_string(n);
+          try {
+            store->put(key, value);
+            written[t][k] = {value, {}};
+            ++acknowledged[t];
+            audit->record(key);
+          } catch (const std::exception&) {
+            written[t][k].pending = value;
+            ++failed[t];
+          }
+        } else {
+          try {
+            store->get(key);
+          } catch (const std::exception&) {
+            ++failed[t];
+          }
+        }
+      }
+    });
+    random_end = std::chrono::steady_clock::now();
+    if (timer.joinable()) timer.join();
+  });
+  if (served != 0) return served;
+  // The service has stopped (the autopilot too): every acknowledged write must be in the store.
+  try {
     std::uint64_t total = 0, lost = 0, unknown = 0;
     for (int t = 0; t < threads; ++t) {
       total += acknowledged[t];
@@ -113,9 +156,18 @@ int main(int argc, char** argv) {
         if (now != w.acknowledged && now != w.pending) ++lost;
       }
     }
+    std::uint64_t random_calls = 0;
+    for (std::uint64_t c : calls) random_calls += c;
+    const double random_seconds = std::chrono::duration<double>(random_end - random_start).count();
     std::printf("%llu acknowledged writes, %llu lost; %llu calls failed\n",
                 static_cast<unsigned long long>(total), static_cast<unsigned long long>(lost),
                 static_cast<unsigned long long>(unknown));
-    if (lost > 0) throw std::runtime_error("acknowledged writes were lost");
-  });
+    std::printf("random calls: %llu in %.2f s = %.0f calls/s\n",
+                static_cast<unsigned long long>(random_calls), random_seconds,
+                random_seconds > 0 ? static_cast<double>(random_calls) / random_seconds : 0.0);
+    return lost > 0 ? 1 : 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
 }

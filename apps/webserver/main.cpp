@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   demo_cmd->add_option("--out", showcase.out_dir, "where reward.csv and reward.svg go")->required();
   demo_cmd->add_option("--json", showcase.json_path, "write the bench figures here too");
-  demo_cmd->add_option("--seed", showcase.seed)->capture_default_str();
+  demo_cmd->add_option("--seed", showcase.seed, "seeds the load generator")->capture_default_str();
   demo_emulation.add_to(demo_cmd);
 
   std::string corpus_dir;

@@ -311,7 +311,7 @@ int run_showcase(Autopilot& pilot, Frontend& frontend, const ShowcaseOptions& op
   Progress progress;
   std::vector<PhaseOutcome> outcomes;
   const std::vector<Candidate> sweep = candidates(status.components, status.nodes);
-  std::uint64_t shown = 0;  // the last window printed
+  std::uint64_t shown = 0;  // the last window printed (or skipped: the comparisons' windows)
   std::size_t decisions = 0;
   for (std::size_t p = 0; p < options.phases.size(); ++p) {
     const ShowcasePhase& phase = options.phases[p];
@@ -319,7 +319,6 @@ int run_showcase(Autopilot& pilot, Frontend& frontend, const ShowcaseOptions& op
     outcome.name = phase.load.name;
     if (p > 0) load.set_phase(phase.load);
     outcome.started_s = pilot.status().seconds;
-    shown = pilot.windows().empty() ? 0 : pilot.windows().back().index;
     std::printf("== phase %zu: %s; learning for %.0f s\n", p + 1, phase.load.name.c_str(),
                 phase.learn_seconds);
     std::vector<AutopilotWindow> learned_windows;

@@ -39,7 +39,7 @@ struct ShowcaseOptions {
   double compare_seconds = 4;         // per design in the comparison
   std::string out_dir;                // where reward.csv and reward.svg go
   std::string json_path;              // bench figures, when not empty
-  std::uint64_t seed = 1;
+  std::uint64_t seed = 1;             // the load generator's (the learner's is in learn.toml)
 };
 
 // Runs the showcase against `frontend`, whose components `autopilot` places (its nodes are

@@ -46,7 +46,7 @@ class App {
 
   // Runs `body`, with the autopilot beside it when learning is on; the autopilot stops (and
   // saves what it learned) when `body` returns. Returns 0, or 1 after printing the exception
-  // that escaped `body` or the reason the autopilot could not start.
+  // that escaped `body`, or why the autopilot could not start or stopped on an error.
   int run(const std::function<void()>& body);
 
   // The origin, created on first use from options().

@@ -88,7 +88,8 @@ struct AutopilotOptions {
   double settle_tolerance = 0.1;
   std::chrono::milliseconds max_settle{2000};
   // Where the learned design and the learner's memory are kept across restarts ("": nowhere).
-  // Written after every window that changes what the learner knows best, and at stop.
+  // Written after every window that changes what the learner knows best, every 20 windows,
+  // and at stop.
   std::string state_file;
   // Seeds the learner's tie-breaking; the same windows give the same choices.
   std::uint64_t seed = 1;
@@ -121,8 +122,8 @@ struct AutopilotDecision {
   std::uint64_t window = 0;  // the window it led to (moves) or followed (events)
   double at_s = 0;
   // "probe", "adopt" (the learner's design changed), "return" (back to the incumbent after a
-  // probe), "rollback" (a guard rail), "move failed", "shift", "converged", "restore", "pin",
-  // "unpin", "freeze", "unfreeze".
+  // probe), "rollback" (a guard rail), "move failed", "measure" (a move of measure()), "shift",
+  // "converged", "restore", "pin", "unpin", "freeze", "unfreeze".
   std::string kind;
   std::string component;  // "" for the whole design
   std::string from, to;   // placements, for moves
@@ -164,14 +165,17 @@ struct AutopilotStatus {
 class Autopilot {
  public:
   // Starts learning in the background on `origin`, which must outlive it, whatever `enabled`
-  // says. Throws UsageError for bad options; a state file that cannot be used is reported in the
-  // log and the decision log, and learning starts from the running design.
+  // says. Throws UsageError for bad options (an entry component the catalog lacks included). A
+  // state file that cannot be used is reported in the log and the decision log, and learning
+  // starts from the running design. Names that only the running program can check (components,
+  // pins) stop the autopilot with an error in status() and the log.
   Autopilot(Origin& origin, AutopilotOptions options);
   ~Autopilot();  // stop()
   Autopilot(const Autopilot&) = delete;
   Autopilot& operator=(const Autopilot&) = delete;
 
-  // Ends the window in progress, saves the state file and stops. The design stays as it is.
+  // Ends the window in progress at once (it is not shown to the learner: the program is
+  // stopping), saves the state file and stops. The design stays as it is.
   void stop();
 
   AutopilotStatus status() const;

@@ -248,7 +248,13 @@ int App::run(const std::function<void()>& body) {
   try {
     if (learn_.enabled) autopilot_ = std::make_unique<Autopilot>(origin(), learn_);
     body();
-    if (autopilot_) autopilot_->stop();
+    if (autopilot_) {
+      autopilot_->stop();
+      if (const std::string error = autopilot_->status().error; !error.empty()) {
+        std::fprintf(stderr, "error: the autopilot stopped: %s\n", error.c_str());
+        return 1;
+      }
+    }
     return 0;
   } catch (const std::exception& e) {
     if (autopilot_) autopilot_->stop();

@@ -4,6 +4,7 @@
 // drive the loop from the caller's thread.
 #include "hatch/autopilot.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -56,6 +57,11 @@ struct Autopilot::Impl {
   Impl(Origin& o, AutopilotOptions opts) : origin(o), options(std::move(opts)) {
     options.enabled = true;
     options.check();
+    if (!options.entry.empty() && options.entry != "reported" &&
+        origin.catalog().find(options.entry) == nullptr) {
+      throw UsageError("learn.entry names no registered component: '" + options.entry +
+                       "'; registered: " + origin.catalog().names_line());
+    }
     if (options.entry != "reported") origin.observe_entry(entry, options.entry);
     origin.take_call_metrics();  // measuring on: the first entry call starts learning
     worker = std::thread([this] { run(); });
@@ -67,6 +73,7 @@ struct Autopilot::Impl {
     {
       std::lock_guard lock(mu);
       stopping = true;
+      if (loop) loop->cancel();
     }
     cv.notify_all();
     entry->wake();
@@ -90,6 +97,7 @@ struct Autopilot::Impl {
           if (std::exchange(resumed, false)) loop->learner().interrupted();
         }
         LiveWindow w = hold ? loop->hold() : loop->step();
+        if (loop->cancelled()) break;
         publish(w, hold);
       }
       save();
@@ -100,7 +108,9 @@ struct Autopilot::Impl {
     }
   }
 
-  // The program serves: build the space from what it created and start from what runs.
+  // The program serves: build the space from what it created and start from what runs. A
+  // component placed outside the space (on a host the configuration does not list, say) is
+  // moved to the origin first, so that the loop knows where everything runs.
   void start() {
     std::vector<std::string> components = options.components;
     const Design created = origin.placements();
@@ -108,41 +118,71 @@ struct Autopilot::Impl {
       for (const auto& [name, placement] : created) components.push_back(name);
     }
     space.emplace(catalog_space(origin.catalog(), components, options.nodes));
+    std::vector<std::string> notes;
     Choice running(space->component_count(), 0);
+    Design outside;
     for (std::size_t c = 0; c < space->component_count(); ++c) {
       auto it = created.find(space->component(c).name);
-      if (it != created.end()) running[c] = option_of(c, it->second).value_or(0);
+      if (it == created.end()) continue;
+      if (const auto option = option_of(c, it->second)) {
+        running[c] = *option;
+      } else {
+        outside[it->first] = Placement::local();
+        notes.push_back("'" + it->first + "' runs at " + it->second.to_string() +
+                        ", outside the design space: moved to the origin to start from there");
+      }
+    }
+    for (const TransitionReport& report : origin.apply(outside)) {
+      if (!report.ok) throw UsageError("cannot start learning: " + report.to_string());
     }
     loop.emplace(
         origin, *space, [this] { return entry->take(); }, loop_options(options), running);
-    log.emplace(*space, options.nodes);
-    std::vector<std::string> notes;
+    std::optional<LearnerMemory> memory;
     if (!options.state_file.empty()) {
-      LoadedState loaded = load_learner_state(options.state_file, *space);
-      notes = std::move(loaded.notes);
-      if (loaded.memory) {
-        loop->learner().restore(*loaded.memory);
-        log->event("restore", "",
-                   "from " + options.state_file + ": " +
-                       describe_design(space->design(loaded.memory->best)));
+      try {
+        LoadedState loaded = load_learner_state(options.state_file, *space);
+        notes.insert(notes.end(), loaded.notes.begin(), loaded.notes.end());
+        memory = std::move(loaded.memory);
+        if (memory) loop->learner().restore(*memory);
+      } catch (const UsageError& e) {
+        memory.reset();
+        notes.push_back(std::string(e.what()) + "; learning starts from the running design");
       }
+    }
+    std::unique_lock lock(mu);
+    log.emplace(*space, options.nodes);
+    if (memory) {
+      log->event(
+          "restore", "",
+          "from " + options.state_file + ": " + describe_design(space->design(memory->best)));
     }
     for (const std::string& note : notes) {
       spdlog::warn("autopilot: {}", note);
       log->event("restore", "", note);
     }
-    std::unique_lock lock(mu);
     for (const auto& [component, placement] : options.pins) pending_pins[component] = placement;
     apply_pins(lock);
-    log->publish_start(loop->learner(), loop->running());
+    log->publish_start(loop->learner(), loop->running(), memory.has_value());
     started = true;
     cv.notify_all();
   }
 
+  // The option of component `c` that places it as `p` does: the same kind over the same hosts,
+  // in any order ("origin" is "local").
   std::optional<std::uint32_t> option_of(std::size_t c, const Placement& p) const {
+    auto hosts_of = [](const Placement& placement) {
+      std::vector<std::string> hosts;
+      for (const std::string& h : placement.hosts) hosts.push_back(h == "origin" ? "local" : h);
+      std::sort(hosts.begin(), hosts.end());
+      return hosts;
+    };
+    const bool here = p.kind == Placement::Kind::local ||
+                      (p.kind == Placement::Kind::on && hosts_of(p).front() == "local");
     const std::vector<Placement>& options = space->options(c);
     for (std::size_t i = 0; i < options.size(); ++i) {
-      if (options[i] == p) return static_cast<std::uint32_t>(i);
+      const bool same = here ? options[i].kind == Placement::Kind::local
+                             : options[i].kind == p.kind && hosts_of(options[i]) == hosts_of(p);
+      if (same) return static_cast<std::uint32_t>(i);
     }
     return std::nullopt;
   }

@@ -1,7 +1,9 @@
 #include "autopilot/learning_loop.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <thread>
@@ -84,9 +86,9 @@ struct LearningLoop::Impl {
     const Clock::time_point open = Clock::now();
     w.started_s = seconds_between(begun, open);
     guarded = guarded && options.guard_multiple > 0 && reference_mean_ms > 0;
-    const double slice = guarded ? std::clamp(seconds / 4, 0.05, 0.25) : seconds;
+    const double slice = std::clamp(seconds / 4, 0.05, 0.25);
     LatencyHistogram latencies;
-    for (;;) {
+    while (!cancelled.load()) {
       const Clock::time_point from = Clock::now();
       const double left = seconds - seconds_between(open, from);
       if (left <= 0) break;
@@ -116,15 +118,28 @@ struct LearningLoop::Impl {
     w.reward = w.cut_short ? 0 : reward(w.window.entry, hosts.size());
   }
 
-  // Whether the slice just measured shows the probe far worse than the incumbent's last window.
+  // Whether the slice just measured shows the probe far worse than the incumbent's last window;
+  // if so, says why in `w`.
   bool far_worse(const EntrySample& slice, double slice_seconds, const LatencyHistogram& so_far,
                  LiveWindow& w) const {
     const double m = options.guard_multiple;
     const double rps = static_cast<double>(slice.latencies.count()) / slice_seconds;
-    w.cut_short = slice.errors > 0 ||
-                  (so_far.count() > 0 && so_far.mean_ms() > m * reference_mean_ms) ||
-                  (reference_rps > 0 && rps < reference_rps / m);
-    return w.cut_short;
+    char why[160];
+    if (slice.errors > 0) {
+      std::snprintf(why, sizeof why, "%llu entry calls failed",
+                    static_cast<unsigned long long>(slice.errors));
+    } else if (so_far.count() > 0 && so_far.mean_ms() > m * reference_mean_ms) {
+      std::snprintf(why, sizeof why, "mean latency %.3f ms, over %g x the incumbent's %.3f ms",
+                    so_far.mean_ms(), m, reference_mean_ms);
+    } else if (reference_rps > 0 && rps < reference_rps / m) {
+      std::snprintf(why, sizeof why, "%.0f entry calls/s, under 1/%g of the incumbent's %.0f", rps,
+                    m, reference_rps);
+    } else {
+      return false;
+    }
+    w.cut_short = true;
+    w.cut_reason = why;
+    return true;
   }
 
   // Waits until the entry point's throughput stops changing from one slice to the next.
@@ -132,7 +147,7 @@ struct LearningLoop::Impl {
     const Clock::time_point start = Clock::now();
     entry();
     double last = -1;
-    while (Clock::now() - start < options.max_settle) {
+    while (Clock::now() - start < options.max_settle && !cancelled.load()) {
       const Clock::time_point slice = Clock::now();
       std::this_thread::sleep_for(options.settle_slice);
       const double rate =
@@ -192,7 +207,7 @@ struct LearningLoop::Impl {
     measure_window(learner.window_seconds(), w, w.probe);
     // A window in which no entry call completed or failed says nothing about the design (the
     // program was idle): the learner does not see it, and re-measures its incumbent next.
-    w.observed = w.cut_short || w.window.entry.count > 0 || w.errors > 0;
+    w.observed = !cancelled.load() && (w.cut_short || w.window.entry.count > 0 || w.errors > 0);
     if (w.observed) {
       learner.observe(w.design, w.window, w.reward);
       if (!w.cut_short && w.design == learner.incumbent()) {
@@ -224,6 +239,7 @@ struct LearningLoop::Impl {
   std::map<std::string, std::size_t> index_of;  // component name -> index; "" -> the entry
   std::uint64_t windows = 0;
   bool interrupted = false;  // designs the learner did not choose ran since its last window
+  std::atomic<bool> cancelled{false};
   // The incumbent's latest window, the guard's reference.
   double reference_mean_ms = 0;
   double reference_rps = 0;
@@ -263,6 +279,14 @@ LiveWindow LearningLoop::measure(const Choice& design, double seconds) {
   w.purpose = "measuring a design for comparison";
   w.phase = "measuring";
   return w;
+}
+
+void LearningLoop::cancel() {
+  impl_->cancelled.store(true);
+}
+
+bool LearningLoop::cancelled() const {
+  return impl_->cancelled.load();
 }
 
 Learner& LearningLoop::learner() {

@@ -17,7 +17,7 @@
 // Guard rail: a probe (a design other than the learner's incumbent) is measured in slices, and
 // a slice with failed entry calls, or a mean latency or throughput `guard_multiple` times worse
 // than the incumbent's latest window, ends the window there (cut_short). The learner sees that
-// window, and rollback() runs the incumbent next.
+// window, and the caller runs the incumbent next with hold().
 //
 // Not thread-safe: one thread drives it. The program keeps serving its workload meanwhile.
 #pragma once
@@ -73,16 +73,17 @@ struct LiveMove {
 
 // One measured window.
 struct LiveWindow {
-  std::uint64_t index = 0;      // 1, 2, ... in the order they ran
-  double started_s = 0;         // when the window opened, in seconds since the loop began
-  Choice design;                // what ran during it
-  bool learning = true;         // false for a window of measure(): not shown to the learner
-  bool probe = false;           // it ran something other than the learner's incumbent
-  bool cut_short = false;       // the guard rail ended it early
-  bool observed = false;        // the learner was given it (not: measure(), or no entry call)
-  double transition_ms = 0;     // the pause of the move before it, summed over components; 0: none
-  double settle_ms = 0;         // how long the loop waited for the move to settle
-  std::vector<LiveMove> moves;  // the transitions before it, failed ones included
+  std::uint64_t index = 0;   // 1, 2, ... in the order they ran
+  double started_s = 0;      // when the window opened, in seconds since the loop began
+  Choice design;             // what ran during it
+  bool learning = true;      // false for a window of measure(): not shown to the learner
+  bool probe = false;        // it ran something other than the learner's incumbent
+  bool cut_short = false;    // the guard rail ended it early
+  std::string cut_reason;    // what the guard saw: "2 entry calls failed", ...
+  bool observed = false;     // the learner was given it (not: measure(), no entry call, cancel())
+  double transition_ms = 0;  // the pause of the move before it, summed over components; 0: none
+  double settle_ms = 0;      // how long the loop waited for the move to settle
+  std::vector<LiveMove> moves;        // the transitions before it, failed ones included
   std::vector<std::string> failures;  // transitions that failed before it (design says what ran)
   std::uint64_t errors = 0;           // entry calls that failed during it
   Window window;
@@ -118,6 +119,12 @@ class LearningLoop {
   LiveWindow measure(const Choice& design, double seconds);
 
   Learner& learner();
+  // Ends the window or settle in progress at its next slice (a quarter second at most), without
+  // showing it to the learner, and every later one at once: the program is stopping, and what
+  // it does meanwhile says nothing about the design. May be called from any thread.
+  void cancel();
+  bool cancelled() const;
+
   const Learner& learner() const;
   const DesignSpace& space() const;
   const Choice& running() const;  // the design that runs now

@@ -25,7 +25,8 @@ double LiveLog::now_s() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - begun_).count();
 }
 
-void LiveLog::publish_start(const Learner& learner, const Choice& running) {
+void LiveLog::publish_start(const Learner& learner, const Choice& running, bool restored) {
+  restoring_ = restored;
   incumbent_ = learner.incumbent();
   best_ = learner.best();
   saved_best_ = best_;
@@ -106,6 +107,9 @@ AutopilotWindow LiveLog::window(const LiveWindow& w, const Learner& learner,
       d.why = "the previous window was cut short by the guard rail; back to the incumbent";
     } else if (!w.learning) {
       d.kind = "measure";
+    } else if (restoring_) {
+      d.kind = "restore";
+      d.why = "back to the design the state file holds";
     } else if (c < incumbent_.size() && space_.options(c)[incumbent_[c]] == move.to) {
       d.kind = "return";
     } else if (w.probe) {
@@ -113,12 +117,13 @@ AutopilotWindow LiveLog::window(const LiveWindow& w, const Learner& learner,
     } else {
       d.kind = "adopt";
     }
-    if (w.cut_short) d.why += "; cut short by the guard rail (far worse than the incumbent)";
+    if (w.cut_short) d.why += "; cut short by the guard rail: " + w.cut_reason;
     status_.failed_moves += move.ok ? 0 : 1;
     add(std::move(d));
   }
 
   if (w.learning) {
+    restoring_ = false;
     ++status_.windows;
     status_.seconds = now_s();
     status_.moving_seconds += (w.transition_ms + w.settle_ms) / 1000;

@@ -21,8 +21,9 @@ class LiveLog {
  public:
   LiveLog(const DesignSpace& space, std::vector<std::string> nodes);
 
-  // Where learning starts: what runs, and what the learner holds (perhaps restored).
-  void publish_start(const Learner& learner, const Choice& running);
+  // Where learning starts: what runs, and what the learner holds, `restored` from a state file
+  // or not (then the moves to it are named "restore").
+  void publish_start(const Learner& learner, const Choice& running, bool restored);
   // Adds a window and the decisions it implies; `kind` names its moves when the caller knows
   // better than the window ("rollback"). Returns the window as published.
   AutopilotWindow window(const LiveWindow& w, const Learner& learner, const std::string& kind);
@@ -50,6 +51,7 @@ class LiveLog {
   std::uint64_t measured_ = 0;  // windows of measure(), not counted in status_.windows
   Choice incumbent_;
   Choice best_;
+  bool restoring_ = false;  // the moves before the first learning window restore a design
   double last_reward_ = 0;
   std::deque<AutopilotWindow> windows_;
   std::deque<AutopilotDecision> decisions_;

@@ -1,0 +1,158 @@
+// Steering the autopilot from the program: pause and measure, pin, freeze, and what a failed
+// move leaves behind, on a real node and one address where nothing listens.
+#include <atomic>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "cluster_test.hpp"
+#include "hatch/autopilot.hpp"
+#include "hatch/hatch.hpp"
+#include "node_process.hpp"
+#include "test_interfaces.hpp"
+
+namespace hatch::test {
+namespace {
+
+constexpr std::chrono::seconds kBound{120};  // only a hang takes this long
+
+class AutopilotControl : public ClusterTest {
+ protected:
+  AutopilotOptions quick(std::vector<std::string> nodes) {
+    AutopilotOptions o;
+    o.nodes = std::move(nodes);
+    o.window_initial_seconds = 0.2;
+    o.window_min_seconds = 0.1;
+    o.window_max_seconds = 0.3;
+    o.settle_slice = std::chrono::milliseconds(20);
+    o.max_settle = std::chrono::milliseconds(200);
+    return o;
+  }
+};
+
+// Calls `counts` from its own thread (outside any component: entry calls) until destroyed;
+// counts the adds acknowledged.
+class Load {
+ public:
+  explicit Load(Ref<Counts> counts) : counts_(std::move(counts)) {
+    thread_ = std::thread([this] {
+      for (std::int64_t i = 0; !stop_; ++i) {
+        counts_->add("k" + std::to_string(i % 50), 1);
+        ++acknowledged_;
+        if (report_) report_(std::chrono::milliseconds(2));
+      }
+    });
+  }
+  ~Load() { stop(); }
+  void stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  std::int64_t acknowledged() const { return acknowledged_; }
+  std::function<void(std::chrono::nanoseconds)> report_;
+
+ private:
+  Ref<Counts> counts_;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::int64_t> acknowledged_{0};
+  std::thread thread_;
+};
+
+TEST_F(AutopilotControl, PauseMeasurePinFreezeAndFailedMovesLeaveTheProgramOnItsIncumbent) {
+  NodeProcess a(secret_.path());
+  const std::string nowhere = "127.0.0.1:1";  // nothing listens: every move there fails
+  Origin origin(Catalog::program(), options());
+  Ref<Counts> counts = origin.get<Counts>("counts");
+  Load load(counts);
+  Autopilot pilot(origin, quick({a.address(), nowhere}));
+
+  // Learning explores until a probe that needs the dead address has failed.
+  std::uint64_t seen = 0;
+  bool failed = false;
+  while (!failed && seen < 200) {
+    ASSERT_TRUE(pilot.wait_for_window(seen + 1, kBound));
+    seen = pilot.windows().back().index;
+    for (const AutopilotDecision& d : pilot.decisions()) failed |= d.kind == "move failed";
+  }
+  ASSERT_TRUE(failed) << "no move to " << nowhere << " was tried";
+  for (const AutopilotDecision& d : pilot.decisions()) {
+    if (d.kind == "move failed") {
+      EXPECT_NE(d.to.find(nowhere), std::string::npos) << d.to_string();
+    }
+  }
+  for (const AutopilotWindow& w : pilot.windows()) {
+    EXPECT_EQ(w.design.at("counts").to_string().find(nowhere), std::string::npos)
+        << "window " << w.index << " ran " << describe_design(w.design);
+  }
+
+  // Paused: no learning window ends, and measure() runs a design the program chooses.
+  EXPECT_THROW(pilot.measure({{"counts", Placement::local()}}, 0.1), UsageError);
+  pilot.pause();
+  EXPECT_TRUE(pilot.status().paused);
+  const std::uint64_t learned = pilot.status().windows;
+  const AutopilotWindow m = pilot.measure({{"counts", Placement::on(a.address())}}, 0.2);
+  EXPECT_FALSE(m.learning);
+  EXPECT_EQ(m.design.at("counts"), Placement::on(a.address()));
+  EXPECT_EQ(counts.binding(), Binding::remote(a.address()));
+  EXPECT_GT(m.requests_per_s, 0);
+  EXPECT_EQ(pilot.status().windows, learned);
+  EXPECT_THROW(pilot.measure({{"ghost", Placement::local()}}, 0.1), UsageError);
+  pilot.resume();
+
+  // Pinned: from the window after the one in progress, counts runs where it is pinned.
+  EXPECT_THROW(pilot.pin("ghost", Placement::local()), UsageError);
+  EXPECT_THROW(pilot.pin("counts", Placement::replicated({a.address(), "local"})), UsageError);
+  pilot.pin("counts", Placement::local());
+  std::uint64_t from = pilot.windows().back().index + 2;
+  ASSERT_TRUE(pilot.wait_for_window(from + 5, kBound));
+  for (const AutopilotWindow& w : pilot.windows(from - 1)) {
+    EXPECT_EQ(w.design.at("counts"), Placement::local()) << "window " << w.index;
+  }
+  EXPECT_EQ(pilot.status().pins.at("counts"), Placement::local());
+
+  // Frozen: only the incumbent runs.
+  pilot.unpin("counts");
+  pilot.freeze();
+  from = pilot.windows().back().index + 2;
+  ASSERT_TRUE(pilot.wait_for_window(from + 5, kBound));
+  for (const AutopilotWindow& w : pilot.windows(from - 1)) {
+    EXPECT_FALSE(w.probe) << "window " << w.index;
+  }
+  EXPECT_TRUE(pilot.status().frozen);
+  std::set<std::string> kinds;
+  for (const AutopilotDecision& d : pilot.decisions()) kinds.insert(d.kind);
+  for (const char* kind : {"move failed", "measure", "pin", "unpin", "freeze"}) {
+    EXPECT_EQ(kinds.count(kind), 1u) << "no '" << kind << "' in the decision log";
+  }
+
+  pilot.stop();
+  load.stop();
+  // Every acknowledged add reached the counts, through every move.
+  EXPECT_EQ(counts->total(), load.acknowledged());
+}
+
+TEST_F(AutopilotControl, WithReportedEntryTheRewardReadsWhatTheProgramReports) {
+  NodeProcess a(secret_.path());
+  Origin origin(Catalog::program(), options());
+  Ref<Counts> counts = origin.get<Counts>("counts");
+  AutopilotOptions o = quick({a.address()});
+  o.entry = "reported";
+  Autopilot pilot(origin, o);
+  Load load(counts);
+  load.report_ = [&](std::chrono::nanoseconds latency) { pilot.report(latency); };
+  ASSERT_TRUE(pilot.wait_for_window(4, kBound));
+  load.stop();
+  pilot.stop();
+  // Every reported request took 2 ms; the calls into counts took microseconds. (A window cut
+  // short by the guard rail reports the guard's bound instead.)
+  std::size_t measured = 0;
+  for (const AutopilotWindow& w : pilot.windows()) {
+    if (w.requests_per_s == 0 || w.cut_short) continue;
+    ++measured;
+    EXPECT_NEAR(w.mean_ms, 2.0, 1e-6) << "window " << w.index;
+  }
+  EXPECT_GT(measured, 0u);
+}
+
+}  // namespace
+}  // namespace hatch::test
