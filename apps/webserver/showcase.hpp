@@ -9,10 +9,11 @@
 //      line per window;
 //   2. a sweep: with the autopilot paused, every candidate static design runs one window,
 //      measured the same way (Autopilot::measure);
-//   3. a comparison: all-local, the best static design and the learned design (the learner's
-//      best) each run for a while under the load generator, which reports req/s, p50 and p99
-//      as its clients saw them. The learned design runs last, so that the next phase starts
-//      from it, as it would in production.
+//   3. a comparison: rounds of all-local, the best static design and the learned design (the
+//      learner's best), each under the load generator for a while, which reports req/s, p50
+//      and p99 as its clients saw them; each design's figures come from its median round. The
+//      learned design runs last, so that the next phase starts from it, as it would in
+//      production.
 // Then it writes reward.csv (every window) and reward.svg (reward over time, the shift marked)
 // and, when asked, the bench figures as JSON.
 #pragma once
@@ -36,7 +37,7 @@ struct ShowcaseOptions {
   std::vector<std::string> paths;     // the corpus's documents (list_corpus)
   std::vector<ShowcasePhase> phases;  // at least one
   double sweep_window_seconds = 2;    // one window per static candidate
-  double compare_seconds = 4;         // per design in the comparison
+  double compare_seconds = 2;         // per design and round in the comparison (3 rounds)
   std::string out_dir;                // where reward.csv and reward.svg go
   std::string json_path;              // bench figures, when not empty
   std::uint64_t seed = 1;             // the load generator's (the learner's is in learn.toml)

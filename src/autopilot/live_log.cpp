@@ -133,34 +133,25 @@ AutopilotWindow LiveLog::window(const LiveWindow& w, const Learner& learner,
     }
     status_.cut_short_windows += w.cut_short ? 1 : 0;
     const Choice incumbent = learner.incumbent();
+    const double incumbent_reward = status_.incumbent_reward;
     if (w.observed && !w.cut_short && w.design == incumbent) status_.incumbent_reward = w.reward;
-    if (incumbent != incumbent_) {
-      for (std::size_t c = 0; c < incumbent.size(); ++c) {
-        if (incumbent[c] == incumbent_[c] || w.design[c] == incumbent[c]) continue;
-        AutopilotDecision d;
-        d.kind = "adopt";
-        d.component = space_.component(c).name;
-        d.from = space_.options(c)[incumbent_[c]].to_string();
-        d.to = space_.options(c)[incumbent[c]].to_string();
-        d.why = "the learner's incumbent changed";
-        d.reward_before = last_reward_;
-        d.reward_after = -1;
-        add(std::move(d));
-      }
-      for (std::size_t c = 0; c < incumbent.size(); ++c) {
-        if (incumbent[c] == incumbent_[c] || w.design[c] != incumbent[c]) continue;
-        AutopilotDecision d;
-        d.kind = "adopt";
-        d.component = space_.component(c).name;
-        d.from = space_.options(c)[incumbent_[c]].to_string();
-        d.to = space_.options(c)[incumbent[c]].to_string();
-        d.why = "better than the incumbent beyond the noise";
-        d.reward_before = status_.incumbent_reward;
-        d.reward_after = w.reward;
-        add(std::move(d));
-      }
-      incumbent_ = incumbent;
+    for (std::size_t c = 0; c < incumbent.size() && incumbent != incumbent_; ++c) {
+      if (incumbent[c] == incumbent_[c]) continue;
+      // What the window ran became the incumbent: it was measured better. Otherwise the learner
+      // moved on its own (a kick to a new start, or back to its best design after a shift).
+      const bool measured = w.design[c] == incumbent[c];
+      AutopilotDecision d;
+      d.kind = "adopt";
+      d.component = space_.component(c).name;
+      d.from = space_.options(c)[incumbent_[c]].to_string();
+      d.to = space_.options(c)[incumbent[c]].to_string();
+      d.why = measured ? "better than the incumbent beyond the noise"
+                       : "the learner starts its search again from here";
+      d.reward_before = measured ? incumbent_reward : last_reward_;
+      d.reward_after = measured ? w.reward : -1;
+      add(std::move(d));
     }
+    incumbent_ = incumbent;
     if (learner.shifts() > status_.shifts) {
       status_.shifts = learner.shifts();
       event("shift", "",
