@@ -321,7 +321,8 @@ int run_showcase(Autopilot& pilot, Frontend& frontend, const ShowcaseOptions& op
     PhaseOutcome& outcome = outcomes.emplace_back();
     outcome.name = phase.load.name;
     if (p > 0) load.set_phase(phase.load);
-    outcome.started_s = pilot.status().seconds;
+    // The first phase began with the first window: learning starts at the first request.
+    outcome.started_s = p == 0 && !seen.empty() ? seen.front().started_s : pilot.status().seconds;
     std::printf("== phase %zu: %s; learning for %.0f s\n", p + 1, phase.load.name.c_str(),
                 phase.learn_seconds);
     std::vector<AutopilotWindow> learned_windows;
