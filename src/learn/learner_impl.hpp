@@ -1,0 +1,161 @@
+// The learner's coordinator, Learner::Impl, shared by the learner's two source files: the search
+// itself (learner.cpp: sweeps, turns, kicks, proposing and observing) and what steers it from
+// outside (learner_control.cpp: pins, the move-cost rule, the exploration budget, memory and
+// restore). It exists so that both can define the coordinator's methods; it is private to
+// src/learn and no other file includes it. learner.cpp has the invariants.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "design/design_space.hpp"
+#include "learn/action_matrix.hpp"
+#include "learn/agent.hpp"
+#include "learn/design_memory.hpp"
+#include "learn/latency_shares.hpp"
+#include "learn/learner.hpp"
+#include "learn/page_hinkley.hpp"
+#include "learn/window_controller.hpp"
+#include "perception/window.hpp"
+
+namespace hatch {
+namespace learner_detail {
+
+inline std::string number(double x) {
+  std::ostringstream out;
+  out << x;
+  return out.str();
+}
+
+enum class State { warmup, sweep, quiet };
+
+// Who explores in a turn: one agent, or the coordinator with its group moves.
+constexpr std::size_t kGroup = std::size_t(-1);
+
+struct Turn {
+  std::size_t who = kGroup;  // an agent's index, or kGroup
+  std::deque<Choice> moves;  // group turn: the designs still to probe
+  std::vector<Choice> tried;
+  std::uint64_t began = 0;  // windows observed when it began
+};
+
+}  // namespace learner_detail
+
+struct Learner::Impl {
+  // learner.cpp: the search.
+  Impl(const DesignSpace& s, LearnerOptions o);
+
+  Choice with(std::size_t agent, std::uint32_t option) const;
+  double mean_of(const Choice& choice) const;
+  std::uint64_t runs_of(const Choice& choice) const;
+  // The standard deviation of one window's value at the current length, never quite 0 so that
+  // standardised values stay finite in a noiseless simulation.
+  double noise() const;
+  // The standard error of the difference between a design's mean and the incumbent's.
+  double standard_error(const Choice& design) const;
+  bool clearly_better(const Choice& design) const;
+  std::string name_of(std::size_t who) const;
+
+  // A sweep: every agent whose component matters, the largest self share of the latency first,
+  // then the group moves. `by_inclusive` orders by inclusive shares instead, which puts the callers
+  // first: the search of a restart, which must not retrace the first one.
+  void start_sweep(TurnMode mode, bool by_inclusive = false);
+  // Opens a turn, unless the agent's component is pinned or, in refine mode, no move of the
+  // turn could pay for itself (a group turn keeps the moves that can). Returns whether it did.
+  bool begin_turn(std::size_t who, TurnMode mode);
+  void end_turn();
+  // A sweep changed nothing: the incumbent is a local optimum. If it was reached from a kick,
+  // it is kept only if it clearly beats the design the kick left (the champion). Then, if a
+  // group move came close to the incumbent, the learner kicks: that move becomes the
+  // incumbent and the agents search from there, while best() stays the champion (iterated
+  // local search). Once per environment, when no group move came close, the kick is a
+  // restart: a new search from the all-local design with the callers first. Returns false when
+  // there is nothing left to kick from.
+  bool after_local_optimum();
+  void accept(const Choice& design);
+  std::optional<Choice> best_tried() const;
+  // The next design the turn wants measured, if it has one left.
+  std::optional<Choice> next_probe();
+  // Whether the incumbent was measured since the turn began, so that the turn's probes are
+  // compared with a measurement of the same environment. The program may have run other
+  // designs, or its workload may have shifted, between turns: a stale incumbent would crown any
+  // probe that merely ran in better times, before a repeat could show the shift.
+  bool incumbent_fresh() const;
+  // The turn has nothing left to probe: accept its best design, give it another window to
+  // prove itself (returned), or end the turn.
+  std::optional<Choice> decide();
+  Choice propose_exploring();
+  Choice exploit();
+  // Converged: from now on the exploration budget counts.
+  void become_quiet();
+  Choice propose();
+  void observe(const Choice& ran, const Window& w, double reward);
+  void observe_incumbent(const Window& w);
+  // The environment changed under the incumbent: what was measured is stale.
+  void shift();
+
+  // learner_control.cpp: what steers the search from outside.
+  void apply_pins(Choice& choice) const;
+  bool keeps_pins(const Choice& choice) const;
+  // Whether moving components whose inclusive latency shares add up to `share` can win back,
+  // over the horizon, moves there and back that cost `cost` seconds: the share bounds the
+  // relative gain of any placement of them.
+  bool repays(double share, double cost) const;
+  bool worth_moving(const Choice& design) const;
+  // Whether the quiet learner may run one more design other than the incumbent now.
+  bool within_budget() const;
+  void pin(std::size_t c, std::uint32_t option);
+  void unpin(std::size_t c);
+  void restore(const LearnerMemory& m);
+
+  const DesignSpace& space;
+  LearnerOptions options;
+  std::mt19937_64 rng;
+  std::vector<Agent> agents;  // one per component with a choice to make
+  Choice incumbent;
+  DesignMemory memory;
+  ActionMatrix matrix;
+  WindowController window;
+  PageHinkley change;
+  LatencyShares shares;             // per component, from the incumbent's latest window
+  std::vector<EdgeWindow> edges;    // likewise, the busiest first
+  std::optional<Choice> champion;   // the best design while a kick is explored
+  std::vector<Choice> near_misses;  // group moves tried since the last local optimum
+  std::set<Choice> kicked;          // designs already kicked to in this environment
+  bool restarted = false;           // whether this environment had its restart
+  Choice group_for;                 // the incumbent the group cursor belongs to
+  std::size_t group_cursor = 0;     // the next group move to try
+
+  learner_detail::State state = learner_detail::State::warmup;
+  std::deque<std::size_t> sweep;  // turns still to come in this sweep (agents, then kGroup)
+  TurnMode sweep_mode = TurnMode::full;
+  bool accepted_in_sweep = false;
+  std::optional<learner_detail::Turn> turn;  // who explores now, and what it tried
+  unsigned quiet_gap = 0;
+  unsigned quiet_wait = 0;
+  std::size_t quiet_turn = 0;
+  std::uint64_t windows = 0;
+  std::uint64_t last_incumbent_window = 0;
+  bool remeasure = false;  // the incumbent changed, or was interrupted, since it was measured
+  std::uint64_t shifts = 0;
+  std::string phase = "starting";
+
+  std::vector<std::optional<std::uint32_t>> pins;  // per component, the option pin() holds
+  std::vector<double> move_cost;                   // per component, seconds (set_move_cost)
+  std::uint64_t skipped_for_cost = 0;
+  // Since the learner last became quiet: windows, and windows of other designs than the
+  // incumbent (the exploration budget's account).
+  std::uint64_t quiet_windows = 0;
+  std::uint64_t quiet_probes = 0;
+  unsigned warmup_runs = 0;      // windows of the incumbent in this warmup
+  std::optional<bool> restored;  // restore() ran: whether it had converged, until warmup ends
+};
+
+}  // namespace hatch
