@@ -80,17 +80,26 @@ int main(int argc, char** argv) {
     for (int t = 0; t < threads; ++t) clients.emplace_back(work, t);
     for (std::thread& c : clients) c.join();
   };
+  // Thread t's write of `value` to key k: acknowledged once put returns, then recorded in the
+  // audit trail. A put that throws may or may not have applied: its value is kept as pending.
+  auto write = [&](int t, int k, const std::string& value) {
+    const std::string key = "k" + std::to_string(k);
+    try {
+      store->put(key, value);
+    } catch (...) {
+      written[t][k].pending = value;
+      throw;
+    }
+    written[t][k] = {value, {}};
+    ++acknowledged[t];
+    audit->record(key);
+  };
   // First every key gets a value, from the thread that owns it (k % threads == t).
   std::atomic<int> fill_failures{0};
   in_threads([&](int t) {
     for (int k = t; k < keys && !stopping.load(); k += threads) {
-      const std::string key = "k" + std::to_string(k);
-      const std::string value = std::to_string(t) + ":" + std::to_string(k);
       try {
-        store->put(key, value);
-        written[t][k] = {value, {}};
-        ++acknowledged[t];
-        audit->record(key);
+        write(t, k, std::to_string(t) + ":" + std::to_string(k));
       } catch (const std::exception& e) {
         if (fill_failures.fetch_add(1) == 0) std::fprintf(stderr, "error: %s\n", e.what());
         return;
@@ -118,21 +127,15 @@ int main(int argc, char** argv) {
       std::bernoulli_distribution writes(write_share);
       for (std::uint64_t n = 0; !stopping.load(); ++n, ++calls[t]) {
         const int k = pick(rng);
-        const std::string key = "k" + std::to_string(k);
         if (writes(rng) && k % threads == t) {
-          const std::string value = std::to_string(t) + ":" + std::to_string(n);
           try {
-            store->put(key, value);
-            written[t][k] = {value, {}};
-            ++acknowledged[t];
-            audit->record(key);
+            write(t, k, std::to_string(t) + ":" + std::to_string(n));
           } catch (const std::exception&) {
-            written[t][k].pending = value;
             ++failed[t];
           }
         } else {
           try {
-            store->get(key);
+            store->get("k" + std::to_string(k));
           } catch (const std::exception&) {
             ++failed[t];
           }

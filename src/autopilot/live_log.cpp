@@ -165,8 +165,6 @@ AutopilotWindow LiveLog::window(const LiveWindow& w, const Learner& learner,
     status_.skipped_for_cost = learner.turns_skipped_for_cost();
     status_.phase = learner.phase();
     last_reward_ = w.reward;
-  } else {
-    ++measured_;
   }
   best_ = learner.best();
   status_.running = out.design;

@@ -48,7 +48,6 @@ class LiveLog {
   const DesignSpace& space_;
   const std::chrono::steady_clock::time_point begun_ = std::chrono::steady_clock::now();
   AutopilotStatus status_;
-  std::uint64_t measured_ = 0;  // windows of measure(), not counted in status_.windows
   Choice incumbent_;
   Choice best_;
   bool restoring_ = false;  // the moves before the first learning window restore a design

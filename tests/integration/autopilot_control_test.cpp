@@ -1,9 +1,14 @@
 // Steering the autopilot from the program: pause and measure, pin, freeze, and what a failed
 // move leaves behind, on a real node and one address where nothing listens.
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdio>
+#include <fstream>
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "cluster_test.hpp"
 #include "hatch/autopilot.hpp"
@@ -152,6 +157,43 @@ TEST_F(AutopilotControl, WithReportedEntryTheRewardReadsWhatTheProgramReports) {
     EXPECT_NEAR(w.mean_ms, 2.0, 1e-6) << "window " << w.index;
   }
   EXPECT_GT(measured, 0u);
+}
+
+TEST_F(AutopilotControl, AnUnusableStateFileOrAPlacementOutsideTheSpaceDoesNotStopLearning) {
+  NodeProcess a(secret_.path());
+  // Counts is keyed and can shard, so its space offers sharded sets, not replicated ones.
+  Options placed = options();
+  placed.placements["counts"] = "replicated{" + a.address() + ",local}";
+  Origin origin(Catalog::program(), placed);
+  Ref<Counts> counts = origin.get<Counts>("counts");
+  ASSERT_EQ(counts.binding().kind, Binding::Kind::replicated);
+  const std::string state = "/tmp/hatch-autopilot-state-" + std::to_string(::getpid()) + ".json";
+  std::ofstream(state) << "{ not json";
+  AutopilotOptions o = quick({a.address()});
+  o.state_file = state;
+  Load load(counts);
+  Autopilot pilot(origin, o);
+  ASSERT_TRUE(pilot.wait_for_window(3, kBound));
+  // It moved counts into its space (to the origin) before its first window, and said why.
+  EXPECT_EQ(pilot.windows().front().index, 1u);
+  EXPECT_EQ(pilot.windows().front().design.at("counts"), Placement::local());
+  bool outside = false, unusable = false;
+  for (const AutopilotDecision& d : pilot.decisions()) {
+    if (d.kind != "restore") continue;
+    outside |= d.why.find("outside the design space") != std::string::npos;
+    unusable |= d.why.find("is not a state this program wrote") != std::string::npos;
+  }
+  EXPECT_TRUE(outside);
+  EXPECT_TRUE(unusable);
+  pilot.stop();
+  load.stop();
+  EXPECT_TRUE(pilot.status().error.empty()) << pilot.status().error;
+  // The file was written anew, as a state the next start can read.
+  std::ifstream in(state);
+  EXPECT_EQ(nlohmann::json::parse(in).at("version").get<int>(), 1);
+  std::remove(state.c_str());
+  std::remove((state + ".tmp").c_str());
+  EXPECT_EQ(counts->total(), load.acknowledged());
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 
 #include "hatch/app.hpp"
 #include "hatch/error.hpp"
+#include "program_process.hpp"
 
 namespace hatch::test {
 
@@ -51,21 +52,14 @@ NodeProcess::NodeProcess(const std::string& secret_file, const std::string& list
   std::vector<std::string> args{program,     "--hatch-node",      listen, "--hatch-secret-file",
                                 secret_file, "--hatch-log-level", "info"};
   args.insert(args.end(), extra.begin(), extra.end());
-  pid_ = ::fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
-  if (pid_ == 0) {
-    ::dup2(out[1], STDOUT_FILENO);
-    const int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (log >= 0) ::dup2(log, STDERR_FILENO);
+  const int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (log_fd < 0) {
     ::close(out[0]);
     ::close(out[1]);
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    std::perror("execv");
-    ::_exit(127);
+    throw std::runtime_error("cannot create the node's log " + log_path_);
   }
+  pid_ = spawn(args, out[1], log_fd, out[0]);
+  ::close(log_fd);
   ::close(out[1]);
   // Readiness: the node prints its address once it listens.
   std::string line;

@@ -10,24 +10,35 @@
 
 namespace hatch::test {
 
-ProgramProcess::ProgramProcess(const std::string& program, const std::vector<std::string>& args) {
-  int out[2];
-  if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
-  pid_ = ::fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
-  if (pid_ == 0) {
-    ::dup2(out[1], STDOUT_FILENO);
-    ::dup2(out[1], STDERR_FILENO);
-    ::close(out[0]);
-    ::close(out[1]);
-    std::vector<std::string> all{program};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
+pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, int close_fd) {
+  std::vector<std::string> copy = args;
+  std::vector<char*> argv;
+  for (std::string& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    if (close_fd >= 0) ::close(close_fd);
+    ::dup2(out_fd, STDOUT_FILENO);
+    ::dup2(err_fd, STDERR_FILENO);
     ::execv(argv[0], argv.data());
     std::perror("execv");
     ::_exit(127);
+  }
+  return pid;
+}
+
+ProgramProcess::ProgramProcess(const std::string& program, const std::vector<std::string>& args) {
+  int out[2];
+  if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
+  std::vector<std::string> all{program};
+  all.insert(all.end(), args.begin(), args.end());
+  try {
+    pid_ = spawn(all, out[1], out[1], out[0]);
+  } catch (...) {
+    ::close(out[0]);
+    ::close(out[1]);
+    throw;
   }
   ::close(out[1]);
   out_ = out[0];
