@@ -1,4 +1,5 @@
-// Relocation pause by state size, beside a plain loopback copy of the same bytes, in one run.
+// Relocation pause by state size, beside a plain loopback copy of the same bytes, in one run,
+// and the pause of a resharding.
 //
 // BM_RelocationPause/N/peer moves a stateful component holding N bytes back and forth between
 // the origin and a node process, and reports the p50 of the pauses its transition reports give.
@@ -13,11 +14,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -134,6 +138,68 @@ BENCHMARK(BM_RelocationPause)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
+// A keyed component holding 1 MB (1,024 entries of 1 KiB), resharded from 4 to 5 node homes
+// and back while a client reads and writes it; the p50 of the 4 -> 5 pauses is reported.
+void BM_ReshardPause(benchmark::State& state) {
+  constexpr int kEntries = 1024;
+  const std::vector<std::string>& nodes = world->cluster->addresses;
+  const Placement four = Placement::sharded({nodes[0], nodes[1], nodes[2], nodes[3]});
+  const Placement five = Placement::sharded({nodes[0], nodes[1], nodes[2], nodes[3], nodes[4]});
+  Origin& origin = *world->cluster->origin;
+  Ref<Blobs> blobs = origin.get<Blobs>("blobs");
+  if (!origin.apply({{"blobs", four}}).front().ok) {
+    state.SkipWithError("cannot shard the component over 4 nodes");
+    return;
+  }
+  const Bytes value(1024, std::byte{7});
+  for (int i = 0; i < kEntries; ++i) blobs->put("entry-" + std::to_string(i), value);
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> load_calls{0};
+  std::atomic<std::uint64_t> load_errors{0};
+  std::thread load([&] {
+    for (std::uint64_t i = 0; !stop.load(); ++i) {
+      const std::string key = "entry-" + std::to_string(i % kEntries);
+      try {
+        if (i % 4 == 0) {
+          blobs->put(key, value);
+        } else if (blobs->size_of(key) != value.size()) {
+          ++load_errors;
+        }
+        ++load_calls;
+      } catch (const std::exception&) {
+        ++load_errors;
+      }
+    }
+  });
+  std::vector<double> pauses;
+  std::string failure;
+  for (auto _ : state) {
+    TransitionReport out = origin.apply({{"blobs", five}}).front();
+    TransitionReport back = origin.apply({{"blobs", four}}).front();
+    if (!out.ok || !back.ok) {
+      failure = out.ok ? back.error : out.error;
+      break;
+    }
+    pauses.push_back(out.pause.count() / 1000.0);
+    if (std::getenv("HATCH_BENCH_STEPS") != nullptr) {
+      std::fprintf(stderr, "%s\n", out.to_string().c_str());
+    }
+  }
+  stop = true;
+  load.join();
+  if (!failure.empty()) {
+    state.SkipWithError(failure.c_str());
+    return;
+  }
+  if (load_errors.load() != 0 || blobs->total_bytes() != kEntries * value.size()) {
+    state.SkipWithError("the entries did not survive the reshardings");
+    return;
+  }
+  state.counters["pause_p50_ms"] = p50(pauses);
+  state.counters["load_calls"] = static_cast<double>(load_calls.load());
+}
+BENCHMARK(BM_ReshardPause)->Iterations(30)->UseRealTime()->Unit(benchmark::kMillisecond);
+
 }  // namespace
 }  // namespace hatch::bench
 
@@ -141,7 +207,7 @@ int main(int argc, char** argv) {
   if (int status = hatch::test::run_node_if_asked(argc, argv); status >= 0) return status;
   hatch::bench::World world;
   world.cluster = std::make_unique<hatch::bench::BenchCluster>(
-      1, [](hatch::Options& options, const std::vector<std::string>&) {
+      5, [](hatch::Options& options, const std::vector<std::string>&) {
         options.call_timeout = std::chrono::seconds(60);
       });
   world.sink = std::make_unique<hatch::bench::LoopbackPeer>(&hatch::bench::serve_sink);

@@ -34,6 +34,7 @@ def main(rpc_path, relocation_path, placement_path, summary_path):
     s["pipelined_calls_per_s"] = find("BM_PipelinedCalls")["items_per_second"]
     for size, label in ((1 << 10, "1KB"), (100 << 10, "100KB"), (1 << 20, "1MB"), (64 << 20, "64MB")):
         s[f"relocation_pause_p50_ms_{label}"] = find(f"BM_RelocationPause/{size}/")["pause_p50_ms"]
+    s["relocation_pause_p50_ms_reshard_4_to_5"] = find("BM_ReshardPause")["pause_p50_ms"]
     for size, label in ((1 << 20, "1MB"), (64 << 20, "64MB")):
         s[f"raw_tcp_copy_ms_{label}"] = find(f"BM_RelocationPause/{size}/1/")["copy_p50_ms"]
     for mix, _ in MIXES:
@@ -68,6 +69,7 @@ def main(rpc_path, relocation_path, placement_path, summary_path):
         ("relocation pause p50, 100 KB", f"{s['relocation_pause_p50_ms_100KB']:.3f} ms", "", "target <= 1 ms"),
         ("relocation pause p50, 1 MB", f"{s['relocation_pause_p50_ms_1MB']:.3f} ms",
          f"raw copy {s['raw_tcp_copy_ms_1MB']:.3f} ms = {s['relocation_pause_p50_ms_1MB'] / s['raw_tcp_copy_ms_1MB']:.1f}x", ""),
+        ("relocation pause p50, reshard 4 -> 5, 1 MB keyed", f"{s['relocation_pause_p50_ms_reshard_4_to_5']:.3f} ms", "under load", ""),
         ("relocation pause p50, 64 MB", f"{s['relocation_pause_p50_ms_64MB']:.1f} ms",
          f"raw copy {s['raw_tcp_copy_ms_64MB']:.1f} ms = {s['relocation_pause_p50_ms_64MB'] / s['raw_tcp_copy_ms_64MB']:.2f}x",
          "target <= 1.5x"),

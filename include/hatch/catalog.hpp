@@ -47,6 +47,9 @@ struct InterfaceEntry {
                                      void** self);
 };
 
+// "Interface::method" for messages; "#n" for a method the interface does not have.
+std::string method_label(const InterfaceEntry& interface, std::uint32_t method);
+
 // A created component instance, with its state contract if it has one.
 struct Instance {
   std::shared_ptr<void> owner;

@@ -48,6 +48,14 @@ std::vector<std::string> Catalog::names() const {
   return out;
 }
 
+std::string method_label(const InterfaceEntry& interface, std::uint32_t method) {
+  std::string name(interface.name);
+  name += "::";
+  name += method < interface.methods.size() ? std::string(interface.methods[method].name)
+                                            : "#" + std::to_string(method);
+  return name;
+}
+
 std::string Catalog::names_line() const {
   std::string out;
   for (const std::string& n : names()) out += (out.empty() ? "" : ", ") + n;

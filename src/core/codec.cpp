@@ -3,9 +3,16 @@
 namespace hatch::internal {
 
 msgpack::object_handle unpack_untrusted(std::span<const char> bytes, const WireLimits& limits) {
+  std::size_t offset = 0;
+  msgpack::object_handle handle = unpack_untrusted_prefix(bytes, limits, offset);
+  if (offset != bytes.size()) throw BadArguments("trailing bytes after the msgpack value");
+  return handle;
+}
+
+msgpack::object_handle unpack_untrusted_prefix(std::span<const char> bytes,
+                                               const WireLimits& limits, std::size_t& offset) {
   msgpack::object_handle handle;
   try {
-    std::size_t offset = 0;
     // Strings and binaries refer into `bytes` instead of being copied: the caller keeps
     // `bytes` alive while it uses the object.
     const msgpack::unpack_reference_func refer = [](msgpack::type::object_type, std::size_t,
@@ -14,9 +21,6 @@ msgpack::object_handle unpack_untrusted(std::span<const char> bytes, const WireL
                     msgpack::unpack_limit(limits.max_container_items, limits.max_container_items,
                                           limits.max_frame_bytes, limits.max_frame_bytes,
                                           limits.max_frame_bytes, limits.max_depth));
-    if (offset != bytes.size()) throw BadArguments("trailing bytes after the msgpack value");
-  } catch (const BadArguments&) {
-    throw;
   } catch (const std::exception& e) {
     throw BadArguments(std::string("undecodable msgpack: ") + e.what());
   }

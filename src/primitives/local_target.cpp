@@ -1,31 +1,25 @@
 #include "primitives/local_target.hpp"
 
-#include "runtime/remote_component.hpp"
-
 namespace hatch::primitives {
 
-LocalTarget::LocalTarget(const runtime::Host& host, std::uint32_t component,
-                         const InterfaceEntry& interface, std::chrono::milliseconds timeout,
-                         std::string where)
-    : host_(host),
+LocalTarget::LocalTarget(Run run, std::uint32_t component, const InterfaceEntry& interface,
+                         std::chrono::milliseconds timeout, std::string where)
+    : run_(std::move(run)),
       component_(component),
       interface_(interface),
       timeout_(timeout),
       where_(std::move(where)) {}
 
 internal::Payload LocalTarget::call(std::uint32_t method, internal::WireBuffer&& args) {
-  rpc::FrameHeader header;
-  header.component = component_;
-  header.method = method;
   auto packed = std::make_shared<std::string>(std::move(args.bytes()));
   internal::Payload request;
   request.storage = packed;
   request.body = *packed;
-  runtime::Reply reply = host_.execute(nullptr, header, request);
-  auto body = std::make_shared<std::string>(std::move(reply.body));
-  if (reply.status != StatusCode::ok) {
-    runtime::throw_reply_error(reply.status, *body, rpc::Clock::now() + timeout_,
-                               method_name(method), where_);
+  auto [status, reply] = run_(component_, method, request);
+  auto body = std::make_shared<std::string>(std::move(reply));
+  if (status != StatusCode::ok) {
+    internal::throw_reply_error(status, *body, std::chrono::steady_clock::now() + timeout_,
+                                method_name(method), where_);
   }
   internal::Payload out;
   out.body = *body;
@@ -34,7 +28,7 @@ internal::Payload LocalTarget::call(std::uint32_t method, internal::WireBuffer&&
 }
 
 std::string LocalTarget::method_name(std::uint32_t method) const {
-  return runtime::method_label(interface_, method);
+  return method_label(interface_, method);
 }
 
 }  // namespace hatch::primitives

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "hatch/error.hpp"
-#include "runtime/remote_component.hpp"
 
 namespace hatch::primitives {
 
@@ -76,7 +75,7 @@ internal::Payload ReplicatedTarget::call(std::uint32_t method, internal::WireBuf
 }
 
 std::string ReplicatedTarget::method_name(std::uint32_t method) const {
-  return runtime::method_label(interface_, method);
+  return method_label(interface_, method);
 }
 
 }  // namespace hatch::primitives

@@ -5,7 +5,6 @@
 
 #include "hatch/deadline.hpp"
 #include "hatch/internal/shard_route.hpp"
-#include "runtime/remote_component.hpp"
 
 namespace hatch::primitives {
 
@@ -58,7 +57,7 @@ std::vector<internal::Payload> ShardedTarget::call_all(std::uint32_t method,
 }
 
 std::string ShardedTarget::method_name(std::uint32_t method) const {
-  return runtime::method_label(interface_, method);
+  return method_label(interface_, method);
 }
 
 }  // namespace hatch::primitives

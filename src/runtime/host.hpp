@@ -26,11 +26,10 @@
 #include "hatch/catalog.hpp"
 #include "hatch/internal/wire_buffer.hpp"
 #include "rpc/connection.hpp"
+#include "runtime/control.hpp"
 #include "runtime/remote_component.hpp"
 
 namespace hatch::runtime {
-
-inline constexpr std::uint32_t kControlComponent = 0;
 
 // The outcome of a request, as it goes on the wire.
 struct Reply {
@@ -111,6 +110,7 @@ class Host {
                 internal::Payload& request) const;
 
   const std::string& name() const noexcept { return name_; }
+  const internal::WireLimits& limits() const noexcept { return limits_; }
 
  private:
   // Applies a write on a primary replica, then on each of its backups, in write order. A

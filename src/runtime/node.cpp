@@ -3,7 +3,6 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -17,9 +16,9 @@
 #include "rpc/io_pool.hpp"
 #include "runtime/control.hpp"
 #include "runtime/host.hpp"
-#include "runtime/placement_binding.hpp"
+#include "runtime/host_control.hpp"
+#include "runtime/node_refs.hpp"
 #include "runtime/remote_component.hpp"
-#include "runtime/state_transfer.hpp"
 
 namespace hatch {
 
@@ -62,7 +61,7 @@ struct Node::Impl {
 
    protected:
     std::shared_ptr<BindingCell> resolve(std::string_view name) override {
-      return impl_.resolve_dependency(std::string(name));
+      return impl_.refs.resolve(std::string(name));
     }
 
    private:
@@ -77,7 +76,10 @@ struct Node::Impl {
         acceptor(bind_acceptor(io.context(), options.listen)),
         address(format_endpoint(acceptor.local_endpoint())),
         signals(io.context(), SIGTERM, SIGINT),
-        host(address, options.limits) {
+        host(address, options.limits),
+        control(host, catalog, io.context(), options.call_timeout, options.call_timeout * 2,
+                control_hooks()),
+        refs(catalog, host, meter, options.call_timeout, refs_hooks()) {
     copts.limits = options.limits;
     copts.emulated_latency = options.emulated_link_latency;
     if (options.emulated_link_latency.count() > 0) {
@@ -86,9 +88,10 @@ struct Node::Impl {
     }
     host.set_control(
         [this](const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
-               internal::Payload& request) { return control(connection, method, request); });
+               internal::Payload& request) { return serve(connection, method, request); });
     host.set_lost_backup([this](const std::string& component, const std::string& home) {
-      report_lost_replica(component, home, true);
+      tell_origin(runtime::ControlMethod::replica_lost,
+                  runtime::ReplicaLostRequest{component, home, true}, component, home);
     });
     signals.async_wait([this](const boost::system::error_code& e, int signal) {
       if (!e) {
@@ -97,6 +100,55 @@ struct Node::Impl {
       }
     });
     asio::co_spawn(io.context(), accept_loop(), asio::detached);
+  }
+
+  runtime::HostControlHooks control_hooks() {
+    runtime::HostControlHooks hooks;
+    hooks.create = [this](const ComponentEntry& component, const runtime::InstantiateRequest& o) {
+      NodeContext context(*this, o.name, o.home, o.config);
+      return component.create(context);
+    };
+    hooks.drain_local_refs = [this](std::uint32_t id, rpc::Clock::time_point deadline) {
+      return refs.gate_local(id, deadline);
+    };
+    hooks.retired = [this](std::uint32_t id, void* self) { refs.release(id, self); };
+    hooks.reopened = [this](std::uint32_t id) { refs.rebind_home(id); };
+    hooks.endpoint_for = [this](const std::string& location) { return endpoint_for(location); };
+    hooks.check_gate = [this](std::uint32_t id, std::uint64_t epoch) {
+      const runtime::GateCheckReply reply = ask_origin<runtime::GateCheckReply>(
+          runtime::ControlMethod::gate_check, runtime::GateCheckRequest{id, epoch, control.self()});
+      if (reply.verdict > static_cast<std::uint8_t>(runtime::GateVerdict::retire)) {
+        throw UsageError("the origin answered a gate check with verdict " +
+                         std::to_string(reply.verdict));
+      }
+      return std::make_pair(static_cast<runtime::GateVerdict>(reply.verdict), reply.where);
+    };
+    return hooks;
+  }
+
+  runtime::NodeRefs::Hooks refs_hooks() {
+    runtime::NodeRefs::Hooks hooks;
+    hooks.resolve_at_origin = [this](const std::string& name) {
+      {
+        std::lock_guard lock(mu);
+        if (!origin)
+          throw UsageError("node " + address + " has no origin to resolve '" + name + "'");
+      }
+      return ask_origin<runtime::ResolveReply>(runtime::ControlMethod::resolve,
+                                               runtime::ResolveRequest{name});
+    };
+    hooks.self = [this] { return control.self(); };
+    hooks.endpoint_for = [this](const std::string& location) { return endpoint_for(location); };
+    hooks.lost_replica = [this](const std::string& component, const std::string& home) {
+      tell_origin(runtime::ControlMethod::replica_lost,
+                  runtime::ReplicaLostRequest{component, home, false}, component, home);
+    };
+    hooks.stale_home = [this](const std::string& component, std::uint32_t id,
+                              const std::string& home) {
+      tell_origin(runtime::ControlMethod::home_stale,
+                  runtime::HomeStaleRequest{component, id, home}, component, home);
+    };
+    return hooks;
   }
 
   asio::awaitable<void> accept_loop() {
@@ -154,8 +206,8 @@ struct Node::Impl {
           // A different origin process: the previous one's components and ids mean nothing
           // to it, and a call must never reach a component under a reused id.
           const std::size_t dropped = host.clear();
-          dependencies.clear();
-          taken.clear();
+          refs.clear();
+          control.clear();
           spdlog::warn("node {}: a new origin ({}) replaced {}; dropped {} components", address,
                        peer.name, origin_name, dropped);
         }
@@ -176,24 +228,8 @@ struct Node::Impl {
                       });
   }
 
-  static runtime::Reply ok_reply() {
-    internal::WireBuffer out;
-    msgpack::pack(out, msgpack::type::nil_t());
-    return runtime::Reply{StatusCode::ok, std::move(out.bytes())};
-  }
-
-  static runtime::Reply metrics_reply(const std::vector<CallEdge>& edges) {
-    internal::WireBuffer out;
-    msgpack::packer<internal::WireBuffer> packer(out);
-    packer.pack_array(static_cast<std::uint32_t>(edges.size()));
-    for (const CallEdge& e : edges) {
-      packer.pack(std::make_tuple(e.caller, e.callee, e.calls, e.total_ms));
-    }
-    return runtime::Reply{StatusCode::ok, std::move(out.bytes())};
-  }
-
-  runtime::Reply control(const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
-                         internal::Payload& request) {
+  runtime::Reply serve(const std::shared_ptr<rpc::Connection>& connection,
+                       std::uint32_t method_number, internal::Payload& request) {
     using runtime::ControlMethod;
     {
       std::lock_guard lock(mu);
@@ -205,286 +241,81 @@ struct Node::Impl {
             "only the origin may order a node to create or move components");
       }
     }
-    msgpack::object_handle h = internal::unpack_untrusted(request.body, options.limits);
-    const auto deadline = rpc::Clock::now() + options.call_timeout;
-    switch (static_cast<ControlMethod>(method)) {
-      case ControlMethod::instantiate: {
-        const msgpack::object& o = h.get();
-        if (o.type != msgpack::type::ARRAY || (o.via.array.size != 6 && o.via.array.size != 8)) {
-          return runtime::error_reply(StatusCode::bad_request,
-                                      "instantiate takes 6 or 8 arguments");
-        }
-        const msgpack::object* a = o.via.array.ptr;
-        const auto id = a[1].as<std::uint32_t>();
-        std::optional<runtime::Reshard> reshard;
-        if (o.via.array.size == 8) {
-          reshard.emplace(a[6].as<std::uint32_t>(), a[7].as<std::vector<std::string>>());
-        }
-        runtime::Reply reply =
-            instantiate(a[0].as<std::string>(), id, a[2].as<std::string>(), a[3].as<ConfigMap>(),
-                        a[4].as<std::string>(), a[5], request, reshard);
-        std::lock_guard lock(mu);
-        if (connection != origin) {
-          // A new origin took over while this one was being created: it must not survive
-          // under an id the new origin may reuse.
-          host.remove(id);
-          return runtime::error_reply(StatusCode::permission_denied,
-                                      "a newer origin took over this node during the instantiate");
-        }
-        return reply;
+    const auto method = static_cast<ControlMethod>(method_number);
+    if (runtime::HostControl::is_order(method)) {
+      runtime::Reply reply = control.serve(method, request);
+      if (method != ControlMethod::instantiate || reply.status != StatusCode::ok) return reply;
+      std::lock_guard lock(mu);
+      if (connection != origin) {
+        // A new origin took over while this one was being created: it must not survive
+        // under an id the new origin may reuse.
+        std::span<const char> state;
+        host.remove(runtime::decode<runtime::InstantiateRequest>(method, request.body,
+                                                                 options.limits, &state)
+                        .id);
+        return runtime::error_reply(StatusCode::permission_denied,
+                                    "a newer origin took over this node during the instantiate");
       }
-      case ControlMethod::gate: {
-        auto [id] = h.get().as<std::tuple<std::uint32_t>>();
-        if (!host.find(id)) {
-          return runtime::error_reply(StatusCode::unknown_component,
-                                      "no component with id " + std::to_string(id) + " on " +
-                                          address + " (was the node restarted?)");
-        }
-        if (!gate_local_refs(id, deadline) || !host.gate(id, deadline)) {
-          return runtime::error_reply(StatusCode::deadline_exceeded,
-                                      "component " + std::to_string(id) + " on " + address +
-                                          " did not drain before the deadline");
-        }
-        return ok_reply();
-      }
-      case ControlMethod::ungate: {
-        auto [id] = h.get().as<std::tuple<std::uint32_t>>();
-        rpc::Tail tail;
-        {
-          std::lock_guard lock(mu);
-          if (auto it = taken.find(id); it != taken.end()) {
-            tail = std::move(it->second);
-            taken.erase(it);
-          }
-        }
-        try {
-          if (std::shared_ptr<const runtime::HostedComponent> c = host.find(id)) {
-            runtime::restore_state(c->instance, tail);
-          }
-        } catch (const std::exception& e) {
-          spdlog::error("node {}: component {} could not take its state back: {}", address, id,
-                        e.what());
-        }
-        host.ungate(id);
-        rebind_home(id);
-        return ok_reply();
-      }
-      case ControlMethod::export_state: {
-        const msgpack::object& o = h.get();
-        if (o.type != msgpack::type::ARRAY || o.via.array.size < 1) {
-          return runtime::error_reply(StatusCode::bad_request, "export takes 1 or 2 arguments");
-        }
-        const auto id = o.via.array.ptr[0].as<std::uint32_t>();
-        std::shared_ptr<const runtime::HostedComponent> c = host.find(id);
-        if (!c) {
-          return runtime::error_reply(
-              StatusCode::unknown_component,
-              "no component with id " + std::to_string(id) + " on " + address);
-        }
-        if (o.via.array.size == 2) {
-          // A resharding: only the entries that leave this node.
-          const auto new_homes = o.via.array.ptr[1].as<std::vector<std::string>>();
-          return runtime::Reply{
-              StatusCode::ok,
-              runtime::pack_entries(
-                  runtime::resharded_entries(c->instance, new_homes, self_name(), false), -1, 1)};
-        }
-        internal::WireBuffer out;
-        rpc::Tail tail;
-        runtime::export_state(c->instance, out, tail);
-        {
-          std::lock_guard lock(mu);
-          taken[id] = tail;  // to give back if the move fails
-        }
-        return runtime::Reply{StatusCode::ok, std::move(out.bytes()), std::move(tail)};
-      }
-      case ControlMethod::retire: {
-        auto [id, where] = h.get().as<std::tuple<std::uint32_t, std::string>>();
-        std::shared_ptr<const runtime::HostedComponent> leaving = host.find(id);
-        {
-          std::lock_guard lock(mu);
-          taken.erase(id);
-        }
-        host.retire(id, where);
-        // Its local callers drained at the gate and wait there for the directory push: free
-        // the instance and its state.
-        if (leaving) release_dependencies(id, leaving->instance.self);
-        spdlog::info("node {}: component {} moved to {}", address, id, where);
-        return ok_reply();
-      }
-      case ControlMethod::remove: {
-        auto [id] = h.get().as<std::tuple<std::uint32_t>>();
-        host.remove(id);
-        return ok_reply();
-      }
-      case ControlMethod::set_backups: {
-        auto [id, backups] = h.get().as<std::tuple<std::uint32_t, std::vector<std::string>>>();
-        std::shared_ptr<const runtime::HostedComponent> c = host.find(id);
-        if (!c) {
-          return runtime::error_reply(
-              StatusCode::unknown_component,
-              "no component with id " + std::to_string(id) + " on " + address);
-        }
-        std::vector<std::shared_ptr<runtime::RemoteComponent>> targets;
-        for (const std::string& backup : backups) {
-          targets.push_back(std::make_shared<runtime::RemoteComponent>(
-              endpoint_for(backup), id, *c->interface, options.call_timeout));
-        }
-        host.set_backups(id, std::move(targets), backups);
-        return ok_reply();
-      }
+      return reply;
+    }
+    switch (method) {
       case ControlMethod::metrics: {
-        auto [on] = h.get().as<std::tuple<bool>>();
-        meter->set_on(on);
-        return metrics_reply(meter->take());
+        const auto order =
+            runtime::decode<runtime::MetricsRequest>(method, request.body, options.limits);
+        meter->set_on(order.on);
+        runtime::MetricsReply reply;
+        for (const CallEdge& e : meter->take()) {
+          reply.edges.emplace_back(e.caller, e.callee, e.calls, e.total_ms);
+        }
+        return runtime::Reply{StatusCode::ok, runtime::encode(reply)};
       }
       case ControlMethod::rebind: {
-        auto [name, old_id, new_id, kind, homes] =
-            h.get()
-                .as<std::tuple<std::string, std::uint32_t, std::uint32_t, std::uint8_t,
-                               std::vector<std::string>>>();
-        rebind_dependencies(old_id, new_id, read_placement(kind, homes));
-        return ok_reply();
+        const auto order =
+            runtime::decode<runtime::RebindRequest>(method, request.body, options.limits);
+        refs.rebind(order.old_id, order.new_id, runtime::read_placement(order.kind, order.homes));
+        return runtime::Reply{StatusCode::ok, runtime::encode(runtime::Done{})};
       }
       default:
         return runtime::error_reply(StatusCode::unknown_method,
-                                    "unknown control operation " + std::to_string(method));
+                                    "unknown control operation " + std::to_string(method_number));
     }
   }
 
-  std::string self_name() {
-    std::lock_guard lock(mu);
-    return self;
+  // Asks the origin `order` and waits for its reply. Throws what the call throws.
+  template <class ReplyMessage, class Order>
+  ReplyMessage ask_origin(runtime::ControlMethod method, const Order& order) {
+    internal::Payload reply = runtime::call_remote(
+        *origin_endpoint(), runtime::kControlComponent, static_cast<std::uint32_t>(method),
+        runtime::encode(order), options.call_timeout,
+        std::string("control operation ") + runtime::to_string(method));
+    return runtime::decode<ReplyMessage>(method, reply.body, options.limits);
   }
 
-  runtime::Reply instantiate(const std::string& name, std::uint32_t id,
-                             const std::string& self_name, ConfigMap config,
-                             const std::string& signature, const msgpack::object& state,
-                             internal::Payload& request,
-                             const std::optional<runtime::Reshard>& reshard) {
-    const ComponentEntry* component = catalog.find(name);
-    if (component == nullptr) {
-      return runtime::error_reply(StatusCode::unknown_component,
-                                  "node " + address + " has no component named '" + name +
-                                      "' in its binary; it has: " + catalog.names_line());
-    }
-    if (component->interface->signature != signature) {
-      return runtime::error_reply(StatusCode::bad_request,
-                                  "the interface " + std::string(component->interface->name) +
-                                      " of '" + name + "' differs between the origin and node " +
-                                      address + "; rebuild both from the same source");
-    }
+  // Tells the origin, in the background and at most once at a time per component and home,
+  // what a caller found out about a home (a replica that did not answer, or a gated home).
+  // Best effort: the next caller tells it again.
+  template <class Order>
+  void tell_origin(runtime::ControlMethod method, const Order& order, const std::string& component,
+                   const std::string& home) {
     {
       std::lock_guard lock(mu);
-      self = self_name;
+      if (!telling.emplace(method, component, home).second) return;
     }
-    NodeContext context(*this, name, self_name, std::move(config));
-    Instance instance = component->create(context);
-    const bool with_state = state.type != msgpack::type::NIL;
-    if (with_state) runtime::import_state(instance, state, request);
-    if (reshard) {
-      std::shared_ptr<const runtime::HostedComponent> old = host.find(reshard->old_id);
-      if (!old) {
-        return runtime::error_reply(StatusCode::unknown_component,
-                                    "no component with id " + std::to_string(reshard->old_id) +
-                                        " on " + address + " to keep entries from");
-      }
-      instance.keyed->import_entries(
-          runtime::resharded_entries(old->instance, reshard->new_homes, self_name, true));
-    }
-    host.add(id, name, *component->interface, std::move(instance));
-    spdlog::info("node {}: created component '{}' (id {}{})", address, name, id,
-                 with_state ? ", with its moved state" : "");
-    return ok_reply();
-  }
-
-  // Closes the gate on this node's own local refs to `id` and waits for their calls. Returns
-  // false if some still run at `deadline`.
-  bool gate_local_refs(std::uint32_t id, rpc::Clock::time_point deadline) {
-    std::vector<std::shared_ptr<BindingCell>> cells;
-    {
-      std::lock_guard lock(mu);
-      for (auto& [name, dep] : dependencies) {
-        if (dep.id == id && dep.cell->binding().kind == Binding::Kind::local)
-          cells.push_back(dep.cell);
-      }
-    }
-    std::shared_ptr<const runtime::HostedComponent> c = host.find(id);
-    for (const auto& cell : cells) {
-      void* self_ptr = nullptr;
-      std::shared_ptr<void> gate = c->interface->make_gate(*cell, options.call_timeout, &self_ptr);
-      cell->bind(std::move(gate), self_ptr, cell->binding());
-      if (!internal::drain_local_calls(cell.get(), deadline)) return false;
-    }
-    return true;
-  }
-
-  // Points this node's refs to `old_id` at `new_id`, placed at `placement`.
-  void rebind_dependencies(std::uint32_t old_id, std::uint32_t new_id, const Placement& placement) {
-    std::vector<std::pair<std::string, std::shared_ptr<BindingCell>>> cells;
-    {
-      std::lock_guard lock(mu);
-      for (auto& [name, dep] : dependencies) {
-        if (dep.id == old_id) {
-          dep.id = new_id;
-          dep.placement = placement;
-          cells.emplace_back(name, dep.cell);
-        }
-      }
-    }
-    for (auto& [name, cell] : cells) bind_dependency(*cell, name, new_id, placement);
-  }
-
-  // Points this node's refs to `id` at the placement they had before a transition gated them.
-  void rebind_home(std::uint32_t id) {
-    std::vector<std::tuple<std::string, std::shared_ptr<BindingCell>, Placement>> cells;
-    {
-      std::lock_guard lock(mu);
-      for (auto& [name, dep] : dependencies) {
-        if (dep.id == id) cells.emplace_back(name, dep.cell, dep.placement);
-      }
-    }
-    for (auto& [name, cell, placement] : cells) bind_dependency(*cell, name, id, placement);
-  }
-
-  // Tells the origin, in the background, that a replica did not answer (`missed_writes`: it
-  // was a backup its primary dropped, so it no longer holds every write). Best effort: the
-  // next caller tells it again.
-  void report_lost_replica(const std::string& component, const std::string& home,
-                           bool missed_writes) {
-    asio::post(io.context(), [this, component, home, missed_writes] {
+    asio::post(io.context(), [this, method, order, component, home] {
       try {
-        internal::WireBuffer args;
-        internal::pack_args(args, component, home, missed_writes);
-        runtime::call_remote(*origin_endpoint(), runtime::kControlComponent,
-                             static_cast<std::uint32_t>(runtime::ControlMethod::replica_lost),
-                             std::move(args.bytes()), options.call_timeout,
-                             "report the replica of '" + component + "' at " + home);
+        ask_origin<runtime::Done>(method, order);
       } catch (const std::exception& e) {
-        spdlog::warn("node {}: could not report the lost replica of '{}' at {}: {}", address,
-                     component, home, e.what());
+        spdlog::warn("node {}: could not tell the origin about '{}' at {}: {}", address, component,
+                     home, e.what());
       }
+      std::lock_guard lock(mu);
+      telling.erase({method, component, home});
     });
-  }
-
-  static Placement read_placement(std::uint8_t kind, const std::vector<std::string>& homes) {
-    if (kind > static_cast<std::uint8_t>(Placement::Kind::sharded) || homes.empty()) {
-      throw UsageError("a placement of kind " + std::to_string(kind) + " with " +
-                       std::to_string(homes.size()) + " homes is not one");
-    }
-    return runtime::placement_of(static_cast<Placement::Kind>(kind), homes);
   }
 
   std::shared_ptr<rpc::Endpoint> endpoint_for(const std::string& location) {
     if (location == runtime::kOriginLocation) return origin_endpoint();
     return peer_for(location);
-  }
-
-  void release_dependencies(std::uint32_t id, void* target) {
-    std::lock_guard lock(mu);
-    for (auto& [name, dep] : dependencies) {
-      if (dep.id == id) dep.cell->release(target);
-    }
   }
 
   std::shared_ptr<rpc::Endpoint> origin_endpoint() {
@@ -496,45 +327,8 @@ struct Node::Impl {
         runtime::kOriginLocation);
   }
 
-  void bind_dependency(BindingCell& cell, const std::string& name, std::uint32_t id,
-                       const Placement& placement) {
-    runtime::Reach reach{host, self_name(),
-                         [this](const std::string& location) { return endpoint_for(location); },
-                         options.call_timeout,
-                         [this](const std::string& component, const std::string& home) {
-                           report_lost_replica(component, home, false);
-                         }};
-    runtime::bind_placement(cell, *catalog.find(name), id, placement, reach);
-  }
-
-  std::shared_ptr<BindingCell> resolve_dependency(const std::string& name) {
-    {
-      std::lock_guard lock(mu);
-      if (auto it = dependencies.find(name); it != dependencies.end()) return it->second.cell;
-      if (!origin) throw UsageError("node " + address + " has no origin to resolve '" + name + "'");
-    }
-    const ComponentEntry* component = catalog.find(name);
-    if (component == nullptr) {
-      throw UsageError("node " + address + " has no component named '" + name + "' in its binary");
-    }
-    internal::WireBuffer args;
-    internal::pack_args(args, name);
-    internal::Payload reply = runtime::call_remote(
-        *origin_endpoint(), runtime::kControlComponent,
-        static_cast<std::uint32_t>(runtime::ControlMethod::resolve), std::move(args.bytes()),
-        options.call_timeout, "resolve '" + name + "'");
-    msgpack::object_handle h = internal::unpack_untrusted(reply.body, options.limits);
-    auto [id, interface_name, kind, homes] =
-        h.get()
-            .as<std::tuple<std::uint32_t, std::string, std::uint8_t, std::vector<std::string>>>();
-    const Placement placement = read_placement(kind, homes);
-    auto cell = std::make_shared<BindingCell>(name, component->interface->name, meter);
-    bind_dependency(*cell, name, id, placement);
-    std::lock_guard lock(mu);
-    return dependencies.emplace(name, Dependency{cell, id, placement}).first->second.cell;
-  }
-
   std::shared_ptr<rpc::Peer> peer_for(const std::string& peer_address) {
+    const std::string self = control.self();
     std::lock_guard lock(mu);
     auto& peer = peers[peer_address];
     if (!peer) {
@@ -574,6 +368,7 @@ struct Node::Impl {
     }
     for (const auto& c : closing) c->close("the node is shutting down");
     for (auto& [a, p] : closing_peers) p->close("the node is shutting down");
+    control.clear();
     io.stop();
   }
 
@@ -587,23 +382,18 @@ struct Node::Impl {
   runtime::Host host;
   rpc::ConnectionOptions copts;
   const std::shared_ptr<internal::CallMeter> meter = std::make_shared<internal::CallMeter>();
+  runtime::HostControl control;
+  runtime::NodeRefs refs;
 
   std::mutex mu;
   std::condition_variable stop_cv;
   bool stopping = false;                    // guarded by mu
   std::shared_ptr<rpc::Connection> origin;  // guarded by mu
   std::string origin_name;                  // guarded by mu; the incarnation of the current origin
-  std::string self;                         // guarded by mu
-  std::set<std::shared_ptr<rpc::Connection>> connections;  // guarded by mu
-  struct Dependency {
-    std::shared_ptr<BindingCell> cell;
-    std::uint32_t id = 0;
-    Placement placement;  // where it was last put, to return to when a transition fails
-  };
-  std::map<std::string, Dependency> dependencies;  // guarded by mu
-  // Guarded by mu: states exported for a move that has not finished, to give back on failure.
-  std::map<std::uint32_t, rpc::Tail> taken;
+  std::set<std::shared_ptr<rpc::Connection>> connections;   // guarded by mu
   std::map<std::string, std::shared_ptr<rpc::Peer>> peers;  // guarded by mu
+  // Guarded by mu: reports to the origin on their way (operation, component, home).
+  std::set<std::tuple<runtime::ControlMethod, std::string, std::string>> telling;
 };
 
 Node::Node(const Catalog& catalog, NodeOptions options)

@@ -29,6 +29,17 @@ Placement placement_of(Placement::Kind kind, const std::vector<std::string>& hom
   return p;
 }
 
+namespace {
+
+// What a remote target of `name` at `home` calls when it finds its instance gated.
+std::function<void()> stale_report(const Reach& reach, const std::string& name, std::uint32_t id,
+                                   const std::string& home) {
+  if (!reach.stale_home) return {};
+  return [report = reach.stale_home, name, id, home] { report(name, id, home); };
+}
+
+}  // namespace
+
 void bind_placement(BindingCell& cell, const ComponentEntry& component, std::uint32_t id,
                     const Placement& placement, const Reach& reach) {
   const InterfaceEntry& iface = *component.interface;
@@ -43,18 +54,28 @@ void bind_placement(BindingCell& cell, const ComponentEntry& component, std::uin
       }
       cell.bind(local->instance.owner, local->instance.self, Binding::local());
     } else {
-      bind_remote(cell, reach.endpoint_for(homes.front()), id, iface, reach.timeout);
+      bind_remote(cell, reach.endpoint_for(homes.front()), id, iface, reach.timeout,
+                  stale_report(reach, component.name, id, homes.front()));
     }
     return;
   }
   std::vector<std::shared_ptr<internal::CallTarget>> targets;
   for (const std::string& home : homes) {
     if (home == reach.self) {
-      targets.push_back(std::make_shared<primitives::LocalTarget>(reach.host, id, iface,
-                                                                  reach.timeout, reach.self));
+      const Host& host = reach.host;
+      targets.push_back(std::make_shared<primitives::LocalTarget>(
+          [&host](std::uint32_t component, std::uint32_t method, internal::Payload& request) {
+            rpc::FrameHeader header;
+            header.component = component;
+            header.method = method;
+            Reply reply = host.execute(nullptr, header, request);
+            return std::make_pair(reply.status, std::move(reply.body));
+          },
+          id, iface, reach.timeout, reach.self));
     } else {
       targets.push_back(
-          std::make_shared<RemoteComponent>(reach.endpoint_for(home), id, iface, reach.timeout));
+          std::make_shared<RemoteComponent>(reach.endpoint_for(home), id, iface, reach.timeout,
+                                            stale_report(reach, component.name, id, home)));
     }
   }
   std::shared_ptr<internal::CallTarget> target;

@@ -34,6 +34,11 @@ struct Reach {
   std::chrono::milliseconds timeout;
   // Told when a replica of component `name` at `home` cannot be reached. May be empty.
   std::function<void(const std::string& name, const std::string& home)> lost_replica;
+  // Told when `home`, a home of component `name`'s placement, answers a call for instance `id`
+  // with `moved` and no new home: it is gated, which is right only while a transition runs.
+  // May be empty.
+  std::function<void(const std::string& name, std::uint32_t id, const std::string& home)>
+      stale_home;
 };
 
 // Points `cell` at component `id` of `component`, placed at `placement`. Throws UsageError

@@ -8,27 +8,26 @@
 namespace hatch::runtime {
 
 RemoteComponent::RemoteComponent(std::shared_ptr<rpc::Endpoint> endpoint, std::uint32_t component,
-                                 const InterfaceEntry& interface, std::chrono::milliseconds timeout)
+                                 const InterfaceEntry& interface, std::chrono::milliseconds timeout,
+                                 std::function<void()> stale)
     : endpoint_(std::move(endpoint)),
       component_(component),
       interface_(interface),
-      timeout_(timeout) {}
-
-std::string method_label(const InterfaceEntry& interface, std::uint32_t method) {
-  std::string name(interface.name);
-  name += "::";
-  name += method < interface.methods.size() ? std::string(interface.methods[method].name)
-                                            : "#" + std::to_string(method);
-  return name;
-}
+      timeout_(timeout),
+      stale_(std::move(stale)) {}
 
 std::string RemoteComponent::method_name(std::uint32_t method) const {
   return method_label(interface_, method);
 }
 
 internal::Payload RemoteComponent::call(std::uint32_t method, internal::WireBuffer&& args) {
-  return call_remote(*endpoint_, component_, method, std::move(args.bytes()), timeout_,
-                     method_name(method));
+  try {
+    return call_remote(*endpoint_, component_, method, std::move(args.bytes()), timeout_,
+                       method_name(method));
+  } catch (const internal::Moved& moved) {
+    if (moved.location.empty() && stale_) stale_();
+    throw;
+  }
 }
 
 RemoteCall RemoteComponent::start(std::uint32_t method, internal::WireBuffer&& args) {
@@ -68,8 +67,8 @@ internal::Payload finish_remote(RemoteCall& call) {
   if (!response.local_error.empty()) {
     throw_remote_error(response.header.status, call.method_name, call.host, response.local_error);
   }
-  throw_reply_error(response.header.status, response.payload.body, call.deadline, call.method_name,
-                    call.host);
+  internal::throw_reply_error(response.header.status, response.payload.body, call.deadline,
+                              call.method_name, call.host);
 }
 
 internal::Payload call_remote(rpc::Endpoint& endpoint, std::uint32_t component,
@@ -81,32 +80,19 @@ internal::Payload call_remote(rpc::Endpoint& endpoint, std::uint32_t component,
   return finish_remote(started);
 }
 
-void throw_reply_error(StatusCode status, std::span<const char> body,
-                       std::chrono::steady_clock::time_point deadline,
-                       const std::string& method_name, const std::string& host) {
-  std::string type;
-  std::string message = "(the error body did not decode)";
-  try {
-    msgpack::object_handle h = internal::unpack_untrusted(body, internal::WireLimits{});
-    auto fields = h.get().as<std::pair<std::string, std::string>>();
-    type = std::move(fields.first);
-    message = std::move(fields.second);
-  } catch (const std::exception&) {
-  }
-  if (status == StatusCode::moved) throw internal::Moved{deadline, message};
-  throw_remote_error(status, method_name, host, message, type);
-}
-
 }  // namespace hatch::runtime
 
 namespace hatch::runtime {
 
 void bind_remote(BindingCell& cell, std::shared_ptr<rpc::Endpoint> endpoint, std::uint32_t id,
-                 const InterfaceEntry& interface, std::chrono::milliseconds timeout) {
+                 const InterfaceEntry& interface, std::chrono::milliseconds timeout,
+                 std::function<void()> stale) {
   const std::string address = endpoint->address();
   void* self = nullptr;
-  std::shared_ptr<void> proxy = interface.make_proxy(
-      std::make_shared<RemoteComponent>(std::move(endpoint), id, interface, timeout), cell, &self);
+  std::shared_ptr<void> proxy =
+      interface.make_proxy(std::make_shared<RemoteComponent>(std::move(endpoint), id, interface,
+                                                             timeout, std::move(stale)),
+                           cell, &self);
   cell.bind(std::move(proxy), self, Binding::remote(address));
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -25,8 +26,11 @@ struct RemoteCall {
 
 class RemoteComponent final : public internal::CallTarget {
  public:
+  // `stale`, if given, is told when the component answers `moved` without a new home (it is
+  // gated), so that a gate no transition will end is found.
   RemoteComponent(std::shared_ptr<rpc::Endpoint> endpoint, std::uint32_t component,
-                  const InterfaceEntry& interface, std::chrono::milliseconds timeout);
+                  const InterfaceEntry& interface, std::chrono::milliseconds timeout,
+                  std::function<void()> stale = {});
 
   internal::Payload call(std::uint32_t method, internal::WireBuffer&& args) override;
   // Sends a call without waiting, so that several can be in flight (see finish_remote). Its
@@ -40,16 +44,8 @@ class RemoteComponent final : public internal::CallTarget {
   const std::uint32_t component_;
   const InterfaceEntry& interface_;
   const std::chrono::milliseconds timeout_;
+  const std::function<void()> stale_;
 };
-
-// "Interface::method" for messages; "#n" for a method the interface does not have.
-std::string method_label(const InterfaceEntry& interface, std::uint32_t method);
-
-// Throws what the error reply (`status`, `body` = [type, message]) of `method_name` on `host`
-// means: internal::Moved (waiting until `deadline`) or the matching RemoteError.
-[[noreturn]] void throw_reply_error(StatusCode status, std::span<const char> body,
-                                    std::chrono::steady_clock::time_point deadline,
-                                    const std::string& method_name, const std::string& host);
 
 // Sends one request to component `component` over `endpoint` without waiting for its reply,
 // due within `timeout` and, when `scoped`, the caller's DeadlineScope. Throws the RemoteError
@@ -76,6 +72,7 @@ namespace hatch::runtime {
 
 // Points `cell` at the component `id` reached through `endpoint`.
 void bind_remote(BindingCell& cell, std::shared_ptr<rpc::Endpoint> endpoint, std::uint32_t id,
-                 const InterfaceEntry& interface, std::chrono::milliseconds timeout);
+                 const InterfaceEntry& interface, std::chrono::milliseconds timeout,
+                 std::function<void()> stale = {});
 
 }  // namespace hatch::runtime

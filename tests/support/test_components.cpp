@@ -210,6 +210,37 @@ class CountsImpl final : public CounterMap<Counts> {
   }
 };
 
+class BlobsImpl final : public Blobs, public KeyedState {
+ public:
+  void put(const std::string& key, const Bytes& value) override {
+    std::lock_guard lock(mu_);
+    blobs_[key] = value;
+  }
+  std::uint64_t size_of(const std::string& key) override {
+    std::lock_guard lock(mu_);
+    auto it = blobs_.find(key);
+    return it == blobs_.end() ? 0 : it->second.size();
+  }
+  std::uint64_t total_bytes() override {
+    std::lock_guard lock(mu_);
+    std::uint64_t sum = 0;
+    for (const auto& [key, value] : blobs_) sum += value.size();
+    return sum;
+  }
+  StateEntries export_entries() override {
+    std::lock_guard lock(mu_);
+    return to_entries(blobs_);
+  }
+  void import_entries(StateEntries entries) override {
+    std::lock_guard lock(mu_);
+    add_entries(blobs_, entries);
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, Bytes> blobs_;
+};
+
 class TallyImpl final : public Tally, public StatefulState {
  public:
   std::int64_t bump(std::int64_t by) override {
@@ -292,6 +323,7 @@ class LedgerClientImpl final : public LedgerClient {
 HATCH_COMPONENT(EchoImpl, Echo, "echo");
 HATCH_COMPONENT(LedgerImpl, Ledger, "ledger");
 HATCH_COMPONENT(TallyImpl, Tally, "tally");
+HATCH_COMPONENT(BlobsImpl, Blobs, "blobs");
 HATCH_COMPONENT(CountsImpl, Counts, "counts");
 HATCH_COMPONENT(BigStateImpl, BigState, "big-state");
 HATCH_COMPONENT(LedgerClientImpl, LedgerClient, "ledger-client");

@@ -86,6 +86,11 @@ HATCH_INTERFACE(Counts,
 HATCH_INTERFACE(BigState, (write, void, fill, (std::uint64_t /*bytes*/, std::uint64_t /*seed*/)),
                 (read, std::uint64_t, digest, ()));
 
+// A keyed map of byte values, to move a keyed state of a given size.
+HATCH_INTERFACE(Blobs, (write, void, put, (const std::string&, const hatch::Bytes&), shard_key<0>),
+                (read, std::uint64_t, size_of, (const std::string&), shard_key<0>),
+                (read, std::uint64_t, total_bytes, (), merge_sum));
+
 // A whole-state tally, the stateful kind.
 HATCH_INTERFACE(Tally, (write, std::int64_t, bump, (std::int64_t)),
                 (read, std::int64_t, total, ()));

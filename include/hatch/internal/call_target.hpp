@@ -7,9 +7,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "hatch/error.hpp"
 #include "hatch/internal/wire_buffer.hpp"
 
 namespace hatch::internal {
@@ -20,6 +22,12 @@ struct Moved {
   std::chrono::steady_clock::time_point deadline;
   std::string location;  // where it went, or "" while it is still moving
 };
+
+// Throws what the error reply (`status`, `body` = [type, message]) of `method_name` on `host`
+// means: Moved (waiting until `deadline`) or the matching RemoteError.
+[[noreturn]] void throw_reply_error(StatusCode status, std::span<const char> body,
+                                    std::chrono::steady_clock::time_point deadline,
+                                    const std::string& method_name, const std::string& host);
 
 class CallTarget {
  public:

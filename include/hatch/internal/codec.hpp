@@ -38,6 +38,10 @@ class BadArguments : public std::runtime_error {
 // Unpacks one msgpack value from untrusted bytes within `limits`. Throws BadArguments.
 // The object's strings and binaries point into `bytes`, which must outlive the handle.
 msgpack::object_handle unpack_untrusted(std::span<const char> bytes, const WireLimits& limits);
+// The same for the first value in `bytes` from `offset` on, which it advances past the value:
+// bytes may follow it.
+msgpack::object_handle unpack_untrusted_prefix(std::span<const char> bytes,
+                                               const WireLimits& limits, std::size_t& offset);
 
 template <class... A>
 void pack_args(WireBuffer& out, const A&... args) {
