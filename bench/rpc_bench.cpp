@@ -148,9 +148,9 @@ void BM_PipelinedCalls(benchmark::State& state) {
     io = std::make_unique<rpc::IoPool>(2);
     secret = std::make_unique<rpc::ClusterSecret>(
         rpc::ClusterSecret::from_bytes(world->cluster->secret.bytes()));
-    peer = std::make_shared<rpc::Peer>(io->context(), world->cluster->addresses.front(), *secret,
-                                       rpc::PeerIdentity{"node", "bench"}, rpc::ConnectionOptions{},
-                                       [](auto&&...) {});
+    peer = std::make_shared<rpc::Peer>(
+        rpc::tcp_network(), io->context(), world->cluster->addresses.front(), *secret,
+        rpc::PeerIdentity{"node", "bench"}, rpc::ConnectionOptions{}, [](auto&&...) {});
   }
   // Let thread 0 finish the setup (Google Benchmark starts the threads together).
   static std::atomic<int> ready{0};

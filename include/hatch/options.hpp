@@ -3,12 +3,17 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "hatch/config_value.hpp"
 #include "hatch/internal/wire_limits.hpp"
 
 namespace hatch {
+
+namespace rpc {
+class Network;
+}  // namespace rpc
 
 struct Options {
   // Where each component is created, as Placement::parse reads it: "local" (the default for a
@@ -38,6 +43,11 @@ struct Options {
 
   // Bounds on frames and decoded values, applied to everything received.
   internal::WireLimits limits;
+
+  // How this process dials nodes. Default (null): TCP. Tests pass a view of an in-memory
+  // network (rpc::MemoryNetwork::host) to run an origin and its nodes in one process, with
+  // faults they inject; nothing else should need it.
+  std::shared_ptr<rpc::Network> network;
 };
 
 struct NodeOptions {
@@ -60,6 +70,9 @@ struct NodeOptions {
   std::chrono::milliseconds emulated_link_latency{0};
 
   internal::WireLimits limits;
+
+  // How this node listens and dials. Default (null): TCP; see Options::network.
+  std::shared_ptr<rpc::Network> network;
 };
 
 }  // namespace hatch

@@ -1,5 +1,7 @@
 #include "rpc/connection.hpp"
 
+#include "rpc/delayed_stream.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <thread>
@@ -38,20 +40,17 @@ struct Connection::Slot {
   Response response;
 };
 
-Connection::Connection(tcp::socket socket, std::string address, PeerIdentity peer,
+Connection::Connection(std::unique_ptr<Stream> stream, std::string address, PeerIdentity peer,
                        ConnectionOptions options)
-    : socket_(std::move(socket)),
+    : stream_(options.emulated_latency.count() > 0
+                  ? delay_writes(std::move(stream), options.emulated_latency)
+                  : std::move(stream)),
       address_(std::move(address)),
       peer_(std::move(peer)),
-      options_(options),
-      delay_timer_(socket_.get_executor()) {
-  boost::system::error_code ignored;
-  socket_.set_option(tcp::no_delay(true), ignored);
-}
+      options_(options) {}
 
 Connection::~Connection() {
-  boost::system::error_code ignored;
-  socket_.close(ignored);
+  stream_->close();
 }
 
 void Connection::start(RequestHandler on_request, CloseHandler on_close) {
@@ -77,9 +76,9 @@ Connection::ReadBuffer Connection::take_buffer(std::size_t size) {
 }
 
 void Connection::read_more() {
-  socket_.async_read_some(asio::buffer(rbuf_.data.get() + rfill_, rbuf_.capacity - rfill_),
-                          [self = shared_from_this()](const boost::system::error_code& ec,
-                                                      std::size_t n) { self->on_read(ec, n); });
+  stream_->async_read_some(asio::buffer(rbuf_.data.get() + rfill_, rbuf_.capacity - rfill_),
+                           [self = shared_from_this()](const boost::system::error_code& ec,
+                                                       std::size_t n) { self->on_read(ec, n); });
 }
 
 void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
@@ -125,7 +124,7 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
       // The rest of a large frame (a moving state) is on its way: read it here, in one go,
       // instead of a scheduler round trip per chunk. Only an authenticated peer gets here.
       boost::system::error_code read_ec;
-      asio::read(socket_, asio::buffer(rbuf_.data.get() + rfill_, need - rfill_), read_ec);
+      stream_->read(asio::buffer(rbuf_.data.get() + rfill_, need - rfill_), read_ec);
       if (!read_ec) rfill_ = need;
       on_read(read_ec, 0);
       return;
@@ -177,7 +176,7 @@ bool Connection::read_tail_apart(std::size_t need) {
   if (head_end > rbuf_.capacity) return false;
   boost::system::error_code ec;
   if (rfill_ < head_end) {
-    asio::read(socket_, asio::buffer(data + rfill_, head_end - rfill_), ec);
+    stream_->read(asio::buffer(data + rfill_, head_end - rfill_), ec);
     rfill_ = head_end;
   }
   auto landed = std::make_shared<std::vector<std::byte>>();
@@ -191,7 +190,7 @@ bool Connection::read_tail_apart(std::size_t need) {
   while (!ec && landed->size() < tail_bytes) {
     const std::size_t from = landed->size();
     landed->resize(std::min(tail_bytes, from + kTailPiece));
-    asio::read(socket_, asio::buffer(landed->data() + from, landed->size() - from), ec);
+    stream_->read(asio::buffer(landed->data() + from, landed->size() - from), ec);
   }
   if (ec) {
     close(ec == asio::error::eof ? "the peer closed the connection in the middle of a frame"
@@ -209,7 +208,7 @@ bool Connection::read_tail_apart(std::size_t need) {
 
 void Connection::post_helper(const std::shared_ptr<Batch>& batch) {
   if (batch->helper_queued.exchange(true)) return;  // one waiting helper is enough
-  asio::post(socket_.get_executor(), [self = shared_from_this(), batch] {
+  asio::post(stream_->executor(), [self = shared_from_this(), batch] {
     batch->helper_queued.store(false);
     // The reading thread holds the cork and may be blocked in a handler: send the responses
     // it deferred before and after this helper's share of the work.
@@ -360,46 +359,6 @@ bool Connection::send(FrameHeader header, std::string body, Tail tail) {
 
 bool Connection::enqueue(std::string head, std::string body, Tail tail) {
   OutFrame frame{std::move(head), std::move(body), std::move(tail)};
-  if (options_.emulated_latency.count() > 0) return delay(std::move(frame));
-  return write_frame(std::move(frame));
-}
-
-bool Connection::delay(OutFrame frame) {
-  if (!is_open()) return false;
-  std::lock_guard lock(delay_mu_);
-  const bool idle = delayed_.empty();
-  delayed_.push_back({Clock::now() + options_.emulated_latency, std::move(frame)});
-  if (idle) {
-    delay_timer_.expires_at(delayed_.front().due);
-    delay_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (!ec) self->on_delay_timer();
-    });
-  }
-  return true;
-}
-
-void Connection::on_delay_timer() {
-  std::vector<OutFrame> due;
-  {
-    std::lock_guard lock(delay_mu_);
-    const auto now = Clock::now();
-    while (!delayed_.empty() && delayed_.front().due <= now) {
-      due.push_back(std::move(delayed_.front().frame));
-      delayed_.pop_front();
-    }
-    if (!delayed_.empty()) {
-      delay_timer_.expires_at(delayed_.front().due);
-      delay_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-        if (!ec) self->on_delay_timer();
-      });
-    }
-  }
-  for (OutFrame& frame : due) {
-    if (!write_frame(std::move(frame))) return;
-  }
-}
-
-bool Connection::write_frame(OutFrame frame) {
   std::unique_lock lock(out_mu_);
   if (!open_) return false;
   out_bytes_ += frame.head.size() + frame.body.size() + frame.tail.bytes.size();
@@ -430,7 +389,7 @@ void Connection::flush(std::unique_lock<std::mutex>& lock) {
     }
     lock.unlock();
     boost::system::error_code ec;
-    asio::write(socket_, buffers, ec);
+    stream_->write(buffers, ec);
     lock.lock();
     out_bytes_ -= bytes;
     out_space_.notify_all();
@@ -472,13 +431,7 @@ void Connection::close(const std::string& reason) {
     close_reason_ = reason;
     out_space_.notify_all();
   }
-  {
-    std::lock_guard lock(delay_mu_);
-    delayed_.clear();
-    delay_timer_.cancel();
-  }
-  boost::system::error_code ignored;
-  socket_.shutdown(tcp::socket::shutdown_both, ignored);
+  stream_->close();
   std::unordered_map<std::uint64_t, std::shared_ptr<Slot>> pending;
   {
     std::lock_guard lock(pending_mu_);

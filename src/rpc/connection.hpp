@@ -1,4 +1,5 @@
-// One authenticated TCP connection between two Hatch processes, multiplexed both ways.
+// One authenticated connection between two Hatch processes, multiplexed both ways, over a
+// Stream (rpc/stream.hpp: TCP, or in memory in tests).
 //
 // Either side may send requests; responses are matched to requests by call id, so many calls
 // are in flight at once over the one connection of a peer pair. A caller blocks in call() until
@@ -20,7 +21,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -34,6 +34,7 @@
 #include "hatch/internal/wire_limits.hpp"
 #include "rpc/asio.hpp"
 #include "rpc/frame.hpp"
+#include "rpc/stream.hpp"
 
 namespace hatch::rpc {
 
@@ -47,7 +48,8 @@ struct ConnectionOptions {
   // (several microseconds) on fast round trips; only one caller per connection spins at a time.
   std::chrono::microseconds spin{100};
   // EMULATION, not a network property: every frame this side sends is held this long before
-  // it is written, as if the link were that much longer. Frames keep their order. Default 0.
+  // it is written, as if the link were that much longer (rpc/delayed_stream.hpp). Frames keep
+  // their order. Default 0.
   std::chrono::microseconds emulated_latency{0};
 };
 
@@ -77,8 +79,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                             internal::Payload)>;
   using CloseHandler = std::function<void(const std::string& reason)>;
 
-  // `socket` has completed the handshake; `address` names the peer in messages.
-  Connection(tcp::socket socket, std::string address, PeerIdentity peer, ConnectionOptions options);
+  // `stream` has completed the handshake; `address` names the peer in messages.
+  Connection(std::unique_ptr<Stream> stream, std::string address, PeerIdentity peer,
+             ConnectionOptions options);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -161,17 +164,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void process(const std::shared_ptr<const void>& storage, std::span<const char> frame,
                std::shared_ptr<std::vector<std::byte>> landed = nullptr);
   bool enqueue(std::string head, std::string body, Tail tail = {});
-  // Queues a frame for the outbox (write_frame) once the emulated latency has passed.
-  bool delay(OutFrame frame);
-  void on_delay_timer();
-  bool write_frame(OutFrame frame);
   // Writes what a corked thread deferred, leaving the cork in place.
   void flush_deferred();
   // Writes the outbox until it is empty. Requires out_mu_ held by `lock` and writing_ clear.
   void flush(std::unique_lock<std::mutex>& lock);
   void complete(std::uint64_t call_id, Response response);
 
-  tcp::socket socket_;
+  const std::unique_ptr<Stream> stream_;
   const std::string address_;
   const PeerIdentity peer_;
   const ConnectionOptions options_;
@@ -204,15 +203,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::thread::id corked_by_;     // guarded by out_mu_; the thread whose writes wait, if any
   bool open_ = true;              // guarded by out_mu_
   std::string close_reason_;      // guarded by out_mu_
-
-  // Frames held back by the emulated latency, oldest first, with the time each may leave.
-  struct DelayedFrame {
-    Clock::time_point due;
-    OutFrame frame;
-  };
-  std::mutex delay_mu_;
-  std::deque<DelayedFrame> delayed_;  // guarded by delay_mu_
-  asio::steady_timer delay_timer_;    // guarded by delay_mu_
 };
 
 }  // namespace hatch::rpc

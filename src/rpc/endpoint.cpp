@@ -27,33 +27,20 @@ std::pair<std::string, std::uint16_t> split_address(const std::string& address) 
   return {host, static_cast<std::uint16_t>(port)};
 }
 
-std::shared_ptr<Connection> connect(asio::io_context& io, const std::string& address,
-                                    const ClusterSecret& secret, const PeerIdentity& self,
-                                    const ConnectionOptions& options,
+std::shared_ptr<Connection> connect(Network& network, asio::io_context& io,
+                                    const std::string& address, const ClusterSecret& secret,
+                                    const PeerIdentity& self, const ConnectionOptions& options,
                                     Connection::RequestHandler on_request,
                                     Clock::time_point deadline) {
-  std::pair<std::string, std::uint16_t> hp;
-  try {
-    hp = split_address(address);
-  } catch (const UsageError& e) {
-    throw ConnectFailure(StatusCode::unavailable, e.what());
-  }
   if (io.stopped()) throw ConnectFailure(StatusCode::unavailable, "the runtime is stopped");
-  auto socket = std::make_shared<tcp::socket>(io);
-  auto attempt = [socket, hp, &secret, self]() -> asio::awaitable<void> {
-    tcp::resolver resolver(socket->get_executor());
-    auto results =
-        co_await resolver.async_resolve(hp.first, std::to_string(hp.second), asio::use_awaitable);
-    co_await asio::async_connect(*socket, results, asio::use_awaitable);
-    socket->set_option(tcp::no_delay(true));
-    co_await handshake_as_client(*socket, secret, self);
+  std::unique_ptr<Stream> stream = network.connect(io, address, deadline);
+  // The coroutine ends before this function returns (done.wait() below): it may borrow it.
+  auto handshake = [raw = stream.get(), &secret, self]() -> asio::awaitable<void> {
+    co_await handshake_as_client(*raw, secret, self);
   };
-  std::future<void> done = asio::co_spawn(io, attempt, asio::use_future);
+  std::future<void> done = asio::co_spawn(io, handshake, asio::use_future);
   if (done.wait_until(deadline) != std::future_status::ready) {
-    asio::post(io, [socket] {
-      boost::system::error_code ignored;
-      socket->close(ignored);
-    });
+    stream->close();
     done.wait();
     throw ConnectFailure(StatusCode::unavailable,
                          "could not connect to " + address + " before the deadline");
@@ -68,7 +55,7 @@ std::shared_ptr<Connection> connect(asio::io_context& io, const std::string& add
                          "cannot connect to " + address + ": " + e.code().message());
   }
   // The handshake told us nothing about the server's name but its address; it is a node.
-  auto connection = std::make_shared<Connection>(std::move(*socket), address,
+  auto connection = std::make_shared<Connection>(std::move(stream), address,
                                                  PeerIdentity{"node", address}, options);
   connection->start(std::move(on_request), [address](const std::string& reason) {
     spdlog::info("connection to {} ended: {}", address, reason);
@@ -76,9 +63,11 @@ std::shared_ptr<Connection> connect(asio::io_context& io, const std::string& add
   return connection;
 }
 
-Peer::Peer(asio::io_context& io, std::string address, const ClusterSecret& secret,
-           PeerIdentity self, ConnectionOptions options, Connection::RequestHandler on_request)
-    : io_(io),
+Peer::Peer(std::shared_ptr<Network> network, asio::io_context& io, std::string address,
+           const ClusterSecret& secret, PeerIdentity self, ConnectionOptions options,
+           Connection::RequestHandler on_request)
+    : network_(std::move(network)),
+      io_(io),
       address_(std::move(address)),
       secret_(secret),
       self_(std::move(self)),
@@ -92,7 +81,7 @@ Peer::~Peer() {
 std::shared_ptr<Connection> Peer::connection(Clock::time_point deadline) {
   std::lock_guard lock(mu_);
   if (connection_ && connection_->is_open()) return connection_;
-  connection_ = connect(io_, address_, secret_, self_, options_, on_request_, deadline);
+  connection_ = connect(*network_, io_, address_, secret_, self_, options_, on_request_, deadline);
   return connection_;
 }
 

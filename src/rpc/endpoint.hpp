@@ -14,19 +14,9 @@
 #include "hatch/error.hpp"
 #include "rpc/cluster_secret.hpp"
 #include "rpc/connection.hpp"
+#include "rpc/stream.hpp"
 
 namespace hatch::rpc {
-
-// A connection could not be had. code() is unavailable or unauthenticated.
-class ConnectFailure : public std::runtime_error {
- public:
-  ConnectFailure(StatusCode code, const std::string& message)
-      : std::runtime_error(message), code_(code) {}
-  StatusCode code() const noexcept { return code_; }
-
- private:
-  StatusCode code_;
-};
 
 class Endpoint {
  public:
@@ -39,18 +29,19 @@ class Endpoint {
 // Splits "host:port" or "[v6]:port". Throws UsageError naming `address` when it is malformed.
 std::pair<std::string, std::uint16_t> split_address(const std::string& address);
 
-// Connects to `address`, runs the client handshake as `self` and starts the connection.
-// Blocks until done or `deadline`. Throws ConnectFailure.
-std::shared_ptr<Connection> connect(asio::io_context& io, const std::string& address,
-                                    const ClusterSecret& secret, const PeerIdentity& self,
-                                    const ConnectionOptions& options,
+// Connects to `address` over `network`, runs the client handshake as `self` and starts the
+// connection. Blocks until done or `deadline`. Throws ConnectFailure.
+std::shared_ptr<Connection> connect(Network& network, asio::io_context& io,
+                                    const std::string& address, const ClusterSecret& secret,
+                                    const PeerIdentity& self, const ConnectionOptions& options,
                                     Connection::RequestHandler on_request,
                                     Clock::time_point deadline);
 
 class Peer final : public Endpoint {
  public:
-  Peer(asio::io_context& io, std::string address, const ClusterSecret& secret, PeerIdentity self,
-       ConnectionOptions options, Connection::RequestHandler on_request);
+  Peer(std::shared_ptr<Network> network, asio::io_context& io, std::string address,
+       const ClusterSecret& secret, PeerIdentity self, ConnectionOptions options,
+       Connection::RequestHandler on_request);
   ~Peer() override;
 
   std::shared_ptr<Connection> connection(Clock::time_point deadline) override;
@@ -59,6 +50,7 @@ class Peer final : public Endpoint {
   void close(const std::string& reason);
 
  private:
+  const std::shared_ptr<Network> network_;
   asio::io_context& io_;
   const std::string address_;
   const ClusterSecret& secret_;

@@ -46,8 +46,24 @@ bool same_mac(const Bytes& a, const Bytes& b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+// Reads exactly `into`'s size from `stream`. Throws boost::system::system_error.
+asio::awaitable<void> read_exact(Stream& stream, asio::mutable_buffer into) {
+  std::size_t got = 0;
+  while (got < into.size()) {
+    got += co_await asio::async_initiate<decltype(asio::use_awaitable),
+                                         void(boost::system::error_code, std::size_t)>(
+        [&stream](auto handler, asio::mutable_buffer rest) {
+          // Stream takes a copyable handler; the coroutine's is move-only.
+          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+          stream.async_read_some(rest, [shared](const boost::system::error_code& ec,
+                                                std::size_t n) { (*shared)(ec, n); });
+        },
+        asio::use_awaitable, into + got);
+  }
+}
+
 template <class... T>
-asio::awaitable<void> write_frame(tcp::socket& socket, FrameKind kind, const T&... fields) {
+asio::awaitable<void> write_frame(Stream& stream, FrameKind kind, const T&... fields) {
   internal::WireBuffer body;
   msgpack::packer<internal::WireBuffer> pk(body);
   pk.pack_array(sizeof...(T));
@@ -58,7 +74,10 @@ asio::awaitable<void> write_frame(tcp::socket& socket, FrameKind kind, const T&.
   limits.max_frame_bytes = kMaxHandshakeFrame;
   std::string head = encode_head(header, body.bytes().size(), limits);
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body.bytes())};
-  co_await asio::async_write(socket, buffers, asio::use_awaitable);
+  boost::system::error_code ec;
+  stream.write(buffers, ec);  // a few hundred bytes: the stream takes them at once
+  if (ec) throw boost::system::system_error(ec);
+  co_return;
 }
 
 struct HandshakeFrame {
@@ -66,15 +85,15 @@ struct HandshakeFrame {
   msgpack::object_handle body;
 };
 
-asio::awaitable<HandshakeFrame> read_frame(tcp::socket& socket) {
+asio::awaitable<HandshakeFrame> read_frame(Stream& stream) {
   std::array<char, kLengthPrefixBytes> prefix{};
-  co_await asio::async_read(socket, asio::buffer(prefix), asio::use_awaitable);
+  co_await read_exact(stream, asio::buffer(prefix));
   const std::uint32_t len = decode_length(prefix.data());
   if (len > kMaxHandshakeFrame) {
     throw HandshakeError("handshake frame of " + std::to_string(len) + " bytes is over the limit");
   }
   std::vector<char> frame(len);
-  co_await asio::async_read(socket, asio::buffer(frame), asio::use_awaitable);
+  co_await read_exact(stream, asio::buffer(frame));
   DecodedFrame decoded;
   try {
     decoded = decode_frame(frame);
@@ -108,16 +127,15 @@ T field(const HandshakeFrame& f, std::uint32_t i, const char* what) {
 
 }  // namespace
 
-asio::awaitable<PeerIdentity> handshake_as_server(tcp::socket& socket,
-                                                  const ClusterSecret& secret) {
-  HandshakeFrame hello = co_await read_frame(socket);
+asio::awaitable<PeerIdentity> handshake_as_server(Stream& stream, const ClusterSecret& secret) {
+  HandshakeFrame hello = co_await read_frame(stream);
   if (hello.kind != FrameKind::hello) throw HandshakeError("the peer did not start with hello");
   const auto version = field<std::uint32_t>(hello, 0, "protocol version");
   PeerIdentity peer{field<std::string>(hello, 1, "role"), field<std::string>(hello, 2, "name")};
   const Bytes client_nonce = field<Bytes>(hello, 3, "nonce");
   if (version != kProtocolVersion) {
     const std::string reason = "protocol version " + std::to_string(version) + " is not supported";
-    co_await write_frame(socket, FrameKind::reject, reason);
+    co_await write_frame(stream, FrameKind::reject, reason);
     throw HandshakeError(reason);
   }
   if (peer.role != "origin" && peer.role != "node") {
@@ -126,25 +144,25 @@ asio::awaitable<PeerIdentity> handshake_as_server(tcp::socket& socket,
   if (client_nonce.size() != kNonceBytes)
     throw HandshakeError("the peer's nonce has the wrong size");
   const Bytes server_nonce = random_nonce();
-  co_await write_frame(socket, FrameKind::challenge, server_nonce);
-  HandshakeFrame proof = co_await read_frame(socket);
+  co_await write_frame(stream, FrameKind::challenge, server_nonce);
+  HandshakeFrame proof = co_await read_frame(stream);
   if (proof.kind != FrameKind::proof) throw HandshakeError("the peer did not answer the challenge");
   if (!same_mac(field<Bytes>(proof, 0, "proof"),
                 mac(secret, "hatch/1 client", client_nonce, server_nonce))) {
-    co_await write_frame(socket, FrameKind::reject, std::string("wrong cluster secret"));
+    co_await write_frame(stream, FrameKind::reject, std::string("wrong cluster secret"));
     throw HandshakeError("the peer did not prove the cluster secret (wrong or missing secret)");
   }
-  co_await write_frame(socket, FrameKind::accept,
+  co_await write_frame(stream, FrameKind::accept,
                        mac(secret, "hatch/1 server", server_nonce, client_nonce));
   co_return peer;
 }
 
-asio::awaitable<void> handshake_as_client(tcp::socket& socket, const ClusterSecret& secret,
+asio::awaitable<void> handshake_as_client(Stream& stream, const ClusterSecret& secret,
                                           const PeerIdentity& self) {
   const Bytes client_nonce = random_nonce();
-  co_await write_frame(socket, FrameKind::hello, kProtocolVersion, self.role, self.name,
+  co_await write_frame(stream, FrameKind::hello, kProtocolVersion, self.role, self.name,
                        client_nonce);
-  HandshakeFrame challenge = co_await read_frame(socket);
+  HandshakeFrame challenge = co_await read_frame(stream);
   if (challenge.kind == FrameKind::reject) {
     throw HandshakeError("refused: " + field<std::string>(challenge, 0, "reason"));
   }
@@ -152,9 +170,9 @@ asio::awaitable<void> handshake_as_client(tcp::socket& socket, const ClusterSecr
   const Bytes server_nonce = field<Bytes>(challenge, 0, "nonce");
   if (server_nonce.size() != kNonceBytes)
     throw HandshakeError("the server's nonce has the wrong size");
-  co_await write_frame(socket, FrameKind::proof,
+  co_await write_frame(stream, FrameKind::proof,
                        mac(secret, "hatch/1 client", client_nonce, server_nonce));
-  HandshakeFrame answer = co_await read_frame(socket);
+  HandshakeFrame answer = co_await read_frame(stream);
   if (answer.kind == FrameKind::reject) {
     throw HandshakeError("refused: " + field<std::string>(answer, 0, "reason"));
   }

@@ -17,6 +17,7 @@
 #include "rpc/asio.hpp"
 #include "rpc/cluster_secret.hpp"
 #include "rpc/connection.hpp"
+#include "rpc/stream.hpp"
 
 namespace hatch::rpc {
 
@@ -28,13 +29,13 @@ class HandshakeError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Runs the server side on a freshly accepted socket. Returns who the peer says it is.
+// Runs the server side on a freshly accepted stream. Returns who the peer says it is.
 // Throws HandshakeError (after telling the peer why) or boost::system::system_error.
-asio::awaitable<PeerIdentity> handshake_as_server(tcp::socket& socket, const ClusterSecret& secret);
+asio::awaitable<PeerIdentity> handshake_as_server(Stream& stream, const ClusterSecret& secret);
 
-// Runs the client side on a freshly connected socket, announcing `self`.
+// Runs the client side on a freshly connected stream, announcing `self`.
 // Throws HandshakeError or boost::system::system_error.
-asio::awaitable<void> handshake_as_client(tcp::socket& socket, const ClusterSecret& secret,
+asio::awaitable<void> handshake_as_client(Stream& stream, const ClusterSecret& secret,
                                           const PeerIdentity& self);
 
 }  // namespace hatch::rpc

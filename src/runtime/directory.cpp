@@ -14,27 +14,39 @@ Directory::Directory(const Catalog& catalog, std::map<std::string, std::string> 
       wait_(wait) {}
 
 std::shared_ptr<BindingCell> Directory::resolve(const std::string& name, const Create& create) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
+  const auto deadline = std::chrono::steady_clock::now() + wait_;
   for (;;) {
     auto it = records_.find(name);
-    if (it == records_.end()) return this->create(lock, name, create);
+    if (it == records_.end()) {
+      const ComponentRecord record = add(name);
+      lock.unlock();
+      try {
+        create(name, record);
+      } catch (...) {
+        lock.lock();
+        records_.erase(name);
+        created_.notify_all();
+        throw;
+      }
+      lock.lock();
+      records_[name].ready = true;
+      created_.notify_all();
+      return record.cell;
+    }
     if (it->second.ready) return it->second.cell;
     if (it->second.creator == std::this_thread::get_id()) {
       throw UsageError("dependency cycle: component '" + name +
                        "' needs itself while it is created");
     }
-    if (!created_.wait_for(lock, wait_, [&] {
-          auto found = records_.find(name);
-          return found == records_.end() || found->second.ready;
-        })) {
+    if (created_.wait_until(lock, deadline) == std::cv_status::timeout) {
       throw UsageError("component '" + name +
                        "' is still being created; is there a dependency cycle across hosts?");
     }
   }
 }
 
-std::shared_ptr<BindingCell> Directory::create(std::unique_lock<std::mutex>& lock,
-                                               const std::string& name, const Create& create) {
+ComponentRecord Directory::add(const std::string& name) {
   const ComponentEntry* component = catalog_.find(name);
   if (component == nullptr) {
     throw UsageError("no component named '" + name +
@@ -54,30 +66,18 @@ std::shared_ptr<BindingCell> Directory::create(std::unique_lock<std::mutex>& loc
   }
   record.creator = std::this_thread::get_id();
   records_[name] = record;
-  lock.unlock();
-  try {
-    create(name, record);
-  } catch (...) {
-    lock.lock();
-    records_.erase(name);
-    created_.notify_all();
-    throw;
-  }
-  lock.lock();
-  records_[name].ready = true;
-  created_.notify_all();
-  return record.cell;
+  return record;
 }
 
 ComponentRecord Directory::record(const std::string& name) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = records_.find(name);
   if (it == records_.end()) throw UsageError("no component named '" + name + "' was created");
   return it->second;
 }
 
 std::optional<std::string> Directory::name_of(std::uint32_t id) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (const auto& [name, record] : records_) {
     if (record.id == id) return name;
   }
@@ -85,19 +85,19 @@ std::optional<std::string> Directory::name_of(std::uint32_t id) const {
 }
 
 void Directory::commit(const std::string& name, const ComponentRecord& next) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ComponentRecord& record = records_.at(name);
   record.id = next.id;
   record.placement = next.placement;
 }
 
 std::uint32_t Directory::new_id() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return next_id_++;
 }
 
 Design Directory::placements() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   Design design;
   for (const auto& [name, record] : records_) {
     if (record.ready) design[name] = record.placement;

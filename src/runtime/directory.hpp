@@ -11,12 +11,12 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
 #include "hatch/catalog.hpp"
 #include "hatch/internal/call_meter.hpp"
+#include "hatch/internal/mutex.hpp"
 #include "hatch/placement.hpp"
 #include "runtime/transition.hpp"
 
@@ -38,7 +38,7 @@ class Directory {
   std::shared_ptr<BindingCell> resolve(const std::string& name, const Create& create);
 
   // The record of a created component. Throws UsageError when there is none.
-  ComponentRecord record(const std::string& name) const;
+  [[nodiscard]] ComponentRecord record(const std::string& name) const;
   // The name of the created component whose current id is `id`, if any.
   std::optional<std::string> name_of(std::uint32_t id) const;
   // Records that `name` now has `next`'s id and placement.
@@ -47,17 +47,18 @@ class Directory {
   Design placements() const;
 
  private:
-  std::shared_ptr<BindingCell> create(std::unique_lock<std::mutex>& lock, const std::string& name,
-                                      const Create& create);
+  // Records a component about to be created by this thread, with a new id and its configured
+  // placement. Throws UsageError for an unknown name or a bad placement.
+  ComponentRecord add(const std::string& name) HATCH_REQUIRES(mu_);
 
   const Catalog& catalog_;
   const std::map<std::string, std::string> placements_;
   const std::shared_ptr<internal::CallMeter> meter_;
   const std::chrono::milliseconds wait_;
-  mutable std::mutex mu_;
-  std::condition_variable created_;
-  std::map<std::string, ComponentRecord> records_;  // guarded by mu_
-  std::uint32_t next_id_ = 1;                       // guarded by mu_
+  mutable Mutex mu_;
+  std::condition_variable_any created_;
+  std::map<std::string, ComponentRecord> records_ HATCH_GUARDED_BY(mu_);
+  std::uint32_t next_id_ HATCH_GUARDED_BY(mu_) = 1;
 };
 
 }  // namespace hatch::runtime

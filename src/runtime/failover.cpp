@@ -23,7 +23,7 @@ Failover::~Failover() {
 void Failover::stop() {
   std::set<std::shared_ptr<asio::steady_timer>> retries;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopped_ = true;
     retries.swap(retries_);
   }
@@ -32,7 +32,7 @@ void Failover::stop() {
 
 void Failover::replica_lost(const std::string& name, const std::string& home, bool missed_writes) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopped_) return;
     if (missed_writes) missed_writes_.emplace(name, home);
     if (!running_.emplace(name, home).second) return;
@@ -43,7 +43,7 @@ void Failover::replica_lost(const std::string& name, const std::string& home, bo
 void Failover::home_stale(const std::string& name, std::uint32_t id, const std::string& home) {
   bool missed = false;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopped_) return;
     missed = missed_writes_.count({name, home}) != 0;
     // Every caller of a gated home reports it: one repair at a time is enough.
@@ -59,7 +59,7 @@ void Failover::home_stale(const std::string& name, std::uint32_t id, const std::
     } catch (const std::exception& e) {
       spdlog::warn("could not repair the gated home {} of '{}': {}", home, name, e.what());
     }
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     repairing_.erase({name, home});
   });
 }
@@ -74,7 +74,7 @@ void Failover::run(const std::string& name, const std::string& home, bool missed
                  e.what());
     done = false;
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (done || stopped_) {
     running_.erase({name, home});
     missed_writes_.erase({name, home});
@@ -93,7 +93,7 @@ void Failover::run(const std::string& name, const std::string& home, bool missed
       name, home, delay.count());
   timer->async_wait([this, timer, name, home, next](const boost::system::error_code& ec) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       retries_.erase(timer);
       if (ec || stopped_) return;
     }

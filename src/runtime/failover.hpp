@@ -16,11 +16,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <utility>
 
+#include "hatch/internal/mutex.hpp"
 #include "hatch/transition.hpp"
 #include "rpc/asio.hpp"
 #include "runtime/directory.hpp"
@@ -69,12 +69,12 @@ class Failover {
   asio::io_context& io_;
   const std::chrono::milliseconds retry_;
   const Hooks hooks_;
-  std::mutex mu_;
-  bool stopped_ = false;                                   // guarded by mu_
-  std::set<Key> running_;                                  // guarded by mu_
-  std::set<Key> missed_writes_;                            // guarded by mu_
-  std::set<Key> repairing_;                                // guarded by mu_
-  std::set<std::shared_ptr<asio::steady_timer>> retries_;  // guarded by mu_
+  Mutex mu_;
+  bool stopped_ HATCH_GUARDED_BY(mu_) = false;
+  std::set<Key> running_ HATCH_GUARDED_BY(mu_);
+  std::set<Key> missed_writes_ HATCH_GUARDED_BY(mu_);
+  std::set<Key> repairing_ HATCH_GUARDED_BY(mu_);
+  std::set<std::shared_ptr<asio::steady_timer>> retries_ HATCH_GUARDED_BY(mu_);
 };
 
 }  // namespace hatch::runtime

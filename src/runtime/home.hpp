@@ -37,7 +37,7 @@ class PendingOrder {
   explicit PendingOrder(std::exception_ptr failed) : failed_(std::move(failed)) {}
 
   // The reply's body. Throws the RemoteError of a failure.
-  internal::Payload wait();
+  [[nodiscard]] internal::Payload wait();
 
  private:
   std::optional<RemoteCall> call_;

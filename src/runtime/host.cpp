@@ -61,7 +61,7 @@ void Host::add(std::uint32_t id, std::string name, const InterfaceEntry& interfa
   entry->name = std::move(name);
   entry->interface = &interface;
   entry->instance = std::move(instance);
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   moved_.erase(id);
   components_[id] = std::move(entry);
 }
@@ -87,34 +87,32 @@ bool Host::set_backups(std::uint32_t id, std::vector<std::shared_ptr<RemoteCompo
   if (!c) return false;
   std::shared_ptr<Replication> replication;
   if (!backups.empty()) {
-    replication = std::make_shared<Replication>();
-    replication->backups = std::move(backups);
-    replication->names = std::move(names);
+    replication = std::make_shared<Replication>(std::move(backups), std::move(names));
   }
   std::atomic_store(&c->replication, std::move(replication));
   return true;
 }
 
 void Host::remove(std::uint32_t id) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   components_.erase(id);
 }
 
 void Host::retire(std::uint32_t id, const std::string& location) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   components_.erase(id);
   moved_[id] = location;
 }
 
 std::size_t Host::clear() {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   const std::size_t n = components_.size();
   components_.clear();
   return n;
 }
 
 std::shared_ptr<const HostedComponent> Host::find(std::uint32_t id) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   auto it = components_.find(id);
   return it == components_.end() ? nullptr : it->second;
 }
@@ -145,7 +143,7 @@ Reply Host::execute(const std::shared_ptr<rpc::Connection>& connection,
   {
     std::shared_ptr<const HostedComponent> target;
     {
-      std::shared_lock lock(mu_);
+      ReaderLock lock(mu_);
       if (auto it = components_.find(header.component); it != components_.end()) {
         target = it->second;
       } else if (auto gone = moved_.find(header.component); gone != moved_.end()) {
@@ -192,7 +190,7 @@ Reply Host::run(const HostedComponent& component, std::uint32_t method,
 
 Reply Host::apply_and_forward(const HostedComponent& component, Replication& replication,
                               std::uint32_t method, std::span<const char> args) const {
-  std::lock_guard order(replication.order);
+  MutexLock order(replication.order);
   Reply reply = run(component, method, args);
   // A write that failed in the implementation ran, and fails the same way on the backups:
   // forward it all the same. One whose arguments did not decode did not run anywhere.
@@ -213,10 +211,11 @@ Reply Host::apply_and_forward(const HostedComponent& component, Replication& rep
     }
   };
   for (std::size_t i = 0; i < n; ++i) {
+    RemoteComponent& backup = *replication.backups[i];
     failure_of(i, [&] {
       internal::WireBuffer copy;
       copy.bytes().assign(args.data(), args.size());
-      calls[i] = replication.backups[i]->start(method, std::move(copy));
+      calls[i] = backup.start(method, std::move(copy));
     });
   }
   for (std::size_t i = 0; i < n; ++i) {

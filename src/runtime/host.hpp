@@ -17,12 +17,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "hatch/internal/mutex.hpp"
 #include "hatch/catalog.hpp"
 #include "hatch/internal/wire_buffer.hpp"
 #include "rpc/connection.hpp"
@@ -47,9 +46,12 @@ Reply error_reply(StatusCode status, const std::string& message, const std::stri
 // The backups a primary replica forwards its writes to. A write holds `order` from applying it
 // until every backup has applied it, so all replicas apply writes in one order.
 struct Replication {
-  std::mutex order;
-  std::vector<std::shared_ptr<RemoteComponent>> backups;  // guarded by order
-  std::vector<std::string> names;                         // guarded by order; for logs
+  Replication(std::vector<std::shared_ptr<RemoteComponent>> to, std::vector<std::string> named)
+      : backups(std::move(to)), names(std::move(named)) {}
+
+  Mutex order;
+  std::vector<std::shared_ptr<RemoteComponent>> backups HATCH_GUARDED_BY(order);
+  std::vector<std::string> names HATCH_GUARDED_BY(order);  // for logs
 };
 
 struct HostedComponent {
@@ -83,13 +85,13 @@ class Host {
   // Closes the gate of `id`: new calls are answered `moved` (the caller retries where the
   // component goes), and calls already running finish. Returns false if some still run at
   // `deadline`, or there is no such component.
-  bool gate(std::uint32_t id, std::chrono::steady_clock::time_point deadline);
+  [[nodiscard]] bool gate(std::uint32_t id, std::chrono::steady_clock::time_point deadline);
   // Opens the gate again (the move was abandoned).
   void ungate(std::uint32_t id);
   // Makes `id` the primary of a replicated component: its writes go to `backups` (named by
   // `names`) too before they are answered. Empty `backups` make it a lone instance again.
   // Returns false when there is no such component.
-  bool set_backups(std::uint32_t id, std::vector<std::shared_ptr<RemoteComponent>> backups,
+  [[nodiscard]] bool set_backups(std::uint32_t id, std::vector<std::shared_ptr<RemoteComponent>> backups,
                    std::vector<std::string> names);
   // Removes `id` without a trace.
   void remove(std::uint32_t id);
@@ -99,14 +101,14 @@ class Host {
   // how many there were.
   std::size_t clear();
   // The instance with `id`, or null.
-  std::shared_ptr<const HostedComponent> find(std::uint32_t id) const;
+  [[nodiscard]] std::shared_ptr<const HostedComponent> find(std::uint32_t id) const;
 
   // Serves one request and sends its response on `connection`.
   void serve(const std::shared_ptr<rpc::Connection>& connection, const rpc::FrameHeader& header,
              internal::Payload request) const;
 
   // Runs one request without a connection: the reply that serve() would send.
-  Reply execute(const std::shared_ptr<rpc::Connection>& connection, const rpc::FrameHeader& header,
+  [[nodiscard]] Reply execute(const std::shared_ptr<rpc::Connection>& connection, const rpc::FrameHeader& header,
                 internal::Payload& request) const;
 
   const std::string& name() const noexcept { return name_; }
@@ -126,9 +128,10 @@ class Host {
   const internal::WireLimits limits_;
   ControlHandler control_;
   LostBackup lost_backup_;
-  mutable std::shared_mutex mu_;
-  std::unordered_map<std::uint32_t, std::shared_ptr<const HostedComponent>> components_;  // mu_
-  std::unordered_map<std::uint32_t, std::string> moved_;  // mu_: where retired ids went
+  mutable SharedMutex mu_;
+  std::unordered_map<std::uint32_t, std::shared_ptr<const HostedComponent>> components_
+      HATCH_GUARDED_BY(mu_);
+  std::unordered_map<std::uint32_t, std::string> moved_ HATCH_GUARDED_BY(mu_);  // where retired ids went
 };
 
 }  // namespace hatch::runtime

@@ -47,19 +47,19 @@ std::shared_ptr<const HostedComponent> HostControl::find(std::uint32_t id,
 }
 
 void HostControl::set_self(std::string self) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   self_ = std::move(self);
 }
 
 std::string HostControl::self() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return self_;
 }
 
 void HostControl::clear() {
   std::map<std::uint32_t, Gate> gates;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     gates.swap(gates_);
     reopened_.clear();
   }
@@ -156,7 +156,7 @@ void HostControl::gate(const GateRequest& order) {
   const auto deadline = rpc::Clock::now() + timeout_;
   find(order.id, "gate");
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (auto it = reopened_.find(order.id); it != reopened_.end() && it->second >= order.epoch) {
       return;  // the transition was abandoned before this gate ran
     }
@@ -175,7 +175,7 @@ void HostControl::gate(const GateRequest& order) {
 bool HostControl::end_gate(std::uint32_t id, std::uint64_t epoch, rpc::Tail* taken) {
   std::shared_ptr<asio::steady_timer> lease;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (epoch == kEndsEveryGate) {
       reopened_.erase(id);
     } else {
@@ -219,7 +219,7 @@ Reply HostControl::export_state(const ExportRequest& order) {
   rpc::Tail tail;
   runtime::export_state(c->instance, out, tail);
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     gates_[order.id].taken = tail;  // to give back if the move fails
   }
   return Reply{StatusCode::ok, std::move(out.bytes()), std::move(tail)};
@@ -254,7 +254,7 @@ void HostControl::set_backups(const SetBackupsRequest& order) {
 void HostControl::arm_lease(std::uint32_t id, std::uint64_t epoch) {
   auto timer = std::make_shared<asio::steady_timer>(io_, lease_);
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = gates_.find(id);
     if (it == gates_.end() || it->second.epoch != epoch) return;
     if (it->second.lease) it->second.lease->cancel();
@@ -267,7 +267,7 @@ void HostControl::arm_lease(std::uint32_t id, std::uint64_t epoch) {
 
 void HostControl::on_lease(std::uint32_t id, std::uint64_t epoch) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = gates_.find(id);
     if (it == gates_.end() || it->second.epoch != epoch) return;  // ended, or a newer gate
   }

@@ -24,10 +24,10 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "hatch/internal/mutex.hpp"
 #include "hatch/catalog.hpp"
 #include "hatch/internal/wire_buffer.hpp"
 #include "rpc/asio.hpp"
@@ -114,12 +114,12 @@ class HostControl {
   const std::chrono::milliseconds timeout_;
   const std::chrono::milliseconds lease_;
   const HostControlHooks hooks_;
-  mutable std::mutex mu_;
-  std::map<std::uint32_t, Gate> gates_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::map<std::uint32_t, Gate> gates_ HATCH_GUARDED_BY(mu_);
   // Guarded by mu_: per instance, the newest epoch whose ungate came, so that a gate of that
   // transition that arrives after it (its handler ran late) does not close the gate again.
   std::map<std::uint32_t, std::uint64_t> reopened_;
-  std::string self_;  // guarded by mu_
+  std::string self_ HATCH_GUARDED_BY(mu_);
 };
 
 }  // namespace hatch::runtime

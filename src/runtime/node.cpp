@@ -2,7 +2,6 @@
 
 #include <condition_variable>
 #include <map>
-#include <mutex>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -11,9 +10,10 @@
 #include "hatch/internal/call_meter.hpp"
 #include "hatch/internal/call_tracker.hpp"
 #include "hatch/internal/codec.hpp"
+#include "hatch/internal/mutex.hpp"
 #include "rpc/endpoint.hpp"
-#include "rpc/handshake.hpp"
 #include "rpc/io_pool.hpp"
+#include "rpc/listener.hpp"
 #include "runtime/control.hpp"
 #include "runtime/host.hpp"
 #include "runtime/host_control.hpp"
@@ -21,37 +21,6 @@
 #include "runtime/remote_component.hpp"
 
 namespace hatch {
-
-namespace {
-
-tcp::endpoint listen_endpoint(const std::string& address) {
-  auto [host, port] = rpc::split_address(address);
-  boost::system::error_code ec;
-  auto ip = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
-  if (ec)
-    throw UsageError("cannot listen on '" + address + "': '" + host + "' is not an IP address");
-  return tcp::endpoint(ip, port);
-}
-
-std::string format_endpoint(const tcp::endpoint& ep) {
-  const auto ip = ep.address();
-  return (ip.is_v6() ? "[" + ip.to_string() + "]" : ip.to_string()) + ":" +
-         std::to_string(ep.port());
-}
-
-tcp::acceptor bind_acceptor(asio::io_context& io, const std::string& listen) {
-  const tcp::endpoint ep = listen_endpoint(listen);
-  tcp::acceptor acceptor(io);
-  boost::system::error_code ec;
-  acceptor.open(ep.protocol(), ec);
-  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor.bind(ep, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) throw UsageError("cannot listen on " + listen + ": " + ec.message());
-  return acceptor;
-}
-
-}  // namespace
 
 struct Node::Impl {
   class NodeContext final : public Context {
@@ -73,15 +42,17 @@ struct Node::Impl {
         options(std::move(o)),
         secret(rpc::ClusterSecret::from_bytes(options.secret)),
         io(options.io_threads),
-        acceptor(bind_acceptor(io.context(), options.listen)),
-        address(format_endpoint(acceptor.local_endpoint())),
+        network(options.network ? options.network : rpc::tcp_network()),
+        listener(*network, io.context(), options.listen, secret, options.handshake_timeout,
+                 connection_options(options),
+                 [this](std::shared_ptr<rpc::Connection> c, const rpc::PeerIdentity& peer,
+                        const std::string& from) { admit(c, peer, from); }),
+        address(listener.address()),
         signals(io.context(), SIGTERM, SIGINT),
         host(address, options.limits),
         control(host, catalog, io.context(), options.call_timeout, options.call_timeout * 2,
                 control_hooks()),
         refs(catalog, host, meter, options.call_timeout, refs_hooks()) {
-    copts.limits = options.limits;
-    copts.emulated_latency = options.emulated_link_latency;
     if (options.emulated_link_latency.count() > 0) {
       spdlog::warn("node {}: EMULATION: every frame it sends waits {} ms (emulated link latency)",
                    address, options.emulated_link_latency.count());
@@ -99,7 +70,14 @@ struct Node::Impl {
         request_stop();
       }
     });
-    asio::co_spawn(io.context(), accept_loop(), asio::detached);
+    listener.start("node " + address);
+  }
+
+  static rpc::ConnectionOptions connection_options(const NodeOptions& options) {
+    rpc::ConnectionOptions copts;
+    copts.limits = options.limits;
+    copts.emulated_latency = options.emulated_link_latency;
+    return copts;
   }
 
   runtime::HostControlHooks control_hooks() {
@@ -130,7 +108,7 @@ struct Node::Impl {
     runtime::NodeRefs::Hooks hooks;
     hooks.resolve_at_origin = [this](const std::string& name) {
       {
-        std::lock_guard lock(mu);
+        MutexLock lock(mu);
         if (!origin)
           throw UsageError("node " + address + " has no origin to resolve '" + name + "'");
       }
@@ -151,52 +129,13 @@ struct Node::Impl {
     return hooks;
   }
 
-  asio::awaitable<void> accept_loop() {
-    for (;;) {
-      boost::system::error_code ec;
-      tcp::socket socket =
-          co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) {
-        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-        spdlog::warn("node {}: accept failed: {}", address, ec.message());
-        continue;
-      }
-      asio::co_spawn(io.context(), admit(std::move(socket)), asio::detached);
-    }
-  }
-
-  asio::awaitable<void> admit(tcp::socket accepted) {
-    boost::system::error_code ec;
-    const auto remote = accepted.remote_endpoint(ec);
-    const std::string from = ec ? std::string("an unknown peer") : format_endpoint(remote);
-    // Shared with the timer, whose handler may run after this coroutine has moved on.
-    auto socket = std::make_shared<tcp::socket>(std::move(accepted));
-    asio::steady_timer timer(socket->get_executor(), options.handshake_timeout);
-    timer.async_wait([socket](const boost::system::error_code& e) {
-      if (!e) {
-        boost::system::error_code ignored;
-        socket->close(ignored);
-      }
-    });
-    rpc::PeerIdentity peer;
-    try {
-      peer = co_await rpc::handshake_as_server(*socket, secret);
-    } catch (const rpc::HandshakeError& e) {
-      spdlog::warn("node {}: refused peer {}: {}", address, from, e.what());
-      timer.cancel();
-      co_return;
-    } catch (const boost::system::system_error& e) {
-      spdlog::warn("node {}: refused peer {}: the handshake did not complete ({})", address, from,
-                   e.code().message());
-      timer.cancel();
-      co_return;
-    }
-    timer.cancel();
-    auto connection = std::make_shared<rpc::Connection>(std::move(*socket), from, peer, copts);
+  // A peer that proved the secret: the origin, or another node calling its dependencies.
+  void admit(const std::shared_ptr<rpc::Connection>& connection, const rpc::PeerIdentity& peer,
+             const std::string& from) {
     std::shared_ptr<rpc::Connection> replaced;
     {
-      std::lock_guard lock(mu);
-      if (stopping) co_return;
+      MutexLock lock(mu);
+      if (stopping) return;
       connections.insert(connection);
       // The newest origin wins: an origin that reconnects must not be locked out by a
       // half-open connection the node has not yet seen die.
@@ -223,7 +162,7 @@ struct Node::Impl {
                       [this, weak, from](const std::string& reason) {
                         spdlog::info("node {}: connection from {} ended: {}", address, from,
                                      reason);
-                        std::lock_guard lock(mu);
+                        MutexLock lock(mu);
                         if (auto c = weak.lock()) connections.erase(c);
                       });
   }
@@ -232,7 +171,7 @@ struct Node::Impl {
                        std::uint32_t method_number, internal::Payload& request) {
     using runtime::ControlMethod;
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       if (connection != origin) {
         spdlog::warn("node {}: refused a control order from {}, which is not the origin", address,
                      connection->address());
@@ -245,7 +184,7 @@ struct Node::Impl {
     if (runtime::HostControl::is_order(method)) {
       runtime::Reply reply = control.serve(method, request);
       if (method != ControlMethod::instantiate || reply.status != StatusCode::ok) return reply;
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       if (connection != origin) {
         // A new origin took over while this one was being created: it must not survive
         // under an id the new origin may reuse.
@@ -298,7 +237,7 @@ struct Node::Impl {
   void tell_origin(runtime::ControlMethod method, const Order& order, const std::string& component,
                    const std::string& home) {
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       if (!telling.emplace(method, component, home).second) return;
     }
     asio::post(io.context(), [this, method, order, component, home] {
@@ -308,7 +247,7 @@ struct Node::Impl {
         spdlog::warn("node {}: could not tell the origin about '{}' at {}: {}", address, component,
                      home, e.what());
       }
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       telling.erase({method, component, home});
     });
   }
@@ -321,7 +260,7 @@ struct Node::Impl {
   std::shared_ptr<rpc::Endpoint> origin_endpoint() {
     return std::make_shared<rpc::InboundEndpoint>(
         [this] {
-          std::lock_guard lock(mu);
+          MutexLock lock(mu);
           return origin;
         },
         runtime::kOriginLocation);
@@ -329,11 +268,11 @@ struct Node::Impl {
 
   std::shared_ptr<rpc::Peer> peer_for(const std::string& peer_address) {
     const std::string self = control.self();
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     auto& peer = peers[peer_address];
     if (!peer) {
       peer = std::make_shared<rpc::Peer>(
-          io.context(), peer_address, secret, rpc::PeerIdentity{"node", self}, copts,
+          network, io.context(), peer_address, secret, rpc::PeerIdentity{"node", self}, copts,
           [this](const std::shared_ptr<rpc::Connection>& c, const rpc::FrameHeader& h,
                  internal::Payload p) { host.serve(c, h, std::move(p)); });
     }
@@ -341,27 +280,27 @@ struct Node::Impl {
   }
 
   void request_stop() {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     stopping = true;
     stop_cv.notify_all();
   }
 
   void wait_for_stop() {
-    std::unique_lock lock(mu);
-    stop_cv.wait(lock, [&] { return stopping; });
+    MutexLock lock(mu);
+    while (!stopping) stop_cv.wait(lock);
   }
 
   void shutdown() {
     request_stop();
     asio::post(io.context(), [this] {
       boost::system::error_code ignored;
-      acceptor.close(ignored);
+      listener.close();
       signals.cancel(ignored);
     });
     std::set<std::shared_ptr<rpc::Connection>> closing;
     std::map<std::string, std::shared_ptr<rpc::Peer>> closing_peers;
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       closing.swap(connections);
       closing_peers.swap(peers);
       origin.reset();
@@ -376,24 +315,26 @@ struct Node::Impl {
   const NodeOptions options;
   const rpc::ClusterSecret secret;
   rpc::IoPool io;
-  tcp::acceptor acceptor;
+  const std::shared_ptr<rpc::Network> network;
+  rpc::Listener listener;
   const std::string address;
   asio::signal_set signals;
   runtime::Host host;
-  rpc::ConnectionOptions copts;
+  const rpc::ConnectionOptions copts = connection_options(options);
   const std::shared_ptr<internal::CallMeter> meter = std::make_shared<internal::CallMeter>();
   runtime::HostControl control;
   runtime::NodeRefs refs;
 
-  std::mutex mu;
-  std::condition_variable stop_cv;
-  bool stopping = false;                    // guarded by mu
-  std::shared_ptr<rpc::Connection> origin;  // guarded by mu
-  std::string origin_name;                  // guarded by mu; the incarnation of the current origin
-  std::set<std::shared_ptr<rpc::Connection>> connections;   // guarded by mu
-  std::map<std::string, std::shared_ptr<rpc::Peer>> peers;  // guarded by mu
-  // Guarded by mu: reports to the origin on their way (operation, component, home).
-  std::set<std::tuple<runtime::ControlMethod, std::string, std::string>> telling;
+  Mutex mu;
+  std::condition_variable_any stop_cv;
+  bool stopping HATCH_GUARDED_BY(mu) = false;
+  std::shared_ptr<rpc::Connection> origin HATCH_GUARDED_BY(mu);
+  std::string origin_name HATCH_GUARDED_BY(mu);  // the incarnation of the current origin
+  std::set<std::shared_ptr<rpc::Connection>> connections HATCH_GUARDED_BY(mu);
+  std::map<std::string, std::shared_ptr<rpc::Peer>> peers HATCH_GUARDED_BY(mu);
+  // Reports to the origin on their way (operation, component, home).
+  std::set<std::tuple<runtime::ControlMethod, std::string, std::string>> telling
+      HATCH_GUARDED_BY(mu);
 };
 
 Node::Node(const Catalog& catalog, NodeOptions options)

@@ -26,7 +26,7 @@ NodeRefs::NodeRefs(const Catalog& catalog, const Host& host,
 
 std::shared_ptr<BindingCell> NodeRefs::resolve(const std::string& name) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (auto it = refs_.find(name); it != refs_.end()) return it->second.cell;
   }
   const ComponentEntry* component = catalog_.find(name);
@@ -37,14 +37,14 @@ std::shared_ptr<BindingCell> NodeRefs::resolve(const std::string& name) {
   const Placement placement = read_placement(where.kind, where.homes);
   auto cell = std::make_shared<BindingCell>(name, component->interface->name, meter_);
   bind(*cell, name, where.id, placement);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return refs_.emplace(name, Ref{cell, where.id, placement}).first->second.cell;
 }
 
 bool NodeRefs::gate_local(std::uint32_t id, std::chrono::steady_clock::time_point deadline) {
   std::vector<std::shared_ptr<BindingCell>> cells;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (auto& [name, ref] : refs_) {
       if (ref.id == id && ref.cell->binding().kind == Binding::Kind::local)
         cells.push_back(ref.cell);
@@ -64,7 +64,7 @@ bool NodeRefs::gate_local(std::uint32_t id, std::chrono::steady_clock::time_poin
 void NodeRefs::rebind(std::uint32_t old_id, std::uint32_t new_id, const Placement& placement) {
   std::vector<std::pair<std::string, std::shared_ptr<BindingCell>>> cells;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (auto& [name, ref] : refs_) {
       if (ref.id == old_id) {
         ref.id = new_id;
@@ -79,7 +79,7 @@ void NodeRefs::rebind(std::uint32_t old_id, std::uint32_t new_id, const Placemen
 void NodeRefs::rebind_home(std::uint32_t id) {
   std::vector<std::tuple<std::string, std::shared_ptr<BindingCell>, Placement>> cells;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (auto& [name, ref] : refs_) {
       if (ref.id == id) cells.emplace_back(name, ref.cell, ref.placement);
     }
@@ -88,14 +88,14 @@ void NodeRefs::rebind_home(std::uint32_t id) {
 }
 
 void NodeRefs::release(std::uint32_t id, void* target) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (auto& [name, ref] : refs_) {
     if (ref.id == id) ref.cell->release(target);
   }
 }
 
 void NodeRefs::clear() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   refs_.clear();
 }
 

@@ -10,9 +10,9 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "hatch/internal/mutex.hpp"
 #include "hatch/catalog.hpp"
 #include "hatch/internal/binding_cell.hpp"
 #include "hatch/internal/call_meter.hpp"
@@ -45,7 +45,7 @@ class NodeRefs {
   std::shared_ptr<BindingCell> resolve(const std::string& name);
   // Closes the gate on the refs that call instance `id` in this process directly, and waits
   // for their calls. Returns false if some still run at `deadline`.
-  bool gate_local(std::uint32_t id, std::chrono::steady_clock::time_point deadline);
+  [[nodiscard]] bool gate_local(std::uint32_t id, std::chrono::steady_clock::time_point deadline);
   // The directory changed: refs to `old_id` now go to `new_id` at `placement`.
   void rebind(std::uint32_t old_id, std::uint32_t new_id, const Placement& placement);
   // A transition of `id` was abandoned: its refs go where they went before.
@@ -69,8 +69,8 @@ class NodeRefs {
   const std::shared_ptr<internal::CallMeter> meter_;
   const std::chrono::milliseconds timeout_;
   const Hooks hooks_;
-  std::mutex mu_;
-  std::map<std::string, Ref> refs_;  // guarded by mu_
+  Mutex mu_;
+  std::map<std::string, Ref> refs_ HATCH_GUARDED_BY(mu_);
 };
 
 // The placement a control message spells as `kind` and `homes`. Throws UsageError when it is

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <random>
 
@@ -12,6 +11,7 @@
 #include "hatch/context.hpp"
 #include "hatch/internal/call_tracker.hpp"
 #include "hatch/internal/codec.hpp"
+#include "hatch/internal/mutex.hpp"
 #include "hatch/placement_rule.hpp"
 #include "rpc/endpoint.hpp"
 #include "rpc/io_pool.hpp"
@@ -98,7 +98,7 @@ struct Origin::Impl {
       }
     };
     hooks.reopen = [this](const std::string& name, std::uint32_t id, const std::string& home) {
-      std::lock_guard lock(transition_mu);
+      MutexLock lock(transition_mu);
       const runtime::ComponentRecord record = directory.record(name);
       const std::vector<std::string> homes = runtime::homes_of(record.placement);
       if (record.id != id || std::find(homes.begin(), homes.end(), home) == homes.end()) return;
@@ -154,7 +154,7 @@ struct Origin::Impl {
   runtime::Home& home_for(const std::string& location) {
     if (location == runtime::kOriginLocation) return *local_home;
     std::shared_ptr<rpc::Peer> peer = peer_for(location);
-    std::lock_guard lock(peers_mu);
+    MutexLock lock(peers_mu);
     auto& home = homes[location];
     if (!home) home = runtime::make_remote_home(peer, options.call_timeout);
     return *home;
@@ -171,7 +171,7 @@ struct Origin::Impl {
 
   TransitionReport transition(const std::string& name, const Placement& target) {
     check(name, target);
-    std::lock_guard lock(transition_mu);
+    MutexLock lock(transition_mu);
     const runtime::ComponentRecord record = directory.record(name);
     if (record.placement == target) {
       TransitionReport r;
@@ -200,7 +200,7 @@ struct Origin::Impl {
     }
     for (auto& [node, pending] : pushes) {
       try {
-        pending.wait();
+        static_cast<void>(pending.wait());  // a rebind answers Done: only a failure tells
       } catch (const std::exception& ex) {
         spdlog::warn("could not tell node {} that '{}' moved: {}", node, name, ex.what());
       }
@@ -209,7 +209,7 @@ struct Origin::Impl {
 
   std::vector<std::string> nodes() {
     std::vector<std::string> out;
-    std::lock_guard lock(peers_mu);
+    MutexLock lock(peers_mu);
     for (const auto& [address, peer] : peers) out.push_back(address);
     return out;
   }
@@ -252,14 +252,14 @@ struct Origin::Impl {
       throw UsageError("component placed on node " + address +
                        " but no cluster secret is set (--hatch-secret-file or Options::secret)");
     }
-    std::lock_guard lock(peers_mu);
+    MutexLock lock(peers_mu);
     auto& peer = peers[address];
     if (!peer) {
       rpc::ConnectionOptions copts;
       copts.limits = options.limits;
       copts.emulated_latency = options.emulated_link_latency;
       peer = std::make_shared<rpc::Peer>(
-          io.context(), address, *secret, rpc::PeerIdentity{"origin", incarnation}, copts,
+          network, io.context(), address, *secret, rpc::PeerIdentity{"origin", incarnation}, copts,
           [this](const std::shared_ptr<rpc::Connection>& c, const rpc::FrameHeader& h,
                  internal::Payload p) { host.serve(c, h, std::move(p)); });
     }
@@ -314,7 +314,7 @@ struct Origin::Impl {
     if (running_epoch.load() == order.epoch) {
       return {static_cast<std::uint8_t>(runtime::GateVerdict::keep), {}};
     }
-    std::lock_guard lock(transition_mu);
+    MutexLock lock(transition_mu);
     if (std::optional<std::string> name = directory.name_of(order.id)) {
       const Placement placement = directory.record(*name).placement;
       const std::vector<std::string> homes = runtime::homes_of(placement);
@@ -330,7 +330,7 @@ struct Origin::Impl {
     failover.stop();
     std::map<std::string, std::shared_ptr<rpc::Peer>> closing;
     {
-      std::lock_guard lock(peers_mu);
+      MutexLock lock(peers_mu);
       closing.swap(peers);
     }
     for (auto& [address, peer] : closing) peer->close("the origin is stopping");
@@ -342,18 +342,20 @@ struct Origin::Impl {
   // Names this origin to nodes, so that a node can tell a new origin from a reconnecting one.
   const std::string incarnation = new_incarnation();
   std::optional<rpc::ClusterSecret> secret;
+  const std::shared_ptr<rpc::Network> network =
+      options.network ? options.network : rpc::tcp_network();
   const std::shared_ptr<internal::CallMeter> meter = std::make_shared<internal::CallMeter>();
   rpc::IoPool io;
   runtime::Host host;
   runtime::Directory directory;
   runtime::HostControl control;
   const std::unique_ptr<runtime::Home> local_home;
-  std::mutex transition_mu;                     // one transition at a time
+  Mutex transition_mu;                          // one transition at a time
   std::atomic<std::uint64_t> epoch{0};          // of the newest transition
   std::atomic<std::uint64_t> running_epoch{0};  // of the transition running now, or 0
-  std::mutex peers_mu;
-  std::map<std::string, std::shared_ptr<rpc::Peer>> peers;      // guarded by peers_mu
-  std::map<std::string, std::unique_ptr<runtime::Home>> homes;  // guarded by peers_mu
+  Mutex peers_mu;
+  std::map<std::string, std::shared_ptr<rpc::Peer>> peers HATCH_GUARDED_BY(peers_mu);
+  std::map<std::string, std::unique_ptr<runtime::Home>> homes HATCH_GUARDED_BY(peers_mu);
   runtime::Failover failover;
 };
 

@@ -18,7 +18,7 @@ void probe_call(const std::string& secret, const std::string& address, std::uint
                 std::uint32_t method) {
   rpc::IoPool io(2);
   const rpc::ClusterSecret cluster = rpc::ClusterSecret::from_bytes(secret);
-  rpc::Peer peer(io.context(), address, cluster, rpc::PeerIdentity{"node", "probe"},
+  rpc::Peer peer(rpc::tcp_network(), io.context(), address, cluster, rpc::PeerIdentity{"node", "probe"},
                  rpc::ConnectionOptions{}, [](auto&&...) {});
   internal::WireBuffer args;
   internal::pack_args(args);

@@ -48,7 +48,7 @@ class BindingCell {
   std::uint64_t generation() const noexcept { return generation_.load(std::memory_order_acquire); }
 
   // Waits until the cell is bound again after `generation`. Returns false at `deadline`.
-  bool wait_for_rebind(std::uint64_t generation,
+  [[nodiscard]] bool wait_for_rebind(std::uint64_t generation,
                        std::chrono::steady_clock::time_point deadline) const;
 
   Binding binding() const;

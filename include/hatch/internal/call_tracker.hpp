@@ -69,6 +69,6 @@ class ParkedCall {
 // Waits until no thread is in a local call into `cell` that loaded its target before this
 // call began. Requires the cell to have been rebound already. Returns false if calls are still
 // in flight at `deadline`, or the kernel offers no process-wide barrier (membarrier(2)).
-bool drain_local_calls(const void* cell, std::chrono::steady_clock::time_point deadline);
+[[nodiscard]] bool drain_local_calls(const void* cell, std::chrono::steady_clock::time_point deadline);
 
 }  // namespace hatch::internal
