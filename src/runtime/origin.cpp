@@ -104,7 +104,11 @@ struct Origin::Impl {
       if (record.id != id || std::find(homes.begin(), homes.end(), home) == homes.end()) return;
       spdlog::warn("the home {} of '{}' is gated with no transition running; reopening it", home,
                    name);
-      home_for(home).run(runtime::ControlMethod::ungate, runtime::UngateRequest{id, epoch.load()});
+      static_cast<void>(home_for(home).run(runtime::ControlMethod::ungate,
+                                           runtime::UngateRequest{id, epoch.load()}));
+      // The callers it told `moved` wait for a rebind: the same placement, again.
+      env().bind(record);
+      push_directory(name, id, id, record.placement);
     };
     return hooks;
   }

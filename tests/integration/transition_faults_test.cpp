@@ -1,0 +1,278 @@
+// The transition protocol under faults, in one process: an origin and three nodes over the
+// in-memory network (rpc/memory_network.hpp), a writer calling the component throughout.
+//
+// For every kind of transition, the k-th control operation the origin sends is made to fail,
+// for every k: either its request is lost with its stream, or it runs and only its reply is
+// lost. Separately, one home is stalled past the call timeout, or cut off, at each step. After
+// every run:
+//   - no acknowledged write is lost or applied twice (each key has one writer, so its value
+//     lies between its acknowledged writes and those plus the ones whose outcome is unknown);
+//   - the component is live in exactly one placement: the new one if the report says it moved,
+//     the old one otherwise, and the origin's ref is bound to it;
+//   - no home is left gated: every key answers writes and reads again, and no repair was needed
+//     (only a cut-off home, whose ungate cannot reach it, reopens through its gate's lease);
+//   - the directory agrees with the homes: the binding names the placement's homes.
+#include <array>
+#include <atomic>
+#include <cctype>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "hatch/hatch.hpp"
+#include "log_watch.hpp"
+#include "rpc/memory_network.hpp"
+#include "test_interfaces.hpp"
+
+namespace hatch::test {
+namespace {
+
+using rpc::MemoryNetwork;
+
+constexpr int kKeys = 6;
+const char* const kSecret = "a cluster secret of the fault tests";
+
+std::string key(int i) {
+  return "key-" + std::to_string(i);
+}
+
+// An origin and nodes a, b, c in this process, over a network of their own.
+struct World {
+  explicit World(std::chrono::milliseconds timeout) : net(MemoryNetwork::create()) {
+    for (const char* name : {"a", "b", "c"}) {
+      NodeOptions o;
+      o.listen = std::string(name) + ":0";
+      o.secret = kSecret;
+      o.io_threads = 8;
+      o.call_timeout = timeout;
+      o.network = net->host(name);
+      nodes.push_back(std::make_unique<Node>(Catalog::program(), o));
+    }
+    Options o;
+    o.secret = kSecret;
+    o.io_threads = 8;
+    o.call_timeout = timeout;
+    o.network = net->host("origin");
+    origin = std::make_unique<Origin>(Catalog::program(), o);
+  }
+  ~World() {
+    origin.reset();
+    nodes.clear();
+  }
+  std::string at(const char* name) const {
+    return nodes[static_cast<std::size_t>(name[0] - 'a')]->address();
+  }
+  // Spells a placement with node names: "a", "replicated{a,b}", "local".
+  Placement placement(const std::string& spec) const {
+    std::string out;
+    for (char c : spec) {
+      if ((c == 'a' || c == 'b' || c == 'c') && (out.empty() || !std::isalpha(out.back()))) {
+        out += at(std::string(1, c).c_str());
+      } else {
+        out += c;
+      }
+    }
+    return Placement::parse(out);
+  }
+
+  std::shared_ptr<MemoryNetwork> net;
+  std::vector<std::unique_ptr<Node>> nodes;
+  std::unique_ptr<Origin> origin;
+};
+
+Binding binding_of(const Placement& p) {
+  switch (p.kind) {
+    case Placement::Kind::local:
+      return Binding::local();
+    case Placement::Kind::on:
+      return p.hosts.front() == "local" ? Binding::local() : Binding::remote(p.hosts.front());
+    case Placement::Kind::replicated:
+      return Binding{Binding::Kind::replicated, p.hosts};
+    case Placement::Kind::sharded:
+      return Binding{Binding::Kind::sharded, p.hosts};
+  }
+  return {};
+}
+
+// What the writer knows: per key, acknowledged writes and writes whose outcome is unknown.
+struct Ledger {
+  std::array<std::int64_t, kKeys> acked{};
+  std::array<std::int64_t, kKeys> unknown{};
+};
+
+// Adds 1 to every key in turn until `stop`; every outcome is recorded.
+void write_until(Ref<Counts>& counts, Ledger& ledger, const std::atomic<bool>& stop) {
+  for (int i = 0; !stop.load(); i = (i + 1) % kKeys) {
+    try {
+      counts->add(key(i), 1);
+      ++ledger.acked[i];
+    } catch (const RemoteError&) {
+      ++ledger.unknown[i];
+    }
+  }
+}
+
+enum class Fault { lose_request, lose_reply, stall_home, cut_home };
+
+const char* name_of(Fault f) {
+  switch (f) {
+    case Fault::lose_request:
+      return "request lost";
+    case Fault::lose_reply:
+      return "reply lost";
+    case Fault::stall_home:
+      return "home stalled";
+    case Fault::cut_home:
+      return "home cut off";
+  }
+  return "?";
+}
+
+struct Outcome {
+  int control_operations = 0;       // sent by the origin during the transition
+  std::vector<std::uint32_t> sent;  // their operations, in order
+  bool moved = false;
+};
+
+// Runs `from` -> `to` with a writer running, and the fault at the `fault_at`-th control
+// operation (0: none). Checks every invariant; returns how many control operations were sent.
+Outcome run(const std::string& from, const std::string& to, int fault_at, Fault fault) {
+  SCOPED_TRACE(from + " -> " + to + ", " + name_of(fault) + " at control operation " +
+               std::to_string(fault_at));
+  const bool slow = fault == Fault::stall_home || fault == Fault::cut_home;
+  LogWatch log;
+  World world(slow ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(10000));
+  Ref<Counts> counts = world.origin->get<Counts>("counts");
+  const Placement before = world.placement(from);
+  const Placement after = world.placement(to);
+  EXPECT_TRUE(world.origin->apply({{"counts", before}}).front().ok);
+  Ledger ledger;
+  for (int i = 0; i < kKeys; ++i) ledger.acked[i] = counts->add(key(i), 1);
+
+  std::atomic<int> sent{0};
+  std::mutex methods_mu;
+  std::vector<std::uint32_t> methods;
+  std::string faulted;  // the home the fault hit, for stall and cut
+  MemoryNetwork& net = *world.net;
+  net.set_frame_hook(
+      [&](const std::string& source, const std::string& dest, const rpc::FrameHeader& h) {
+        if (source != "origin" || h.kind != rpc::FrameKind::request || h.component != 0) {
+          return MemoryNetwork::Verdict::pass;
+        }
+        {
+          std::lock_guard lock(methods_mu);
+          methods.push_back(h.method);
+        }
+        if (++sent != fault_at) return MemoryNetwork::Verdict::pass;
+        switch (fault) {
+          case Fault::lose_request:
+            return MemoryNetwork::Verdict::break_before;
+          case Fault::lose_reply:
+            return MemoryNetwork::Verdict::break_after;
+          case Fault::stall_home:
+            faulted = dest;
+            net.stall(source, dest);
+            return MemoryNetwork::Verdict::pass;
+          case Fault::cut_home:
+            faulted = dest;
+            net.cut(source, dest);
+            return MemoryNetwork::Verdict::break_before;
+        }
+        return MemoryNetwork::Verdict::pass;
+      });
+
+  std::atomic<bool> stop{false};
+  std::thread writer([&] { write_until(counts, ledger, stop); });
+  const TransitionReport report = world.origin->apply({{"counts", after}}).front();
+  stop = true;
+  writer.join();
+  net.set_frame_hook({});
+  if (!faulted.empty()) {
+    net.resume("origin", faulted);
+    net.heal("origin", faulted);
+  }
+  Outcome outcome{sent.load(), methods, report.ok};
+  if (fault_at == 0) {
+    EXPECT_TRUE(report.ok) << report.to_string();
+  }
+
+  // One live placement, which the directory and the ref agree on.
+  const Placement now = report.ok ? after : before;
+  EXPECT_EQ(world.origin->placements().at("counts"), now) << report.to_string();
+  EXPECT_EQ(counts.binding(), binding_of(now)) << report.to_string();
+
+  // Every home answers again, and no write was lost or applied twice.
+  for (int i = 0; i < kKeys; ++i) {
+    const std::int64_t value = counts->add(key(i), 1) - 1;
+    EXPECT_GE(value, ledger.acked[i]) << key(i) << " lost an acknowledged write";
+    EXPECT_LE(value, ledger.acked[i] + ledger.unknown[i]) << key(i) << " applied one twice";
+    for (int read = 0; read < 3; ++read) EXPECT_EQ(counts->get(key(i)), value + 1) << key(i);
+  }
+  if (!slow) {
+    EXPECT_EQ(log.count("is gated with no transition running"), 0) << "a home was left gated";
+    EXPECT_EQ(log.count("outlived its transition"), 0) << "a home was left gated";
+  }
+  return outcome;
+}
+
+struct Case {
+  std::string from;
+  std::string to;
+};
+
+// Every kind of transition: between single homes, to and from replicas and shards, resharding.
+const std::vector<Case> kCases = {
+    {"local", "a"},
+    {"a", "b"},
+    {"a", "replicated{a,b,c}"},
+    {"replicated{a,b,c}", "sharded{a,b}"},
+    {"sharded{a,b}", "sharded{a,b,c}"},
+    {"sharded{a,b,c}", "replicated{b,c}"},
+    {"replicated{b,c}", "local"},
+};
+
+TEST(TransitionFaults, EveryControlOperationOfEveryTransitionMayFailWithoutHarm) {
+  int points = 0;
+  int moved = 0;
+  for (const Case& c : kCases) {
+    const int operations = run(c.from, c.to, 0, Fault::lose_request).control_operations;
+    ASSERT_GT(operations, 0) << c.from << " -> " << c.to;
+    for (int k = 1; k <= operations; ++k) {
+      for (Fault f : {Fault::lose_request, Fault::lose_reply}) {
+        moved += run(c.from, c.to, k, f).moved;
+        ++points;
+        if (HasFatalFailure()) return;
+      }
+    }
+  }
+  std::printf("transition faults: %d fault points over %zu transitions (%d still moved)\n", points,
+              kCases.size(), moved);
+  EXPECT_GT(points, 2 * static_cast<int>(kCases.size()));
+}
+
+// A stalled home costs call timeouts, so each step (the first operation of each kind: gate,
+// export, instantiate, retire, rebind) is hit once, on a move between nodes and a resharding.
+TEST(TransitionFaults, AHomeThatStallsOrIsCutOffAtAnyStepLeavesNothingBroken) {
+  int points = 0;
+  for (const Case& c : {kCases[1], kCases[4]}) {
+    const std::vector<std::uint32_t> sent = run(c.from, c.to, 0, Fault::lose_request).sent;
+    std::set<std::uint32_t> steps;
+    for (std::size_t k = 0; k < sent.size(); ++k) {
+      if (!steps.insert(sent[k]).second) continue;
+      for (Fault f : {Fault::stall_home, Fault::cut_home}) {
+        run(c.from, c.to, static_cast<int>(k + 1), f);
+        ++points;
+        if (HasFatalFailure()) return;
+      }
+    }
+  }
+  std::printf("transition faults: %d stalls and cuts, one per step\n", points);
+}
+
+}  // namespace
+}  // namespace hatch::test
