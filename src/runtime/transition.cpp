@@ -70,6 +70,18 @@ std::string what_of(const std::exception_ptr& failure) {
   }
 }
 
+// The order that creates `record`'s instance at `home`, without state.
+InstantiateRequest instantiate_order(const TransitionEnv& env, const std::string& name,
+                                     const ComponentRecord& record, const std::string& home) {
+  InstantiateRequest order;
+  order.name = name;
+  order.id = record.id;
+  order.home = home;
+  order.config = env.config_of(name);
+  order.signature = std::string(record.component->interface->signature);
+  return order;
+}
+
 bool single(const Placement& p) {
   return p.kind == Placement::Kind::local || p.kind == Placement::Kind::on;
 }
@@ -228,12 +240,7 @@ class Transition {
     }
     const std::vector<std::exception_ptr> failures =
         on_all(env_, new_homes_, [&](Home& home, std::size_t i) {
-          InstantiateRequest order;
-          order.name = name_;
-          order.id = next_.id;
-          order.home = new_homes_[i];
-          order.config = env_.config_of(name_);
-          order.signature = std::string(from_.component->interface->signature);
+          InstantiateRequest order = instantiate_order(env_, name_, next_, new_homes_[i]);
           order.has_state = !states[i].body.empty();
           const bool kept = std::find(gated_.begin(), gated_.end(), new_homes_[i]) != gated_.end();
           if (resharding() && kept) order.reshard = Reshard{from_.id, new_homes_};
@@ -360,13 +367,7 @@ void create_component(const TransitionEnv& env, const std::string& name,
   std::vector<std::string> created;
   const std::vector<std::exception_ptr> failures =
       on_all(env, homes, [&](Home& home, std::size_t i) {
-        InstantiateRequest order;
-        order.name = name;
-        order.id = record.id;
-        order.home = homes[i];
-        order.config = env.config_of(name);
-        order.signature = std::string(record.component->interface->signature);
-        return home.start_instantiate(order, no_state);
+        return home.start_instantiate(instantiate_order(env, name, record, homes[i]), no_state);
       });
   for (std::size_t i = 0; i < homes.size(); ++i) {
     if (!failures[i]) created.push_back(homes[i]);
