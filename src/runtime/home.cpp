@@ -14,14 +14,14 @@ class LocalHome final : public Home {
 
  protected:
   PendingOrder start_encoded(ControlMethod method, std::string body,
-                             const internal::Payload* state) override {
+                             internal::Payload* state) override {
     auto owned = std::make_shared<std::string>(std::move(body));
     internal::Payload request;
     request.body = *owned;
     request.storage = owned;
     if (state != nullptr) {
       request.tail = state->tail;
-      request.landed = state->landed;
+      request.landed = std::move(state->landed);
       request.storage =
           std::make_shared<std::pair<std::shared_ptr<std::string>, std::shared_ptr<const void>>>(
               owned, state->storage);
@@ -55,7 +55,7 @@ class RemoteHome final : public Home {
 
  protected:
   PendingOrder start_encoded(ControlMethod method, std::string body,
-                             const internal::Payload* state) override {
+                             internal::Payload* state) override {
     rpc::Tail tail;
     if (state != nullptr) {
       tail = {state->landed ? std::shared_ptr<const void>(state->landed) : state->storage,
@@ -83,8 +83,7 @@ internal::Payload PendingOrder::wait() {
   return std::move(ready_);
 }
 
-PendingOrder Home::start_instantiate(const InstantiateRequest& order,
-                                     const internal::Payload& state) {
+PendingOrder Home::start_instantiate(const InstantiateRequest& order, internal::Payload state) {
   std::string body = encode(order);
   if (order.has_state) body.append(state.body.data(), state.body.size());
   return start_encoded(ControlMethod::instantiate, std::move(body), &state);

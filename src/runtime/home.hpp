@@ -62,8 +62,9 @@ class Home {
     return start_encoded(method, encode(order), nullptr);
   }
   // Starts an instantiate carrying `state` (a packed state: its head in body, its bytes in
-  // tail), which reaches the home uncopied.
-  PendingOrder start_instantiate(const InstantiateRequest& order, const internal::Payload& state);
+  // tail), which reaches the home uncopied. Pass the only reference to a tail that landed in a
+  // buffer of its own (Payload::landed), and the origin's own home adopts that buffer.
+  PendingOrder start_instantiate(const InstantiateRequest& order, internal::Payload state);
 
   // start() then wait().
   template <class Order>
@@ -72,9 +73,10 @@ class Home {
   }
 
  protected:
-  // Starts an order whose body is `body`; `state`, if any, supplies the tail.
+  // Starts an order whose body is `body`; `state`, if any, supplies the tail (and may be moved
+  // from).
   virtual PendingOrder start_encoded(ControlMethod method, std::string body,
-                                     const internal::Payload* state) = 0;
+                                     internal::Payload* state) = 0;
 
  private:
   const std::string location_;

@@ -91,9 +91,8 @@ Reply HostControl::serve(ControlMethod method, internal::Payload& request) {
       case ControlMethod::instantiate: {
         std::span<const char> state_head;
         const auto order = decode<InstantiateRequest>(method, request.body, limits, &state_head);
-        internal::Payload state = request;
-        state.body = state_head;
-        instantiate(order, state);
+        request.body = state_head;  // the order was copied out of it
+        instantiate(order, request);
         return done();
       }
       case ControlMethod::gate:

@@ -230,7 +230,10 @@ class Transition {
   void instantiate_new_homes() {
     const bool sharded = next_.placement.kind == Placement::Kind::sharded;
     std::vector<std::string> packed(new_homes_.size());
-    std::vector<internal::Payload> states(new_homes_.size(), whole_);
+    // One new home takes the exported state itself, so that the origin's own home can adopt
+    // a tail that landed in a buffer of its own instead of copying it.
+    std::vector<internal::Payload> states(new_homes_.size() - 1, whole_);
+    states.push_back(std::move(whole_));
     if (entries_) {
       for (std::size_t i = 0; i < new_homes_.size(); ++i) {
         packed[i] = pack_entries(*entries_, sharded ? static_cast<int>(i) : -1,
@@ -244,7 +247,7 @@ class Transition {
           order.has_state = !states[i].body.empty();
           const bool kept = std::find(gated_.begin(), gated_.end(), new_homes_[i]) != gated_.end();
           if (resharding() && kept) order.reshard = Reshard{from_.id, new_homes_};
-          return home.start_instantiate(order, states[i]);
+          return home.start_instantiate(order, std::move(states[i]));
         });
     for (std::size_t i = 0; i < new_homes_.size(); ++i) {
       if (!failures[i]) created_.push_back(new_homes_[i]);
