@@ -370,19 +370,25 @@ bool MemoryNetwork::carry(const std::string& from, const std::string& to,
   return true;
 }
 
+std::vector<std::shared_ptr<MemoryNetwork::Pipe>> MemoryNetwork::open_pipes(const Link& l) {
+  std::vector<std::shared_ptr<Pipe>> open;
+  auto [first, last] = pipes_.equal_range(l);
+  for (auto it = first; it != last;) {
+    if (auto pipe = it->second.lock()) {
+      open.push_back(std::move(pipe));
+      ++it;
+    } else {
+      it = pipes_.erase(it);
+    }
+  }
+  return open;
+}
+
 void MemoryNetwork::break_link(const Link& l) {
   std::vector<std::shared_ptr<Pipe>> open;
   {
     std::lock_guard lock(mu_);
-    auto [first, last] = pipes_.equal_range(l);
-    for (auto it = first; it != last;) {
-      if (auto pipe = it->second.lock()) {
-        open.push_back(std::move(pipe));
-        ++it;
-      } else {
-        it = pipes_.erase(it);
-      }
-    }
+    open = open_pipes(l);
   }
   for (const auto& pipe : open) pipe->fail();
 }
@@ -392,10 +398,7 @@ void MemoryNetwork::stall(const std::string& a, const std::string& b) {
   {
     std::lock_guard lock(mu_);
     stalled_.insert(link(a, b));
-    auto [first, last] = pipes_.equal_range(link(a, b));
-    for (auto it = first; it != last; ++it) {
-      if (auto pipe = it->second.lock()) open.push_back(std::move(pipe));
-    }
+    open = open_pipes(link(a, b));
   }
   for (const auto& pipe : open) pipe->set_stalled(true);
 }
@@ -405,10 +408,7 @@ void MemoryNetwork::resume(const std::string& a, const std::string& b) {
   {
     std::lock_guard lock(mu_);
     stalled_.erase(link(a, b));
-    auto [first, last] = pipes_.equal_range(link(a, b));
-    for (auto it = first; it != last; ++it) {
-      if (auto pipe = it->second.lock()) open.push_back(std::move(pipe));
-    }
+    open = open_pipes(link(a, b));
   }
   for (const auto& pipe : open) pipe->set_stalled(false);
 }

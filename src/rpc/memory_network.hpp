@@ -72,6 +72,8 @@ class MemoryNetwork : public std::enable_shared_from_this<MemoryNetwork> {
              std::vector<std::string> frames);
   void unlisten(const std::string& address);
   void break_link(const Link& link);
+  // The streams of `link` still open, forgetting those that closed. Requires mu_ held.
+  std::vector<std::shared_ptr<Pipe>> open_pipes(const Link& link);
 
   std::mutex mu_;
   std::map<std::string, std::weak_ptr<Listener>> listeners_;  // by address; guarded by mu_
