@@ -8,7 +8,7 @@
 //   instantiate  InstantiateRequest, then the state's packed head (runtime/state_transfer.hpp)
 //                when has_state, then the state's tail as the frame's tail   -> Done
 //   gate         GateRequest      close the gate of `id` and drain its calls -> Done
-//   ungate       UngateRequest    reopen it (the transition was abandoned)   -> Done
+//   ungate       UngateRequest    reopen it (the transition was abandoned)   -> UngateReply
 //   export       ExportRequest    the state of a gated `id`                  -> a packed state
 //   retire       RetireRequest    drop `id`; its calls are told `moved`      -> Done
 //   remove       RemoveRequest    drop `id` without a trace                  -> Done
@@ -98,6 +98,11 @@ struct UngateRequest {
   std::uint32_t id = 0;
   std::uint64_t epoch = 0;
   HATCH_FIELDS(id, epoch);
+};
+
+struct UngateReply {
+  bool reopened = false;  // the instance was gated, and is open now
+  HATCH_FIELDS(reopened);
 };
 
 struct ExportRequest {

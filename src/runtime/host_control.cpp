@@ -99,8 +99,9 @@ Reply HostControl::serve(ControlMethod method, internal::Payload& request) {
         gate(decode<GateRequest>(method, request.body, limits));
         return done();
       case ControlMethod::ungate:
-        ungate(decode<UngateRequest>(method, request.body, limits));
-        return done();
+        return Reply{
+            StatusCode::ok,
+            encode(UngateReply{ungate(decode<UngateRequest>(method, request.body, limits))})};
       case ControlMethod::export_state:
         return export_state(decode<ExportRequest>(method, request.body, limits));
       case ControlMethod::retire:
@@ -192,10 +193,12 @@ bool HostControl::end_gate(std::uint32_t id, std::uint64_t epoch, rpc::Tail* tak
   return true;
 }
 
-void HostControl::ungate(const UngateRequest& order) {
+bool HostControl::ungate(const UngateRequest& order) {
   rpc::Tail taken;
-  if (!end_gate(order.id, order.epoch, &taken)) return;
-  if (std::shared_ptr<const HostedComponent> c = host_.find(order.id)) {
+  if (!end_gate(order.id, order.epoch, &taken)) return false;
+  std::shared_ptr<const HostedComponent> c = host_.find(order.id);
+  const bool was_gated = c && c->gated.load();
+  if (c) {
     try {
       restore_state(c->instance, taken);
     } catch (const std::exception& e) {
@@ -205,6 +208,7 @@ void HostControl::ungate(const UngateRequest& order) {
   }
   host_.ungate(order.id);
   if (hooks_.reopened) hooks_.reopened(order.id);
+  return was_gated;
 }
 
 Reply HostControl::export_state(const ExportRequest& order) {
@@ -284,7 +288,7 @@ void HostControl::on_lease(std::uint32_t id, std::uint64_t epoch) {
     case GateVerdict::reopen:
       spdlog::warn("{}: the gate of component {} outlived its transition; reopening it",
                    host_.name(), id);
-      ungate(UngateRequest{id, epoch});
+      static_cast<void>(ungate(UngateRequest{id, epoch}));
       return;
     case GateVerdict::retire:
       spdlog::warn("{}: component {} was left behind by a transition; retiring it", host_.name(),

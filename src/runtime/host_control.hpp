@@ -80,7 +80,8 @@ class HostControl {
   // in a resharding the entries of `order.reshard->old_id` that stay here.
   void instantiate(const InstantiateRequest& order, internal::Payload& state);
   void gate(const GateRequest& order);
-  void ungate(const UngateRequest& order);
+  // Returns whether the instance was gated and is open now.
+  bool ungate(const UngateRequest& order);
   // The state of a gated instance. A stateful state's bytes are taken from the instance and
   // kept here until retire (gone with it) or ungate (given back).
   Reply export_state(const ExportRequest& order);

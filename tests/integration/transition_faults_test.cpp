@@ -220,7 +220,7 @@ Outcome run(const std::string& from, const std::string& to, int fault_at, Fault 
     }
   }
   if (!slow) {
-    EXPECT_EQ(log.count("is gated with no transition running"), 0) << "a home was left gated";
+    EXPECT_EQ(log.count("was gated with no transition running"), 0) << "a home was left gated";
     EXPECT_EQ(log.count("outlived its transition"), 0) << "a home was left gated";
   }
   return outcome;
