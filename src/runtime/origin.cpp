@@ -102,18 +102,17 @@ struct Origin::Impl {
       const runtime::ComponentRecord record = directory.record(name);
       const std::vector<std::string> homes = runtime::homes_of(record.placement);
       if (record.id != id || std::find(homes.begin(), homes.end(), home) == homes.end()) return;
-      // Callers report every `moved ""` they get, also while a transition runs; only a home
-      // still gated now, with none running, needs repair (ungate says whether it was gated).
+      // Callers report every `moved ""` they get, also while a transition runs: only a home
+      // still gated now, with none running, was broken (ungate says whether it was gated).
       const internal::Payload reply = home_for(home).run(runtime::ControlMethod::ungate,
                                                          runtime::UngateRequest{id, epoch.load()});
-      if (!runtime::decode<runtime::UngateReply>(runtime::ControlMethod::ungate, reply.body,
-                                                 options.limits)
-               .reopened) {
-        return;
+      if (runtime::decode<runtime::UngateReply>(runtime::ControlMethod::ungate, reply.body,
+                                                options.limits)
+              .reopened) {
+        spdlog::warn("the home {} of '{}' was gated with no transition running; reopened it", home,
+                     name);
       }
-      spdlog::warn("the home {} of '{}' was gated with no transition running; reopened it", home,
-                   name);
-      // The callers it told `moved` wait for a rebind: the same placement, again.
+      // Either way, the callers it told `moved` wait for a rebind: the same placement, again.
       env().bind(record);
       push_directory(name, id, id, record.placement);
     };
