@@ -2,8 +2,6 @@
 // drops it, the origin's failover cannot gate it while it is stopped and is abandoned, and the
 // stalled node later runs the gate it was sent. The component must still end in one live
 // placement that holds every acknowledged write, and every read must be answered.
-#include <csignal>
-
 #include <gtest/gtest.h>
 
 #include "cluster_test.hpp"
@@ -35,12 +33,13 @@ TEST_F(StalledBackup, ABackupThatStallsAndResumesIsNotLeftGatedAndEveryReadIsAns
   std::vector<std::int64_t> acked(kKeys, 0);
   for (int k = 0; k < kKeys; ++k) acked[k] = counts->add("key-" + std::to_string(k), k + 1);
 
-  ASSERT_EQ(::kill(b.pid(), SIGSTOP), 0);
+  b.pause();
   // The primary waits for the stopped backup until the call timeout, drops it, and answers.
   acked[0] = counts->add("key-0", 100);
   // The origin's failover cannot gate the stopped backup and is abandoned.
-  ASSERT_TRUE(log.wait_for("could not move 'counts'"));
-  ASSERT_EQ(::kill(b.pid(), SIGCONT), 0);
+  ASSERT_TRUE(log.wait_for("could not move 'counts'"))
+      << "node a logged:\n" << a.log() << "node b logged:\n" << b.log();
+  b.resume();
 
   // The backup missed a write: the component ends without it, on its primary alone.
   const auto guard = std::chrono::steady_clock::now() + std::chrono::minutes(1);

@@ -79,6 +79,22 @@ NodeProcess::~NodeProcess() {
   ::unlink(log_path_.c_str());
 }
 
+void NodeProcess::pause() {
+  if (::kill(pid_, SIGSTOP) != 0) throw std::runtime_error("cannot stop the node");
+  int status = 0;
+  if (::waitpid(pid_, &status, WUNTRACED) != pid_ || !WIFSTOPPED(status)) {
+    throw std::runtime_error("the node did not stop; it exited");
+  }
+}
+
+void NodeProcess::resume() {
+  if (::kill(pid_, SIGCONT) != 0) throw std::runtime_error("cannot continue the node");
+  int status = 0;
+  if (::waitpid(pid_, &status, WCONTINUED) != pid_ || !WIFCONTINUED(status)) {
+    throw std::runtime_error("the node did not continue; it exited");
+  }
+}
+
 int NodeProcess::kill_and_reap(int signal) {
   if (pid_ <= 0) return 0;
   ::kill(pid_, signal);

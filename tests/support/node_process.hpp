@@ -29,6 +29,11 @@ class NodeProcess {
   // Waits until the log contains `text`. Returns false if the node exits first, or after a
   // minute, which only a hang takes: the guard keeps a broken build from stalling CI.
   bool wait_for_log(const std::string& text) const;
+  // Stops the node (SIGSTOP) and returns once every thread of it has stopped: a kill() alone
+  // returns before the stop takes hold, and the node may still answer a call meanwhile.
+  void pause();
+  // Continues a paused node (SIGCONT) and returns once it runs again.
+  void resume();
   // Kills the node with `signal` and reaps it. Returns its wait status.
   int kill_and_reap(int signal);
 
