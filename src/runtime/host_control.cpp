@@ -20,13 +20,15 @@ HostControl::HostControl(Host& host, const Catalog& catalog, asio::io_context& i
                          HostControlHooks hooks)
     : host_(host),
       catalog_(catalog),
-      io_(io),
       timeout_(timeout),
       lease_(lease),
-      hooks_(std::move(hooks)) {}
+      hooks_(std::move(hooks)),
+      sweep_timer_(io) {}
 
 HostControl::~HostControl() {
-  clear();
+  MutexLock lock(mu_);
+  stopped_ = true;
+  sweep_timer_.cancel();
 }
 
 void HostControl::fail(StatusCode code, ControlMethod method, const std::string& message) const {
@@ -57,15 +59,9 @@ std::string HostControl::self() const {
 }
 
 void HostControl::clear() {
-  std::map<std::uint32_t, Gate> gates;
-  {
-    MutexLock lock(mu_);
-    gates.swap(gates_);
-    reopened_.clear();
-  }
-  for (auto& [id, gate] : gates) {
-    if (gate.lease) gate.lease->cancel();
-  }
+  MutexLock lock(mu_);
+  gates_.clear();
+  reopened_.clear();
 }
 
 bool HostControl::is_order(ControlMethod method) {
@@ -169,27 +165,22 @@ void HostControl::gate(const GateRequest& order) {
          "component " + std::to_string(order.id) + " on " + host_.name() +
              " did not drain before the deadline");
   }
-  if (hooks_.check_gate) arm_lease(order.id, order.epoch);
+  if (hooks_.check_gate) start_lease(order.id, order.epoch);
 }
 
 bool HostControl::end_gate(std::uint32_t id, std::uint64_t epoch, rpc::Tail* taken) {
-  std::shared_ptr<asio::steady_timer> lease;
-  {
-    MutexLock lock(mu_);
-    if (epoch == kEndsEveryGate) {
-      reopened_.erase(id);
-    } else {
-      std::uint64_t& reopened = reopened_[id];
-      reopened = std::max(reopened, epoch);
-    }
-    auto it = gates_.find(id);
-    if (it == gates_.end()) return true;
-    if (it->second.epoch > epoch) return false;
-    if (taken != nullptr) *taken = std::move(it->second.taken);
-    lease = std::move(it->second.lease);
-    gates_.erase(it);
+  MutexLock lock(mu_);
+  if (epoch == kEndsEveryGate) {
+    reopened_.erase(id);
+  } else {
+    std::uint64_t& reopened = reopened_[id];
+    reopened = std::max(reopened, epoch);
   }
-  if (lease) lease->cancel();
+  auto it = gates_.find(id);
+  if (it == gates_.end()) return true;
+  if (it->second.epoch > epoch) return false;
+  if (taken != nullptr) *taken = std::move(it->second.taken);
+  gates_.erase(it);
   return true;
 }
 
@@ -254,18 +245,41 @@ void HostControl::set_backups(const SetBackupsRequest& order) {
   }
 }
 
-void HostControl::arm_lease(std::uint32_t id, std::uint64_t epoch) {
-  auto timer = std::make_shared<asio::steady_timer>(io_, lease_);
+void HostControl::start_lease(std::uint32_t id, std::uint64_t epoch) {
+  MutexLock lock(mu_);
+  auto it = gates_.find(id);
+  if (it == gates_.end() || it->second.epoch != epoch) return;
+  it->second.lease_ends = rpc::Clock::now() + lease_;
+  arm_sweep();
+}
+
+void HostControl::arm_sweep() {
+  if (sweep_armed_ || stopped_) return;
+  sweep_armed_ = true;
+  sweep_timer_.expires_after(lease_);
+  sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) sweep();
+  });
+}
+
+void HostControl::sweep() {
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> ended;
   {
     MutexLock lock(mu_);
-    auto it = gates_.find(id);
-    if (it == gates_.end() || it->second.epoch != epoch) return;
-    if (it->second.lease) it->second.lease->cancel();
-    it->second.lease = timer;
+    sweep_armed_ = false;
+    const auto now = rpc::Clock::now();
+    for (auto& [id, gate] : gates_) {
+      if (gate.lease_ends && *gate.lease_ends <= now) {
+        gate.lease_ends.reset();
+        ended.emplace_back(id, gate.epoch);
+      }
+    }
   }
-  timer->async_wait([this, id, epoch](const boost::system::error_code& ec) {
-    if (!ec) on_lease(id, epoch);
-  });
+  for (const auto& [id, epoch] : ended) on_lease(id, epoch);
+  MutexLock lock(mu_);
+  const bool leased = std::any_of(gates_.begin(), gates_.end(),
+                                  [](const auto& g) { return g.second.lease_ends.has_value(); });
+  if (leased) arm_sweep();
 }
 
 void HostControl::on_lease(std::uint32_t id, std::uint64_t epoch) {
@@ -283,7 +297,7 @@ void HostControl::on_lease(std::uint32_t id, std::uint64_t epoch) {
   }
   switch (verdict.first) {
     case GateVerdict::keep:
-      arm_lease(id, epoch);
+      start_lease(id, epoch);
       return;
     case GateVerdict::reopen:
       spdlog::warn("{}: the gate of component {} outlived its transition; reopening it",

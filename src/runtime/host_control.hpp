@@ -12,6 +12,9 @@
 // the transition still runs (keep it), the instance belongs to the current placement (reopen
 // it) or not (retire it there). A node that lost the ungate of an abandoned transition thus
 // reopens by itself, and never reopens an instance a completed transition left behind.
+// One timer sweeps the leases, armed only while some gate stands; a gate costs no timer of its
+// own, so that a transition arms and cancels nothing (each would wake an I/O thread). A gate
+// is checked between one and two leases after it closed.
 //
 // Failures throw the RemoteError whose code a control reply carries (unknown_component,
 // deadline_exceeded, bad_request, ...), so that local and remote homes fail alike.
@@ -24,6 +27,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,7 +66,7 @@ struct HostControlHooks {
 
 class HostControl {
  public:
-  // `host` and `catalog` must outlive this object; `io` runs the lease timers.
+  // `host` and `catalog` must outlive this object; `io` runs the lease sweep.
   HostControl(Host& host, const Catalog& catalog, asio::io_context& io,
               std::chrono::milliseconds timeout, std::chrono::milliseconds lease,
               HostControlHooks hooks);
@@ -99,11 +103,16 @@ class HostControl {
  private:
   struct Gate {
     std::uint64_t epoch = 0;
-    std::shared_ptr<asio::steady_timer> lease;  // null on the origin
-    rpc::Tail taken;                            // what export took, to give back
+    std::optional<rpc::Clock::time_point> lease_ends;  // none on the origin
+    rpc::Tail taken;                                   // what export took, to give back
   };
   std::shared_ptr<const HostedComponent> find(std::uint32_t id, const char* operation) const;
-  void arm_lease(std::uint32_t id, std::uint64_t epoch);
+  // Starts the lease of gate `id` and makes sure the sweep will see it.
+  void start_lease(std::uint32_t id, std::uint64_t epoch);
+  // Arms the sweep for one lease from now unless it is armed. Requires mu_ held.
+  void arm_sweep() HATCH_REQUIRES(mu_);
+  // Checks every gate whose lease has ended, and arms the sweep again while gates stand.
+  void sweep();
   void on_lease(std::uint32_t id, std::uint64_t epoch);
   // Ends the gate of `id` (if `epoch` is at least its own) and returns what export took.
   bool end_gate(std::uint32_t id, std::uint64_t epoch, rpc::Tail* taken);
@@ -111,7 +120,6 @@ class HostControl {
 
   Host& host_;
   const Catalog& catalog_;
-  asio::io_context& io_;
   const std::chrono::milliseconds timeout_;
   const std::chrono::milliseconds lease_;
   const HostControlHooks hooks_;
@@ -119,8 +127,11 @@ class HostControl {
   std::map<std::uint32_t, Gate> gates_ HATCH_GUARDED_BY(mu_);
   // Guarded by mu_: per instance, the newest epoch whose ungate came, so that a gate of that
   // transition that arrives after it (its handler ran late) does not close the gate again.
-  std::map<std::uint32_t, std::uint64_t> reopened_;
+  std::map<std::uint32_t, std::uint64_t> reopened_ HATCH_GUARDED_BY(mu_);
   std::string self_ HATCH_GUARDED_BY(mu_);
+  asio::steady_timer sweep_timer_;
+  bool sweep_armed_ HATCH_GUARDED_BY(mu_) = false;
+  bool stopped_ HATCH_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace hatch::runtime
