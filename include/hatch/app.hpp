@@ -15,6 +15,8 @@
 //   --hatch-place NAME=WHERE      create component NAME on node WHERE ("local": here)
 //   --hatch-config FILE           a TOML file with the same settings (see docs/guide.md)
 //   --hatch-call-timeout-ms MS    deadline of each remote call
+//   --hatch-stall-timeout-ms MS   a peer stalled half-way through a frame, or not reading,
+//                                 this long loses its connection (default 30000)
 //   --hatch-io-threads N          I/O and serving threads
 //   --hatch-log-level LEVEL       trace, debug, info, warn (default), error, off
 //   --hatch-learn                 run the autopilot (as a [learn] table does)

@@ -31,6 +31,12 @@ struct Options {
   // for a large state transfer on loopback, short enough that a dead host surfaces quickly.
   std::chrono::milliseconds call_timeout{5000};
 
+  // A peer that sends part of a frame and then nothing for this long, or reads nothing for this
+  // long while answers wait for it, loses its connection (its calls fail with connection_lost).
+  // Default 30 s: far beyond any pause of a live peer, short enough to free what a stuck one
+  // holds.
+  std::chrono::milliseconds stall_timeout{30000};
+
   // Threads that run network I/O and serve incoming calls (callbacks from nodes). Default 64:
   // a served call that calls out blocks its thread until the answer comes, so the pool must
   // outnumber the calls that block at once (a web server on a node serves one per connection).
@@ -62,6 +68,10 @@ struct NodeOptions {
 
   // Deadline of calls this node makes (to dependencies, to the origin). Default 5 s.
   std::chrono::milliseconds call_timeout{5000};
+
+  // A peer stalled this long half-way through a frame, or not reading, loses its connection.
+  // Default 30 s; see Options::stall_timeout.
+  std::chrono::milliseconds stall_timeout{30000};
 
   // How long a new connection may take to authenticate before it is dropped. Default 5 s.
   std::chrono::milliseconds handshake_timeout{5000};

@@ -102,6 +102,7 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   std::string config_file;
   std::vector<std::string> places;
   std::int64_t timeout_ms = 0;
+  std::int64_t stall_ms = 0;
   int io_threads = 0;
   std::int64_t latency_ms = -1;
   bool learn = false;
@@ -116,6 +117,7 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   // One NAME=WHERE per flag: the words after it belong to the program.
   cli.add_option("--hatch-place", places)->allow_extra_args(false);
   cli.add_option("--hatch-call-timeout-ms", timeout_ms)->check(CLI::PositiveNumber);
+  cli.add_option("--hatch-stall-timeout-ms", stall_ms)->check(CLI::Range(1, 3600000));
   cli.add_option("--hatch-io-threads", io_threads)->check(CLI::Range(2, 1024));
   cli.add_option("--hatch-emulated-link-latency-ms", latency_ms)->check(CLI::Range(0, 10000));
   cli.add_option("--hatch-log-level", out.log_level)
@@ -131,7 +133,8 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
       throw UsageError(
           "unknown Hatch flag '" + extra +
           "' (known: --hatch-node, --hatch-secret-file, --hatch-place, --hatch-config, "
-          "--hatch-call-timeout-ms, --hatch-io-threads, --hatch-emulated-link-latency-ms, "
+          "--hatch-call-timeout-ms, --hatch-stall-timeout-ms, --hatch-io-threads, "
+          "--hatch-emulated-link-latency-ms, "
           "--hatch-log-level, --hatch-learn, --hatch-nodes, --hatch-learn-state)");
     }
     out.rest.push_back(extra);
@@ -149,6 +152,7 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
     out.options.placements[place.substr(0, eq)] = place.substr(eq + 1);
   }
   if (timeout_ms > 0) out.options.call_timeout = std::chrono::milliseconds(timeout_ms);
+  if (stall_ms > 0) out.options.stall_timeout = std::chrono::milliseconds(stall_ms);
   if (io_threads > 0) out.options.io_threads = io_threads;
   if (latency_ms >= 0) out.options.emulated_link_latency = std::chrono::milliseconds(latency_ms);
   if (learn) out.learn.enabled = true;
@@ -195,6 +199,7 @@ int run_node(const std::string& listen, const Options& options, const std::strin
   node_options.secret = options.secret;
   node_options.io_threads = options.io_threads;
   node_options.call_timeout = options.call_timeout;
+  node_options.stall_timeout = options.stall_timeout;
   node_options.limits = options.limits;
   node_options.emulated_link_latency = options.emulated_link_latency;
   try {

@@ -17,11 +17,13 @@ constexpr std::size_t kReadChunk = 256u << 10;
 constexpr std::size_t kMaxSpareBuffers = 4;
 // Larger buffers (for rare large frames) are freed rather than kept.
 constexpr std::size_t kMaxSpareBytes = 4 * kReadChunk;
-// A partial frame with at least this much still to come is read with blocking reads.
-constexpr std::size_t kBlockingReadBytes = 1u << 20;
-// A tail read apart grows by this much per read: zeroing a piece just before the socket fills
-// it keeps the piece in cache.
-constexpr std::size_t kTailPiece = 4u << 20;
+// A partial frame with at least this much still to come is read in pieces of exactly the
+// bytes it still needs, instead of chunk by chunk.
+constexpr std::size_t kLargeRest = 1u << 20;
+// A large frame is read, and a large write goes out, this much at a time: each piece is
+// progress for the stall watch. A tail read apart grows by a piece per read: zeroing a piece
+// just before the socket fills it keeps the piece in cache.
+constexpr std::size_t kPiece = 4u << 20;
 // Deferred (corked) bytes beyond which a write goes out anyway.
 constexpr std::size_t kCorkBytes = 256u << 10;
 }  // namespace
@@ -47,7 +49,8 @@ Connection::Connection(std::unique_ptr<Stream> stream, std::string address, Peer
                   : std::move(stream)),
       address_(std::move(address)),
       peer_(std::move(peer)),
-      options_(options) {}
+      options_(options),
+      watch_timer_(stream_->executor()) {}
 
 Connection::~Connection() {
   stream_->close();
@@ -81,12 +84,24 @@ void Connection::read_more() {
                                                        std::size_t n) { self->on_read(ec, n); });
 }
 
+void Connection::continue_reading() {
+  {
+    std::lock_guard lock(out_mu_);
+    if (out_bytes_ > options_.max_outbox_bytes) {
+      read_paused_ = true;
+      return;
+    }
+  }
+  read_more();
+}
+
 void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
   if (ec) {
     close(ec == asio::error::eof ? "the peer closed the connection"
                                  : "read failed: " + ec.message());
     return;
   }
+  read_progress_.fetch_add(1, std::memory_order_relaxed);
   rfill_ += n;
   std::vector<std::span<const char>> frames;
   std::size_t pos = 0;
@@ -106,13 +121,14 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
     frames.emplace_back(data + pos + kLengthPrefixBytes, len);
     pos += kLengthPrefixBytes + len;
   }
+  frame_partial_.store(rfill_ > pos, std::memory_order_relaxed);
+  if (rfill_ > pos) watch_stalls();
   std::shared_ptr<const void> batch;
   if (!frames.empty()) {
     // A large frame that has only begun goes on in a chunk-sized buffer: its tail may land
     // apart (read_tail_apart), and the buffer stays alive with the frames handed over.
-    batch = hand_over_buffer(
-        pos, need >= kBlockingReadBytes ? std::max(kReadChunk, rfill_ - pos) : need);
-  } else if (need - rfill_ >= kBlockingReadBytes && read_tail_apart(need)) {
+    batch = hand_over_buffer(pos, need >= kLargeRest ? std::max(kReadChunk, rfill_ - pos) : need);
+  } else if (need - rfill_ >= kLargeRest && read_tail_apart(need)) {
     return;
   } else {
     if (need > rbuf_.capacity) {
@@ -120,17 +136,17 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
       std::memcpy(next.data.get(), data, rfill_);
       rbuf_ = std::move(next);
     }
-    if (need - rfill_ >= kBlockingReadBytes) {
-      // The rest of a large frame (a moving state) is on its way: read it here, in one go,
-      // instead of a scheduler round trip per chunk. Only an authenticated peer gets here.
-      boost::system::error_code read_ec;
-      stream_->read(asio::buffer(rbuf_.data.get() + rfill_, need - rfill_), read_ec);
-      if (!read_ec) rfill_ = need;
-      on_read(read_ec, 0);
+    if (need - rfill_ >= kLargeRest) {
+      // The rest of a large frame (a moving state) is on its way: read it in pieces of what it
+      // still needs, instead of a scheduler round trip per chunk. Only an authenticated peer
+      // gets here.
+      stream_->async_read(asio::buffer(rbuf_.data.get() + rfill_, std::min(kPiece, need - rfill_)),
+                          [self = shared_from_this()](const boost::system::error_code& e,
+                                                      std::size_t got) { self->on_read(e, got); });
       return;
     }
   }
-  read_more();
+  continue_reading();
   if (frames.empty()) return;
   if (frames.size() == 1) {
     process(batch, frames.front());
@@ -171,39 +187,63 @@ bool Connection::read_tail_apart(std::size_t need) {
     return false;  // too little of the header yet, or a bad one that process() will report
   }
   const std::size_t tail_bytes = head.header.tail_bytes;
-  if (tail_bytes < kBlockingReadBytes || tail_bytes > need - kLengthPrefixBytes) return false;
+  if (tail_bytes < kLargeRest || tail_bytes > need - kLengthPrefixBytes) return false;
   const std::size_t head_end = need - tail_bytes;  // the length prefix, header and body
   if (head_end > rbuf_.capacity) return false;
-  boost::system::error_code ec;
-  if (rfill_ < head_end) {
-    stream_->read(asio::buffer(data + rfill_, head_end - rfill_), ec);
-    rfill_ = head_end;
-  }
-  auto landed = std::make_shared<std::vector<std::byte>>();
-  if (!ec) {
-    landed->reserve(tail_bytes);
-    const std::size_t early = rfill_ - head_end;  // tail bytes that came with the head
-    landed->resize(early);
-    std::memcpy(landed->data(), data + head_end, early);
-    rfill_ = head_end;
-  }
-  while (!ec && landed->size() < tail_bytes) {
-    const std::size_t from = landed->size();
-    landed->resize(std::min(tail_bytes, from + kTailPiece));
-    stream_->read(asio::buffer(landed->data() + from, landed->size() - from), ec);
-  }
-  if (ec) {
-    close(ec == asio::error::eof ? "the peer closed the connection in the middle of a frame"
-                                 : "read failed: " + ec.message());
+  tail_read_ = TailRead{std::make_shared<std::vector<std::byte>>(), tail_bytes, head_end};
+  if (rfill_ >= head_end) {
+    read_tail_piece();
     return true;
   }
-  std::shared_ptr<const void> storage = hand_over_buffer(head_end, kReadChunk);
-  read_more();
-  process(
-      storage,
-      {static_cast<const char*>(storage.get()) + kLengthPrefixBytes, head_end - kLengthPrefixBytes},
-      std::move(landed));
+  stream_->async_read(asio::buffer(data + rfill_, head_end - rfill_),
+                      [self = shared_from_this()](const boost::system::error_code& ec,
+                                                  std::size_t n) {
+                        self->rfill_ += n;
+                        self->on_tail_piece(ec);
+                      });
   return true;
+}
+
+void Connection::read_tail_piece() {
+  TailRead& t = *tail_read_;
+  std::vector<std::byte>& landed = *t.landed;
+  if (landed.capacity() == 0) {
+    // The tail bytes that came with the head move to the tail's own buffer.
+    landed.reserve(t.tail_bytes);
+    const std::size_t early = rfill_ - t.head_end;
+    landed.resize(early);
+    std::memcpy(landed.data(), rbuf_.data.get() + t.head_end, early);
+    rfill_ = t.head_end;
+  }
+  const std::size_t from = landed.size();
+  if (from == t.tail_bytes) {
+    std::shared_ptr<std::vector<std::byte>> done = std::move(t.landed);
+    const std::size_t head_end = t.head_end;
+    tail_read_.reset();
+    frame_partial_.store(false, std::memory_order_relaxed);
+    std::shared_ptr<const void> storage = hand_over_buffer(head_end, kReadChunk);
+    continue_reading();
+    process(storage,
+            {static_cast<const char*>(storage.get()) + kLengthPrefixBytes,
+             head_end - kLengthPrefixBytes},
+            std::move(done));
+    return;
+  }
+  landed.resize(std::min(t.tail_bytes, from + kPiece));
+  stream_->async_read(asio::buffer(landed.data() + from, landed.size() - from),
+                      [self = shared_from_this()](const boost::system::error_code& ec,
+                                                  std::size_t) { self->on_tail_piece(ec); });
+}
+
+void Connection::on_tail_piece(const boost::system::error_code& ec) {
+  if (ec) {
+    tail_read_.reset();
+    close(ec == asio::error::eof ? "the peer closed the connection in the middle of a frame"
+                                 : "read failed: " + ec.message());
+    return;
+  }
+  read_progress_.fetch_add(1, std::memory_order_relaxed);
+  read_tail_piece();
 }
 
 void Connection::post_helper(const std::shared_ptr<Batch>& batch) {
@@ -292,7 +332,7 @@ Connection::PendingCall Connection::begin(FrameHeader header, std::string body,
     std::lock_guard lock(pending_mu_);
     pending_.emplace(call.id_, call.slot_);
   }
-  if (!enqueue(std::move(head), std::move(body), std::move(tail))) {
+  if (!enqueue(OutFrame{std::move(head), std::move(body), std::move(tail)}, deadline)) {
     {
       std::lock_guard lock(pending_mu_);
       pending_.erase(call.id_);
@@ -352,19 +392,23 @@ bool Connection::send(FrameHeader header, std::string body, Tail tail) {
     error.status = StatusCode::internal;
     internal::WireBuffer msg;
     msgpack::pack(msg, std::string("the response is too large: ") + e.what());
-    return enqueue(encode_head(error, msg.bytes().size(), options_.limits), std::move(msg.bytes()));
+    return enqueue(
+        OutFrame{encode_head(error, msg.bytes().size(), options_.limits), std::move(msg.bytes()), {}},
+        std::nullopt);
   }
-  return enqueue(std::move(head), std::move(body), std::move(tail));
+  return enqueue(OutFrame{std::move(head), std::move(body), std::move(tail)}, std::nullopt);
 }
 
-bool Connection::enqueue(std::string head, std::string body, Tail tail) {
-  OutFrame frame{std::move(head), std::move(body), std::move(tail)};
+bool Connection::enqueue(OutFrame frame, std::optional<Clock::time_point> wait_until) {
   std::unique_lock lock(out_mu_);
   if (!open_) return false;
   out_bytes_ += frame.head.size() + frame.body.size() + frame.tail.bytes.size();
   outbox_.push_back(std::move(frame));
   if (writing_) {
-    out_space_.wait(lock, [&] { return !open_ || out_bytes_ <= options_.max_outbox_bytes; });
+    if (wait_until) {
+      out_space_.wait_until(lock, *wait_until,
+                            [&] { return !open_ || out_bytes_ <= options_.max_outbox_bytes; });
+    }
     return open_;
   }
   if (corked_by_ == std::this_thread::get_id() && out_bytes_ < kCorkBytes) return true;
@@ -374,25 +418,20 @@ bool Connection::enqueue(std::string head, std::string body, Tail tail) {
 
 void Connection::flush(std::unique_lock<std::mutex>& lock) {
   writing_ = true;
-  std::vector<OutFrame> batch;
-  std::vector<asio::const_buffer> buffers;
   while (open_ && !outbox_.empty()) {
-    batch.clear();
-    batch.swap(outbox_);
-    std::size_t bytes = 0;
-    buffers.clear();
-    for (const OutFrame& f : batch) {
-      buffers.emplace_back(f.head.data(), f.head.size());
-      if (!f.body.empty()) buffers.emplace_back(f.body.data(), f.body.size());
-      if (!f.tail.bytes.empty()) buffers.emplace_back(f.tail.bytes.data(), f.tail.bytes.size());
-      bytes += f.head.size() + f.body.size() + f.tail.bytes.size();
+    in_flight_.clear();
+    in_flight_.swap(outbox_);
+    unwritten_.clear();
+    for (const OutFrame& f : in_flight_) {
+      unwritten_.emplace_back(f.head.data(), f.head.size());
+      if (!f.body.empty()) unwritten_.emplace_back(f.body.data(), f.body.size());
+      if (!f.tail.bytes.empty()) unwritten_.emplace_back(f.tail.bytes.data(), f.tail.bytes.size());
     }
+    const std::size_t bytes = asio::buffer_size(unwritten_);
     lock.unlock();
     boost::system::error_code ec;
-    stream_->write(buffers, ec);
+    const std::size_t n = stream_->write_now(unwritten_, ec);
     lock.lock();
-    out_bytes_ -= bytes;
-    out_space_.notify_all();
     if (ec) {
       writing_ = false;
       lock.unlock();
@@ -400,8 +439,107 @@ void Connection::flush(std::unique_lock<std::mutex>& lock) {
       lock.lock();
       return;
     }
+    account_written(n);
+    if (n < bytes) {
+      // The peer's window is full: an asynchronous write carries the rest, and this thread
+      // goes on. writing_ stays set until it is done.
+      lock.unlock();
+      write_rest();
+      lock.lock();
+      return;
+    }
+  }
+  in_flight_.clear();
+  writing_ = false;
+}
+
+void Connection::account_written(std::size_t bytes) {
+  out_bytes_ -= bytes;
+  out_space_.notify_all();
+  // Drop what went from the front of unwritten_.
+  std::size_t gone = 0;
+  while (gone < unwritten_.size() && bytes >= unwritten_[gone].size()) {
+    bytes -= unwritten_[gone].size();
+    ++gone;
+  }
+  unwritten_.erase(unwritten_.begin(), unwritten_.begin() + static_cast<std::ptrdiff_t>(gone));
+  if (bytes > 0) unwritten_.front() += bytes;
+  if (read_paused_ && out_bytes_ <= options_.max_outbox_bytes) {
+    read_paused_ = false;
+    asio::post(stream_->executor(), [self = shared_from_this()] { self->read_more(); });
+  }
+}
+
+void Connection::write_rest() {
+  piece_.clear();
+  std::size_t bytes = 0;
+  for (const asio::const_buffer& b : unwritten_) {
+    if (bytes == kPiece) break;
+    const std::size_t take = std::min(b.size(), kPiece - bytes);
+    piece_.emplace_back(b.data(), take);
+    bytes += take;
+  }
+  write_waiting_.store(true, std::memory_order_relaxed);
+  watch_stalls();
+  stream_->async_write(piece_, [self = shared_from_this(), bytes](
+                                   const boost::system::error_code& ec, std::size_t) {
+    self->on_written(ec, bytes);
+  });
+}
+
+void Connection::on_written(const boost::system::error_code& ec, std::size_t bytes) {
+  write_waiting_.store(false, std::memory_order_relaxed);
+  std::unique_lock lock(out_mu_);
+  if (ec) {
+    writing_ = false;
+    lock.unlock();
+    close("write failed: " + ec.message());
+    return;
+  }
+  write_progress_.fetch_add(1, std::memory_order_relaxed);
+  account_written(bytes);
+  if (!unwritten_.empty()) {
+    lock.unlock();
+    write_rest();
+    return;
   }
   writing_ = false;
+  if (open_ && !outbox_.empty()) flush(lock);
+}
+
+void Connection::watch_stalls() {
+  std::lock_guard lock(watch_mu_);
+  if (watch_armed_) return;
+  watch_armed_ = true;
+  seen_read_ = read_progress_.load(std::memory_order_relaxed);
+  seen_write_ = write_progress_.load(std::memory_order_relaxed);
+  watch_timer_.expires_after(options_.stall_timeout);
+  watch_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (auto self = weak.lock()) self->on_watch();
+  });
+}
+
+void Connection::on_watch() {
+  const bool partial = frame_partial_.load(std::memory_order_relaxed);
+  const bool waiting = write_waiting_.load(std::memory_order_relaxed);
+  std::string stalled;
+  {
+    std::lock_guard lock(watch_mu_);
+    watch_armed_ = false;
+    const auto ms = std::to_string(options_.stall_timeout.count());
+    if (partial && read_progress_.load(std::memory_order_relaxed) == seen_read_) {
+      stalled = "the peer sent part of a frame and then nothing for " + ms + " ms";
+    } else if (waiting && write_progress_.load(std::memory_order_relaxed) == seen_write_) {
+      stalled = "the peer read nothing for " + ms + " ms while bytes waited to be sent to it";
+    }
+  }
+  if (!stalled.empty()) {
+    spdlog::warn("closing connection to {}: {}", address_, stalled);
+    close(stalled);
+    return;
+  }
+  if (partial || waiting) watch_stalls();
 }
 
 bool Connection::cork() {
@@ -432,6 +570,10 @@ void Connection::close(const std::string& reason) {
     out_space_.notify_all();
   }
   stream_->close();
+  {
+    std::lock_guard lock(watch_mu_);
+    watch_timer_.cancel();
+  }
   std::unordered_map<std::uint64_t, std::shared_ptr<Slot>> pending;
   {
     std::lock_guard lock(pending_mu_);

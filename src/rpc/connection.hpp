@@ -13,7 +13,12 @@
 //   - the frames of one read run inline on the reading thread, and a helper in the pool takes
 //     over the rest when a handler blocks, so no frame waits behind a slow call;
 //   - writes are batched: the first sender to find the outbox idle writes everything queued,
-//     and a sender that finds the outbox over max_outbox_bytes waits (backpressure);
+//     as much as the socket takes at once, and an asynchronous write carries the rest; no
+//     thread ever waits for the peer to read;
+//   - the outbox is bounded: a request's sender that finds it over max_outbox_bytes waits (up to
+//     its deadline), and the connection reads no more requests until it drains below the bound;
+//   - a peer that stops half-way through a frame, or stops reading while bytes wait for it,
+//     for stall_timeout, loses the connection: a stalled peer costs a connection, never a thread;
 //   - once closed, a connection stays closed and every pending call fails with connection_lost.
 #pragma once
 
@@ -51,6 +56,9 @@ struct ConnectionOptions {
   // it is written, as if the link were that much longer (rpc/delayed_stream.hpp). Frames keep
   // their order. Default 0.
   std::chrono::microseconds emulated_latency{0};
+  // A peer that sends part of a frame and then nothing for this long, or reads nothing for this
+  // long while bytes wait to be sent to it, loses the connection.
+  std::chrono::milliseconds stall_timeout{30000};
 };
 
 // Bytes sent after a frame's body without being copied into it: a large state leaves from
@@ -146,6 +154,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   };
 
   void read_more();
+  // Reads on, unless the outbox is over its bound: then the next write that brings it below
+  // reads on.
+  void continue_reading();
   void on_read(const boost::system::error_code& ec, std::size_t n);
   struct Batch;
   // Runs the frames of `batch` that no other thread has claimed yet. While frames remain, one
@@ -156,18 +167,31 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Hands the read buffer to the frames in its first `used` bytes and continues in a buffer of
   // at least `need` bytes, starting with the bytes after them. Returns the handed-over buffer.
   std::shared_ptr<const void> hand_over_buffer(std::size_t used, std::size_t need);
-  // Reads the rest of a frame of `need` bytes (length prefix included) whose header announces a
-  // large tail: the head into the read buffer, the tail into a vector of its own that its
-  // receiver may keep (Payload::landed). Returns false, having read nothing, when the frame has
-  // no such tail or too little of its header has arrived.
+  // Starts reading the rest of a frame of `need` bytes (length prefix included) whose header
+  // announces a large tail: the head into the read buffer, the tail into a vector of its own
+  // that its receiver may keep (Payload::landed). Returns false, having started nothing, when
+  // the frame has no such tail or too little of its header has arrived.
   bool read_tail_apart(std::size_t need);
+  void read_tail_piece();
+  void on_tail_piece(const boost::system::error_code& ec);
   void process(const std::shared_ptr<const void>& storage, std::span<const char> frame,
                std::shared_ptr<std::vector<std::byte>> landed = nullptr);
-  bool enqueue(std::string head, std::string body, Tail tail = {});
+  // Queues a frame. A request (`wait_until` set) waits while the outbox is over its bound, up
+  // to that time. Returns false when the connection is closed.
+  bool enqueue(OutFrame frame, std::optional<Clock::time_point> wait_until);
   // Writes what a corked thread deferred, leaving the cork in place.
   void flush_deferred();
-  // Writes the outbox until it is empty. Requires out_mu_ held by `lock` and writing_ clear.
+  // Writes the outbox: what the stream takes at once, then the rest asynchronously
+  // (write_rest). Requires out_mu_ held by `lock` and writing_ clear.
   void flush(std::unique_lock<std::mutex>& lock);
+  // Writes the next piece of unwritten_. Requires writing_ set, out_mu_ not held.
+  void write_rest();
+  void on_written(const boost::system::error_code& ec, std::size_t bytes);
+  // Counts `bytes` of the frames in flight as written. Requires out_mu_ held.
+  void account_written(std::size_t bytes);
+  // Makes sure the stall watch runs while a frame is half-read or a write waits.
+  void watch_stalls();
+  void on_watch();
   void complete(std::uint64_t call_id, Response response);
 
   const std::unique_ptr<Stream> stream_;
@@ -189,6 +213,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ReadBuffer rbuf_;
   std::size_t rfill_ = 0;
   std::vector<ReadBuffer> spares_;  // buffers handed to frames, reused once they are released
+  struct TailRead {
+    std::shared_ptr<std::vector<std::byte>> landed;
+    std::size_t tail_bytes = 0;
+    std::size_t head_end = 0;  // where the tail begins in the frame (length prefix included)
+  };
+  std::optional<TailRead> tail_read_;  // a large tail being read apart
 
   std::atomic<std::uint64_t> next_call_id_{1};
   std::atomic<int> spinners_{0};
@@ -198,11 +228,28 @@ class Connection : public std::enable_shared_from_this<Connection> {
   mutable std::mutex out_mu_;
   std::condition_variable out_space_;
   std::vector<OutFrame> outbox_;  // guarded by out_mu_
-  std::size_t out_bytes_ = 0;     // guarded by out_mu_
+  std::size_t out_bytes_ = 0;     // guarded by out_mu_; queued and in flight
   bool writing_ = false;          // guarded by out_mu_
+  bool read_paused_ = false;      // guarded by out_mu_; reading waits for the outbox to drain
   std::thread::id corked_by_;     // guarded by out_mu_; the thread whose writes wait, if any
   bool open_ = true;              // guarded by out_mu_
   std::string close_reason_;      // guarded by out_mu_
+
+  // Write state, owned by the writer (the thread or completion that set writing_).
+  std::vector<OutFrame> in_flight_;            // the frames being written
+  std::vector<asio::const_buffer> unwritten_;  // what of them is still to go
+  std::vector<asio::const_buffer> piece_;      // what the asynchronous write has under way
+
+  // The stall watch: progress counts and what may stall, checked every stall_timeout.
+  std::atomic<std::uint64_t> read_progress_{0};
+  std::atomic<std::uint64_t> write_progress_{0};
+  std::atomic<bool> frame_partial_{false};  // part of a frame has arrived, not all of it
+  std::atomic<bool> write_waiting_{false};  // an asynchronous write is under way
+  std::mutex watch_mu_;
+  asio::steady_timer watch_timer_;     // guarded by watch_mu_
+  bool watch_armed_ = false;           // guarded by watch_mu_
+  std::uint64_t seen_read_ = 0;        // guarded by watch_mu_; progress at the last check
+  std::uint64_t seen_write_ = 0;       // guarded by watch_mu_
 };
 
 }  // namespace hatch::rpc

@@ -24,27 +24,28 @@ struct Delayed : std::enable_shared_from_this<Delayed> {
 
   // Writes what is due, in order, then waits for the next.
   void send_due() {
-    std::deque<std::pair<Clock::time_point, std::string>> due;
     {
       std::lock_guard lock(mu);
       const auto now = Clock::now();
+      sending.clear();
       while (!queue.empty() && queue.front().first <= now) {
-        due.push_back(std::move(queue.front()));
+        sending += queue.front().second;
         queue.pop_front();
       }
+      buffer = asio::const_buffer(sending.data(), sending.size());
     }
-    for (auto& [when, bytes] : due) {
-      boost::system::error_code ec;
-      const asio::const_buffer buffer(bytes.data(), bytes.size());
-      inner->write(std::span<const asio::const_buffer>(&buffer, 1), ec);
-      if (ec) {
-        std::lock_guard lock(mu);
-        failed = ec;
-        queue.clear();
-        return;
-      }
-    }
+    inner->async_write(std::span<const asio::const_buffer>(&buffer, 1),
+                       [self = shared_from_this()](const boost::system::error_code& ec,
+                                                   std::size_t) { self->sent(ec); });
+  }
+
+  void sent(const boost::system::error_code& ec) {
     std::lock_guard lock(mu);
+    if (ec) {
+      failed = ec;
+      queue.clear();
+      return;
+    }
     if (queue.empty()) {
       armed = false;
     } else {
@@ -56,6 +57,8 @@ struct Delayed : std::enable_shared_from_this<Delayed> {
   const std::chrono::microseconds latency;
   std::mutex mu;
   std::deque<std::pair<Clock::time_point, std::string>> queue;  // guarded by mu
+  std::string sending;        // the bytes being written: one write at a time
+  asio::const_buffer buffer;  // over `sending`
   boost::system::error_code failed;                             // guarded by mu
   bool armed = false;                                           // guarded by mu
   asio::steady_timer timer;                                     // guarded by mu
@@ -68,13 +71,14 @@ class DelayedStream final : public Stream {
   ~DelayedStream() override { close(); }
 
   asio::any_io_executor executor() override { return d_->inner->executor(); }
-  void async_read_some(asio::mutable_buffer into, ReadHandler done) override {
+  void async_read_some(asio::mutable_buffer into, Handler done) override {
     d_->inner->async_read_some(into, std::move(done));
   }
-  void read(asio::mutable_buffer into, boost::system::error_code& ec) override {
-    d_->inner->read(into, ec);
+  void async_read(asio::mutable_buffer into, Handler done) override {
+    d_->inner->async_read(into, std::move(done));
   }
-  void write(std::span<const asio::const_buffer> buffers, boost::system::error_code& ec) override {
+  std::size_t write_now(std::span<const asio::const_buffer> buffers,
+                        boost::system::error_code& ec) override {
     std::string bytes;
     for (const asio::const_buffer& b : buffers) {
       bytes.append(static_cast<const char*>(b.data()), b.size());
@@ -82,13 +86,19 @@ class DelayedStream final : public Stream {
     std::lock_guard lock(d_->mu);
     if (d_->failed) {
       ec = d_->failed;
-      return;
+      return 0;
     }
     d_->queue.emplace_back(Clock::now() + d_->latency, std::move(bytes));
     if (!d_->armed) {
       d_->armed = true;
       d_->arm();
     }
+    return asio::buffer_size(buffers);
+  }
+  void async_write(std::span<const asio::const_buffer> buffers, Handler done) override {
+    boost::system::error_code ec;
+    const std::size_t n = write_now(buffers, ec);
+    asio::post(executor(), [done = std::move(done), ec, n] { done(ec, n); });
   }
   void close() override {
     {

@@ -46,20 +46,24 @@ bool same_mac(const Bytes& a, const Bytes& b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-// Reads exactly `into`'s size from `stream`. Throws boost::system::system_error.
+// Runs one operation of a Stream, started by `start` with its completion handler, in a
+// coroutine: its byte count, or a thrown boost::system::system_error.
+template <class Start>
+asio::awaitable<std::size_t> await_stream(Start start) {
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
+                                          void(boost::system::error_code, std::size_t)>(
+      [](auto handler, Start start) {
+        // Stream takes a copyable handler; the coroutine's is move-only.
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        start([shared](const boost::system::error_code& ec, std::size_t n) { (*shared)(ec, n); });
+      },
+      asio::use_awaitable, std::move(start));
+}
+
 asio::awaitable<void> read_exact(Stream& stream, asio::mutable_buffer into) {
-  std::size_t got = 0;
-  while (got < into.size()) {
-    got += co_await asio::async_initiate<decltype(asio::use_awaitable),
-                                         void(boost::system::error_code, std::size_t)>(
-        [&stream](auto handler, asio::mutable_buffer rest) {
-          // Stream takes a copyable handler; the coroutine's is move-only.
-          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-          stream.async_read_some(rest, [shared](const boost::system::error_code& ec,
-                                                std::size_t n) { (*shared)(ec, n); });
-        },
-        asio::use_awaitable, into + got);
-  }
+  co_await await_stream([&stream, into](Stream::Handler done) {
+    stream.async_read(into, std::move(done));
+  });
 }
 
 template <class... T>
@@ -74,10 +78,9 @@ asio::awaitable<void> write_frame(Stream& stream, FrameKind kind, const T&... fi
   limits.max_frame_bytes = kMaxHandshakeFrame;
   std::string head = encode_head(header, body.bytes().size(), limits);
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body.bytes())};
-  boost::system::error_code ec;
-  stream.write(buffers, ec);  // a few hundred bytes: the stream takes them at once
-  if (ec) throw boost::system::system_error(ec);
-  co_return;
+  co_await await_stream([&stream, &buffers](Stream::Handler done) {
+    stream.async_write(buffers, std::move(done));
+  });
 }
 
 struct HandshakeFrame {

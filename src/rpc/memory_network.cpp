@@ -1,6 +1,5 @@
 #include "rpc/memory_network.hpp"
 
-#include <condition_variable>
 #include <cstring>
 #include <deque>
 
@@ -12,7 +11,6 @@ namespace hatch::rpc {
 // One direction of a stream.
 struct MemoryNetwork::Pipe {
   std::mutex mu;
-  std::condition_variable cv;
   std::string data;               // delivered, not yet read
   std::vector<std::string> held;  // frames a stall holds back
   std::string partial;            // the writer's incomplete frame
@@ -24,7 +22,7 @@ struct MemoryNetwork::Pipe {
   // A pending async read.
   bool reading = false;
   asio::mutable_buffer want;
-  Stream::ReadHandler handler;
+  Stream::Handler handler;
   asio::any_io_executor executor;
 
   // Completes the pending read if it can. Requires mu held.
@@ -57,7 +55,6 @@ struct MemoryNetwork::Pipe {
     }
     data += bytes;
     complete_read();
-    cv.notify_all();
   }
 
   void set_stalled(bool on) {
@@ -67,14 +64,12 @@ struct MemoryNetwork::Pipe {
     for (std::string& frame : held) data += frame;
     held.clear();
     complete_read();
-    cv.notify_all();
   }
 
   void fail() {
     std::lock_guard lock(mu);
     broken = true;
     complete_read();
-    cv.notify_all();
   }
 };
 
@@ -99,7 +94,7 @@ class MemoryStream final : public Stream {
 
   asio::any_io_executor executor() override { return executor_; }
 
-  void async_read_some(asio::mutable_buffer into, ReadHandler done) override {
+  void async_read_some(asio::mutable_buffer into, Handler done) override {
     std::lock_guard lock(in_->mu);
     in_->reading = true;
     in_->want = into;
@@ -108,40 +103,23 @@ class MemoryStream final : public Stream {
     in_->complete_read();
   }
 
-  void read(asio::mutable_buffer into, boost::system::error_code& ec) override {
-    std::unique_lock lock(in_->mu);
-    std::size_t got = 0;
-    auto* dest = static_cast<char*>(into.data());
-    while (got < into.size()) {
-      in_->cv.wait(lock,
-                   [&] { return !in_->data.empty() || in_->broken || in_->eof || in_->aborted; });
-      if (in_->data.empty()) {
-        if (in_->aborted) {
-          ec = asio::error::operation_aborted;
-        } else if (in_->broken) {
-          ec = asio::error::connection_reset;
-        } else {
-          ec = asio::error::eof;
-        }
-        return;
-      }
-      const std::size_t n = std::min(in_->data.size(), into.size() - got);
-      std::memcpy(dest + got, in_->data.data(), n);
-      in_->data.erase(0, n);
-      got += n;
-    }
+  void async_read(asio::mutable_buffer into, Handler done) override {
+    read_rest(into, 0, std::move(done));
   }
 
-  void write(std::span<const asio::const_buffer> buffers, boost::system::error_code& ec) override {
+  std::size_t write_now(std::span<const asio::const_buffer> buffers,
+                        boost::system::error_code& ec) override {
     std::vector<std::string> frames;
+    std::size_t bytes = 0;
     {
       std::lock_guard lock(out_->mu);
       if (out_->broken || out_->eof) {
         ec = asio::error::connection_reset;
-        return;
+        return 0;
       }
       for (const asio::const_buffer& b : buffers) {
         out_->partial.append(static_cast<const char*>(b.data()), b.size());
+        bytes += b.size();
       }
       std::size_t pos = 0;
       while (out_->partial.size() - pos >= kLengthPrefixBytes) {
@@ -154,7 +132,15 @@ class MemoryStream final : public Stream {
     }
     if (!frames.empty() && !net_->carry(local_, remote_, out_, std::move(frames))) {
       ec = asio::error::connection_reset;
+      return 0;
     }
+    return bytes;
+  }
+
+  void async_write(std::span<const asio::const_buffer> buffers, Handler done) override {
+    boost::system::error_code ec;
+    const std::size_t n = write_now(buffers, ec);
+    asio::post(executor_, [done = std::move(done), ec, n] { done(ec, n); });
   }
 
   void close() override {
@@ -162,15 +148,25 @@ class MemoryStream final : public Stream {
       std::lock_guard lock(in_->mu);
       in_->aborted = true;
       in_->complete_read();
-      in_->cv.notify_all();
     }
     std::lock_guard lock(out_->mu);
     out_->eof = true;
     out_->complete_read();
-    out_->cv.notify_all();
   }
 
  private:
+  // Reads on until `into` holds `got` + the rest.
+  void read_rest(asio::mutable_buffer into, std::size_t got, Handler done) {
+    async_read_some(into + got, [this, into, got, done = std::move(done)](
+                                    const boost::system::error_code& ec, std::size_t n) mutable {
+      if (ec || got + n == into.size()) {
+        done(ec, got + n);
+        return;
+      }
+      read_rest(into, got + n, std::move(done));
+    });
+  }
+
   const std::shared_ptr<MemoryNetwork> net_;
   const std::string local_;
   const std::string remote_;

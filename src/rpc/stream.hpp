@@ -7,7 +7,11 @@
 // take one through their options, so that a test can run an origin and its nodes in one
 // process over a network it controls.
 //
-// Thread safety: a Stream allows one read at a time, and writes and close() from any thread.
+// No operation blocks the calling thread: a peer that stops reading or sending costs a stream,
+// never a thread.
+//
+// Thread safety: a Stream allows one read and one write at a time (a write_now() is a write),
+// and close() from any thread.
 // Network and Acceptor members may be called from any thread.
 #pragma once
 
@@ -36,21 +40,25 @@ class ConnectFailure : public std::runtime_error {
 
 class Stream {
  public:
-  using ReadHandler = std::function<void(const boost::system::error_code&, std::size_t)>;
+  // Runs on the executor with the bytes transferred, or with an error (eof when the peer
+  // closed, operation_aborted after close()).
+  using Handler = std::function<void(const boost::system::error_code&, std::size_t)>;
 
   virtual ~Stream() = default;
 
   // Where completions run.
   virtual asio::any_io_executor executor() = 0;
-  // Reads at least one byte into `into`; `done` runs on the executor with the count, or with
-  // an error (eof when the peer closed, operation_aborted after close()).
-  virtual void async_read_some(asio::mutable_buffer into, ReadHandler done) = 0;
-  // Reads exactly `into`'s size, blocking the caller. Sets `ec` on failure.
-  virtual void read(asio::mutable_buffer into, boost::system::error_code& ec) = 0;
-  // Writes every byte of `buffers`, in order, blocking the caller while the peer's window is
-  // full. Sets `ec` on failure.
-  virtual void write(std::span<const asio::const_buffer> buffers,
-                     boost::system::error_code& ec) = 0;
+  // Reads at least one byte into `into`.
+  virtual void async_read_some(asio::mutable_buffer into, Handler done) = 0;
+  // Reads exactly `into`'s size.
+  virtual void async_read(asio::mutable_buffer into, Handler done) = 0;
+  // Writes, from the start of `buffers`, what the stream takes at once, and returns how many
+  // bytes that was: 0 when the peer's window is full. Never waits. Sets `ec` on failure.
+  virtual std::size_t write_now(std::span<const asio::const_buffer> buffers,
+                                boost::system::error_code& ec) = 0;
+  // Writes every byte of `buffers`, in order. `buffers` and the bytes they point to must stay
+  // valid until `done` runs.
+  virtual void async_write(std::span<const asio::const_buffer> buffers, Handler done) = 0;
   // Ends both directions: pending and later reads fail, later writes fail. Idempotent.
   virtual void close() = 0;
 };

@@ -77,6 +77,7 @@ struct Node::Impl {
     rpc::ConnectionOptions copts;
     copts.limits = options.limits;
     copts.emulated_latency = options.emulated_link_latency;
+    copts.stall_timeout = options.stall_timeout;
     return copts;
   }
 

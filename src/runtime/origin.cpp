@@ -268,6 +268,7 @@ struct Origin::Impl {
       rpc::ConnectionOptions copts;
       copts.limits = options.limits;
       copts.emulated_latency = options.emulated_link_latency;
+      copts.stall_timeout = options.stall_timeout;
       peer = std::make_shared<rpc::Peer>(
           network, io.context(), address, *secret, rpc::PeerIdentity{"origin", incarnation}, copts,
           [this](const std::shared_ptr<rpc::Connection>& c, const rpc::FrameHeader& h,

@@ -21,15 +21,17 @@ std::string frame(const std::string& text, std::uint32_t method = 0) {
 
 void write(Stream& s, const std::string& bytes, boost::system::error_code& ec) {
   const asio::const_buffer b(bytes.data(), bytes.size());
-  s.write(std::span<const asio::const_buffer>(&b, 1), ec);
+  const std::size_t n = s.write_now(std::span<const asio::const_buffer>(&b, 1), ec);
+  EXPECT_EQ(n, ec ? 0 : bytes.size()) << "a memory stream takes every byte at once";
 }
 
 // Reads exactly n bytes, or returns the error that ended the stream first.
 std::pair<std::string, boost::system::error_code> read(Stream& s, std::size_t n) {
   std::string out(n, '\0');
-  boost::system::error_code ec;
-  s.read(asio::buffer(out), ec);
-  return {out, ec};
+  std::promise<boost::system::error_code> done;
+  s.async_read(asio::buffer(out),
+               [&](const boost::system::error_code& ec, std::size_t) { done.set_value(ec); });
+  return {out, done.get_future().get()};
 }
 
 // A client stream from "client" and the server stream "server" accepted for it.
