@@ -2,20 +2,35 @@
 // cluster secret within the handshake timeout, and hands each one over as a Connection (not
 // started yet). Refused peers are logged and closed; they never reach the node.
 //
+// What unauthenticated peers can take is bounded: connections still in their handshake are
+// capped in total and per source address (those over a cap are closed at once), a failing
+// accept (no descriptors left: EMFILE) backs off instead of retrying at once, and the log lines
+// of both are rate-limited, each saying how many it stands for.
+//
 // Thread safety: every member may be called from any thread. The listener must outlive the
 // I/O threads of `io` (stop them before destroying it).
 #pragma once
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "rpc/cluster_secret.hpp"
 #include "rpc/connection.hpp"
+#include "rpc/log_limiter.hpp"
 #include "rpc/stream.hpp"
 
 namespace hatch::rpc {
+
+struct ListenerLimits {
+  std::chrono::milliseconds handshake_timeout{5000};
+  // Connections still proving the secret, in all and from one address. Default 256 and 16.
+  std::size_t max_handshakes = 256;
+  std::size_t max_handshakes_per_source = 16;
+};
 
 class Listener {
  public:
@@ -25,8 +40,8 @@ class Listener {
   // Listens at `address` over `network` (throws UsageError when it cannot). `secret` must
   // outlive the listener.
   Listener(Network& network, asio::io_context& io, const std::string& address,
-           const ClusterSecret& secret, std::chrono::milliseconds handshake_timeout,
-           ConnectionOptions options, Admit admit);
+           const ClusterSecret& secret, ListenerLimits limits, ConnectionOptions options,
+           Admit admit);
   ~Listener();
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
@@ -40,15 +55,30 @@ class Listener {
 
  private:
   void accept_next();
-  asio::awaitable<void> admit(std::unique_ptr<Stream> stream, std::string from);
+  void on_accept(const boost::system::error_code& ec, std::unique_ptr<Stream> stream,
+                 const std::string& from);
+  // Counts a handshake from `source` in, or returns why it cannot start.
+  std::string enter(const std::string& source);
+  void leave(const std::string& source);
+  asio::awaitable<void> admit(std::unique_ptr<Stream> stream, std::string from,
+                              std::string source);
 
   asio::io_context& io_;
   const std::unique_ptr<Acceptor> acceptor_;
   const ClusterSecret& secret_;
-  const std::chrono::milliseconds handshake_timeout_;
+  const ListenerLimits limits_;
   const ConnectionOptions options_;
   const Admit admit_;
   std::string label_;
+
+  std::mutex mu_;
+  std::size_t handshakes_ = 0;                     // guarded by mu_
+  std::map<std::string, std::size_t> by_source_;  // guarded by mu_
+  // Accept failures in a row, and the wait before the next try. Touched by the accept chain.
+  asio::steady_timer backoff_;
+  std::chrono::milliseconds delay_{0};
+  LogLimiter accept_log_;
+  LogLimiter refuse_log_;
 };
 
 }  // namespace hatch::rpc

@@ -43,7 +43,7 @@ struct Node::Impl {
         secret(rpc::ClusterSecret::from_bytes(options.secret)),
         io(options.io_threads),
         network(options.network ? options.network : rpc::tcp_network()),
-        listener(*network, io.context(), options.listen, secret, options.handshake_timeout,
+        listener(*network, io.context(), options.listen, secret, listener_limits(options),
                  connection_options(options),
                  [this](std::shared_ptr<rpc::Connection> c, const rpc::PeerIdentity& peer,
                         const std::string& from) { admit(c, peer, from); }),
@@ -71,6 +71,14 @@ struct Node::Impl {
       }
     });
     listener.start("node " + address);
+  }
+
+  static rpc::ListenerLimits listener_limits(const NodeOptions& options) {
+    rpc::ListenerLimits limits;
+    limits.handshake_timeout = options.handshake_timeout;
+    limits.max_handshakes = options.max_handshakes;
+    limits.max_handshakes_per_source = options.max_handshakes_per_source;
+    return limits;
   }
 
   static rpc::ConnectionOptions connection_options(const NodeOptions& options) {

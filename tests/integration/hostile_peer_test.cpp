@@ -1,12 +1,18 @@
 // Peers that hold the secret but break the protocol's pace: they must cost a node a connection,
 // never a thread, and the node goes on serving everyone else. Each test runs one node process
 // with few I/O threads, so that a peer that could hold a thread could hold them all.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "cluster_test.hpp"
 #include "hatch/error.hpp"
 #include "node_process.hpp"
 #include "raw_peer.hpp"
+#include "rpc/endpoint.hpp"
 
 namespace hatch::test {
 namespace {
@@ -55,6 +61,71 @@ TEST_F(HostilePeers, APeerThatNeverReadsItsAnswersLosesItsConnectionAndNoOneElse
   EXPECT_TRUE(node.wait_for_log("while bytes waited to be sent to it")) << node.log();
   expect_node_answers(secret_.bytes(), node.address());
   EXPECT_TRUE(greedy.wait_closed());
+}
+
+// A TCP connection to `address` from `source` (an address of 127.0.0.0/8) that never says a
+// word. Returns its descriptor.
+int silent_connection(const std::string& address, const std::string& source) {
+  auto [host, port] = rpc::split_address(address);
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  ::inet_pton(AF_INET, source.c_str(), &from.sin_addr);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  ::inet_pton(AF_INET, host.c_str(), &to.sin_addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+    ::close(fd);
+    throw std::runtime_error("cannot connect from " + source + " to " + address);
+  }
+  return fd;
+}
+
+// The silent connections of a test, closed when it ends.
+struct Silent {
+  ~Silent() {
+    for (int fd : fds) ::close(fd);
+  }
+  std::vector<int> fds;
+};
+
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST_F(HostilePeers, ANodeOutOfDescriptorsBacksOffQuietlyAndServesOnceTheyAreBack) {
+  // 64 descriptors, and more silent connections than that from 8 addresses, none of them over
+  // the per-address cap: only the descriptors run out.
+  NodeProcess node(secret_.path(), "127.0.0.1:0", {}, "/proc/self/exe", 64);
+  Silent silent;
+  for (int source = 2; source < 10; ++source) {
+    for (int i = 0; i < 12; ++i) {
+      silent.fds.push_back(
+          silent_connection(node.address(), "127.0.0." + std::to_string(source)));
+    }
+  }
+  ASSERT_TRUE(node.wait_for_log("accept failed")) << node.log();
+  for (int fd : silent.fds) ::close(fd);
+  silent.fds.clear();
+  // Once the silent peers are gone, descriptors come back and the node serves again.
+  expect_node_answers(secret_.bytes(), node.address());
+  // The failures were retried with waits in between, and logged a line at a time, each line
+  // counting those it stands for (the old accept loop wrote millions of lines a second).
+  EXPECT_LT(count(node.log(), "accept failed"), 50u) << node.log().substr(0, 4000);
+}
+
+TEST_F(HostilePeers, SilentConnectionsFromOneAddressAreCappedAndOthersAreServed) {
+  NodeProcess node(secret_.path());
+  Silent silent;
+  for (int i = 0; i < 40; ++i) silent.fds.push_back(silent_connection(node.address(), "127.0.0.2"));
+  EXPECT_TRUE(node.wait_for_log("connections from 127.0.0.2 are still authenticating (at most 16"))
+      << node.log();
+  // A peer from another address is served while they hold their 16.
+  expect_node_answers(secret_.bytes(), node.address());
 }
 
 }  // namespace

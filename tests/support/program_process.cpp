@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,7 +11,8 @@
 
 namespace hatch::test {
 
-pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, int close_fd) {
+pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, int close_fd,
+            unsigned max_open_files) {
   std::vector<std::string> copy = args;
   std::vector<char*> argv;
   for (std::string& a : copy) argv.push_back(a.data());
@@ -21,6 +23,10 @@ pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, int cl
     if (close_fd >= 0) ::close(close_fd);
     ::dup2(out_fd, STDOUT_FILENO);
     ::dup2(err_fd, STDERR_FILENO);
+    if (max_open_files > 0) {
+      const rlimit limit{max_open_files, max_open_files};
+      if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::_exit(126);
+    }
     ::execv(argv[0], argv.data());
     std::perror("execv");
     ::_exit(127);

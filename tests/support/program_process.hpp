@@ -15,8 +15,10 @@ namespace hatch::test {
 
 // Forks and runs `args` (args[0] is the program's path) with its standard output on `out_fd`
 // and its standard error on `err_fd`; the child closes `close_fd` first unless it is -1 (the
-// parent's end of a pipe). Returns the child's pid. Throws std::runtime_error if fork fails.
-pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, int close_fd);
+// parent's end of a pipe), and limits its open files to `max_open_files` unless it is 0.
+// Returns the child's pid. Throws std::runtime_error if fork fails.
+pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, int close_fd,
+            unsigned max_open_files = 0);
 
 class ProgramProcess {
  public:
