@@ -1,6 +1,9 @@
 #include "rpc/handshake.hpp"
 
+#include <algorithm>
 #include <array>
+
+#include <fmt/format.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -128,6 +131,29 @@ T field(const HandshakeFrame& f, std::uint32_t i, const char* what) {
   }
 }
 
+// `text` as it may appear in a log line: bytes outside printable ASCII as \xNN, so that a
+// peer cannot forge lines, and no more than 64 of them.
+std::string printable(const std::string& text) {
+  constexpr std::size_t kMost = 64;
+  std::string out;
+  for (std::size_t i = 0; i < text.size() && i < kMost; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("\\x{:02x}", c);
+    }
+  }
+  if (text.size() > kMost) out += "...";
+  return out;
+}
+
+bool is_printable(const std::string& text) {
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
+  });
+}
+
 }  // namespace
 
 asio::awaitable<PeerIdentity> handshake_as_server(Stream& stream, const ClusterSecret& secret) {
@@ -142,7 +168,11 @@ asio::awaitable<PeerIdentity> handshake_as_server(Stream& stream, const ClusterS
     throw HandshakeError(reason);
   }
   if (peer.role != "origin" && peer.role != "node") {
-    throw HandshakeError("the peer claims the unknown role '" + peer.role + "'");
+    throw HandshakeError("the peer claims the unknown role '" + printable(peer.role) + "'");
+  }
+  if (!is_printable(peer.name)) {
+    throw HandshakeError("the peer's name '" + printable(peer.name) +
+                         "' has characters that are not printable");
   }
   if (client_nonce.size() != kNonceBytes)
     throw HandshakeError("the peer's nonce has the wrong size");

@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "rpc/endpoint.hpp"
-#include "rpc/io_pool.hpp"
+#include "stream_pair.hpp"
 
 namespace hatch::rpc {
 namespace {
@@ -34,26 +34,9 @@ std::pair<std::string, boost::system::error_code> read(Stream& s, std::size_t n)
   return {out, done.get_future().get()};
 }
 
-// A client stream from "client" and the server stream "server" accepted for it.
-struct Pair {
-  explicit Pair(const std::shared_ptr<MemoryNetwork>& net) : io(2) {
-    acceptor = net->host("server")->listen(io.context(), "server:0");
-    std::promise<std::unique_ptr<Stream>> accepted;
-    acceptor->async_accept([&](const boost::system::error_code&, std::unique_ptr<Stream> s,
-                               const std::string&) { accepted.set_value(std::move(s)); });
-    client = net->host("client")->connect(io.context(), acceptor->address(),
-                                          std::chrono::steady_clock::now());
-    server = accepted.get_future().get();
-  }
-  IoPool io;
-  std::unique_ptr<Acceptor> acceptor;
-  std::unique_ptr<Stream> client;
-  std::unique_ptr<Stream> server;
-};
-
 TEST(MemoryNetwork, BytesArriveInOrderAcrossWritesAndFramesMaySpanThem) {
   auto net = MemoryNetwork::create();
-  Pair p(net);
+  StreamPair p(net);
   const std::string whole = frame("first") + frame("second");
   boost::system::error_code ec;
   write(*p.client, whole.substr(0, 7), ec);
@@ -73,7 +56,7 @@ TEST(MemoryNetwork, NothingListensMeansConnectionRefused) {
 
 TEST(MemoryNetwork, CloseWakesAPendingReadAndLaterWritesFail) {
   auto net = MemoryNetwork::create();
-  Pair p(net);
+  StreamPair p(net);
   std::promise<boost::system::error_code> woken;
   std::string buffer(8, '\0');
   p.server->async_read_some(asio::buffer(buffer), [&](const boost::system::error_code& ec,
@@ -87,7 +70,7 @@ TEST(MemoryNetwork, CloseWakesAPendingReadAndLaterWritesFail) {
 
 TEST(MemoryNetwork, AStallHoldsFramesUntilResumedThenDeliversThemInOrder) {
   auto net = MemoryNetwork::create();
-  Pair p(net);
+  StreamPair p(net);
   net->stall("client", "server");
   boost::system::error_code ec;
   write(*p.client, frame("one"), ec);
@@ -105,7 +88,7 @@ TEST(MemoryNetwork, AStallHoldsFramesUntilResumedThenDeliversThemInOrder) {
 
 TEST(MemoryNetwork, BreakAfterFramesDeliversExactlyThatManyThenEndsTheStream) {
   auto net = MemoryNetwork::create();
-  Pair p(net);
+  StreamPair p(net);
   net->break_after_frames("client", "server", 2);
   boost::system::error_code ec;
   write(*p.client, frame("a"), ec);
@@ -121,7 +104,7 @@ TEST(MemoryNetwork, BreakAfterFramesDeliversExactlyThatManyThenEndsTheStream) {
 
 TEST(MemoryNetwork, APartitionBreaksStreamsAndRefusesConnectsUntilHealed) {
   auto net = MemoryNetwork::create();
-  Pair p(net);
+  StreamPair p(net);
   net->cut("client", "server");
   auto [nothing, ec] = read(*p.server, 1);
   EXPECT_EQ(ec, asio::error::connection_reset);
@@ -144,7 +127,7 @@ TEST(MemoryNetwork, TheFrameHookSeesEachFrameAndMayLoseItOrOnlyWhatFollows) {
     return MemoryNetwork::Verdict::pass;
   });
   {
-    Pair p(net);
+    StreamPair p(net);
     boost::system::error_code ec;
     write(*p.client, frame("x", 1) + frame("y", 2), ec);
     EXPECT_TRUE(ec);
@@ -152,7 +135,7 @@ TEST(MemoryNetwork, TheFrameHookSeesEachFrameAndMayLoseItOrOnlyWhatFollows) {
     EXPECT_EQ(read(*p.server, both.size()).first, both) << "break_after delivers the frame";
   }
   {
-    Pair p(net);
+    StreamPair p(net);
     boost::system::error_code ec;
     write(*p.client, frame("z", 9), ec);
     EXPECT_TRUE(ec);
