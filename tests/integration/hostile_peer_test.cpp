@@ -128,5 +128,15 @@ TEST_F(HostilePeers, SilentConnectionsFromOneAddressAreCappedAndOthersAreServed)
   expect_node_answers(secret_.bytes(), node.address());
 }
 
+TEST_F(HostilePeers, ATruncatedHandshakeFrameIsLoggedAsARefusedPeer) {
+  NodeProcess node(secret_.path());
+  const int fd = silent_connection(node.address(), "127.0.0.3");
+  // Two bytes of a length prefix, then the end of the stream.
+  ASSERT_EQ(::write(fd, "\0\0", 2), 2);
+  ::close(fd);
+  EXPECT_TRUE(node.wait_for_log("refused peer 127.0.0.3:")) << node.log();
+  EXPECT_NE(node.log().find("the handshake did not complete"), std::string::npos) << node.log();
+}
+
 }  // namespace
 }  // namespace hatch::test
