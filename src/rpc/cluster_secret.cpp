@@ -1,5 +1,7 @@
 #include "rpc/cluster_secret.hpp"
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -12,6 +14,14 @@ namespace hatch::rpc {
 ClusterSecret ClusterSecret::from_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UsageError("cannot read the cluster secret file '" + path + "'");
+  // As ssh does with a private key: a secret others may read is no secret.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    throw UsageError(fmt::format(
+        "the cluster secret file '{}' may be read or written by others (mode {:04o}); make it "
+        "private with `chmod 600 {}`",
+        path, st.st_mode & 07777, path));
+  }
   std::ostringstream data;
   data << in.rdbuf();
   std::string bytes = data.str();
@@ -21,7 +31,7 @@ ClusterSecret ClusterSecret::from_file(const std::string& path) {
   if (bytes.size() < kMinBytes) {
     throw UsageError(
         fmt::format("the cluster secret in '{}' is {} bytes; use at least {} random bytes, e.g. "
-                    "`head -c 32 /dev/urandom | base64 > {}`",
+                    "`(umask 077; head -c 32 /dev/urandom | base64 > {})`",
                     path, bytes.size(), kMinBytes, path));
   }
   return ClusterSecret(std::string_view(bytes));

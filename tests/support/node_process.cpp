@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -34,6 +35,8 @@ SecretFile::SecretFile() : path_(temp_path("secret")) {
   std::string secret;
   for (int i = 0; i < 32; ++i) secret += "abcdefghijklmnopqrstuvwxyz0123456789"[rd() % 36];
   std::ofstream(path_) << secret << "\n";
+  std::filesystem::permissions(path_, std::filesystem::perms::owner_read |
+                                          std::filesystem::perms::owner_write);
 }
 
 SecretFile::~SecretFile() {

@@ -1,5 +1,6 @@
 #include "hatch/app.hpp"
 
+#include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -34,12 +35,14 @@ TEST(Context, ReturnsConfigValuesFallbacksAndTypeErrors) {
 
 std::string write_file(const std::string& name, const std::string& text) {
   const std::string path = "/tmp/hatch-config-test-" + name;
+  std::filesystem::remove(path);
   std::ofstream(path) << text;
   return path;
 }
 
 TEST(Flags, ParseHatchFlagsAndLeaveTheRest) {
   const std::string secret = write_file("secret", "0123456789abcdef0123\n");
+  std::filesystem::permissions(secret, std::filesystem::perms::owner_read);
   const char* argv[] = {"app",
                         "--ops",
                         "5",
@@ -61,6 +64,21 @@ TEST(Flags, ParseHatchFlagsAndLeaveTheRest) {
   EXPECT_EQ(f.rest, (std::vector<std::string>{"app", "--ops", "5", "x", "serve"}))
       << "a word after a placement belongs to the program";
   EXPECT_TRUE(f.node_listen.empty());
+}
+
+TEST(Flags, ASecretFileOthersMayReadIsRefused) {
+  const std::string secret = write_file("open-secret", "0123456789abcdef0123\n");
+  std::filesystem::permissions(secret, std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::add);
+  const char* argv[] = {"app", "--hatch-secret-file", secret.c_str()};
+  try {
+    parse_flags(3, argv);
+    FAIL() << "a world-readable secret was accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("may be read or written by others"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("chmod 600 " + secret), std::string::npos) << e.what();
+  }
 }
 
 TEST(Flags, BadFlagsAreUsageErrors) {
