@@ -147,6 +147,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const ConnectionOptions& options() const noexcept { return options_; }
 
  private:
+  // A large frame is read, and a large write goes out, this much at a time: each piece is
+  // progress for the stall watch. A tail read apart grows by a piece per read: zeroing a piece
+  // just before the socket fills it keeps the piece in cache.
+  static constexpr std::size_t kPiece = 4u << 20;
+
   struct OutFrame {
     std::string head;
     std::string body;
