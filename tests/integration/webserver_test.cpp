@@ -9,10 +9,6 @@
 // byte for byte: the counters are state, and a placement must not lose, repeat or reorder them.
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
@@ -32,6 +28,7 @@
 #include "node_process.hpp"
 #include "request_handler.hpp"
 #include "stats.hpp"
+#include "temp_corpus.hpp"
 
 namespace hatch::test {
 namespace {
@@ -39,26 +36,6 @@ namespace {
 using web::HttpClient;
 using web::HttpHeaders;
 using web::HttpReply;
-
-// A corpus in a fresh temporary directory, removed with the object.
-class TempCorpus {
- public:
-  TempCorpus() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "hatch-web-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = pattern;
-    web::generate_corpus(dir_, 24, 5);
-  }
-  ~TempCorpus() { std::filesystem::remove_all(dir_); }
-  const std::filesystem::path& dir() const { return dir_; }
-  std::string file(const std::string& path) const {
-    std::ifstream in(dir_ / path.substr(1), std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-
- private:
-  std::filesystem::path dir_;
-};
 
 struct WebCall {
   std::string method;
