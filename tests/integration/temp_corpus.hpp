@@ -10,6 +10,7 @@
 #include <string>
 
 #include "corpus.hpp"
+#include "hatch/options.hpp"
 
 namespace hatch::test {
 
@@ -28,6 +29,11 @@ class TempCorpus {
   TempCorpus& operator=(const TempCorpus&) = delete;
 
   const std::filesystem::path& dir() const { return dir_; }
+  // `o`, with the content store's data_dir set to this corpus.
+  Options with_data_dir(Options o) const {
+    o.configs["content_store"]["data_dir"] = dir_.string();
+    return o;
+  }
   // The bytes of the document at request path `path` ("/text/doc-00000.txt").
   std::string file(const std::string& path) const {
     std::ifstream in(dir_ / path.substr(1), std::ios::binary);

@@ -90,9 +90,7 @@ class WebServer : public ClusterTest {
  protected:
   // Runs the request set against a fresh origin whose components take `design`.
   std::vector<HttpReply> run(const Design& design, const std::vector<WebCall>& calls) {
-    Options o = options();
-    o.configs["content_store"]["data_dir"] = corpus_.dir().string();
-    Origin origin(Catalog::program(), o);
+    Origin origin(Catalog::program(), corpus_.with_data_dir(options()));
     Ref<web::RequestHandler> handler = origin.get<web::RequestHandler>("request_handler");
     for (const TransitionReport& r : origin.apply(design)) {
       EXPECT_TRUE(r.ok) << r.to_string();
@@ -193,8 +191,7 @@ TEST_F(WebServer, AnswersTheSameBytesUnderEveryPlacementOfEveryComponent) {
 TEST_F(WebServer, EachHostsCacheKeepsToItsEmulatedBudget) {
   NodeProcess a(secret_.path());
   NodeProcess b(secret_.path());
-  Options o = options();
-  o.configs["content_store"]["data_dir"] = corpus_.dir().string();
+  Options o = corpus_.with_data_dir(options());
   constexpr std::int64_t kBudget = 64 * 1024;
   o.configs["cache"]["emulated_cache_bytes"] = std::int64_t{1} << 30;
   o.configs["cache"]["emulated_cache_bytes@" + a.address()] = kBudget;
@@ -227,8 +224,7 @@ TEST_F(WebServer, EachHostsCacheKeepsToItsEmulatedBudget) {
 TEST_F(WebServer, ClientsGetTheSameAnswersWhileEveryComponentMoves) {
   NodeProcess a(secret_.path());
   NodeProcess b(secret_.path());
-  Options o = options();
-  o.configs["content_store"]["data_dir"] = corpus_.dir().string();
+  Options o = corpus_.with_data_dir(options());
   Origin origin(Catalog::program(), o);
   Ref<web::RequestHandler> handler = origin.get<web::RequestHandler>("request_handler");
   web::FrontendOptions fo;
@@ -298,16 +294,11 @@ void expect_answers_without_errors(web::LoadDriver& driver, std::uint64_t answer
 class WebServerUnderLoad : public WebServer {
  protected:
   WebServerUnderLoad()
-      : origin_(Catalog::program(), local_options()),
+      : origin_(Catalog::program(), corpus_.with_data_dir(options())),
         stats_(origin_.get<web::Stats>("stats")),
         frontend_(origin_.get<web::RequestHandler>("request_handler"), frontend_options()),
         paths_(web::list_corpus(corpus_.dir())) {}
 
-  Options local_options() {
-    Options o = options();
-    o.configs["content_store"]["data_dir"] = corpus_.dir().string();
-    return o;
-  }
   static web::FrontendOptions frontend_options() {
     web::FrontendOptions fo;
     fo.listen = "127.0.0.1:0";
