@@ -55,7 +55,8 @@ class FileContentStore final : public ContentStore, public KeyedState {
     std::lock_guard lock(mu_);
     auto it = uploads_.find(path);
     if (it == uploads_.end()) {
-      if (!std::filesystem::is_regular_file(file_of(path))) return std::nullopt;
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(file_of(path), ec)) return std::nullopt;
       it = uploads_.emplace(path, Document{}).first;
     }
     it->second.version += 1;
@@ -89,7 +90,7 @@ class FileContentStore final : public ContentStore, public KeyedState {
     std::string body(size, '\0');
     std::ifstream in(file, std::ios::binary);
     if (!in.read(body.data(), static_cast<std::streamsize>(size))) {
-      throw std::runtime_error("cannot read " + file.string());
+      throw std::runtime_error("cannot read " + path);
     }
     return body;
   }

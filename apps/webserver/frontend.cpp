@@ -1,9 +1,20 @@
+// How the deadlines work: each connection has its thread (a handler call blocks it) and its own
+// io_context, and its session runs one asynchronous operation at a time on that io_context with
+// run(). The socket is a beast::tcp_stream, whose expiry bounds asynchronous operations only:
+// when it passes, Beast closes the socket and the operation ends with error::timeout.
+//
+// Thread safety: a Connection's io_context and stream are used by its session thread alone; the
+// accept thread hands them over before the session starts, and stop() reaches them only through
+// asio::post onto that io_context, which runs on the session thread. `connections` and each
+// `done` are guarded by `mu`.
 #include "frontend.hpp"
 
 #include <sys/socket.h>
-#include <sys/time.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <list>
 #include <mutex>
@@ -12,6 +23,7 @@
 
 #include "accept_encoding.hpp"
 #include "beast.hpp"
+#include "body_budget.hpp"
 #include "content_type.hpp"
 #include "hatch/error.hpp"
 
@@ -21,6 +33,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -35,13 +48,21 @@ tcp::endpoint parse_listen(const std::string& listen) {
   return {host, static_cast<unsigned short>(port)};
 }
 
-void set_timeouts(int fd, std::chrono::seconds timeout) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(timeout.count());
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+const FrontendOptions& checked(const FrontendOptions& o) {
+  using std::chrono::milliseconds;
+  if (o.header_deadline <= milliseconds(0) || o.body_deadline <= milliseconds(0) ||
+      o.request_deadline <= milliseconds(0)) {
+    throw std::invalid_argument("frontend: every deadline must be above zero");
+  }
+  if (o.max_inflight_body_bytes < o.max_body_bytes) {
+    throw std::invalid_argument(
+        "frontend: max_inflight_body_bytes is below max_body_bytes, so the largest bodies would "
+        "always be refused");
+  }
+  return o;
 }
 
+using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
 Response plain(http::status status, const std::string& message, unsigned version) {
@@ -57,8 +78,11 @@ Response plain(http::status status, const std::string& message, unsigned version
 }  // namespace
 
 struct Frontend::Impl {
-  Impl(Ref<RequestHandler> h, FrontendOptions o)
-      : handler(std::move(h)), options(std::move(o)), acceptor(io) {
+  Impl(Ref<RequestHandler> h, const FrontendOptions& o)
+      : handler(std::move(h)),
+        options(checked(o)),
+        budget(options.max_inflight_body_bytes),
+        acceptor(io) {
     const tcp::endpoint endpoint = parse_listen(options.listen);
     acceptor.open(endpoint.protocol());
     acceptor.set_option(asio::socket_base::reuse_address(true));
@@ -71,32 +95,56 @@ struct Frontend::Impl {
     accept_thread = std::thread([this] { accept_loop(); });
   }
 
-  // One connection: its thread, and its socket's descriptor while the socket is open.
+  // One connection: its io_context, its socket and its thread.
   struct Connection {
+    // Runs one asynchronous operation, started by `start(handler)`, to its end on the calling
+    // thread, and returns the bytes it transferred.
+    template <class Start>
+    std::size_t run(beast::error_code& ec, Start start) {
+      std::size_t bytes = 0;
+      start([&](beast::error_code e, std::size_t n) {
+        ec = e;
+        bytes = n;
+      });
+      io.restart();
+      io.run();
+      return bytes;
+    }
+
+    asio::io_context io;
+    beast::tcp_stream stream{io};
     std::thread thread;
-    int fd = -1;  // guarded by mu; -1 once the session has finished with it
-    bool done = false;
+    bool done = false;  // guarded by mu
   };
 
   void accept_loop() {
     while (!stopping.load()) {
-      tcp::socket socket(io);
+      std::list<Connection> accepted;  // spliced into `connections` if it gets a slot
       boost::system::error_code ec;
-      acceptor.accept(socket, ec);
+      try {
+        acceptor.accept(accepted.emplace_back().stream.socket(), ec);
+      } catch (const boost::system::system_error& e) {
+        ec = e.code();  // no descriptor left for the connection's io_context
+      }
       if (stopping.load()) return;
-      if (ec) continue;
-      set_timeouts(socket.native_handle(), options.idle_timeout);
       std::unique_lock lock(mu);
-      reap_finished();
-      if (connections.size() >= options.max_connections) {
-        lock.unlock();
-        http::write(socket, plain(http::status::service_unavailable, "too many connections", 11),
-                    ec);
+      if (ec) {
+        // Out of descriptors or memory (Asio retries the rest itself): accepting again at once
+        // would fail again, so wait until a connection ends and gives its descriptors back.
+        connection_ended.wait_for(lock, std::chrono::milliseconds(100));
+        reap_finished();
         continue;
       }
-      Connection& c = connections.emplace_back();
-      c.fd = socket.native_handle();
-      c.thread = std::thread([this, &c, s = std::move(socket)]() mutable { session(c, s); });
+      reap_finished();
+      Connection& c = accepted.front();
+      if (connections.size() >= options.max_connections) {
+        lock.unlock();
+        http::write(c.stream.socket(),
+                    plain(http::status::service_unavailable, "too many connections", 11), ec);
+        continue;
+      }
+      connections.splice(connections.end(), accepted);
+      c.thread = std::thread([this, &c] { session(c); });
     }
   }
 
@@ -112,78 +160,123 @@ struct Frontend::Impl {
     }
   }
 
-  void session(Connection& c, tcp::socket& socket) {
-    serve(socket);
-    linger_close(socket);
-    std::lock_guard lock(mu);
-    c.fd = -1;
-    boost::system::error_code ignored;
-    socket.close(ignored);
-    c.done = true;
+  void session(Connection& c) {
+    // A second descriptor of the socket keeps the connection open until the session has given
+    // back its body budget and its slot: Beast closes the stream's own descriptor as soon as a
+    // deadline passes, and a client that sees the end and comes straight back must find both.
+    const int held = ::dup(c.stream.socket().native_handle());
+    serve(c);
+    linger_close(c);
+    c.stream.close();
+    {
+      std::lock_guard lock(mu);
+      c.done = true;
+    }
+    connection_ended.notify_one();
+    if (held >= 0) ::close(held);
+  }
+
+  // Serves requests until the client ends, misses a deadline or is answered with a close, or the
+  // server stops.
+  void serve(Connection& c) {
+    beast::flat_buffer buffer;
+    while (!stopping.load()) {
+      const Clock::time_point ready = Clock::now();
+      const Clock::time_point request_end = ready + options.request_deadline;
+      BodyBudget::Lease lease;  // before the parser, so that the body is freed first
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+      parser.body_limit(options.max_body_bytes);
+      beast::error_code ec;
+      c.stream.expires_at(std::min(ready + options.header_deadline, request_end));
+      c.run(ec, [&](auto done) { http::async_read_header(c.stream, buffer, parser, done); });
+      if (!ec && !parser.is_done()) {
+        // The whole body is reserved before any of it is read: its announced length, or the
+        // limit for a chunked body.
+        lease = budget.reserve(parser.content_length().value_or(options.max_body_bytes));
+        if (!lease) {
+          Response res = plain(http::status::service_unavailable,
+                               "too many request bodies in flight; retry later", 11);
+          write(c, res, request_end);
+          return;
+        }
+        c.stream.expires_at(std::min(Clock::now() + options.body_deadline, request_end));
+        const Request& head = parser.get();
+        if (head.version() == 11 && beast::iequals(head[http::field::expect], "100-continue")) {
+          http::response<http::empty_body> go_on{http::status::continue_, 11};
+          c.run(ec, [&](auto done) { http::async_write(c.stream, go_on, done); });
+        }
+        if (!ec) c.run(ec, [&](auto done) { http::async_read(c.stream, buffer, parser, done); });
+      }
+      if (ec) {
+        refuse_unread(c, parser, ec, request_end);
+        return;
+      }
+      const bool header_only = parser.get().method() == http::verb::head;
+      Response res = respond(parser.release());
+      if (!write(c, res, request_end, header_only) || !res.keep_alive()) return;
+    }
+  }
+
+  // Answers a request that could not be read, when someone is there to read the answer: not
+  // after a deadline (the socket is closed), a reset, or the end of the connection between
+  // requests.
+  void refuse_unread(Connection& c, const http::request_parser<http::string_body>& parser,
+                     const beast::error_code& ec, Clock::time_point deadline) {
+    Response res;
+    if (ec == http::error::body_limit) {
+      res = plain(http::status::payload_too_large, "body too large", 11);
+    } else if (ec == http::error::header_limit) {
+      res = plain(http::status::request_header_fields_too_large, "header too large", 11);
+    } else if (parser.got_some() && ec != beast::error::timeout &&
+               ec != asio::error::connection_reset) {
+      res = plain(http::status::bad_request, "malformed request", 11);
+    } else {
+      return;
+    }
+    write(c, res, deadline);
+  }
+
+  // Writes `res`, or its header alone, by `deadline`; false if it could not.
+  static bool write(Connection& c, Response& res, Clock::time_point deadline,
+                    bool header_only = false) {
+    beast::error_code ec;
+    c.stream.expires_at(deadline);
+    http::response_serializer<http::string_body> serializer(res);
+    c.run(ec, [&](auto done) {
+      if (header_only) {
+        http::async_write_header(c.stream, serializer, done);
+      } else {
+        http::async_write(c.stream, serializer, done);
+      }
+    });
+    return !ec;
   }
 
   // Ends the connection so that the client reads our last answer: closing a socket with unread
   // input (the rest of a refused request) would reset the connection and could discard the
   // answer before the client reads it. So: stop sending, then read what the client still sends,
-  // up to 1 MiB, until it closes (or the idle timeout passes).
-  static void linger_close(tcp::socket& socket) {
-    boost::system::error_code ec;
-    socket.shutdown(tcp::socket::shutdown_send, ec);
+  // up to 1 MiB, until it closes or the header deadline passes.
+  void linger_close(Connection& c) {
+    beast::error_code ec;
+    c.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    c.stream.expires_after(options.header_deadline);
     char sink[4096];
     for (std::size_t drained = 0; !ec && drained < (1u << 20);) {
-      drained += socket.read_some(asio::buffer(sink), ec);
+      drained += c.run(ec, [&](auto done) { c.stream.async_read_some(asio::buffer(sink), done); });
     }
   }
 
-  void serve(tcp::socket& socket) {
-    beast::flat_buffer buffer;
-    while (!stopping.load()) {
-      http::request_parser<http::string_body> parser;
-      parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-      parser.body_limit(options.max_body_bytes);
-      beast::error_code ec;
-      http::read(socket, buffer, parser, ec);
-      if (ec == http::error::end_of_stream || ec == asio::error::eof) return;
-      if (ec == http::error::body_limit) {
-        http::write(socket, plain(http::status::payload_too_large, "body too large", 11), ec);
-        return;
-      }
-      if (ec == http::error::header_limit) {
-        http::write(socket,
-                    plain(http::status::request_header_fields_too_large, "header too large", 11),
-                    ec);
-        return;
-      }
-      if (ec) {
-        // A timeout or a reset has no one to answer; anything else was a malformed request.
-        if (parser.got_some() && ec != asio::error::would_block && ec != asio::error::try_again &&
-            ec != asio::error::connection_reset) {
-          http::write(socket, plain(http::status::bad_request, "malformed request", 11), ec);
-        }
-        return;
-      }
-      const http::request<http::string_body>& req = parser.get();
-      Response res = respond(req);
-      if (req.method() == http::verb::head) {
-        http::response_serializer<http::string_body> head(res);
-        http::write_header(socket, head, ec);
-      } else {
-        http::write(socket, res, ec);
-      }
-      if (ec || !res.keep_alive()) return;
-    }
-  }
-
-  Response respond(const http::request<http::string_body>& req) {
+  Response respond(Request req) {
     if (req.version() != 10 && req.version() != 11) {
       return plain(http::status::http_version_not_supported, "HTTP/1.0 or 1.1 only", 11);
     }
     const beast::string_view target = req.target();
     const beast::string_view path = target.substr(0, target.find('?'));
+    const beast::string_view accepted = req[http::field::accept_encoding];
     WebRequest request{std::string(req.method_string()), std::string(path),
-                       negotiate_coding(std::string_view(req[http::field::accept_encoding].data(),
-                                                         req[http::field::accept_encoding].size())),
-                       req.body()};
+                       negotiate_coding(std::string_view(accepted.data(), accepted.size())),
+                       std::move(req.body())};
     WebResponse answer;
     try {
       answer = handler->handle(request);
@@ -215,14 +308,21 @@ struct Frontend::Impl {
   }
 
   void stop() {
-    if (stopping.exchange(true)) return;
+    {
+      std::lock_guard lock(mu);
+      if (stopping.exchange(true)) return;
+    }
+    connection_ended.notify_one();
     ::shutdown(acceptor.native_handle(), SHUT_RDWR);
     accept_thread.join();
     std::list<Connection> all;
     {
       std::lock_guard lock(mu);
       for (Connection& c : connections) {
-        if (c.fd >= 0) ::shutdown(c.fd, SHUT_RDWR);
+        asio::post(c.io, [&c] {
+          beast::error_code ignored;
+          c.stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        });
       }
       // List nodes keep their addresses, so the sessions' references stay valid.
       all.swap(connections);
@@ -233,17 +333,19 @@ struct Frontend::Impl {
 
   Ref<RequestHandler> handler;
   const FrontendOptions options;
-  asio::io_context io;
+  BodyBudget budget;
+  asio::io_context io;  // the acceptor's; never run: it accepts synchronously
   tcp::acceptor acceptor;
   std::string address;
   std::atomic<bool> stopping{false};
   std::thread accept_thread;
   std::mutex mu;
-  std::list<Connection> connections;  // guarded by mu
+  std::condition_variable connection_ended;  // with mu; wakes an accept loop that waits
+  std::list<Connection> connections;         // guarded by mu
 };
 
 Frontend::Frontend(Ref<RequestHandler> handler, FrontendOptions options)
-    : impl_(std::make_unique<Impl>(std::move(handler), std::move(options))) {}
+    : impl_(std::make_unique<Impl>(std::move(handler), options)) {}
 
 Frontend::~Frontend() {
   stop();

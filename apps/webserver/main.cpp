@@ -14,11 +14,14 @@
 // learns where the components run when the configuration turns learning on ([learn] or
 // --hatch-learn); `demo` requires it.
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -90,6 +93,16 @@ class StopSignal {
   sigset_t set_;
 };
 
+// The Frontend takes five descriptors per connection (frontend.hpp), so its default 512
+// connections need more than the usual soft limit of 1024: raise it to the hard limit.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 // Serves until SIGINT or SIGTERM; the autopilot, when on, learns meanwhile.
 int serve(hatch::App& app, const FrontendOptions& frontend_options) {
   StopSignal stop;
@@ -151,6 +164,23 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_option("--max-connections", frontend_options.max_connections)
       ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
+  for (const auto& [flag, deadline, meaning] :
+       {std::tuple{"--header-deadline-ms", &frontend_options.header_deadline,
+                   "time to receive a request header; also closes idle connections"},
+        std::tuple{"--body-deadline-ms", &frontend_options.body_deadline,
+                   "time to receive a request body, after its header"},
+        std::tuple{"--request-deadline-ms", &frontend_options.request_deadline,
+                   "time for a whole request, its answer written"}}) {
+    serve_cmd
+        ->add_option_function<std::int64_t>(
+            flag, [d = deadline](std::int64_t ms) { *d = std::chrono::milliseconds(ms); }, meaning)
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400'000}))
+        ->default_str(std::to_string(deadline->count()));
+  }
+  serve_cmd
+      ->add_option("--max-inflight-body-bytes", frontend_options.max_inflight_body_bytes,
+                   "request body bytes held at once, across connections")
       ->capture_default_str();
   serve_emulation.add_to(serve_cmd);
 
@@ -229,6 +259,7 @@ int main(int argc, char** argv) {
       });
       return 0;
     }
+    raise_descriptor_limit();
     if (demo_cmd->parsed()) {
       demo_emulation.configure(app.options(), data_dir);
       return demo(app, showcase, data_dir, demo_phases, learn_seconds);

@@ -33,7 +33,9 @@ class DocumentHandler final : public RequestHandler {
       return WebResponse{200, "application/json", "", stats_json(stats_->all())};
     }
     if (request.path == "/") return text(404, "not found");
-    if (!is_document_path(request.path)) return text(400, "bad path");
+    if (const std::string why = document_path_problem(request.path); !why.empty()) {
+      return text(400, "bad path: " + why);
+    }
     if (read) return serve(request.path, request.coding);
     if (request.method == "PUT") return upload(request.path, request.body);
     return text(405, "method not allowed");

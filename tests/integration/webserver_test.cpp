@@ -9,10 +9,6 @@
 // byte for byte: the counters are state, and a placement must not lose, repeat or reorder them.
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
@@ -32,6 +28,7 @@
 #include "node_process.hpp"
 #include "request_handler.hpp"
 #include "stats.hpp"
+#include "temp_corpus.hpp"
 
 namespace hatch::test {
 namespace {
@@ -39,26 +36,6 @@ namespace {
 using web::HttpClient;
 using web::HttpHeaders;
 using web::HttpReply;
-
-// A corpus in a fresh temporary directory, removed with the object.
-class TempCorpus {
- public:
-  TempCorpus() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "hatch-web-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = pattern;
-    web::generate_corpus(dir_, 24, 5);
-  }
-  ~TempCorpus() { std::filesystem::remove_all(dir_); }
-  const std::filesystem::path& dir() const { return dir_; }
-  std::string file(const std::string& path) const {
-    std::ifstream in(dir_ / path.substr(1), std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-
- private:
-  std::filesystem::path dir_;
-};
 
 struct WebCall {
   std::string method;
@@ -113,9 +90,7 @@ class WebServer : public ClusterTest {
  protected:
   // Runs the request set against a fresh origin whose components take `design`.
   std::vector<HttpReply> run(const Design& design, const std::vector<WebCall>& calls) {
-    Options o = options();
-    o.configs["content_store"]["data_dir"] = corpus_.dir().string();
-    Origin origin(Catalog::program(), o);
+    Origin origin(Catalog::program(), corpus_.with_data_dir(options()));
     Ref<web::RequestHandler> handler = origin.get<web::RequestHandler>("request_handler");
     for (const TransitionReport& r : origin.apply(design)) {
       EXPECT_TRUE(r.ok) << r.to_string();
@@ -216,8 +191,7 @@ TEST_F(WebServer, AnswersTheSameBytesUnderEveryPlacementOfEveryComponent) {
 TEST_F(WebServer, EachHostsCacheKeepsToItsEmulatedBudget) {
   NodeProcess a(secret_.path());
   NodeProcess b(secret_.path());
-  Options o = options();
-  o.configs["content_store"]["data_dir"] = corpus_.dir().string();
+  Options o = corpus_.with_data_dir(options());
   constexpr std::int64_t kBudget = 64 * 1024;
   o.configs["cache"]["emulated_cache_bytes"] = std::int64_t{1} << 30;
   o.configs["cache"]["emulated_cache_bytes@" + a.address()] = kBudget;
@@ -250,8 +224,7 @@ TEST_F(WebServer, EachHostsCacheKeepsToItsEmulatedBudget) {
 TEST_F(WebServer, ClientsGetTheSameAnswersWhileEveryComponentMoves) {
   NodeProcess a(secret_.path());
   NodeProcess b(secret_.path());
-  Options o = options();
-  o.configs["content_store"]["data_dir"] = corpus_.dir().string();
+  Options o = corpus_.with_data_dir(options());
   Origin origin(Catalog::program(), o);
   Ref<web::RequestHandler> handler = origin.get<web::RequestHandler>("request_handler");
   web::FrontendOptions fo;
@@ -321,16 +294,11 @@ void expect_answers_without_errors(web::LoadDriver& driver, std::uint64_t answer
 class WebServerUnderLoad : public WebServer {
  protected:
   WebServerUnderLoad()
-      : origin_(Catalog::program(), local_options()),
+      : origin_(Catalog::program(), corpus_.with_data_dir(options())),
         stats_(origin_.get<web::Stats>("stats")),
         frontend_(origin_.get<web::RequestHandler>("request_handler"), frontend_options()),
         paths_(web::list_corpus(corpus_.dir())) {}
 
-  Options local_options() {
-    Options o = options();
-    o.configs["content_store"]["data_dir"] = corpus_.dir().string();
-    return o;
-  }
   static web::FrontendOptions frontend_options() {
     web::FrontendOptions fo;
     fo.listen = "127.0.0.1:0";
