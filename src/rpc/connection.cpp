@@ -79,9 +79,11 @@ void Connection::read_more() {
 }
 
 void Connection::continue_reading() {
-  {
+  if (out_bytes_.load(std::memory_order_relaxed) > options_.max_outbox_bytes) {
+    // Checked again under the lock: the write that drains the outbox resumes reading only if
+    // it sees the pause.
     std::lock_guard lock(out_mu_);
-    if (out_bytes_ > options_.max_outbox_bytes) {
+    if (out_bytes_.load(std::memory_order_relaxed) > options_.max_outbox_bytes) {
       read_paused_ = true;
       return;
     }
@@ -95,7 +97,8 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
                                  : "read failed: " + ec.message());
     return;
   }
-  read_progress_.fetch_add(1, std::memory_order_relaxed);
+  read_progress_.store(read_progress_.load(std::memory_order_relaxed) + 1,
+                       std::memory_order_relaxed);  // the read chain is its only writer
   rfill_ += n;
   std::vector<std::span<const char>> frames;
   std::size_t pos = 0;
@@ -236,7 +239,8 @@ void Connection::on_tail_piece(const boost::system::error_code& ec) {
                                  : "read failed: " + ec.message());
     return;
   }
-  read_progress_.fetch_add(1, std::memory_order_relaxed);
+  read_progress_.store(read_progress_.load(std::memory_order_relaxed) + 1,
+                       std::memory_order_relaxed);  // the read chain is its only writer
   read_tail_piece();
 }
 

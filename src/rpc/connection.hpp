@@ -233,7 +233,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   mutable std::mutex out_mu_;
   std::condition_variable out_space_;
   std::vector<OutFrame> outbox_;  // guarded by out_mu_
-  std::size_t out_bytes_ = 0;     // guarded by out_mu_; queued and in flight
+  // Queued and in flight. Written under out_mu_; read without it by the read loop, whose check
+  // of the bound must not take the writers' lock on every read.
+  std::atomic<std::size_t> out_bytes_{0};
   bool writing_ = false;          // guarded by out_mu_
   bool read_paused_ = false;      // guarded by out_mu_; reading waits for the outbox to drain
   std::thread::id corked_by_;     // guarded by out_mu_; the thread whose writes wait, if any

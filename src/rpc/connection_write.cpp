@@ -53,12 +53,13 @@ void Connection::flush(std::unique_lock<std::mutex>& lock) {
     in_flight_.clear();
     in_flight_.swap(outbox_);
     unwritten_.clear();
+    std::size_t bytes = 0;
     for (const OutFrame& f : in_flight_) {
       unwritten_.emplace_back(f.head.data(), f.head.size());
       if (!f.body.empty()) unwritten_.emplace_back(f.body.data(), f.body.size());
       if (!f.tail.bytes.empty()) unwritten_.emplace_back(f.tail.bytes.data(), f.tail.bytes.size());
+      bytes += f.head.size() + f.body.size() + f.tail.bytes.size();
     }
-    const std::size_t bytes = asio::buffer_size(unwritten_);
     lock.unlock();
     boost::system::error_code ec;
     const std::size_t n = stream_->write_now(unwritten_, ec);
