@@ -23,9 +23,9 @@
 
 #include "accept_encoding.hpp"
 #include "beast.hpp"
-#include "body_budget.hpp"
 #include "content_type.hpp"
 #include "hatch/error.hpp"
+#include "hatch/memory_budget.hpp"
 
 namespace hatch::web {
 
@@ -183,7 +183,7 @@ struct Frontend::Impl {
     while (!stopping.load()) {
       const Clock::time_point ready = Clock::now();
       const Clock::time_point request_end = ready + options.request_deadline;
-      BodyBudget::Lease lease;  // before the parser, so that the body is freed first
+      MemoryBudget::Lease lease;  // before the parser, so that the body is freed first
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
       parser.body_limit(options.max_body_bytes);
@@ -333,7 +333,7 @@ struct Frontend::Impl {
 
   Ref<RequestHandler> handler;
   const FrontendOptions options;
-  BodyBudget budget;
+  MemoryBudget budget;
   asio::io_context io;  // the acceptor's; never run: it accepts synchronously
   tcp::acceptor acceptor;
   std::string address;

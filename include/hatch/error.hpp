@@ -15,19 +15,23 @@ namespace hatch {
 
 enum class StatusCode : std::uint8_t {
   ok = 0,
-  application_error = 1,  // the implementation threw; the call ran
-  unknown_component = 2,  // the host does not serve that component
-  unknown_method = 3,     // the component has no such method
-  bad_request = 4,        // malformed frame or arguments that do not decode
-  deadline_exceeded = 5,  // no answer before the call's deadline; it may or may not have run
-  connection_lost = 6,    // the connection broke before the answer; it may or may not have run
-  unavailable = 7,        // the host could not be reached; the call did not run
-  unauthenticated = 8,    // the peer did not prove the cluster secret
-  permission_denied = 9,  // the peer may not do that (e.g. a non-origin ordering an instantiate)
-  overloaded = 10,        // the host refused the call to protect itself; it did not run
-  internal = 11,          // a bug or an invariant broken on the remote side
-  moved = 12,             // the component lives elsewhere now; the body names the new binding
+  application_error = 1,    // the implementation threw; the call ran
+  unknown_component = 2,    // the host does not serve that component
+  unknown_method = 3,       // the component has no such method
+  bad_request = 4,          // malformed frame or arguments that do not decode
+  deadline_exceeded = 5,    // no answer before the call's deadline; it may or may not have run
+  connection_lost = 6,      // the connection broke before the answer; it may or may not have run
+  unavailable = 7,          // the host could not be reached; the call did not run
+  unauthenticated = 8,      // the peer did not prove the cluster secret
+  permission_denied = 9,    // the peer may not do that (e.g. a non-origin ordering an instantiate)
+  overloaded = 10,          // the host refused the call to protect itself; it did not run
+  internal = 11,            // a bug or an invariant broken on the remote side
+  moved = 12,               // the component lives elsewhere now; the body names the new binding
+  resource_exhausted = 13,  // the host had no memory free for the request; it did not run
 };
+
+// The highest code there is; a frame with a higher one is malformed.
+inline constexpr StatusCode kMaxStatusCode = StatusCode::resource_exhausted;
 
 std::string_view to_string(StatusCode code);
 

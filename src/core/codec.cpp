@@ -1,5 +1,7 @@
 #include "hatch/internal/codec.hpp"
 
+#include <algorithm>
+
 namespace hatch::internal {
 
 msgpack::object_handle unpack_untrusted(std::span<const char> bytes, const WireLimits& limits) {
@@ -17,10 +19,13 @@ msgpack::object_handle unpack_untrusted_prefix(std::span<const char> bytes,
     // `bytes` alive while it uses the object.
     const msgpack::unpack_reference_func refer = [](msgpack::type::object_type, std::size_t,
                                                     void*) { return true; };
-    msgpack::unpack(handle, bytes.data(), bytes.size(), offset, refer, nullptr,
-                    msgpack::unpack_limit(limits.max_container_items, limits.max_container_items,
-                                          limits.max_frame_bytes, limits.max_frame_bytes,
-                                          limits.max_frame_bytes, limits.max_depth));
+    // A container's header makes the decoder allocate room for every item it claims; each
+    // item takes a byte at least, so no claim beyond the bytes left can be honest.
+    const std::size_t items = std::min(limits.max_container_items, bytes.size() - offset);
+    msgpack::unpack(
+        handle, bytes.data(), bytes.size(), offset, refer, nullptr,
+        msgpack::unpack_limit(items, items, limits.max_frame_bytes, limits.max_frame_bytes,
+                              limits.max_frame_bytes, limits.max_depth));
   } catch (const std::exception& e) {
     throw BadArguments(std::string("undecodable msgpack: ") + e.what());
   }

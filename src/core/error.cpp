@@ -32,6 +32,8 @@ std::string_view to_string(StatusCode code) {
       return "internal error";
     case StatusCode::moved:
       return "moved";
+    case StatusCode::resource_exhausted:
+      return "resource exhausted";
   }
   return "unknown status";
 }
@@ -41,6 +43,7 @@ RetryAdvice retry_advice(StatusCode code) {
     case StatusCode::unavailable:
     case StatusCode::overloaded:
     case StatusCode::moved:
+    case StatusCode::resource_exhausted:
       return RetryAdvice::retry;
     case StatusCode::deadline_exceeded:
     case StatusCode::connection_lost:

@@ -70,7 +70,7 @@ DecodedFrame decode_frame(std::span<const char> frame, bool tail_apart) {
       throw FrameError("unknown frame kind " + std::to_string(kind));
     }
     const auto status = f[1].as<std::uint8_t>();
-    if (status > static_cast<std::uint8_t>(StatusCode::moved)) {
+    if (status > static_cast<std::uint8_t>(kMaxStatusCode)) {
       throw FrameError("unknown status code " + std::to_string(status));
     }
     out.header.kind = static_cast<FrameKind>(kind);

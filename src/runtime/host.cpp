@@ -10,6 +10,7 @@
 #include "hatch/deadline.hpp"
 #include "hatch/internal/call_meter.hpp"
 #include "hatch/internal/codec.hpp"
+#include "hatch/internal/decode_cost.hpp"
 
 namespace hatch::runtime {
 
@@ -181,11 +182,45 @@ Reply Host::execute(const std::shared_ptr<rpc::Connection>& connection,
 Reply Host::run(const HostedComponent& component, std::uint32_t method,
                 std::span<const char> args) const {
   return reply_of([&] {
+    // Nothing is decoded before the arity and the memory it takes are known.
+    const internal::DecodeCost cost = internal::measure_untrusted(args, limits_);
+    const InterfaceEntry& iface = *component.interface;
+    const MethodInfo& info = iface.methods[method];
+    if (cost.top_array_items != static_cast<std::uint32_t>(info.arity)) {
+      throw internal::BadArguments(
+          std::string(iface.name) + "::" + std::string(info.name) + " takes " +
+          std::to_string(info.arity) + " arguments; the request carries " +
+          (cost.top_array_items ? std::to_string(*cost.top_array_items) : "no argument list"));
+    }
+    const MemoryBudget::Lease lease = requests_.reserve(cost.bytes_in_flight());
+    if (!lease) return exhausted_reply(component, cost);
     internal::CallerScope serving(component.name);
     internal::WireBuffer out;
-    component.interface->dispatch(component.instance.self, method, args, limits_, out);
+    iface.dispatch(component.instance.self, method, args, limits_, out);
     return Reply{StatusCode::ok, std::move(out.bytes())};
   });
+}
+
+Reply Host::exhausted_reply(const HostedComponent& component,
+                            const internal::DecodeCost& cost) const {
+  const std::size_t need = cost.bytes_in_flight();
+  const std::size_t total = requests_.total();
+  std::string message = "a call to " + component.name + " needs " + std::to_string(need) +
+                        " bytes to decode its " + std::to_string(cost.input_bytes) +
+                        " bytes of arguments (" + std::to_string(cost.values) + " values), ";
+  if (need > total) {
+    message += "more than the whole in-flight request budget of " + std::to_string(total) +
+               " bytes (WireLimits::max_inflight_request_bytes): it can never run here";
+  } else {
+    message += "and the calls being served hold " + std::to_string(total - requests_.left()) +
+               " of the in-flight request budget of " + std::to_string(total) +
+               " bytes; it did not run, retry later";
+  }
+  if (auto refused = exhausted_log_.admit()) {
+    spdlog::warn("{}: refused {} call(s) for want of memory; the last: {}", name_, *refused,
+                 message);
+  }
+  return error_reply(StatusCode::resource_exhausted, message);
 }
 
 Reply Host::apply_and_forward(const HostedComponent& component, Replication& replication,
@@ -193,8 +228,10 @@ Reply Host::apply_and_forward(const HostedComponent& component, Replication& rep
   MutexLock order(replication.order);
   Reply reply = run(component, method, args);
   // A write that failed in the implementation ran, and fails the same way on the backups:
-  // forward it all the same. One whose arguments did not decode did not run anywhere.
-  if (reply.status == StatusCode::bad_request) return reply;
+  // forward it all the same. One whose arguments did not decode, or that found no memory for
+  // them, did not run anywhere.
+  if (reply.status == StatusCode::bad_request || reply.status == StatusCode::resource_exhausted)
+    return reply;
   // Every backup gets the write at once; the answer waits for the slowest.
   const std::size_t n = replication.backups.size();
   std::vector<std::optional<RemoteCall>> calls(n);

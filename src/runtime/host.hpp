@@ -1,13 +1,14 @@
 // The component instances one process serves, and how it answers a request for one of them.
 //
 // Both the origin and a node own a Host. A request names a component by id; the Host finds the
-// instance, checks the method, decodes the arguments, calls the implementation and sends the
-// response. Whatever goes wrong becomes a typed status for the caller: an unknown component or
-// method, arguments that do not decode, or an exception of the implementation (its type and
-// message travel back). Requests for component id 0 go to the control handler: the
-// operations that build the component graph and move components (runtime/control.hpp). A
-// component can be gated (calls are answered `moved` while it moves) and retired (a tombstone
-// answers `moved` with its new home).
+// instance, checks the method, measures the arguments (their arity, and the memory decoding
+// them takes, against the host's request budget), decodes them, calls the implementation and
+// sends the response. Whatever goes wrong becomes a typed status for the caller: an unknown
+// component or method, arguments that do not decode, no memory left for them, or an exception of
+// the implementation (its type and message travel back). Requests for component id 0 go to the
+// control handler: the operations that build the component graph and move components
+// (runtime/control.hpp). A component can be gated (calls are answered `moved` while it moves) and
+// retired (a tombstone answers `moved` with its new home).
 //
 // Thread safety: all members may be called from any thread.
 #pragma once
@@ -21,10 +22,13 @@
 #include <unordered_map>
 #include <vector>
 
-#include "hatch/internal/mutex.hpp"
 #include "hatch/catalog.hpp"
+#include "hatch/internal/decode_cost.hpp"
+#include "hatch/internal/mutex.hpp"
 #include "hatch/internal/wire_buffer.hpp"
+#include "hatch/memory_budget.hpp"
 #include "rpc/connection.hpp"
+#include "rpc/log_limiter.hpp"
 #include "runtime/control.hpp"
 #include "runtime/remote_component.hpp"
 
@@ -72,7 +76,8 @@ class Host {
   using ControlHandler = std::function<Reply(const std::shared_ptr<rpc::Connection>&,
                                              std::uint32_t method, internal::Payload& request)>;
 
-  Host(std::string name, internal::WireLimits limits) : name_(std::move(name)), limits_(limits) {}
+  Host(std::string name, internal::WireLimits limits)
+      : name_(std::move(name)), limits_(limits), requests_(limits.max_inflight_request_bytes) {}
 
   void set_control(ControlHandler control) { control_ = std::move(control); }
 
@@ -91,8 +96,9 @@ class Host {
   // Makes `id` the primary of a replicated component: its writes go to `backups` (named by
   // `names`) too before they are answered. Empty `backups` make it a lone instance again.
   // Returns false when there is no such component.
-  [[nodiscard]] bool set_backups(std::uint32_t id, std::vector<std::shared_ptr<RemoteComponent>> backups,
-                   std::vector<std::string> names);
+  [[nodiscard]] bool set_backups(std::uint32_t id,
+                                 std::vector<std::shared_ptr<RemoteComponent>> backups,
+                                 std::vector<std::string> names);
   // Removes `id` without a trace.
   void remove(std::uint32_t id);
   // Removes `id`, leaving a tombstone: later calls are answered `moved` to `location`.
@@ -108,8 +114,8 @@ class Host {
              internal::Payload request) const;
 
   // Runs one request without a connection: the reply that serve() would send.
-  [[nodiscard]] Reply execute(const std::shared_ptr<rpc::Connection>& connection, const rpc::FrameHeader& header,
-                internal::Payload& request) const;
+  [[nodiscard]] Reply execute(const std::shared_ptr<rpc::Connection>& connection,
+                              const rpc::FrameHeader& header, internal::Payload& request) const;
 
   const std::string& name() const noexcept { return name_; }
   const internal::WireLimits& limits() const noexcept { return limits_; }
@@ -123,15 +129,21 @@ class Host {
             std::span<const char> args) const;
   Reply apply_and_forward(const HostedComponent& component, Replication& replication,
                           std::uint32_t method, std::span<const char> args) const;
+  // The resource_exhausted reply for a call to `component` costing `cost`; logs it, limited.
+  Reply exhausted_reply(const HostedComponent& component, const internal::DecodeCost& cost) const;
 
   const std::string name_;
   const internal::WireLimits limits_;
+  // What the calls being served hold; a call that would go over it does not run.
+  mutable MemoryBudget requests_;
+  mutable rpc::LogLimiter exhausted_log_;
   ControlHandler control_;
   LostBackup lost_backup_;
   mutable SharedMutex mu_;
   std::unordered_map<std::uint32_t, std::shared_ptr<const HostedComponent>> components_
       HATCH_GUARDED_BY(mu_);
-  std::unordered_map<std::uint32_t, std::string> moved_ HATCH_GUARDED_BY(mu_);  // where retired ids went
+  std::unordered_map<std::uint32_t, std::string> moved_
+      HATCH_GUARDED_BY(mu_);  // where retired ids went
 };
 
 }  // namespace hatch::runtime

@@ -6,13 +6,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <iostream>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "cluster_test.hpp"
 #include "hatch/error.hpp"
+#include "hatch/hatch.hpp"
+#include "hatch/internal/codec.hpp"
 #include "node_process.hpp"
 #include "raw_peer.hpp"
 #include "rpc/endpoint.hpp"
+#include "test_interfaces.hpp"
 
 namespace hatch::test {
 namespace {
@@ -104,8 +111,7 @@ TEST_F(HostilePeers, ANodeOutOfDescriptorsBacksOffQuietlyAndServesOnceTheyAreBac
   Silent silent;
   for (int source = 2; source < 10; ++source) {
     for (int i = 0; i < 12; ++i) {
-      silent.fds.push_back(
-          silent_connection(node.address(), "127.0.0." + std::to_string(source)));
+      silent.fds.push_back(silent_connection(node.address(), "127.0.0." + std::to_string(source)));
     }
   }
   ASSERT_TRUE(node.wait_for_log("accept failed")) << node.log();
@@ -136,6 +142,55 @@ TEST_F(HostilePeers, ATruncatedHandshakeFrameIsLoggedAsARefusedPeer) {
   ::close(fd);
   EXPECT_TRUE(node.wait_for_log("refused peer 127.0.0.3:")) << node.log();
   EXPECT_NE(node.log().find("the handshake did not complete"), std::string::npos) << node.log();
+}
+
+// One argument (for Echo::vec, which takes one) of four arrays of 16 Mi nils each: 64 MiB that
+// decode to 24 bytes of msgpack::object per nil, 1.5 GiB.
+std::string sixty_four_mib_of_nils() {
+  internal::WireBuffer out;
+  msgpack::packer<internal::WireBuffer> pk(out);
+  pk.pack_array(1);
+  pk.pack_array(4);
+  for (int a = 0; a < 4; ++a) {
+    pk.pack_array(16u << 20);
+    for (int i = 0; i < (16 << 20); ++i) pk.pack_nil();
+  }
+  return std::move(out.bytes());
+}
+
+TEST_F(HostilePeers, ArgumentsThatWouldDecodeToManyTimesTheirSizeAreRefusedUndecoded) {
+  NodeProcess node(secret_.path());
+  Options o = options();
+  o.placements["echo"] = node.address();
+  Origin origin(Catalog::program(), o);
+  Ref<Echo> echo = origin.get<Echo>("echo");
+  ASSERT_EQ(echo->add(1, 1), 2);  // "echo" is the first component created: its id is 1
+  const auto vec = static_cast<std::uint32_t>(
+      std::find_if(Echo::hatch_methods.begin(), Echo::hatch_methods.end(),
+                   [](const MethodInfo& m) { return m.name == "vec"; }) -
+      Echo::hatch_methods.begin());
+  const std::string body = sixty_four_mib_of_nils();
+  // Three at once: decoded whole, they took 4.8 GiB.
+  std::vector<std::string> errors(3);
+  std::vector<std::thread> callers;
+  for (std::string& error : errors) {
+    callers.emplace_back([&] {
+      try {
+        probe_call(secret_.bytes(), node.address(), 1, vec, body);
+        error = "the call ran";
+      } catch (const RemoteError& e) {
+        error = e.code() == StatusCode::resource_exhausted ? "" : e.what();
+      }
+    });
+  }
+  for (std::thread& t : callers) t.join();
+  for (const std::string& error : errors) EXPECT_EQ(error, "") << "not resource_exhausted";
+  EXPECT_TRUE(node.wait_for_log("it can never run here")) << node.log();
+  // The frames themselves (3 x 64 MiB) are held; their decoded form never was.
+  const std::size_t peak = node.peak_rss_bytes();
+  std::cout << "node peak RSS: " << (peak >> 20) << " MiB\n";
+  EXPECT_LT(peak, std::size_t{1} << 30);
+  EXPECT_EQ(echo->add(2, 2), 4) << "the node serves on";
 }
 
 }  // namespace

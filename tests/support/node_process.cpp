@@ -35,8 +35,8 @@ SecretFile::SecretFile() : path_(temp_path("secret")) {
   std::string secret;
   for (int i = 0; i < 32; ++i) secret += "abcdefghijklmnopqrstuvwxyz0123456789"[rd() % 36];
   std::ofstream(path_) << secret << "\n";
-  std::filesystem::permissions(path_, std::filesystem::perms::owner_read |
-                                          std::filesystem::perms::owner_write);
+  std::filesystem::permissions(
+      path_, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
 SecretFile::~SecretFile() {
@@ -97,6 +97,14 @@ void NodeProcess::resume() {
   if (::waitpid(pid_, &status, WCONTINUED) != pid_ || !WIFCONTINUED(status)) {
     throw std::runtime_error("the node did not continue; it exited");
   }
+}
+
+std::size_t NodeProcess::peak_rss_bytes() const {
+  std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;  // in kB
+  }
+  throw std::runtime_error("no VmHWM for node " + std::to_string(pid_));
 }
 
 int NodeProcess::kill_and_reap(int signal) {

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -35,6 +36,8 @@ class NodeProcess {
   void pause();
   // Continues a paused node (SIGCONT) and returns once it runs again.
   void resume();
+  // The most memory the node has held at once (VmHWM), in bytes.
+  std::size_t peak_rss_bytes() const;
   // Kills the node with `signal` and reaps it. Returns its wait status.
   int kill_and_reap(int signal);
 
@@ -60,6 +63,9 @@ class SecretFile {
 // its own, authenticated with `secret`. Throws what the node answers, as a RemoteError.
 void probe_call(const std::string& secret, const std::string& address, std::uint32_t component,
                 std::uint32_t method);
+// The same with `args`, the packed argument list.
+void probe_call(const std::string& secret, const std::string& address, std::uint32_t component,
+                std::uint32_t method, std::string args);
 
 // Connects to `address` and sends bytes that are not a handshake.
 void send_garbage(const std::string& address);

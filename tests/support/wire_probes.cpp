@@ -15,19 +15,24 @@
 namespace hatch::test {
 
 void probe_call(const std::string& secret, const std::string& address, std::uint32_t component,
-                std::uint32_t method) {
+                std::uint32_t method, std::string args) {
   rpc::IoPool io(2);
   const rpc::ClusterSecret cluster = rpc::ClusterSecret::from_bytes(secret);
-  rpc::Peer peer(rpc::tcp_network(), io.context(), address, cluster, rpc::PeerIdentity{"node", "probe"},
-                 rpc::ConnectionOptions{}, [](auto&&...) {});
-  internal::WireBuffer args;
-  internal::pack_args(args);
+  rpc::Peer peer(rpc::tcp_network(), io.context(), address, cluster,
+                 rpc::PeerIdentity{"node", "probe"}, rpc::ConnectionOptions{}, [](auto&&...) {});
   try {
-    runtime::call_remote(peer, component, method, std::move(args.bytes()), std::chrono::seconds(30),
+    runtime::call_remote(peer, component, method, std::move(args), std::chrono::seconds(30),
                          "probe");
   } catch (const internal::Moved& moved) {
     throw RemoteError(StatusCode::moved, "probe", address, moved.location);
   }
+}
+
+void probe_call(const std::string& secret, const std::string& address, std::uint32_t component,
+                std::uint32_t method) {
+  internal::WireBuffer none;
+  internal::pack_args(none);
+  probe_call(secret, address, component, method, std::move(none.bytes()));
 }
 
 void send_garbage(const std::string& address) {

@@ -1,5 +1,8 @@
 #include "runtime/host.hpp"
 
+#include <algorithm>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "hatch/component.hpp"
@@ -20,27 +23,42 @@ Decoded error_of(const Reply& r) {
   return {type, message};
 }
 
+// Creates the registered component `name` and adds it to `host` as `id`.
+void add_component(Host& host, std::uint32_t id, const char* name) {
+  const ComponentEntry* entry = Catalog::program().find(name);
+  struct NoDeps final : Context {
+    NoDeps(const char* name, const std::string& host) : Context(name, host, {}) {}
+    std::shared_ptr<BindingCell> resolve(std::string_view) override { throw UsageError("none"); }
+  } context(name, host.name());
+  host.add(id, name, *entry->interface, entry->create(context));
+}
+
+template <class... A>
+Reply run_on(const Host& host, std::uint32_t component, std::uint32_t method, const A&... args) {
+  internal::WireBuffer in;
+  internal::pack_args(in, args...);
+  rpc::FrameHeader h;
+  h.component = component;
+  h.method = method;
+  internal::Payload request;
+  request.body = in.bytes();
+  return host.execute(nullptr, h, request);
+}
+
+template <class... A>
+std::size_t cost_of(const A&... args) {
+  internal::WireBuffer in;
+  internal::pack_args(in, args...);
+  return internal::measure_untrusted(in.bytes(), internal::WireLimits{}).bytes_in_flight();
+}
+
 class HostTest : public ::testing::Test {
  protected:
-  HostTest() : host_("test-host", internal::WireLimits{}) {
-    const ComponentEntry* store = Catalog::program().find("store");
-    struct NoDeps final : Context {
-      NoDeps() : Context("store", "test-host", {}) {}
-      std::shared_ptr<BindingCell> resolve(std::string_view) override { throw UsageError("none"); }
-    } context;
-    host_.add(5, "store", *store->interface, store->create(context));
-  }
+  HostTest() : host_("test-host", internal::WireLimits{}) { add_component(host_, 5, "store"); }
 
   template <class... A>
   Reply run(std::uint32_t component, std::uint32_t method, const A&... args) {
-    internal::WireBuffer in;
-    internal::pack_args(in, args...);
-    rpc::FrameHeader h;
-    h.component = component;
-    h.method = method;
-    internal::Payload request;
-    request.body = in.bytes();
-    return host_.execute(nullptr, h, request);
+    return run_on(host_, component, method, args...);
   }
 
   Host host_;
@@ -87,6 +105,71 @@ TEST_F(HostTest, AGatedComponentAnswersMovedAndAGoneOneNamesItsNewHome) {
   ASSERT_EQ(r.status, StatusCode::moved);
   EXPECT_EQ(error_of(r).message, "127.0.0.1:9");
   EXPECT_FALSE(host_.gate(5, std::chrono::steady_clock::now())) << "nothing left to gate";
+}
+
+TEST_F(HostTest, TheArityIsCheckedBeforeAnythingIsDecoded) {
+  // Store::get takes one argument; these are two, one of them a million nils.
+  internal::WireBuffer in;
+  msgpack::packer<internal::WireBuffer> pk(in);
+  pk.pack_array(2);
+  pk.pack(std::string("k"));
+  pk.pack_array(1u << 20);
+  for (int i = 0; i < (1 << 20); ++i) pk.pack_nil();
+  rpc::FrameHeader h;
+  h.component = 5;
+  h.method = 1;
+  internal::Payload request;
+  request.body = in.bytes();
+  Reply r = host_.execute(nullptr, h, request);
+  ASSERT_EQ(r.status, StatusCode::bad_request);
+  EXPECT_EQ(error_of(r).message, "Store::get takes 1 arguments; the request carries 2");
+}
+
+TEST(HostBudget, ACallThatCouldNeverFitTheRequestBudgetIsRefusedAndDoesNotRun) {
+  internal::WireLimits limits;
+  limits.max_inflight_request_bytes = 64u << 10;
+  Host host("test-host", limits);
+  add_component(host, 5, "store");
+  Reply r = run_on(host, 5, 0, std::string("k"), std::string(100u << 10, 'v'));
+  ASSERT_EQ(r.status, StatusCode::resource_exhausted);
+  EXPECT_NE(error_of(r).message.find("more than the whole in-flight request budget of 65536 "
+                                     "bytes (WireLimits::max_inflight_request_bytes): it can "
+                                     "never run here"),
+            std::string::npos)
+      << error_of(r).message;
+  r = run_on(host, 5, 1, std::string("k"));
+  ASSERT_EQ(r.status, StatusCode::ok);
+  msgpack::object_handle h = internal::unpack_untrusted(r.body, internal::WireLimits{});
+  EXPECT_EQ(h.get().as<std::optional<std::string>>(), std::nullopt) << "the put did not run";
+}
+
+TEST(HostBudget, CallsBeingServedHoldTheirShareUntilTheyReturn) {
+  const std::string text(300, 't');
+  internal::WireLimits limits;
+  // Room for a held call and the text call, one byte short of both at once.
+  limits.max_inflight_request_bytes = cost_of(std::int32_t{60000}) + cost_of(text) - 1;
+  Host host("test-host", limits);
+  add_component(host, 7, "echo");
+  auto& echo = *static_cast<Echo*>(host.find(7)->instance.self);
+  const auto text_method = static_cast<std::uint32_t>(
+      std::find_if(Echo::hatch_methods.begin(), Echo::hatch_methods.end(),
+                   [](const MethodInfo& m) { return m.name == "text"; }) -
+      Echo::hatch_methods.begin());
+  const auto hold_method = static_cast<std::uint32_t>(
+      std::find_if(Echo::hatch_methods.begin(), Echo::hatch_methods.end(),
+                   [](const MethodInfo& m) { return m.name == "hold"; }) -
+      Echo::hatch_methods.begin());
+  ASSERT_EQ(run_on(host, 7, text_method, text).status, StatusCode::ok) << "alone, it fits";
+  std::thread held([&] { run_on(host, 7, hold_method, std::int32_t{60000}); });
+  while (echo.in_flight() == 0) std::this_thread::yield();
+  Reply r = run_on(host, 7, text_method, text);
+  ASSERT_EQ(r.status, StatusCode::resource_exhausted);
+  EXPECT_NE(error_of(r).message.find("and the calls being served hold"), std::string::npos)
+      << error_of(r).message;
+  EXPECT_NE(error_of(r).message.find("retry later"), std::string::npos);
+  echo.release();
+  held.join();
+  EXPECT_EQ(run_on(host, 7, text_method, text).status, StatusCode::ok) << "the share came back";
 }
 
 TEST_F(HostTest, WithoutAControlHandlerControlRequestsAreRefused) {

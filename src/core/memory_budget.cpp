@@ -1,15 +1,15 @@
-#include "body_budget.hpp"
+#include "hatch/memory_budget.hpp"
 
 #include <malloc.h>
 
 #include <utility>
 
-namespace hatch::web {
+namespace hatch {
 
-BodyBudget::Lease::Lease(Lease&& other) noexcept
+MemoryBudget::Lease::Lease(Lease&& other) noexcept
     : budget_(std::exchange(other.budget_, nullptr)), bytes_(std::exchange(other.bytes_, 0)) {}
 
-BodyBudget::Lease& BodyBudget::Lease::operator=(Lease&& other) noexcept {
+MemoryBudget::Lease& MemoryBudget::Lease::operator=(Lease&& other) noexcept {
   if (this != &other) {
     give_back();
     budget_ = std::exchange(other.budget_, nullptr);
@@ -18,15 +18,15 @@ BodyBudget::Lease& BodyBudget::Lease::operator=(Lease&& other) noexcept {
   return *this;
 }
 
-BodyBudget::Lease::~Lease() {
+MemoryBudget::Lease::~Lease() {
   give_back();
 }
 
-void BodyBudget::Lease::give_back() noexcept {
+void MemoryBudget::Lease::give_back() noexcept {
   if (budget_ != nullptr) std::exchange(budget_, nullptr)->give_back(std::exchange(bytes_, 0));
 }
 
-BodyBudget::Lease BodyBudget::reserve(std::size_t bytes) {
+MemoryBudget::Lease MemoryBudget::reserve(std::size_t bytes) {
   std::size_t left = left_.load();
   do {
     if (bytes > left) return {};
@@ -35,9 +35,9 @@ BodyBudget::Lease BodyBudget::reserve(std::size_t bytes) {
   return {this, bytes};
 }
 
-void BodyBudget::give_back(std::size_t bytes) noexcept {
+void MemoryBudget::give_back(std::size_t bytes) noexcept {
   const bool unused = left_.fetch_add(bytes) + bytes == total_;
   if (unused && large_since_trim_.exchange(false)) malloc_trim(0);
 }
 
-}  // namespace hatch::web
+}  // namespace hatch
