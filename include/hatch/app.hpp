@@ -24,12 +24,14 @@
 //   --hatch-learn-state FILE      where it keeps what it learned across restarts
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "hatch/autopilot.hpp"
+#include "hatch/options.hpp"
 #include "hatch/origin.hpp"
 
 namespace hatch {
@@ -77,7 +79,8 @@ class App {
 struct ParsedFlags {
   Options options;
   AutopilotOptions learn;
-  std::string node_listen;  // empty: run as the origin
+  std::string node_listen;                        // empty: run as the origin
+  std::chrono::milliseconds origin_lease{10000};  // in node mode; see NodeOptions::origin_lease
   std::string log_level = "warn";
   std::vector<std::string> rest;
 };
@@ -99,6 +102,7 @@ void keep_freed_memory();
 
 // Runs a node until SIGTERM or SIGINT, logging at `log_level`; returns the exit status.
 int run_node(const std::string& listen, const Options& options,
-             const std::string& log_level = "info");
+             const std::string& log_level = "info",
+             std::chrono::milliseconds origin_lease = NodeOptions{}.origin_lease);
 
 }  // namespace hatch

@@ -50,6 +50,13 @@ struct Options {
   // Bounds on frames and decoded values, applied to everything received.
   internal::WireLimits limits;
 
+  // Take the nodes over from the origin they belong to now, even while it is alive: they drop
+  // its components. Default false: a node refuses a new origin while its origin is connected,
+  // and for NodeOptions::origin_lease after it was lost, so that a second program started by
+  // mistake with the same secret cannot wipe a running one. Set it (--hatch-take-over) to
+  // replace an origin that is hung or cut off.
+  bool take_over = false;
+
   // How this process dials nodes. Default (null): TCP. Tests pass a view of an in-memory
   // network (rpc::MemoryNetwork::host) to run an origin and its nodes in one process, with
   // faults they inject; nothing else should need it.
@@ -81,6 +88,13 @@ struct NodeOptions {
   // once, few enough that unauthenticated peers cannot take the node's descriptors.
   std::size_t max_handshakes = 256;
   std::size_t max_handshakes_per_source = 16;
+
+  // How long after its origin's connection was lost without the origin resigning (an origin
+  // resigns when it stops) the node still refuses a different origin, so that the lost one can
+  // reconnect and find its components. Default 10 s: longer than a reconnect takes, short
+  // enough that a restarted origin waits briefly. An origin with Options::take_over does not
+  // wait.
+  std::chrono::milliseconds origin_lease{10000};
 
   // EMULATION: every frame this node sends waits this long; see Options. Default 0 (off).
   std::chrono::milliseconds emulated_link_latency{0};

@@ -105,6 +105,7 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   std::int64_t stall_ms = 0;
   int io_threads = 0;
   std::int64_t latency_ms = -1;
+  std::int64_t lease_ms = -1;
   bool learn = false;
   std::vector<std::string> nodes;
   std::string learn_state;
@@ -120,6 +121,8 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   cli.add_option("--hatch-stall-timeout-ms", stall_ms)->check(CLI::Range(1, 3600000));
   cli.add_option("--hatch-io-threads", io_threads)->check(CLI::Range(2, 1024));
   cli.add_option("--hatch-emulated-link-latency-ms", latency_ms)->check(CLI::Range(0, 10000));
+  cli.add_flag("--hatch-take-over", out.options.take_over);
+  cli.add_option("--hatch-origin-lease-ms", lease_ms)->check(CLI::Range(0, 3600000));
   cli.add_option("--hatch-log-level", out.log_level)
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   try {
@@ -134,7 +137,7 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
           "unknown Hatch flag '" + extra +
           "' (known: --hatch-node, --hatch-secret-file, --hatch-place, --hatch-config, "
           "--hatch-call-timeout-ms, --hatch-stall-timeout-ms, --hatch-io-threads, "
-          "--hatch-emulated-link-latency-ms, "
+          "--hatch-emulated-link-latency-ms, --hatch-take-over, --hatch-origin-lease-ms, "
           "--hatch-log-level, --hatch-learn, --hatch-nodes, --hatch-learn-state)");
     }
     out.rest.push_back(extra);
@@ -155,6 +158,7 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   if (stall_ms > 0) out.options.stall_timeout = std::chrono::milliseconds(stall_ms);
   if (io_threads > 0) out.options.io_threads = io_threads;
   if (latency_ms >= 0) out.options.emulated_link_latency = std::chrono::milliseconds(latency_ms);
+  if (lease_ms >= 0) out.origin_lease = std::chrono::milliseconds(lease_ms);
   if (learn) out.learn.enabled = true;
   if (!nodes.empty()) out.learn.nodes = nodes;
   if (!learn_state.empty()) out.learn.state_file = learn_state;
@@ -183,7 +187,8 @@ void configure_logging(const std::string& level) {
   spdlog::set_level(spdlog::level::from_str(level));
 }
 
-int run_node(const std::string& listen, const Options& options, const std::string& log_level) {
+int run_node(const std::string& listen, const Options& options, const std::string& log_level,
+             std::chrono::milliseconds origin_lease) {
   configure_logging(log_level);
   // A peer that vanishes must not kill the node: writes report EPIPE instead.
   std::signal(SIGPIPE, SIG_IGN);
@@ -202,6 +207,7 @@ int run_node(const std::string& listen, const Options& options, const std::strin
   node_options.stall_timeout = options.stall_timeout;
   node_options.limits = options.limits;
   node_options.emulated_link_latency = options.emulated_link_latency;
+  node_options.origin_lease = origin_lease;
   try {
     Node node(Catalog::program(), node_options);
     std::printf("hatch node listening on %s\n", node.address().c_str());
@@ -226,7 +232,7 @@ App::App(int argc, char** argv) {
   configure_logging(flags.log_level);
   keep_freed_memory();
   if (!flags.node_listen.empty())
-    std::exit(run_node(flags.node_listen, flags.options, flags.log_level));
+    std::exit(run_node(flags.node_listen, flags.options, flags.log_level, flags.origin_lease));
   args_ = std::move(flags.rest);
   options_ = std::move(flags.options);
   learn_ = std::move(flags.learn);

@@ -71,7 +71,10 @@ struct Tail {
 // What the peer said it is in the handshake.
 struct PeerIdentity {
   std::string role;  // "origin" or "node"
-  std::string name;  // how it names itself: "origin" or its listen address
+  std::string name;  // how it names itself: its incarnation (an origin) or its listen address
+  // An origin that takes a node over from the origin it has now, alive or not (the operator
+  // said so: Options::take_over).
+  bool take_over = false;
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -236,11 +239,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Queued and in flight. Written under out_mu_; read without it by the read loop, whose check
   // of the bound must not take the writers' lock on every read.
   std::atomic<std::size_t> out_bytes_{0};
-  bool writing_ = false;          // guarded by out_mu_
-  bool read_paused_ = false;      // guarded by out_mu_; reading waits for the outbox to drain
-  std::thread::id corked_by_;     // guarded by out_mu_; the thread whose writes wait, if any
-  bool open_ = true;              // guarded by out_mu_
-  std::string close_reason_;      // guarded by out_mu_
+  bool writing_ = false;       // guarded by out_mu_
+  bool read_paused_ = false;   // guarded by out_mu_; reading waits for the outbox to drain
+  std::thread::id corked_by_;  // guarded by out_mu_; the thread whose writes wait, if any
+  bool open_ = true;           // guarded by out_mu_
+  std::string close_reason_;   // guarded by out_mu_
 
   // Write state, owned by the writer (the thread or completion that set writing_).
   std::vector<OutFrame> in_flight_;            // the frames being written
@@ -253,10 +256,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::atomic<bool> frame_partial_{false};  // part of a frame has arrived, not all of it
   std::atomic<bool> write_waiting_{false};  // an asynchronous write is under way
   std::mutex watch_mu_;
-  asio::steady_timer watch_timer_;     // guarded by watch_mu_
-  bool watch_armed_ = false;           // guarded by watch_mu_
-  std::uint64_t seen_read_ = 0;        // guarded by watch_mu_; progress at the last check
-  std::uint64_t seen_write_ = 0;       // guarded by watch_mu_
+  asio::steady_timer watch_timer_;  // guarded by watch_mu_
+  bool watch_armed_ = false;        // guarded by watch_mu_
+  std::uint64_t seen_read_ = 0;     // guarded by watch_mu_; progress at the last check
+  std::uint64_t seen_write_ = 0;    // guarded by watch_mu_
 };
 
 }  // namespace hatch::rpc

@@ -85,6 +85,12 @@ std::shared_ptr<Connection> Peer::connection(Clock::time_point deadline) {
   return connection_;
 }
 
+std::shared_ptr<Connection> Peer::current() {
+  std::unique_lock lock(mu_, std::try_to_lock);
+  if (!lock || !connection_ || !connection_->is_open()) return nullptr;
+  return connection_;
+}
+
 void Peer::close(const std::string& reason) {
   std::shared_ptr<Connection> connection;
   {

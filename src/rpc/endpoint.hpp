@@ -46,6 +46,9 @@ class Peer final : public Endpoint {
 
   std::shared_ptr<Connection> connection(Clock::time_point deadline) override;
   const std::string& address() const noexcept override { return address_; }
+  // The open connection there is now, without connecting; null when there is none, or while
+  // another thread is connecting.
+  std::shared_ptr<Connection> current();
   // Closes the current connection, if any.
   void close(const std::string& reason);
 

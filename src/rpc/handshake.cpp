@@ -64,9 +64,8 @@ asio::awaitable<std::size_t> await_stream(Start start) {
 }
 
 asio::awaitable<void> read_exact(Stream& stream, asio::mutable_buffer into) {
-  co_await await_stream([&stream, into](Stream::Handler done) {
-    stream.async_read(into, std::move(done));
-  });
+  co_await await_stream(
+      [&stream, into](Stream::Handler done) { stream.async_read(into, std::move(done)); });
 }
 
 template <class... T>
@@ -81,9 +80,8 @@ asio::awaitable<void> write_frame(Stream& stream, FrameKind kind, const T&... fi
   limits.max_frame_bytes = kMaxHandshakeFrame;
   std::string head = encode_head(header, body.bytes().size(), limits);
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body.bytes())};
-  co_await await_stream([&stream, &buffers](Stream::Handler done) {
-    stream.async_write(buffers, std::move(done));
-  });
+  co_await await_stream(
+      [&stream, &buffers](Stream::Handler done) { stream.async_write(buffers, std::move(done)); });
 }
 
 struct HandshakeFrame {
@@ -162,6 +160,7 @@ asio::awaitable<PeerIdentity> handshake_as_server(Stream& stream, const ClusterS
   const auto version = field<std::uint32_t>(hello, 0, "protocol version");
   PeerIdentity peer{field<std::string>(hello, 1, "role"), field<std::string>(hello, 2, "name")};
   const Bytes client_nonce = field<Bytes>(hello, 3, "nonce");
+  peer.take_over = field<bool>(hello, 4, "take-over flag");
   if (version != kProtocolVersion) {
     const std::string reason = "protocol version " + std::to_string(version) + " is not supported";
     co_await write_frame(stream, FrameKind::reject, reason);
@@ -194,7 +193,7 @@ asio::awaitable<void> handshake_as_client(Stream& stream, const ClusterSecret& s
                                           const PeerIdentity& self) {
   const Bytes client_nonce = random_nonce();
   co_await write_frame(stream, FrameKind::hello, kProtocolVersion, self.role, self.name,
-                       client_nonce);
+                       client_nonce, self.take_over);
   HandshakeFrame challenge = co_await read_frame(stream);
   if (challenge.kind == FrameKind::reject) {
     throw HandshakeError("refused: " + field<std::string>(challenge, 0, "reason"));

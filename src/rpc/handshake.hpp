@@ -1,6 +1,6 @@
 // Mutual authentication of a new connection by HMAC-SHA256 challenge-response.
 //
-//   client → hello     {version, role, name, client_nonce}
+//   client → hello     {version, role, name, client_nonce, take_over}
 //   server → challenge {server_nonce}
 //   client → proof     {HMAC(secret, "hatch/1 client" | client_nonce | server_nonce)}
 //   server → accept    {HMAC(secret, "hatch/1 server" | server_nonce | client_nonce)}

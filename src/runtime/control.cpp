@@ -32,6 +32,8 @@ const char* to_string(ControlMethod method) {
       return "home_stale";
     case ControlMethod::gate_check:
       return "gate_check";
+    case ControlMethod::resign:
+      return "resign";
   }
   return "unknown";
 }
@@ -84,6 +86,7 @@ HATCH_CONTROL_MESSAGE(ReplicaLostRequest);
 HATCH_CONTROL_MESSAGE(HomeStaleRequest);
 HATCH_CONTROL_MESSAGE(GateCheckRequest);
 HATCH_CONTROL_MESSAGE(GateCheckReply);
+HATCH_CONTROL_MESSAGE(Resign);
 
 #undef HATCH_CONTROL_MESSAGE
 

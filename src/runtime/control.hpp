@@ -15,6 +15,7 @@
 //   set_backups  SetBackupsRequest  make `id` a primary forwarding to them   -> Done
 //   rebind       RebindRequest    the directory changed                      -> Done
 //   metrics      MetricsRequest   call timing on or off                      -> MetricsReply
+//   resign       Resign           the origin stops: drop its components      -> Done
 // From a node to the origin:
 //   resolve      ResolveRequest   where a component is                       -> ResolveReply
 //   replica_lost ReplicaLostRequest  a replica did not answer                -> Done
@@ -56,10 +57,18 @@ enum class ControlMethod : std::uint32_t {
   metrics = 11,
   home_stale = 12,
   gate_check = 13,
+  resign = 14,
 };
 
 // The operation's name, as the table above spells it.
 const char* to_string(ControlMethod method);
+
+// An origin that stops tells its nodes so: they drop its components, and the next origin may
+// take them over at once instead of after the lease (NodeOptions::origin_lease).
+struct Resign {
+  std::string reason;
+  HATCH_FIELDS(reason);
+};
 
 // The reply of an operation that returns nothing.
 struct Done {

@@ -14,6 +14,7 @@
 #include "rpc/endpoint.hpp"
 #include "rpc/io_pool.hpp"
 #include "rpc/listener.hpp"
+#include "rpc/log_limiter.hpp"
 #include "runtime/control.hpp"
 #include "runtime/host.hpp"
 #include "runtime/host_control.hpp"
@@ -142,28 +143,18 @@ struct Node::Impl {
   void admit(const std::shared_ptr<rpc::Connection>& connection, const rpc::PeerIdentity& peer,
              const std::string& from) {
     std::shared_ptr<rpc::Connection> replaced;
+    std::string refusal;
     {
       MutexLock lock(mu);
       if (stopping) return;
       connections.insert(connection);
-      // The newest origin wins: an origin that reconnects must not be locked out by a
-      // half-open connection the node has not yet seen die.
       if (peer.role == "origin") {
-        if (origin && origin->is_open()) replaced = origin;
-        if (!origin_name.empty() && origin_name != peer.name) {
-          // A different origin process: the previous one's components and ids mean nothing
-          // to it, and a call must never reach a component under a reused id.
-          const std::size_t dropped = host.clear();
-          refs.clear();
-          control.clear();
-          spdlog::warn("node {}: a new origin ({}) replaced {}; dropped {} components", address,
-                       peer.name, origin_name, dropped);
-        }
-        origin = connection;
-        origin_name = peer.name;
+        refusal = origin_refusal(peer);
+        if (refusal.empty()) replaced = become_origin(connection, peer);
       }
     }
     if (replaced) replaced->close("a newer origin connection replaced it");
+    if (!refusal.empty()) log_refused_origin(peer, from, refusal);
     spdlog::info("node {}: accepted {} {}", address, peer.role, from);
     std::weak_ptr<rpc::Connection> weak = connection;
     connection->start([this](const std::shared_ptr<rpc::Connection>& c, const rpc::FrameHeader& h,
@@ -172,22 +163,93 @@ struct Node::Impl {
                         spdlog::info("node {}: connection from {} ended: {}", address, from,
                                      reason);
                         MutexLock lock(mu);
-                        if (auto c = weak.lock()) connections.erase(c);
+                        if (auto c = weak.lock()) {
+                          connections.erase(c);
+                          if (c == origin) origin_lost_at = rpc::Clock::now();
+                        }
                       });
+  }
+
+  // Why the origin `peer` may not take this node over now, or "" when it may. A node keeps its
+  // origin while that one is connected, and for the origin lease after it was lost without
+  // resigning; the same incarnation reconnecting, or an origin told to take over, always may.
+  std::string origin_refusal(const rpc::PeerIdentity& peer) HATCH_REQUIRES(mu) {
+    if (origin_name.empty() || origin_name == peer.name || peer.take_over) return {};
+    std::string why = "node " + address + " belongs to the origin " + origin_name;
+    if (origin && origin->is_open()) {
+      why += ", which is connected";
+    } else {
+      const auto lost =
+          std::chrono::duration_cast<std::chrono::milliseconds>(rpc::Clock::now() - origin_lost_at);
+      if (lost >= options.origin_lease) return {};
+      why += ", lost " + std::to_string(lost.count()) + " ms ago without resigning";
+    }
+    return why + "; a different origin may take it over once that one has been lost for " +
+           std::to_string(options.origin_lease.count()) +
+           " ms (the node's origin lease), or at once when told to take over "
+           "(--hatch-take-over, Options::take_over)";
+  }
+
+  // Makes `connection` of `peer` this node's origin. A different incarnation than the one
+  // before finds the node empty: the previous one's components and ids mean nothing to it, and
+  // a call must never reach a component under a reused id. Returns the origin connection it
+  // replaces, still open, for the caller to close outside the lock: the newest connection of
+  // an origin wins, so that one that reconnects is not locked out by a half-open connection
+  // the node has not yet seen die.
+  std::shared_ptr<rpc::Connection> become_origin(const std::shared_ptr<rpc::Connection>& connection,
+                                                 const rpc::PeerIdentity& peer) HATCH_REQUIRES(mu) {
+    std::shared_ptr<rpc::Connection> replaced;
+    if (origin && origin != connection && origin->is_open()) replaced = origin;
+    if (!origin_name.empty() && origin_name != peer.name) {
+      spdlog::warn("node {}: a new origin ({}) replaced {}{}; dropped {} components", address,
+                   peer.name, origin_name, peer.take_over ? ", taking it over" : "",
+                   drop_components());
+    }
+    origin = connection;
+    origin_name = peer.name;
+    return replaced;
+  }
+
+  // Drops every component and what refers to them. Returns how many there were.
+  std::size_t drop_components() HATCH_REQUIRES(mu) {
+    const std::size_t dropped = host.clear();
+    refs.clear();
+    control.clear();
+    return dropped;
+  }
+
+  void log_refused_origin(const rpc::PeerIdentity& peer, const std::string& from,
+                          const std::string& refusal) {
+    if (auto n = origin_refusals.admit()) {
+      spdlog::warn("node {}: refused the origin {} from {} ({} refusals like it): {}", address,
+                   peer.name, from, *n, refusal);
+    }
   }
 
   runtime::Reply serve(const std::shared_ptr<rpc::Connection>& connection,
                        std::uint32_t method_number, internal::Payload& request) {
     using runtime::ControlMethod;
+    std::shared_ptr<rpc::Connection> replaced;
+    std::string refusal;
+    const rpc::PeerIdentity& peer = connection->peer();
     {
       MutexLock lock(mu);
-      if (connection != origin) {
+      // An origin refused when it connected may take over since (its rival's lease ran out).
+      if (connection != origin && peer.role == "origin") {
+        refusal = origin_refusal(peer);
+        if (refusal.empty()) replaced = become_origin(connection, peer);
+      } else if (connection != origin) {
         spdlog::warn("node {}: refused a control order from {}, which is not the origin", address,
                      connection->address());
         return runtime::error_reply(
             StatusCode::permission_denied,
             "only the origin may order a node to create or move components");
       }
+    }
+    if (replaced) replaced->close("a newer origin connection replaced it");
+    if (!refusal.empty()) {
+      log_refused_origin(peer, connection->address(), refusal);
+      return runtime::error_reply(StatusCode::permission_denied, refusal);
     }
     const auto method = static_cast<ControlMethod>(method_number);
     if (runtime::HostControl::is_order(method)) {
@@ -216,6 +278,17 @@ struct Node::Impl {
           reply.edges.emplace_back(e.caller, e.callee, e.calls, e.total_ms);
         }
         return runtime::Reply{StatusCode::ok, runtime::encode(reply)};
+      }
+      case ControlMethod::resign: {
+        const auto order = runtime::decode<runtime::Resign>(method, request.body, options.limits);
+        MutexLock lock(mu);
+        if (connection == origin) {
+          spdlog::info("node {}: the origin {} resigned ({}); dropped {} components", address,
+                       origin_name, order.reason, drop_components());
+          origin.reset();
+          origin_name.clear();
+        }
+        return runtime::Reply{StatusCode::ok, runtime::encode(runtime::Done{})};
       }
       case ControlMethod::rebind: {
         const auto order =
@@ -339,6 +412,8 @@ struct Node::Impl {
   bool stopping HATCH_GUARDED_BY(mu) = false;
   std::shared_ptr<rpc::Connection> origin HATCH_GUARDED_BY(mu);
   std::string origin_name HATCH_GUARDED_BY(mu);  // the incarnation of the current origin
+  rpc::Clock::time_point origin_lost_at HATCH_GUARDED_BY(mu);  // when its connection ended
+  rpc::LogLimiter origin_refusals;
   std::set<std::shared_ptr<rpc::Connection>> connections HATCH_GUARDED_BY(mu);
   std::map<std::string, std::shared_ptr<rpc::Peer>> peers HATCH_GUARDED_BY(mu);
   // Reports to the origin on their way (operation, component, home).

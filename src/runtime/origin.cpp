@@ -257,6 +257,31 @@ struct Origin::Impl {
     return edges;
   }
 
+  // Tells every node connected now that this origin stops, all at once, waiting a second at
+  // most: they drop its components, and the next origin need not wait out their lease. A node
+  // that does not answer keeps them until a new origin takes it over.
+  void resign(const std::map<std::string, std::shared_ptr<rpc::Peer>>& nodes) {
+    const auto deadline = rpc::Clock::now() + std::chrono::seconds(1);
+    std::vector<std::pair<std::shared_ptr<rpc::Connection>, rpc::Connection::PendingCall>> calls;
+    for (const auto& [address, peer] : nodes) {
+      std::shared_ptr<rpc::Connection> connection = peer->current();
+      if (!connection) continue;
+      rpc::FrameHeader header;
+      header.component = runtime::kControlComponent;
+      header.method = static_cast<std::uint32_t>(runtime::ControlMethod::resign);
+      std::string body = runtime::encode(runtime::Resign{"the origin is stopping"});
+      calls.emplace_back(connection, connection->begin(header, std::move(body), deadline));
+    }
+    for (auto& [connection, call] : calls) {
+      const rpc::Connection::Response response = connection->finish(call);
+      if (response.header.status != StatusCode::ok) {
+        spdlog::info("node {} did not take the origin's resignation: {}", connection->address(),
+                     response.local_error.empty() ? std::string(to_string(response.header.status))
+                                                  : response.local_error);
+      }
+    }
+  }
+
   std::shared_ptr<rpc::Peer> peer_for(const std::string& address) {
     if (!secret) {
       throw UsageError("component placed on node " + address +
@@ -270,7 +295,8 @@ struct Origin::Impl {
       copts.emulated_latency = options.emulated_link_latency;
       copts.stall_timeout = options.stall_timeout;
       peer = std::make_shared<rpc::Peer>(
-          network, io.context(), address, *secret, rpc::PeerIdentity{"origin", incarnation}, copts,
+          network, io.context(), address, *secret,
+          rpc::PeerIdentity{"origin", incarnation, options.take_over}, copts,
           [this](const std::shared_ptr<rpc::Connection>& c, const rpc::FrameHeader& h,
                  internal::Payload p) { host.serve(c, h, std::move(p)); });
     }
@@ -344,6 +370,7 @@ struct Origin::Impl {
       MutexLock lock(peers_mu);
       closing.swap(peers);
     }
+    resign(closing);
     for (auto& [address, peer] : closing) peer->close("the origin is stopping");
     io.stop();
   }

@@ -251,18 +251,6 @@ TEST_F(RemoteCalls, ANodeShutsDownCleanlyOnSigterm) {
   EXPECT_THROW(echo->add(1, 1), RemoteError);
 }
 
-TEST_F(RemoteCalls, ANewOriginGetsFreshComponentsOnAUsedNode) {
-  NodeProcess node(secret_.path());
-  {
-    Origin first(Catalog::program(), options_for("echo", node.address()));
-    first.get<Echo>("echo")->record("from the first origin");
-  }
-  Origin second(Catalog::program(), options_for("echo", node.address()));
-  Ref<Echo> echo = second.get<Echo>("echo");
-  EXPECT_EQ(echo->recorded(), std::vector<std::string>{});
-  ASSERT_TRUE(node.wait_for_log("a new origin")) << node.log();
-}
-
 TEST_F(RemoteCalls, TheConnectionComesBackOnTheNextCall) {
   auto node = std::make_unique<NodeProcess>(secret_.path());
   const std::string address = node->address();

@@ -42,7 +42,7 @@ void add_sim_options(CLI::App& sim, hatch::sim::SimOptions& o) {
 }
 
 int run_node(const std::string& listen, const std::string& secret_file, int io_threads,
-             int latency_ms, const std::string& log_level) {
+             int latency_ms, int lease_ms, const std::string& log_level) {
   hatch::Options options;
   try {
     options.secret = hatch::read_secret_file(secret_file);
@@ -52,7 +52,7 @@ int run_node(const std::string& listen, const std::string& secret_file, int io_t
   }
   options.io_threads = io_threads;
   options.emulated_link_latency = std::chrono::milliseconds(latency_ms);
-  return hatch::run_node(listen, options, log_level);
+  return hatch::run_node(listen, options, log_level, std::chrono::milliseconds(lease_ms));
 }
 
 }  // namespace
@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   std::string secret_file;
   int io_threads = 64;
   int latency_ms = 0;
+  int lease_ms = static_cast<int>(hatch::NodeOptions{}.origin_lease.count());
   std::string log_level = "info";
   node->add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")
       ->required();
@@ -77,6 +78,10 @@ int main(int argc, char** argv) {
                    "EMULATION: hold every frame the node sends this long, as if its links were "
                    "longer (default 0: off)")
       ->check(CLI::Range(0, 10000));
+  node->add_option("--origin-lease-ms", lease_ms,
+                   "how long after its origin was lost without resigning the node still refuses "
+                   "a different origin (default 10000)")
+      ->check(CLI::Range(0, 3600000));
   node->add_option("--log-level", log_level)
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   CLI::App* sim = cli.add_subcommand("sim", "run the learner against the simulator");
@@ -84,5 +89,5 @@ int main(int argc, char** argv) {
   add_sim_options(*sim, sim_options);
   CLI11_PARSE(cli, argc, argv);
   if (sim->parsed()) return hatch::sim::run_sim(sim_options);
-  return run_node(listen, secret_file, io_threads, latency_ms, log_level);
+  return run_node(listen, secret_file, io_threads, latency_ms, lease_ms, log_level);
 }
