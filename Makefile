@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup build test demo bench clean
+.PHONY: all setup build test demo bench fuzz clean
 
 all: build
 
@@ -26,6 +26,10 @@ demo: setup $(BUILD)/build.ninja
 
 bench: build
 	bash scripts/bench $(BUILD)
+
+# The libFuzzer harnesses, FUZZ_SECONDS (default 60) each, in their own clang build.
+fuzz: setup
+	bash scripts/fuzz timed $(BUILD)-fuzz
 
 clean:
 	rm -rf $(BUILD)

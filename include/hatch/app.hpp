@@ -27,7 +27,9 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hatch/autopilot.hpp"
@@ -86,9 +88,17 @@ struct ParsedFlags {
 };
 ParsedFlags parse_flags(int argc, const char* const* argv);
 
-// Reads a TOML configuration file into `options` and `learn`. Throws UsageError naming the
-// file and line.
+// Reads a TOML configuration file into `options` and `learn`, and the cluster secret from the
+// secret file it names. Throws UsageError naming the file and line.
 void load_config_file(const std::string& path, Options& options, AutopilotOptions& learn);
+
+// Reads TOML configuration text as load_config_file reads a file's, but reads no file itself:
+// it returns the secret_file the text names, if any, for the caller to read. `path` names the
+// text in errors, and a relative learn.state_file is taken from its folder. Throws UsageError
+// naming `path` and the line.
+[[nodiscard]] std::optional<std::string> load_config_text(std::string_view text,
+                                                          const std::string& path, Options& options,
+                                                          AutopilotOptions& learn);
 
 // Reads the cluster secret file. Throws UsageError.
 std::string read_secret_file(const std::string& path);

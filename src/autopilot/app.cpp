@@ -2,7 +2,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include <malloc.h>
 #include <CLI/CLI.hpp>
@@ -36,9 +38,20 @@ ConfigValue to_config_value(const toml::node& node, const std::string& where) {
 }  // namespace
 
 void load_config_file(const std::string& path, Options& options, AutopilotOptions& learn) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError("cannot read config file '" + path + "'");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (const auto secret_file = load_config_text(text.str(), path, options, learn)) {
+    options.secret = read_secret_file(*secret_file);
+  }
+}
+
+std::optional<std::string> load_config_text(std::string_view text, const std::string& path,
+                                            Options& options, AutopilotOptions& learn) {
   toml::table root;
   try {
-    root = toml::parse_file(path);
+    root = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     throw UsageError("cannot read config file '" + path + "' (line " +
                      std::to_string(e.source().begin.line) + "): " + std::string(e.description()));
@@ -58,8 +71,6 @@ void load_config_file(const std::string& path, Options& options, AutopilotOption
   if (root.contains("io_threads") && !root["io_threads"].is_integer()) {
     throw UsageError(path + ": io_threads must be an integer");
   }
-  if (auto secret = root["secret_file"].value<std::string>())
-    options.secret = read_secret_file(*secret);
   if (auto ms = root["call_timeout_ms"].value<std::int64_t>()) {
     if (*ms <= 0) throw UsageError(path + ": call_timeout_ms must be positive");
     options.call_timeout = std::chrono::milliseconds(*ms);
@@ -91,6 +102,7 @@ void load_config_file(const std::string& path, Options& options, AutopilotOption
       }
     }
   }
+  return root["secret_file"].value<std::string>();
 }
 
 ParsedFlags parse_flags(int argc, const char* const* argv) {

@@ -103,6 +103,9 @@ asio::awaitable<HandshakeFrame> read_frame(Stream& stream) {
     decoded = decode_frame(frame);
   } catch (const FrameError& e) {
     throw HandshakeError(std::string("malformed handshake frame: ") + e.what());
+  } catch (const msgpack::insufficient_bytes&) {
+    // The whole frame is here: a header cut short is as malformed as any.
+    throw HandshakeError("malformed handshake frame: it ends inside its header");
   }
   HandshakeFrame out{decoded.header.kind, {}};
   try {

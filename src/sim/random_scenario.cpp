@@ -11,9 +11,6 @@
 namespace hatch::sim {
 namespace {
 
-constexpr std::size_t kRead = 0;
-constexpr std::size_t kWrite = 1;
-
 enum class Role { cache, compressor, store, stats, session, search, auth, render, worker };
 
 // Draws with our own arithmetic on the raw engine output, so that a seed gives the same

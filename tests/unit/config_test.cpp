@@ -142,6 +142,38 @@ TEST(ConfigFile, ErrorsNameTheFileAndLine) {
   EXPECT_THROW(load_config_file(nested, options, learn), UsageError);
 }
 
+TEST(ConfigFile, TextReadsNoFileAndReturnsTheSecretFileItNames) {
+  Options options;
+  AutopilotOptions learn;
+  const std::optional<std::string> secret = load_config_text(
+      "secret_file = \"/no/such/secret\"\nio_threads = 3\n[learn]\nstate_file = \"s.json\"\n",
+      "/etc/app/hatch.toml", options, learn);
+  EXPECT_EQ(secret, "/no/such/secret");
+  EXPECT_TRUE(options.secret.empty());
+  EXPECT_EQ(options.io_threads, 3);
+  EXPECT_EQ(learn.state_file, "/etc/app/s.json");
+  EXPECT_EQ(load_config_text("", "empty.toml", options, learn), std::nullopt);
+  try {
+    (void)load_config_text("a = = 1\n", "inline.toml", options, learn);
+    FAIL();
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("'inline.toml' (line 1)"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ConfigFile, ReadsTheSecretFileItNames) {
+  const std::string secret = write_file("config-secret", "a cluster secret of the config test\n");
+  std::filesystem::permissions(
+      secret, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  const std::string path = write_file("with-secret.toml", "secret_file = \"" + secret + "\"\n");
+  Options options;
+  AutopilotOptions learn;
+  load_config_file(path, options, learn);
+  EXPECT_EQ(options.secret, "a cluster secret of the config test");
+  const std::string missing = write_file("missing-secret.toml", "secret_file = \"/no/such\"\n");
+  EXPECT_THROW(load_config_file(missing, options, learn), UsageError);
+}
+
 TEST(ClusterSecret, RefusesShortSecrets) {
   EXPECT_THROW(rpc::ClusterSecret::from_bytes("short"), UsageError);
   EXPECT_NO_THROW(rpc::ClusterSecret::from_bytes(std::string(16, 'k')));
