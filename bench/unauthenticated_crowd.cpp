@@ -51,10 +51,10 @@ UnauthenticatedCrowd::UnauthenticatedCrowd(CrowdOptions options)
   target_port_ = htons(port);
 
   // A hello frame that announces a 64-byte body, of which only the first two bytes come (a
-  // msgpack array of four fields, the version): the node waits for the rest.
+  // msgpack array of five fields, the version): the node waits for the rest.
   rpc::FrameHeader hello;
   hello.kind = rpc::FrameKind::hello;
-  partial_hello_ = rpc::encode_head(hello, 64, internal::WireLimits{}) + "\x94\x02";
+  partial_hello_ = rpc::encode_head(hello, 64, internal::WireLimits{}) + "\x95\x02";
   // A 32-byte frame of a byte msgpack never uses: malformed from its header on.
   garbage_ = std::string("\0\0\0\x20", 4) + std::string(32, '\xc1');
 
