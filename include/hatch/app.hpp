@@ -81,8 +81,8 @@ class App {
 struct ParsedFlags {
   Options options;
   AutopilotOptions learn;
-  std::string node_listen;                        // empty: run as the origin
-  std::chrono::milliseconds origin_lease{10000};  // in node mode; see NodeOptions::origin_lease
+  std::string node_listen;                                              // empty: run as the origin
+  std::chrono::milliseconds origin_lease = NodeOptions{}.origin_lease;  // in node mode
   std::string log_level = "warn";
   std::vector<std::string> rest;
 };

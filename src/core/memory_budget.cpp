@@ -37,7 +37,12 @@ MemoryBudget::Lease MemoryBudget::reserve(std::size_t bytes) {
 
 void MemoryBudget::give_back(std::size_t bytes) noexcept {
   const bool unused = left_.fetch_add(bytes) + bytes == total_;
-  if (unused && large_since_trim_.exchange(false)) malloc_trim(0);
+  // Read first: a host serving one call at a time empties its budget on every call, and a
+  // read-modify-write there would cost every call a contended cache line.
+  if (unused && large_since_trim_.load(std::memory_order_relaxed) &&
+      large_since_trim_.exchange(false)) {
+    malloc_trim(0);
+  }
 }
 
 }  // namespace hatch
