@@ -1,13 +1,17 @@
 // hatch: the command-line tool.
 //   hatch node   a node linked with the examples' components (kv_counter, webserver)
 //   hatch sim    the learner against the simulator (src/sim/sim_run.hpp)
+//   hatch certs  a cluster CA and a key and certificate per member, for mutual TLS
+//                (src/rpc/cluster_certs.hpp)
 // Later subcommands (demo, status, bench) join them here.
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "hatch/app.hpp"
+#include "rpc/cluster_certs.hpp"
 #include "sim/sim_run.hpp"
 
 namespace {
@@ -55,6 +59,22 @@ int run_node(const std::string& listen, const std::string& secret_file, int io_t
   return hatch::run_node(listen, options, log_level);
 }
 
+int run_certs(const std::string& dir, const std::vector<std::string>& names, int days) {
+  try {
+    for (const hatch::rpc::WrittenFile& file : hatch::rpc::make_cluster_certs(dir, names, days)) {
+      std::printf("wrote %s: %s\n", file.path.c_str(), file.what.c_str());
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hatch certs: %s\n", e.what());
+    return 2;
+  }
+  std::printf(
+      "a member NAME runs with --hatch-tls-cert %s/NAME.crt --hatch-tls-key %s/NAME.key "
+      "--hatch-tls-ca %s/ca.crt\n",
+      dir.c_str(), dir.c_str(), dir.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -82,7 +102,22 @@ int main(int argc, char** argv) {
   CLI::App* sim = cli.add_subcommand("sim", "run the learner against the simulator");
   hatch::sim::SimOptions sim_options;
   add_sim_options(*sim, sim_options);
+  CLI::App* certs = cli.add_subcommand(
+      "certs", "make a cluster CA, and a key and certificate for each member, for mutual TLS");
+  std::string certs_dir;
+  std::vector<std::string> names;
+  int days = 365;
+  certs->add_option("--out", certs_dir, "the directory to write to (a CA already there is reused)")
+      ->required();
+  certs
+      ->add_option("--names", names,
+                   "the members, each by the host name or IP address that others dial it by")
+      ->delimiter(',')
+      ->required();
+  certs->add_option("--days", days, "how long the certificates are valid (default 365)")
+      ->check(CLI::Range(1, hatch::rpc::kMaxCertDays));
   CLI11_PARSE(cli, argc, argv);
   if (sim->parsed()) return hatch::sim::run_sim(sim_options);
+  if (certs->parsed()) return run_certs(certs_dir, names, days);
   return run_node(listen, secret_file, io_threads, latency_ms, log_level);
 }
