@@ -10,16 +10,17 @@
 #include "node_process.hpp"
 #include "rpc/endpoint.hpp"
 #include "rpc/io_pool.hpp"
+#include "rpc/tls_network.hpp"
 #include "runtime/remote_component.hpp"
 
 namespace hatch::test {
 
 void probe_call(const std::string& secret, const std::string& address, std::uint32_t component,
-                std::uint32_t method) {
+                std::uint32_t method, const TlsFiles& tls) {
   rpc::IoPool io(2);
   const rpc::ClusterSecret cluster = rpc::ClusterSecret::from_bytes(secret);
-  rpc::Peer peer(rpc::tcp_network(), io.context(), address, cluster, rpc::PeerIdentity{"node", "probe"},
-                 rpc::ConnectionOptions{}, [](auto&&...) {});
+  rpc::Peer peer(rpc::host_network(tls), io.context(), address, cluster,
+                 rpc::PeerIdentity{"node", "probe"}, rpc::ConnectionOptions{}, [](auto&&...) {});
   internal::WireBuffer args;
   internal::pack_args(args);
   try {
@@ -30,7 +31,7 @@ void probe_call(const std::string& secret, const std::string& address, std::uint
   }
 }
 
-void send_garbage(const std::string& address) {
+int connect_raw(const std::string& address) {
   auto [host, port] = rpc::split_address(address);
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in sa{};
@@ -41,6 +42,11 @@ void send_garbage(const std::string& address) {
     ::close(fd);
     throw std::runtime_error("cannot connect to " + address);
   }
+  return fd;
+}
+
+void send_garbage(const std::string& address) {
+  const int fd = connect_raw(address);
   // A length prefix of 4 GiB - 1, then junk: over every limit.
   const char junk[] = "\xff\xff\xff\xffthis is not a hatch frame";
   [[maybe_unused]] auto n = ::write(fd, junk, sizeof junk - 1);

@@ -14,6 +14,7 @@
 #include <openssl/x509v3.h>
 
 #include "hatch/error.hpp"
+#include "rpc/tls_network.hpp"
 
 namespace hatch::rpc {
 namespace {
@@ -86,6 +87,8 @@ TEST_F(ClusterCerts, WritesACaAndAKeyAndCertificatePerMemberWithPrivateKeys) {
   for (const char* cert : {"origin.crt", "10.1.2.3.crt"}) {
     EXPECT_EQ(verify(path(cert), path("ca.crt")), "ok") << cert;
   }
+  // Each member's files are a valid TLS configuration as they stand.
+  EXPECT_NO_THROW(check_tls_files({path("origin.crt"), path("origin.key"), path("ca.crt")}));
 }
 
 TEST_F(ClusterCerts, AMembersCertificateNamesItAndLoopbackAndEndsWithinItsDays) {

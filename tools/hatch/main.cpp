@@ -12,6 +12,7 @@
 
 #include "hatch/app.hpp"
 #include "rpc/cluster_certs.hpp"
+#include "rpc/tls_network.hpp"
 #include "sim/sim_run.hpp"
 
 namespace {
@@ -45,11 +46,13 @@ void add_sim_options(CLI::App& sim, hatch::sim::SimOptions& o) {
   sim.add_flag("!--no-progress", o.progress, "no progress line on stderr");
 }
 
-int run_node(const std::string& listen, const std::string& secret_file, int io_threads,
-             int latency_ms, const std::string& log_level) {
+int run_node(const std::string& listen, const std::string& secret_file, const hatch::TlsFiles& tls,
+             int io_threads, int latency_ms, const std::string& log_level) {
   hatch::Options options;
   try {
     options.secret = hatch::read_secret_file(secret_file);
+    if (tls.enabled()) hatch::rpc::check_tls_files(tls);
+    options.tls = tls;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hatch node: %s\n", e.what());
     return 2;
@@ -91,6 +94,15 @@ int main(int argc, char** argv) {
   node->add_option("--secret-file", secret_file, "file holding the cluster secret")
       ->envname("HATCH_SECRET_FILE")
       ->required();
+  hatch::TlsFiles tls;
+  CLI::Option* cert = node->add_option("--tls-cert", tls.cert_file,
+                                       "mutual TLS: the node's certificate (with --tls-key and "
+                                       "--tls-ca; `hatch certs` makes them)");
+  CLI::Option* key = node->add_option("--tls-key", tls.key_file, "mutual TLS: its private key");
+  CLI::Option* ca = node->add_option("--tls-ca", tls.ca_file, "mutual TLS: the CA's certificate");
+  cert->needs(key)->needs(ca);
+  key->needs(cert)->needs(ca);
+  ca->needs(cert)->needs(key);
   node->add_option("--io-threads", io_threads, "I/O and serving threads")
       ->check(CLI::Range(2, 1024));
   node->add_option("--emulated-link-latency-ms", latency_ms,
@@ -119,5 +131,5 @@ int main(int argc, char** argv) {
   CLI11_PARSE(cli, argc, argv);
   if (sim->parsed()) return hatch::sim::run_sim(sim_options);
   if (certs->parsed()) return run_certs(certs_dir, names, days);
-  return run_node(listen, secret_file, io_threads, latency_ms, log_level);
+  return run_node(listen, secret_file, tls, io_threads, latency_ms, log_level);
 }
