@@ -1,5 +1,6 @@
 // Call costs: a virtual call, a local Ref, a remote call to a node process, and a plain
-// blocking TCP ping-pong to an echo process of the same sizes, all in one run.
+// blocking TCP ping-pong to an echo process of the same sizes, all in one run; and remote calls
+// over mutual TLS beside plain ones, in interleaved pairs.
 //
 // Latency benchmarks time every call and report p50/p99 (in microseconds) as counters;
 // scripts/bench turns them into build/bench/summary.json.
@@ -27,6 +28,7 @@
 #include "node_process.hpp"
 #include "rpc/endpoint.hpp"
 #include "rpc/io_pool.hpp"
+#include "temp_certs.hpp"
 
 HATCH_INTERFACE(Calc, (read, std::int64_t, add, (std::int64_t, std::int64_t)),
                 (read, std::string, echo, (const std::string&)));
@@ -36,11 +38,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// What the benchmarks share: one node process, one origin with "echo" on it, one echo server.
+// What the benchmarks share: one node process, one origin with "calc" on it, one echo server;
+// and the same again over TLS.
 struct World {
   std::unique_ptr<BenchCluster> cluster;
   Ref<Calc> remote;
   std::unique_ptr<LoopbackPeer> echo;
+  std::unique_ptr<test::TempCerts> certs;
+  std::unique_ptr<BenchCluster> tls_cluster;
+  Ref<Calc> remote_tls;
 };
 World* world = nullptr;
 
@@ -115,6 +121,51 @@ void BM_RemoteCall(benchmark::State& state) {
   });
 }
 BENCHMARK(BM_RemoteCall)->Arg(64)->Arg(64 << 10)->UseRealTime()->MinTime(2.0);
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// The p50 in microseconds of `calls` calls of `ref` with `payload`.
+double p50_us(Ref<Calc>& ref, const std::string& payload, int calls) {
+  std::vector<double> us(static_cast<std::size_t>(calls));
+  for (double& t : us) {
+    const auto t0 = Clock::now();
+    std::string back = ref->echo(payload);
+    benchmark::DoNotOptimize(back);
+    t = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+  }
+  return median(std::move(us));
+}
+
+// Remote calls of 64 B over TLS beside plain ones. This machine's latency is bimodal, so a run
+// of one after a run of the other would compare two moments as much as two transports: each
+// iteration is a pair, the p50 of a few thousand calls on each (which goes first alternates),
+// and the figure is the median of the pairs' ratios, with their range.
+void BM_RemoteCallTlsPairs(benchmark::State& state) {
+  constexpr int kCalls = 3000;
+  const std::string payload(64, 'x');
+  std::vector<double> plain;
+  std::vector<double> tls;
+  std::vector<double> ratios;
+  for (auto _ : state) {
+    const bool tls_first = ratios.size() % 2 == 1;
+    const double t_first = tls_first ? p50_us(world->remote_tls, payload, kCalls) : 0;
+    const double p = p50_us(world->remote, payload, kCalls);
+    const double t = tls_first ? t_first : p50_us(world->remote_tls, payload, kCalls);
+    plain.push_back(p);
+    tls.push_back(t);
+    ratios.push_back(t / p);
+  }
+  state.counters["plain_p50_us"] = median(plain);
+  state.counters["tls_p50_us"] = median(tls);
+  state.counters["ratio_median"] = median(ratios);
+  state.counters["ratio_min"] = *std::min_element(ratios.begin(), ratios.end());
+  state.counters["ratio_max"] = *std::max_element(ratios.begin(), ratios.end());
+  state.counters["pairs"] = static_cast<double>(ratios.size());
+}
+BENCHMARK(BM_RemoteCallTlsPairs)->Iterations(11)->UseRealTime();
 
 void BM_RawTcpPingPong(benchmark::State& state) {
   const int fd = connect_loopback(world->echo->port());
@@ -197,6 +248,16 @@ int main(int argc, char** argv) {
         options.call_timeout = std::chrono::seconds(30);
       });
   world.remote = world.cluster->origin->get<Calc>("calc");
+  world.certs =
+      std::make_unique<hatch::test::TempCerts>(std::vector<std::string>{"origin", "node"});
+  world.tls_cluster = std::make_unique<hatch::bench::BenchCluster>(
+      1,
+      [](hatch::Options& options, const std::vector<std::string>& nodes) {
+        options.placements["calc"] = nodes.front();
+        options.call_timeout = std::chrono::seconds(30);
+      },
+      world.certs.get());
+  world.remote_tls = world.tls_cluster->origin->get<Calc>("calc");
   world.echo = std::make_unique<hatch::bench::LoopbackPeer>(&hatch::bench::serve_echo);
   hatch::bench::world = &world;
   return hatch::bench::run_benchmarks(argc, argv);

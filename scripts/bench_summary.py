@@ -29,6 +29,13 @@ def main(rpc_path, relocation_path, placement_path, summary_path):
     s["remote_p99_us_64B"] = find("BM_RemoteCall/64/")["p99_us"]
     s["remote_p50_us_64KB"] = find("BM_RemoteCall/65536/")["p50_us"]
     s["remote_p99_us_64KB"] = find("BM_RemoteCall/65536/")["p99_us"]
+    tls = find("BM_RemoteCallTlsPairs")
+    s["remote_p50_us_64B_tls"] = tls["tls_p50_us"]
+    s["remote_p50_us_64B_tls_paired_plain"] = tls["plain_p50_us"]
+    s["remote_tls_ratio_64B"] = tls["ratio_median"]
+    s["remote_tls_ratio_64B_min"] = tls["ratio_min"]
+    s["remote_tls_ratio_64B_max"] = tls["ratio_max"]
+    tls_pairs = int(tls["pairs"])
     s["raw_tcp_p50_us_64B"] = find("BM_RawTcpPingPong/64/")["p50_us"]
     s["raw_tcp_p50_us_64KB"] = find("BM_RawTcpPingPong/65536/")["p50_us"]
     s["pipelined_calls_per_s"] = find("BM_PipelinedCalls")["items_per_second"]
@@ -63,6 +70,10 @@ def main(rpc_path, relocation_path, placement_path, summary_path):
         ("remote p50, 64 KB", f"{s['remote_p50_us_64KB']:.1f} us",
          f"raw TCP {s['raw_tcp_p50_us_64KB']:.1f} us = {s['remote_p50_us_64KB'] / s['raw_tcp_p50_us_64KB']:.2f}x",
          "target <= 1.5x"),
+        ("remote p50, 64 B, TLS", f"{s['remote_p50_us_64B_tls']:.1f} us",
+         f"plain {s['remote_p50_us_64B_tls_paired_plain']:.1f} us in the same pairs",
+         f"ratio {s['remote_tls_ratio_64B']:.2f} ({s['remote_tls_ratio_64B_min']:.2f}-"
+         f"{s['remote_tls_ratio_64B_max']:.2f}, {tls_pairs} pairs)"),
         ("remote p99, 64 B / 64 KB", f"{s['remote_p99_us_64B']:.1f} / {s['remote_p99_us_64KB']:.1f} us", "", ""),
         ("pipelined calls/s, 2 threads", f"{s['pipelined_calls_per_s']:,.0f}", "", "target >= 150,000"),
         ("relocation pause p50, 1 KB", f"{s['relocation_pause_p50_ms_1KB']:.3f} ms", "", "target <= 1 ms"),

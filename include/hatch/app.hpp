@@ -12,6 +12,9 @@
 //   --hatch-node HOST:PORT        run as a node listening there (port 0: any free port); the
 //                                 node prints "hatch node listening on HOST:PORT" when ready
 //   --hatch-secret-file FILE      the cluster secret (else $HATCH_SECRET_FILE)
+//   --hatch-tls-cert FILE         mutual TLS, all three or none: this process's certificate,
+//   --hatch-tls-key FILE          its private key,
+//   --hatch-tls-ca FILE           and the CA's certificate (`hatch certs` makes them)
 //   --hatch-place NAME=WHERE      create component NAME on node WHERE ("local": here)
 //   --hatch-config FILE           a TOML file with the same settings (see docs/guide.md)
 //   --hatch-call-timeout-ms MS    deadline of each remote call

@@ -15,6 +15,23 @@ namespace rpc {
 class Network;
 }  // namespace rpc
 
+// The files of mutual TLS, all three or none (`hatch certs` makes them; docs/guide.md, "Mutual
+// TLS"). PEM files; see Options::tls.
+struct TlsFiles {
+  // This process's certificate, signed by the cluster's CA (intermediate certificates may
+  // follow it). A node's must name the host that others dial it by.
+  std::string cert_file;
+  // Its private key, without a passphrase. Refused when its group or others may read it.
+  std::string key_file;
+  // The CA's certificate: a peer must present a certificate it signed.
+  std::string ca_file;
+
+  // Whether TLS is asked for: any file is named (a partial set is then refused).
+  bool enabled() const noexcept {
+    return !cert_file.empty() || !key_file.empty() || !ca_file.empty();
+  }
+};
+
 struct Options {
   // Where each component is created, as Placement::parse reads it: "local" (the default for a
   // component not listed), a node's "host:port", "replicated{h1,h2,...}" or "sharded{...}".
@@ -26,6 +43,15 @@ struct Options {
   // The cluster secret (at least 16 bytes). Required as soon as a component is placed on a node;
   // nodes refuse a peer that cannot prove it.
   std::string secret;
+
+  // Mutual TLS on every connection: each side presents a certificate signed by the CA and
+  // checks the other's, a client checks that a node's certificate names the host it dialled,
+  // and the cluster secret is still proved inside. Default: off (no files): after the secret's
+  // handshake, frames cross the network in clear, and anyone on the path can read them or
+  // inject frames. On: every byte is encrypted and authenticated, for a TLS handshake per
+  // connection and some latency per call (`make bench`: remote_p50_us_64B_tls beside
+  // remote_p50_us_64B). Every process of a cluster must agree: with TLS, or all without.
+  TlsFiles tls;
 
   // Deadline of each remote call, including connecting when needed. Default 5 s: long enough
   // for a large state transfer on loopback, short enough that a dead host surfaces quickly.
@@ -57,9 +83,9 @@ struct Options {
   // replace an origin that is hung or cut off.
   bool take_over = false;
 
-  // How this process dials nodes. Default (null): TCP. Tests pass a view of an in-memory
-  // network (rpc::MemoryNetwork::host) to run an origin and its nodes in one process, with
-  // faults they inject; nothing else should need it.
+  // How this process dials nodes. Default (null): TCP, or TLS over it when `tls` is set. Tests
+  // pass a view of an in-memory network (rpc::MemoryNetwork::host) to run an origin and its
+  // nodes in one process, with faults they inject; nothing else should need it.
   std::shared_ptr<rpc::Network> network;
 };
 
@@ -69,6 +95,9 @@ struct NodeOptions {
 
   // The cluster secret (at least 16 bytes); peers that cannot prove it are refused.
   std::string secret;
+
+  // Mutual TLS on every connection it accepts or makes. Default: off; see Options::tls.
+  TlsFiles tls;
 
   // Threads that run network I/O and serve calls. Default 64; see Options::io_threads.
   int io_threads = 64;
@@ -101,7 +130,8 @@ struct NodeOptions {
 
   internal::WireLimits limits;
 
-  // How this node listens and dials. Default (null): TCP; see Options::network.
+  // How this node listens and dials. Default (null): TCP, or TLS over it when `tls` is set;
+  // see Options::network.
   std::shared_ptr<rpc::Network> network;
 };
 

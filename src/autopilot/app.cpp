@@ -18,6 +18,7 @@
 #include "autopilot/learn_config.hpp"
 #include "hatch/node.hpp"
 #include "rpc/cluster_secret.hpp"
+#include "rpc/tls_network.hpp"
 
 namespace hatch {
 
@@ -58,12 +59,21 @@ std::optional<std::string> load_config_text(std::string_view text, const std::st
   }
   for (const auto& [key, value] : root) {
     const std::string_view k = key.str();
-    if (k != "secret_file" && k != "call_timeout_ms" && k != "io_threads" && k != "components" &&
-        k != "nodes" && k != "learn") {
+    if (k != "secret_file" && k != "tls_cert" && k != "tls_key" && k != "tls_ca" &&
+        k != "call_timeout_ms" && k != "io_threads" && k != "components" && k != "nodes" &&
+        k != "learn") {
       throw UsageError(path + ": unknown setting '" + std::string(k) +
-                       "' (known: secret_file, call_timeout_ms, io_threads, components, nodes, "
-                       "learn)");
+                       "' (known: secret_file, tls_cert, tls_key, tls_ca, call_timeout_ms, "
+                       "io_threads, components, nodes, learn)");
     }
+  }
+  for (auto [key, file] :
+       {std::pair{"tls_cert", &options.tls.cert_file}, std::pair{"tls_key", &options.tls.key_file},
+        std::pair{"tls_ca", &options.tls.ca_file}}) {
+    if (!root.contains(key)) continue;
+    const auto name = root[key].value_exact<std::string>();
+    if (!name) throw UsageError(path + ": " + key + " must be a string, the name of a file");
+    *file = *name;
   }
   if (root.contains("call_timeout_ms") && !root["call_timeout_ms"].is_integer()) {
     throw UsageError(path + ": call_timeout_ms must be an integer number of milliseconds");
@@ -111,6 +121,7 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   cli.allow_extras();
   cli.set_help_flag();
   std::string secret_file;
+  TlsFiles tls;
   std::string config_file;
   std::vector<std::string> places;
   std::int64_t timeout_ms = 0;
@@ -126,6 +137,9 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   cli.add_option("--hatch-nodes", nodes)->delimiter(',')->allow_extra_args(false);
   cli.add_option("--hatch-learn-state", learn_state);
   cli.add_option("--hatch-secret-file", secret_file);
+  cli.add_option("--hatch-tls-cert", tls.cert_file);
+  cli.add_option("--hatch-tls-key", tls.key_file);
+  cli.add_option("--hatch-tls-ca", tls.ca_file);
   cli.add_option("--hatch-config", config_file);
   // One NAME=WHERE per flag: the words after it belong to the program.
   cli.add_option("--hatch-place", places)->allow_extra_args(false);
@@ -147,7 +161,8 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
     if (extra.rfind("--hatch-", 0) == 0) {
       throw UsageError(
           "unknown Hatch flag '" + extra +
-          "' (known: --hatch-node, --hatch-secret-file, --hatch-place, --hatch-config, "
+          "' (known: --hatch-node, --hatch-secret-file, --hatch-tls-cert, --hatch-tls-key, "
+          "--hatch-tls-ca, --hatch-place, --hatch-config, "
           "--hatch-call-timeout-ms, --hatch-stall-timeout-ms, --hatch-io-threads, "
           "--hatch-emulated-link-latency-ms, --hatch-take-over, --hatch-origin-lease-ms, "
           "--hatch-log-level, --hatch-learn, --hatch-nodes, --hatch-learn-state)");
@@ -159,6 +174,10 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
     if (const char* env = std::getenv("HATCH_SECRET_FILE")) secret_file = env;
   }
   if (!secret_file.empty()) out.options.secret = read_secret_file(secret_file);
+  if (!tls.cert_file.empty()) out.options.tls.cert_file = tls.cert_file;
+  if (!tls.key_file.empty()) out.options.tls.key_file = tls.key_file;
+  if (!tls.ca_file.empty()) out.options.tls.ca_file = tls.ca_file;
+  if (out.options.tls.enabled()) rpc::check_tls_files(out.options.tls);
   for (const std::string& place : places) {
     const auto eq = place.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == place.size()) {
@@ -214,6 +233,7 @@ int run_node(const std::string& listen, const Options& options, const std::strin
   NodeOptions node_options;
   node_options.listen = listen;
   node_options.secret = options.secret;
+  node_options.tls = options.tls;
   node_options.io_threads = options.io_threads;
   node_options.call_timeout = options.call_timeout;
   node_options.stall_timeout = options.stall_timeout;

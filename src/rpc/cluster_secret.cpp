@@ -1,27 +1,19 @@
 #include "rpc/cluster_secret.hpp"
 
-#include <sys/stat.h>
-
 #include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "hatch/error.hpp"
+#include "rpc/private_file.hpp"
 
 namespace hatch::rpc {
 
 ClusterSecret ClusterSecret::from_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UsageError("cannot read the cluster secret file '" + path + "'");
-  // As ssh does with a private key: a secret others may read is no secret.
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    throw UsageError(fmt::format(
-        "the cluster secret file '{}' may be read or written by others (mode {:04o}); make it "
-        "private with `chmod 600 {}`",
-        path, st.st_mode & 07777, path));
-  }
+  refuse_shared_file(path, "the cluster secret file");
   std::ostringstream data;
   data << in.rdbuf();
   std::string bytes = data.str();

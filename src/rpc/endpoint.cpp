@@ -51,8 +51,7 @@ std::shared_ptr<Connection> connect(Network& network, asio::io_context& io,
     throw ConnectFailure(StatusCode::unauthenticated,
                          "authentication with " + address + " failed: " + e.what());
   } catch (const boost::system::system_error& e) {
-    throw ConnectFailure(StatusCode::unavailable,
-                         "cannot connect to " + address + ": " + e.code().message());
+    throw ConnectFailure(StatusCode::unavailable, "cannot connect to " + address + ": " + e.what());
   }
   // The handshake told us nothing about the server's name but its address; it is a node.
   auto connection = std::make_shared<Connection>(std::move(stream), address,

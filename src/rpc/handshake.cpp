@@ -12,6 +12,7 @@
 
 #include "hatch/internal/msgpack.hpp"
 #include "hatch/internal/wire_buffer.hpp"
+#include "rpc/tls_network.hpp"
 
 namespace hatch::rpc {
 
@@ -50,17 +51,30 @@ bool same_mac(const Bytes& a, const Bytes& b) {
 }
 
 // Runs one operation of a Stream, started by `start` with its completion handler, in a
-// coroutine: its byte count, or a thrown boost::system::system_error.
+// coroutine: its byte count, or a thrown boost::system::system_error. TLS refusing the peer, or
+// refused by it, is a HandshakeError: a failure to authenticate.
 template <class Start>
 asio::awaitable<std::size_t> await_stream(Start start) {
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
-                                          void(boost::system::error_code, std::size_t)>(
-      [](auto handler, Start start) {
-        // Stream takes a copyable handler; the coroutine's is move-only.
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        start([shared](const boost::system::error_code& ec, std::size_t n) { (*shared)(ec, n); });
-      },
-      asio::use_awaitable, std::move(start));
+  try {
+    co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
+                                            void(boost::system::error_code, std::size_t)>(
+        [](auto handler, Start start) {
+          // Stream takes a copyable handler; the coroutine's is move-only.
+          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+          start([shared](const boost::system::error_code& ec, std::size_t n) { (*shared)(ec, n); });
+        },
+        asio::use_awaitable, std::move(start));
+  } catch (const boost::system::system_error& e) {
+    if (is_tls_error(e.code()))
+      throw HandshakeError("the TLS handshake failed: " + e.code().message());
+    throw;
+  }
+}
+
+// The transport's own handshake (TLS's), which comes first.
+asio::awaitable<void> transport_handshake(Stream& stream) {
+  co_await await_stream(
+      [&stream](Stream::Handler done) { stream.async_handshake(std::move(done)); });
 }
 
 asio::awaitable<void> read_exact(Stream& stream, asio::mutable_buffer into) {
@@ -94,7 +108,10 @@ asio::awaitable<HandshakeFrame> read_frame(Stream& stream) {
   co_await read_exact(stream, asio::buffer(prefix));
   const std::uint32_t len = decode_length(prefix.data());
   if (len > kMaxHandshakeFrame) {
-    throw HandshakeError("handshake frame of " + std::to_string(len) + " bytes is over the limit");
+    // 0x16 0x03: a TLS handshake record (TLS 1.x), sent to a process without TLS.
+    const bool tls = prefix[0] == 0x16 && prefix[1] == 0x03;
+    throw HandshakeError("handshake frame of " + std::to_string(len) + " bytes is over the limit" +
+                         (tls ? " (the peer speaks TLS, and TLS is off here)" : ""));
   }
   std::vector<char> frame(len);
   co_await read_exact(stream, asio::buffer(frame));
@@ -158,6 +175,7 @@ bool is_printable(const std::string& text) {
 }  // namespace
 
 asio::awaitable<PeerIdentity> handshake_as_server(Stream& stream, const ClusterSecret& secret) {
+  co_await transport_handshake(stream);
   HandshakeFrame hello = co_await read_frame(stream);
   if (hello.kind != FrameKind::hello) throw HandshakeError("the peer did not start with hello");
   const auto version = field<std::uint32_t>(hello, 0, "protocol version");
@@ -194,6 +212,13 @@ asio::awaitable<PeerIdentity> handshake_as_server(Stream& stream, const ClusterS
 
 asio::awaitable<void> handshake_as_client(Stream& stream, const ClusterSecret& secret,
                                           const PeerIdentity& self) {
+  try {
+    co_await transport_handshake(stream);
+  } catch (const boost::system::system_error& e) {
+    // The peer hung up before TLS began: most often, one without TLS that refused our hello.
+    throw boost::system::system_error(
+        e.code(), "the connection ended during the TLS handshake (is TLS on at both ends?)");
+  }
   const Bytes client_nonce = random_nonce();
   co_await write_frame(stream, FrameKind::hello, kProtocolVersion, self.role, self.name,
                        client_nonce, self.take_over);

@@ -1,4 +1,5 @@
-// Mutual authentication of a new connection by HMAC-SHA256 challenge-response.
+// Mutual authentication of a new connection by HMAC-SHA256 challenge-response, after the
+// transport's own handshake (Stream::async_handshake: TLS's when TLS is on).
 //
 //   client → hello     {version, role, name, client_nonce, take_over}
 //   server → challenge {server_nonce}
@@ -23,7 +24,8 @@ namespace hatch::rpc {
 
 inline constexpr std::uint32_t kMaxHandshakeFrame = 4096;
 
-// The peer failed to authenticate, or broke the handshake. what() says which.
+// The peer failed to authenticate (the secret, or over TLS its certificate), or broke the
+// handshake. what() says which.
 class HandshakeError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

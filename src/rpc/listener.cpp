@@ -131,7 +131,7 @@ asio::awaitable<void> Listener::admit(std::unique_ptr<Stream> stream, std::strin
   } catch (const HandshakeError& e) {
     refused = e.what();
   } catch (const boost::system::system_error& e) {
-    refused = "the handshake did not complete (" + e.code().message() + ")";
+    refused = "the handshake did not complete (" + std::string(e.what()) + ")";
   }
   timer.cancel();
   {

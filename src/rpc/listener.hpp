@@ -1,6 +1,7 @@
 // A node's front door: accepts streams on a Network address, lets in the peers that prove the
 // cluster secret within the handshake timeout, and hands each one over as a Connection (not
-// started yet). Refused peers are logged and closed; they never reach the node.
+// started yet). Over TLS, the TLS handshake comes first, under the same timeout and caps.
+// Refused peers are logged and closed; they never reach the node.
 //
 // What unauthenticated peers can take is bounded: connections still in their handshake are
 // capped in total and per source address (those over a cap are closed at once), a failing

@@ -1,11 +1,11 @@
 // The transport seam: the byte stream a Connection runs over, and the network that makes them.
 //
 // A Stream is one connected, reliable, ordered byte stream between two processes: TCP
-// (tcp_network.hpp) in production, an in-memory pair with fault injection
-// (memory_network.hpp) in tests. Everything above it (handshake, framing, multiplexing) is
-// the same over both. A Network dials and listens by address ("host:port"); Origin and Node
-// take one through their options, so that a test can run an origin and its nodes in one
-// process over a network it controls.
+// (tcp_network.cpp) or TLS over it (tls_network.hpp) in production, an in-memory pair with fault
+// injection (memory_network.hpp) in tests. Everything above it (handshake, framing, multiplexing)
+// is the same over both. A Network dials and listens by address ("host:port"); Origin and Node take
+// one through their options, so that a test can run an origin and its nodes in one process over a
+// network it controls.
 //
 // No operation blocks the calling thread: a peer that stops reading or sending costs a stream,
 // never a thread.
@@ -48,6 +48,13 @@ class Stream {
 
   // Where completions run.
   virtual asio::any_io_executor executor() = 0;
+  // Runs the transport's own handshake, as the side the stream was made for (the side that
+  // dialled is the client): TLS's (tls_network.hpp), in which each side verifies the other's
+  // certificate. The secret's handshake (handshake.hpp) begins with it, before anything else is
+  // read or written. A transport that has none completes at once, as this default does.
+  virtual void async_handshake(Handler done) {
+    asio::post(executor(), [done = std::move(done)] { done({}, 0); });
+  }
   // Reads at least one byte into `into`.
   virtual void async_read_some(asio::mutable_buffer into, Handler done) = 0;
   // Reads exactly `into`'s size.

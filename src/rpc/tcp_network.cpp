@@ -1,41 +1,16 @@
-// TCP streams, acceptors and dialing: the Network of real hosts.
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
-#include <future>
-
-#include "hatch/error.hpp"
-#include "rpc/endpoint.hpp"
+// TCP streams and acceptors: the Network of real hosts.
 #include "rpc/stream.hpp"
+#include "rpc/tcp_socket.hpp"
 
 namespace hatch::rpc {
 
 namespace {
 
-std::string format_endpoint(const tcp::endpoint& ep) {
-  const auto ip = ep.address();
-  return (ip.is_v6() ? "[" + ip.to_string() + "]" : ip.to_string()) + ":" +
-         std::to_string(ep.port());
-}
-
-// Keepalive: a peer that vanished without a word (a host that died, a cable pulled) is found
-// after about a minute of silence plus five unanswered probes ten seconds apart.
-constexpr int kKeepaliveIdleSeconds = 60;
-constexpr int kKeepaliveIntervalSeconds = 10;
-constexpr int kKeepaliveProbes = 5;
-
 class TcpStream final : public Stream {
  public:
   explicit TcpStream(tcp::socket socket) : socket_(std::move(socket)) {
-    boost::system::error_code ignored;
-    socket_.set_option(tcp::no_delay(true), ignored);
-    socket_.set_option(asio::socket_base::keep_alive(true), ignored);
-    const int fd = socket_.native_handle();
-    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &kKeepaliveIdleSeconds, sizeof(int));
-    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &kKeepaliveIntervalSeconds, sizeof(int));
-    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &kKeepaliveProbes, sizeof(int));
     // Synchronous writes (write_now) return would_block instead of waiting.
+    boost::system::error_code ignored;
     socket_.non_blocking(true, ignored);
   }
   ~TcpStream() override {
@@ -73,21 +48,9 @@ class TcpStream final : public Stream {
 
 class TcpAcceptor final : public Acceptor {
  public:
-  TcpAcceptor(asio::io_context& io, const std::string& address) : acceptor_(io) {
-    auto [host, port] = split_address(address);
-    boost::system::error_code ec;
-    auto ip = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
-    if (ec) {
-      throw UsageError("cannot listen on '" + address + "': '" + host + "' is not an IP address");
-    }
-    const tcp::endpoint ep(ip, port);
-    acceptor_.open(ep.protocol(), ec);
-    if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(ep, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) throw UsageError("cannot listen on " + address + ": " + ec.message());
-    address_ = format_endpoint(acceptor_.local_endpoint());
-  }
+  TcpAcceptor(asio::io_context& io, const std::string& address)
+      : acceptor_(open_acceptor(io, address)),
+        address_(format_endpoint(acceptor_.local_endpoint())) {}
 
   void async_accept(AcceptHandler done) override {
     acceptor_.async_accept(
@@ -96,10 +59,9 @@ class TcpAcceptor final : public Acceptor {
             done(ec, nullptr, {});
             return;
           }
-          boost::system::error_code unknown;
-          const auto remote = socket.remote_endpoint(unknown);
-          done(ec, std::make_unique<TcpStream>(std::move(socket)),
-               unknown ? std::string("an unknown peer") : format_endpoint(remote));
+          tune_socket(socket);
+          const std::string from = peer_of(socket);
+          done(ec, std::make_unique<TcpStream>(std::move(socket)), from);
         });
   }
   std::string address() const override { return address_; }
@@ -110,43 +72,14 @@ class TcpAcceptor final : public Acceptor {
 
  private:
   tcp::acceptor acceptor_;
-  std::string address_;
+  const std::string address_;
 };
 
 class TcpNetwork final : public Network {
  public:
   std::unique_ptr<Stream> connect(asio::io_context& io, const std::string& address,
                                   std::chrono::steady_clock::time_point deadline) override {
-    std::pair<std::string, std::uint16_t> hp;
-    try {
-      hp = split_address(address);
-    } catch (const UsageError& e) {
-      throw ConnectFailure(StatusCode::unavailable, e.what());
-    }
-    auto socket = std::make_shared<tcp::socket>(io);
-    auto attempt = [socket, hp]() -> asio::awaitable<void> {
-      tcp::resolver resolver(socket->get_executor());
-      auto results =
-          co_await resolver.async_resolve(hp.first, std::to_string(hp.second), asio::use_awaitable);
-      co_await asio::async_connect(*socket, results, asio::use_awaitable);
-    };
-    std::future<void> done = asio::co_spawn(io, attempt, asio::use_future);
-    if (done.wait_until(deadline) != std::future_status::ready) {
-      asio::post(io, [socket] {
-        boost::system::error_code ignored;
-        socket->close(ignored);
-      });
-      done.wait();
-      throw ConnectFailure(StatusCode::unavailable,
-                           "could not connect to " + address + " before the deadline");
-    }
-    try {
-      done.get();
-    } catch (const boost::system::system_error& e) {
-      throw ConnectFailure(StatusCode::unavailable,
-                           "cannot connect to " + address + ": " + e.code().message());
-    }
-    return std::make_unique<TcpStream>(std::move(*socket));
+    return std::make_unique<TcpStream>(dial(io, io.get_executor(), address, deadline));
   }
 
   std::unique_ptr<Acceptor> listen(asio::io_context& io, const std::string& address) override {

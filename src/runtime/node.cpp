@@ -15,6 +15,7 @@
 #include "rpc/io_pool.hpp"
 #include "rpc/listener.hpp"
 #include "rpc/log_limiter.hpp"
+#include "rpc/tls_network.hpp"
 #include "runtime/control.hpp"
 #include "runtime/host.hpp"
 #include "runtime/host_control.hpp"
@@ -43,7 +44,7 @@ struct Node::Impl {
         options(std::move(o)),
         secret(rpc::ClusterSecret::from_bytes(options.secret)),
         io(options.io_threads),
-        network(options.network ? options.network : rpc::tcp_network()),
+        network(options.network ? options.network : rpc::host_network(options.tls)),
         listener(*network, io.context(), options.listen, secret, listener_limits(options),
                  connection_options(options),
                  [this](std::shared_ptr<rpc::Connection> c, const rpc::PeerIdentity& peer,
@@ -54,6 +55,10 @@ struct Node::Impl {
         control(host, catalog, io.context(), options.call_timeout, options.call_timeout * 2,
                 control_hooks()),
         refs(catalog, host, meter, options.call_timeout, refs_hooks()) {
+    if (!options.network && options.tls.enabled()) {
+      spdlog::info("node {}: mutual TLS, certificate {}, CA {}", address, options.tls.cert_file,
+                   options.tls.ca_file);
+    }
     if (options.emulated_link_latency.count() > 0) {
       spdlog::warn("node {}: EMULATION: every frame it sends waits {} ms (emulated link latency)",
                    address, options.emulated_link_latency.count());

@@ -15,6 +15,7 @@
 #include "hatch/placement_rule.hpp"
 #include "rpc/endpoint.hpp"
 #include "rpc/io_pool.hpp"
+#include "rpc/tls_network.hpp"
 #include "runtime/directory.hpp"
 #include "runtime/failover.hpp"
 #include "runtime/home.hpp"
@@ -381,7 +382,7 @@ struct Origin::Impl {
   const std::string incarnation = new_incarnation();
   std::optional<rpc::ClusterSecret> secret;
   const std::shared_ptr<rpc::Network> network =
-      options.network ? options.network : rpc::tcp_network();
+      options.network ? options.network : rpc::host_network(options.tls);
   const std::shared_ptr<internal::CallMeter> meter = std::make_shared<internal::CallMeter>();
   rpc::IoPool io;
   runtime::Host host;

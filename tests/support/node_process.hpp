@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "hatch/options.hpp"
+
 namespace hatch::test {
 
 class NodeProcess {
@@ -60,12 +62,17 @@ class SecretFile {
 };
 
 // Calls component `component`, method `method` on the node at `address` over a connection of
-// its own, authenticated with `secret`. Throws what the node answers, as a RemoteError.
+// its own, authenticated with `secret` (over TLS with `tls`, when it names files). Throws what
+// the node answers, as a RemoteError.
 void probe_call(const std::string& secret, const std::string& address, std::uint32_t component,
-                std::uint32_t method);
+                std::uint32_t method, const TlsFiles& tls = {});
 // The same with `args`, the packed argument list.
 void probe_call(const std::string& secret, const std::string& address, std::uint32_t component,
-                std::uint32_t method, std::string args);
+                std::uint32_t method, std::string args, const TlsFiles& tls = {});
+
+// A plain TCP connection to `address` (an IPv4 "host:port"). Returns its descriptor; throws
+// std::runtime_error when it cannot connect.
+int connect_raw(const std::string& address);
 
 // Connects to `address` and sends bytes that are not a handshake.
 void send_garbage(const std::string& address);

@@ -10,15 +10,16 @@
 #include "node_process.hpp"
 #include "rpc/endpoint.hpp"
 #include "rpc/io_pool.hpp"
+#include "rpc/tls_network.hpp"
 #include "runtime/remote_component.hpp"
 
 namespace hatch::test {
 
 void probe_call(const std::string& secret, const std::string& address, std::uint32_t component,
-                std::uint32_t method, std::string args) {
+                std::uint32_t method, std::string args, const TlsFiles& tls) {
   rpc::IoPool io(2);
   const rpc::ClusterSecret cluster = rpc::ClusterSecret::from_bytes(secret);
-  rpc::Peer peer(rpc::tcp_network(), io.context(), address, cluster,
+  rpc::Peer peer(rpc::host_network(tls), io.context(), address, cluster,
                  rpc::PeerIdentity{"node", "probe"}, rpc::ConnectionOptions{}, [](auto&&...) {});
   try {
     runtime::call_remote(peer, component, method, std::move(args), std::chrono::seconds(30),
@@ -29,13 +30,13 @@ void probe_call(const std::string& secret, const std::string& address, std::uint
 }
 
 void probe_call(const std::string& secret, const std::string& address, std::uint32_t component,
-                std::uint32_t method) {
+                std::uint32_t method, const TlsFiles& tls) {
   internal::WireBuffer none;
   internal::pack_args(none);
-  probe_call(secret, address, component, method, std::move(none.bytes()));
+  probe_call(secret, address, component, method, std::move(none.bytes()), tls);
 }
 
-void send_garbage(const std::string& address) {
+int connect_raw(const std::string& address) {
   auto [host, port] = rpc::split_address(address);
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in sa{};
@@ -46,6 +47,11 @@ void send_garbage(const std::string& address) {
     ::close(fd);
     throw std::runtime_error("cannot connect to " + address);
   }
+  return fd;
+}
+
+void send_garbage(const std::string& address) {
+  const int fd = connect_raw(address);
   // A length prefix of 4 GiB - 1, then junk: over every limit.
   const char junk[] = "\xff\xff\xff\xffthis is not a hatch frame";
   [[maybe_unused]] auto n = ::write(fd, junk, sizeof junk - 1);

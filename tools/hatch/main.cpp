@@ -1,13 +1,18 @@
 // hatch: the command-line tool.
 //   hatch node   a node linked with the examples' components (kv_counter, webserver)
 //   hatch sim    the learner against the simulator (src/sim/sim_run.hpp)
+//   hatch certs  a cluster CA and a key and certificate per member, for mutual TLS
+//                (src/rpc/cluster_certs.hpp)
 // Later subcommands (demo, status, bench) join them here.
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "hatch/app.hpp"
+#include "rpc/cluster_certs.hpp"
+#include "rpc/tls_network.hpp"
 #include "sim/sim_run.hpp"
 
 namespace {
@@ -41,11 +46,13 @@ void add_sim_options(CLI::App& sim, hatch::sim::SimOptions& o) {
   sim.add_flag("!--no-progress", o.progress, "no progress line on stderr");
 }
 
-int run_node(const std::string& listen, const std::string& secret_file, int io_threads,
-             int latency_ms, int lease_ms, const std::string& log_level) {
+int run_node(const std::string& listen, const std::string& secret_file, const hatch::TlsFiles& tls,
+             int io_threads, int latency_ms, int lease_ms, const std::string& log_level) {
   hatch::Options options;
   try {
     options.secret = hatch::read_secret_file(secret_file);
+    if (tls.enabled()) hatch::rpc::check_tls_files(tls);
+    options.tls = tls;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hatch node: %s\n", e.what());
     return 2;
@@ -53,6 +60,22 @@ int run_node(const std::string& listen, const std::string& secret_file, int io_t
   options.io_threads = io_threads;
   options.emulated_link_latency = std::chrono::milliseconds(latency_ms);
   return hatch::run_node(listen, options, log_level, std::chrono::milliseconds(lease_ms));
+}
+
+int run_certs(const std::string& dir, const std::vector<std::string>& names, int days) {
+  try {
+    for (const hatch::rpc::WrittenFile& file : hatch::rpc::make_cluster_certs(dir, names, days)) {
+      std::printf("wrote %s: %s\n", file.path.c_str(), file.what.c_str());
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hatch certs: %s\n", e.what());
+    return 2;
+  }
+  std::printf(
+      "a member NAME runs with --hatch-tls-cert %s/NAME.crt --hatch-tls-key %s/NAME.key "
+      "--hatch-tls-ca %s/ca.crt\n",
+      dir.c_str(), dir.c_str(), dir.c_str());
+  return 0;
 }
 
 }  // namespace
@@ -72,6 +95,15 @@ int main(int argc, char** argv) {
   node->add_option("--secret-file", secret_file, "file holding the cluster secret")
       ->envname("HATCH_SECRET_FILE")
       ->required();
+  hatch::TlsFiles tls;
+  CLI::Option* cert = node->add_option("--tls-cert", tls.cert_file,
+                                       "mutual TLS: the node's certificate (with --tls-key and "
+                                       "--tls-ca; `hatch certs` makes them)");
+  CLI::Option* key = node->add_option("--tls-key", tls.key_file, "mutual TLS: its private key");
+  CLI::Option* ca = node->add_option("--tls-ca", tls.ca_file, "mutual TLS: the CA's certificate");
+  cert->needs(key)->needs(ca);
+  key->needs(cert)->needs(ca);
+  ca->needs(cert)->needs(key);
   node->add_option("--io-threads", io_threads, "I/O and serving threads")
       ->check(CLI::Range(2, 1024));
   node->add_option("--emulated-link-latency-ms", latency_ms,
@@ -87,7 +119,22 @@ int main(int argc, char** argv) {
   CLI::App* sim = cli.add_subcommand("sim", "run the learner against the simulator");
   hatch::sim::SimOptions sim_options;
   add_sim_options(*sim, sim_options);
+  CLI::App* certs = cli.add_subcommand(
+      "certs", "make a cluster CA, and a key and certificate for each member, for mutual TLS");
+  std::string certs_dir;
+  std::vector<std::string> names;
+  int days = 365;
+  certs->add_option("--out", certs_dir, "the directory to write to (a CA already there is reused)")
+      ->required();
+  certs
+      ->add_option("--names", names,
+                   "the members, each by the host name or IP address that others dial it by")
+      ->delimiter(',')
+      ->required();
+  certs->add_option("--days", days, "how long the certificates are valid (default 365)")
+      ->check(CLI::Range(1, hatch::rpc::kMaxCertDays));
   CLI11_PARSE(cli, argc, argv);
   if (sim->parsed()) return hatch::sim::run_sim(sim_options);
-  return run_node(listen, secret_file, io_threads, latency_ms, lease_ms, log_level);
+  if (certs->parsed()) return run_certs(certs_dir, names, days);
+  return run_node(listen, secret_file, tls, io_threads, latency_ms, lease_ms, log_level);
 }

@@ -1,0 +1,96 @@
+#include "rpc/tcp_socket.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <future>
+#include <memory>
+
+#include "hatch/error.hpp"
+#include "rpc/endpoint.hpp"
+#include "rpc/stream.hpp"
+
+namespace hatch::rpc {
+
+namespace {
+constexpr int kKeepaliveIdleSeconds = 60;
+constexpr int kKeepaliveIntervalSeconds = 10;
+constexpr int kKeepaliveProbes = 5;
+}  // namespace
+
+std::string format_endpoint(const tcp::endpoint& endpoint) {
+  const auto ip = endpoint.address();
+  return (ip.is_v6() ? "[" + ip.to_string() + "]" : ip.to_string()) + ":" +
+         std::to_string(endpoint.port());
+}
+
+std::string peer_of(const tcp::socket& socket) {
+  boost::system::error_code unknown;
+  const auto remote = socket.remote_endpoint(unknown);
+  return unknown ? std::string("an unknown peer") : format_endpoint(remote);
+}
+
+void tune_socket(tcp::socket& socket) {
+  boost::system::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  socket.set_option(asio::socket_base::keep_alive(true), ignored);
+  const int fd = socket.native_handle();
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &kKeepaliveIdleSeconds, sizeof(int));
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &kKeepaliveIntervalSeconds, sizeof(int));
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &kKeepaliveProbes, sizeof(int));
+}
+
+tcp::socket dial(asio::io_context& io, const asio::any_io_executor& executor,
+                 const std::string& address, std::chrono::steady_clock::time_point deadline) {
+  std::pair<std::string, std::uint16_t> hp;
+  try {
+    hp = split_address(address);
+  } catch (const UsageError& e) {
+    throw ConnectFailure(StatusCode::unavailable, e.what());
+  }
+  auto socket = std::make_shared<tcp::socket>(executor);
+  auto attempt = [socket, hp]() -> asio::awaitable<void> {
+    tcp::resolver resolver(socket->get_executor());
+    auto results =
+        co_await resolver.async_resolve(hp.first, std::to_string(hp.second), asio::use_awaitable);
+    co_await asio::async_connect(*socket, results, asio::use_awaitable);
+  };
+  std::future<void> done = asio::co_spawn(io, attempt, asio::use_future);
+  if (done.wait_until(deadline) != std::future_status::ready) {
+    asio::post(socket->get_executor(), [socket] {
+      boost::system::error_code ignored;
+      socket->close(ignored);
+    });
+    done.wait();
+    throw ConnectFailure(StatusCode::unavailable,
+                         "could not connect to " + address + " before the deadline");
+  }
+  try {
+    done.get();
+  } catch (const boost::system::system_error& e) {
+    throw ConnectFailure(StatusCode::unavailable,
+                         "cannot connect to " + address + ": " + e.code().message());
+  }
+  tune_socket(*socket);
+  return std::move(*socket);
+}
+
+tcp::acceptor open_acceptor(asio::io_context& io, const std::string& address) {
+  tcp::acceptor acceptor(io);
+  auto [host, port] = split_address(address);
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+  if (ec) {
+    throw UsageError("cannot listen on '" + address + "': '" + host + "' is not an IP address");
+  }
+  const tcp::endpoint ep(ip, port);
+  acceptor.open(ep.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw UsageError("cannot listen on " + address + ": " + ec.message());
+  return acceptor;
+}
+
+}  // namespace hatch::rpc
