@@ -5,8 +5,9 @@
 //
 // Thread safety: a Connection's io_context and stream are used by its session thread alone; the
 // accept thread hands them over before the session starts, and stop() reaches them only through
-// asio::post onto that io_context, which runs on the session thread. `connections` and each
-// `done` are guarded by `mu`.
+// asio::post onto that io_context, which runs on the session thread. `connections`, `finished`
+// and each `done` are guarded by `mu`. A reaper thread joins each session's thread once it is
+// done and frees its Connection.
 #include "frontend.hpp"
 
 #include <sys/socket.h>
@@ -84,7 +85,8 @@ struct Frontend::Impl {
         budget(options.max_inflight_body_bytes),
         acceptor(io) {
     const tcp::endpoint endpoint = parse_listen(options.listen);
-    acceptor.open(endpoint.protocol());
+    protocol = endpoint.protocol();
+    acceptor.open(protocol);
     acceptor.set_option(asio::socket_base::reuse_address(true));
     boost::system::error_code ec;
     acceptor.bind(endpoint, ec);
@@ -93,6 +95,7 @@ struct Frontend::Impl {
     const tcp::endpoint bound = acceptor.local_endpoint();
     address = bound.address().to_string() + ":" + std::to_string(bound.port());
     accept_thread = std::thread([this] { accept_loop(); });
+    reap_thread = std::thread([this] { reap_loop(); });
   }
 
   // One connection: its io_context, its socket and its thread.
@@ -119,23 +122,30 @@ struct Frontend::Impl {
 
   void accept_loop() {
     while (!stopping.load()) {
-      std::list<Connection> accepted;  // spliced into `connections` if it gets a slot
+      // A connection's io_context is made once a client is there, so that none waits for the
+      // next client with descriptors of its own.
+      tcp::socket socket(io);
       boost::system::error_code ec;
-      try {
-        acceptor.accept(accepted.emplace_back().stream.socket(), ec);
-      } catch (const boost::system::system_error& e) {
-        ec = e.code();  // no descriptor left for the connection's io_context
-      }
+      acceptor.accept(socket, ec);
       if (stopping.load()) return;
+      std::list<Connection> accepted;  // spliced into `connections` if it gets a slot
+      if (!ec) {
+        try {
+          Connection& fresh = accepted.emplace_back();
+          const int fd = socket.release(ec);
+          if (!ec) fresh.stream.socket().assign(protocol, fd, ec);
+          if (ec) ::close(fd);
+        } catch (const boost::system::system_error& e) {
+          ec = e.code();  // no descriptor left for the connection's io_context
+        }
+      }
       std::unique_lock lock(mu);
       if (ec) {
         // Out of descriptors or memory (Asio retries the rest itself): accepting again at once
         // would fail again, so wait until a connection ends and gives its descriptors back.
         connection_ended.wait_for(lock, std::chrono::milliseconds(100));
-        reap_finished();
         continue;
       }
-      reap_finished();
       Connection& c = accepted.front();
       if (connections.size() >= options.max_connections) {
         lock.unlock();
@@ -148,15 +158,24 @@ struct Frontend::Impl {
     }
   }
 
-  // Joins the threads of finished connections. Requires mu.
-  void reap_finished() {
-    for (auto it = connections.begin(); it != connections.end();) {
-      if (!it->done) {
-        ++it;
-        continue;
+  // Joins the threads of finished connections as they finish, and frees their descriptors,
+  // stacks and buffers, whether or not another client comes.
+  void reap_loop() {
+    std::unique_lock lock(mu);
+    while (!stopping.load()) {
+      connection_ended.wait(lock, [this] { return stopping.load() || finished > 0; });
+      std::list<Connection> reaped;
+      for (auto it = connections.begin(); it != connections.end();) {
+        auto next = std::next(it);
+        if (it->done) reaped.splice(reaped.end(), connections, it);
+        it = next;
       }
-      it->thread.join();
-      it = connections.erase(it);
+      finished = 0;
+      lock.unlock();
+      // A finished session takes mu no more: join without it.
+      for (Connection& c : reaped) c.thread.join();
+      reaped.clear();
+      lock.lock();
     }
   }
 
@@ -171,8 +190,9 @@ struct Frontend::Impl {
     {
       std::lock_guard lock(mu);
       c.done = true;
+      ++finished;
     }
-    connection_ended.notify_one();
+    connection_ended.notify_all();
     if (held >= 0) ::close(held);
   }
 
@@ -312,9 +332,10 @@ struct Frontend::Impl {
       std::lock_guard lock(mu);
       if (stopping.exchange(true)) return;
     }
-    connection_ended.notify_one();
+    connection_ended.notify_all();
     ::shutdown(acceptor.native_handle(), SHUT_RDWR);
     accept_thread.join();
+    reap_thread.join();
     std::list<Connection> all;
     {
       std::lock_guard lock(mu);
@@ -336,12 +357,16 @@ struct Frontend::Impl {
   MemoryBudget budget;
   asio::io_context io;  // the acceptor's; never run: it accepts synchronously
   tcp::acceptor acceptor;
+  tcp protocol = tcp::v4();  // the listening address's
   std::string address;
   std::atomic<bool> stopping{false};
   std::thread accept_thread;
+  std::thread reap_thread;
   std::mutex mu;
-  std::condition_variable connection_ended;  // with mu; wakes an accept loop that waits
-  std::list<Connection> connections;         // guarded by mu
+  // With mu: wakes the reaper, and an accept loop that waits for descriptors.
+  std::condition_variable connection_ended;
+  std::list<Connection> connections;  // guarded by mu
+  std::size_t finished = 0;           // connections done and not reaped; guarded by mu
 };
 
 Frontend::Frontend(Ref<RequestHandler> handler, FrontendOptions options)

@@ -112,8 +112,10 @@ struct NodeOptions {
   // How long a new connection may take to authenticate before it is dropped. Default 5 s.
   std::chrono::milliseconds handshake_timeout{5000};
 
-  // Connections still authenticating, in all and from one IP address; one over a cap is closed
-  // at once. Defaults 256 and 16: enough for every peer of a large cluster to reconnect at
+  // Connections still authenticating, in all and from one IP address. One over the address's
+  // cap is closed at once; one over the total cap takes the place of the one that has waited
+  // longest, so that silent peers cannot keep out a peer that proves the secret. Defaults 256
+  // and 16: enough for every peer of a large cluster to reconnect at
   // once, few enough that unauthenticated peers cannot take the node's descriptors.
   std::size_t max_handshakes = 256;
   std::size_t max_handshakes_per_source = 16;

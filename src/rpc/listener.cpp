@@ -1,5 +1,6 @@
 #include "rpc/listener.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 #include <spdlog/spdlog.h>
@@ -50,10 +51,9 @@ void Listener::close() {
 }
 
 void Listener::accept_next() {
-  acceptor_->async_accept([this](const boost::system::error_code& ec,
-                                 std::unique_ptr<Stream> stream, const std::string& from) {
-    on_accept(ec, std::move(stream), from);
-  });
+  acceptor_->async_accept(
+      [this](const boost::system::error_code& ec, std::unique_ptr<Stream> stream,
+             const std::string& from) { on_accept(ec, std::move(stream), from); });
 }
 
 void Listener::on_accept(const boost::system::error_code& ec, std::unique_ptr<Stream> stream,
@@ -74,55 +74,73 @@ void Listener::on_accept(const boost::system::error_code& ec, std::unique_ptr<St
     return;
   }
   delay_ = std::chrono::milliseconds(0);
-  std::string source = source_of(from);
-  const std::string refused = enter(source);
+  auto handshake = std::make_shared<Handshake>();
+  handshake->stream = stream.get();
+  handshake->from = from;
+  handshake->source = source_of(from);
+  const std::string refused = enter(handshake);
   if (refused.empty()) {
-    asio::co_spawn(io_, admit(std::move(stream), from, std::move(source)), asio::detached);
+    asio::co_spawn(io_, admit(std::move(stream), std::move(handshake)), asio::detached);
   } else if (auto n = refuse_log_.admit()) {
     spdlog::warn("{}: refused peer {}: {} ({} refused like it)", label_, from, refused, *n);
   }
   accept_next();
 }
 
-std::string Listener::enter(const std::string& source) {
+void Listener::Handshake::close() {
+  std::lock_guard lock(mu);
+  if (stream != nullptr) stream->close();
+}
+
+std::string Listener::enter(const std::shared_ptr<Handshake>& handshake) {
   std::lock_guard lock(mu_);
-  if (handshakes_ >= limits_.max_handshakes) {
-    return std::to_string(handshakes_) + " connections are still authenticating (at most " +
-           std::to_string(limits_.max_handshakes) + ")";
-  }
-  std::size_t& mine = by_source_[source];
-  if (mine >= limits_.max_handshakes_per_source) {
-    return std::to_string(mine) + " connections from " + source +
+  const std::string& source = handshake->source;
+  const auto mine = by_source_.find(source);
+  if (mine != by_source_.end() && mine->second >= limits_.max_handshakes_per_source) {
+    return std::to_string(mine->second) + " connections from " + source +
            " are still authenticating (at most " +
            std::to_string(limits_.max_handshakes_per_source) + " per address)";
   }
-  ++mine;
-  ++handshakes_;
+  // Those already closed to make room still count until their handshakes end, which is soon:
+  // never more than twice the cap at once.
+  const std::string full = std::to_string(handshakes_.size() - evicted_) +
+                           " connections are still authenticating (at most " +
+                           std::to_string(limits_.max_handshakes) + ")";
+  if (handshakes_.size() - evicted_ >= limits_.max_handshakes) {
+    const auto oldest = std::find_if(handshakes_.begin(), handshakes_.end(),
+                                     [](const auto& h) { return !h->evicted; });
+    if (oldest == handshakes_.end() || handshakes_.size() >= 2 * limits_.max_handshakes) {
+      return full;
+    }
+    (*oldest)->evicted = true;
+    ++evicted_;
+    asio::post(io_, [victim = *oldest] { victim->close(); });
+    if (auto n = refuse_log_.admit()) {
+      spdlog::warn("{}: closed peer {}, which had waited longest, for {}: {} ({} closed like it)",
+                   label_, (*oldest)->from, handshake->from, full, *n);
+    }
+  }
+  ++by_source_[source];
+  handshake->at = handshakes_.insert(handshakes_.end(), handshake);
   return {};
 }
 
-void Listener::leave(const std::string& source) {
+void Listener::leave(const Handshake& handshake) {
   std::lock_guard lock(mu_);
-  --handshakes_;
-  auto it = by_source_.find(source);
+  if (handshake.evicted) --evicted_;
+  auto it = by_source_.find(handshake.source);
   if (--it->second == 0) by_source_.erase(it);
+  handshakes_.erase(handshake.at);
 }
 
-asio::awaitable<void> Listener::admit(std::unique_ptr<Stream> stream, std::string from,
-                                      std::string source) {
+asio::awaitable<void> Listener::admit(std::unique_ptr<Stream> stream,
+                                      std::shared_ptr<Handshake> handshake) {
   // The timer closes the stream if the handshake takes too long. Its handler may run after the
-  // coroutine has handed the stream over, so it reaches the stream through a guard that the
-  // coroutine clears first.
-  struct Guard {
-    std::mutex mu;
-    Stream* stream;
-  };
-  auto guard = std::make_shared<Guard>();
-  guard->stream = stream.get();
+  // coroutine has handed the stream over, so it reaches the stream through the handshake, which
+  // the coroutine clears first.
   asio::steady_timer timer(io_, limits_.handshake_timeout);
-  timer.async_wait([guard](const boost::system::error_code& e) {
-    std::lock_guard lock(guard->mu);
-    if (!e && guard->stream != nullptr) guard->stream->close();
+  timer.async_wait([handshake](const boost::system::error_code& e) {
+    if (!e) handshake->close();
   });
   PeerIdentity peer;
   std::string refused;
@@ -135,10 +153,11 @@ asio::awaitable<void> Listener::admit(std::unique_ptr<Stream> stream, std::strin
   }
   timer.cancel();
   {
-    std::lock_guard lock(guard->mu);
-    guard->stream = nullptr;
+    std::lock_guard lock(handshake->mu);
+    handshake->stream = nullptr;
   }
-  leave(source);
+  leave(*handshake);
+  const std::string& from = handshake->from;
   if (!refused.empty()) {
     if (auto n = refuse_log_.admit()) {
       spdlog::warn("{}: refused peer {}: {} ({} refused like it)", label_, from, refused, *n);

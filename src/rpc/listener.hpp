@@ -4,7 +4,10 @@
 // Refused peers are logged and closed; they never reach the node.
 //
 // What unauthenticated peers can take is bounded: connections still in their handshake are
-// capped in total and per source address (those over a cap are closed at once), a failing
+// capped in total and per source address. One over the address's cap is closed at once. One over
+// the total cap takes the place of the one that has waited longest, which is closed: silent
+// peers from many addresses cannot keep out a peer that proves the secret in a few round trips,
+// unless they open a whole cap's worth of connections within those round trips. A failing
 // accept (no descriptors left: EMFILE) backs off instead of retrying at once, and the log lines
 // of both are rate-limited, each saying how many it stands for.
 //
@@ -14,6 +17,7 @@
 
 #include <chrono>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -58,11 +62,26 @@ class Listener {
   void accept_next();
   void on_accept(const boost::system::error_code& ec, std::unique_ptr<Stream> stream,
                  const std::string& from);
-  // Counts a handshake from `source` in, or returns why it cannot start.
-  std::string enter(const std::string& source);
-  void leave(const std::string& source);
-  asio::awaitable<void> admit(std::unique_ptr<Stream> stream, std::string from,
-                              std::string source);
+  // A connection in its handshake: what closes it early (its timer, or a newer connection
+  // that takes its place), and where it came from.
+  struct Handshake {
+    std::mutex mu;
+    Stream* stream;  // guarded by mu; null once the handshake has ended
+    std::string from;
+    std::string source;
+    // Guarded by the listener's mu_: whether a newer one took its place, and where it is in
+    // the listener's list while it lasts.
+    bool evicted = false;
+    std::list<std::shared_ptr<Handshake>>::iterator at;
+    // Closes the stream unless the handshake has ended.
+    void close();
+  };
+  using Handshakes = std::list<std::shared_ptr<Handshake>>;
+
+  // Counts a handshake in, newest last, or returns why it cannot start.
+  std::string enter(const std::shared_ptr<Handshake>& handshake);
+  void leave(const Handshake& handshake);
+  asio::awaitable<void> admit(std::unique_ptr<Stream> stream, std::shared_ptr<Handshake> handshake);
 
   asio::io_context& io_;
   const std::unique_ptr<Acceptor> acceptor_;
@@ -73,7 +92,8 @@ class Listener {
   std::string label_;
 
   std::mutex mu_;
-  std::size_t handshakes_ = 0;                     // guarded by mu_
+  Handshakes handshakes_;                         // guarded by mu_, oldest first
+  std::size_t evicted_ = 0;                       // of handshakes_; guarded by mu_
   std::map<std::string, std::size_t> by_source_;  // guarded by mu_
   // Accept failures in a row, and the wait before the next try. Touched by the accept chain.
   asio::steady_timer backoff_;

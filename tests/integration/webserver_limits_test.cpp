@@ -4,8 +4,8 @@
 // log, names no server directory.
 //
 // The deadlines here are short configuration values, not thresholds: every test waits for what
-// it checks (a connection's end, an answer), and the only clock is the guard on a raw client's
-// reads, which fails a broken server instead of hanging the test.
+// it checks (a connection's end, an answer, descriptors given back), and the only clocks are
+// guards that fail a broken server instead of hanging the test.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -14,10 +14,13 @@
 
 #include <cerrno>
 #include <chrono>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -100,6 +103,24 @@ class RawClient {
   const int fd_;
 };
 
+// The descriptors this process has open.
+std::size_t open_descriptors() {
+  return static_cast<std::size_t>(std::distance(
+      std::filesystem::directory_iterator("/proc/self/fd"), std::filesystem::directory_iterator{}));
+}
+
+// Whether `done()` comes to hold: nothing signals when a server thread has released what it
+// held, so it is checked again every few milliseconds, for at most 30 s (which fails a server
+// that never releases it, instead of hanging the test).
+bool comes_true(const std::function<bool()>& done) {
+  const auto give_up = std::chrono::steady_clock::now() + 30s;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
 // An all-local origin over a fresh corpus; each test starts its own Frontend.
 class WebServerLimits : public ClusterTest {
  protected:
@@ -138,6 +159,24 @@ TEST_F(WebServerLimits, IdleClientsAreDisconnectedAndFreeTheirConnections) {
   }
   HttpClient client(frontend.address());
   EXPECT_EQ(client.request("GET", document_).status, 200);
+}
+
+// Each connection holds a thread, its stack and three descriptors besides its socket until it is
+// reaped. They were reaped only when the next client came, so a burst's last connections held
+// theirs for as long as the server stayed quiet.
+TEST_F(WebServerLimits, AFinishedConnectionGivesBackItsDescriptorsWithoutWaitingForAnother) {
+  web::Frontend frontend(handler_, frontend_options());
+  const std::size_t before = open_descriptors();
+  for (int i = 0; i < 8; ++i) {
+    RawClient client(frontend.address());
+    ASSERT_TRUE(
+        client.send("GET " + document_ + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"));
+    EXPECT_EQ(client.read_head().rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
+    EXPECT_TRUE(client.closed_by_server());
+  }
+  std::size_t now = 0;
+  EXPECT_TRUE(comes_true([&] { return (now = open_descriptors()) <= before; }))
+      << now << " descriptors open, " << before << " before the clients came";
 }
 
 TEST_F(WebServerLimits, AHeaderSentAByteAtATimeIsCutOffByTheHeaderDeadline) {
