@@ -200,13 +200,16 @@ struct Origin::Impl {
   // Tells every node the origin talks to, at once, that `name` (id `old_id`) is now `new_id`
   // at `placement`. Best effort: the old homes answer a node that missed it `moved`, and that
   // node's callers wait for a rebind that only a later push brings, until their deadline.
+  // Sending to a node without a connection first connects, which can take up to the call
+  // timeout (a host that is gone), so those nodes come last and delay no one else's push; they
+  // are still tried, since a node cut off for a while comes back with the directory it had.
   void push_directory(const std::string& name, std::uint32_t old_id, std::uint32_t new_id,
                       const Placement& placement) {
     const runtime::RebindRequest order{name, old_id, new_id,
                                        static_cast<std::uint8_t>(placement.kind),
                                        runtime::homes_of(placement)};
     std::vector<std::pair<std::string, runtime::PendingOrder>> pushes;
-    for (const std::string& node : nodes()) {
+    for (const std::string& node : nodes_connected_first()) {
       pushes.emplace_back(node, home_for(node).start(runtime::ControlMethod::rebind, order));
     }
     for (auto& [node, pending] : pushes) {
@@ -223,6 +226,18 @@ struct Origin::Impl {
     MutexLock lock(peers_mu);
     for (const auto& [address, peer] : peers) out.push_back(address);
     return out;
+  }
+
+  // The same, those with an open connection first.
+  std::vector<std::string> nodes_connected_first() {
+    std::vector<std::string> connected;
+    std::vector<std::string> others;
+    MutexLock lock(peers_mu);
+    for (const auto& [address, peer] : peers) {
+      (peer->current() ? connected : others).push_back(address);
+    }
+    connected.insert(connected.end(), others.begin(), others.end());
+    return connected;
   }
 
   // Turns the timing of calls on or off here and on every node the origin talks to, and
