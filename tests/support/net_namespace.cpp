@@ -1,0 +1,118 @@
+#include "net_namespace.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <sstream>
+#include <stdexcept>
+
+#include "program_process.hpp"
+
+namespace hatch::test {
+
+namespace {
+
+// The path of `name`, from the PATH and the directories where iproute2 lives; "" if none.
+std::string find_program(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(std::string(path != nullptr ? path : "") + ":/usr/sbin:/sbin:/usr/bin");
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    if (dir.empty()) continue;
+    const std::string candidate = dir + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+// Runs `args` (args[0] a program's name) to its end; returns its exit status and, in `output`,
+// what it wrote to its standard output and error.
+int run_command(const std::vector<std::string>& args, std::string& output) {
+  const std::string program = find_program(args[0]);
+  if (program.empty()) return -1;
+  ProgramProcess command(program, std::vector<std::string>(args.begin() + 1, args.end()));
+  const int status = command.stop(0);  // signal 0 sends nothing: stop() reads to the end
+  for (const std::string& line : command.lines()) output += line + "\n";
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::atomic<unsigned> namespaces_made{0};
+
+}  // namespace
+
+std::string NetNamespace::unavailable() {
+  if (::geteuid() != 0) {
+    return "network namespaces need root; this test runs as uid " + std::to_string(::geteuid());
+  }
+  if (find_program("ip").empty()) return "no `ip` (iproute2) on the PATH";
+  if (find_program("tc").empty()) return "no `tc` (iproute2) on the PATH";
+  return "";
+}
+
+NetNamespace::NetNamespace() {
+  const unsigned n = namespaces_made++;
+  const auto pid = static_cast<unsigned>(::getpid());
+  const std::string tag = std::to_string(pid) + "n" + std::to_string(n);
+  name_ = "hatch-test-" + tag;
+  outer_link_ = "hf" + tag + "a";  // at most 15 characters, as a link name must be
+  inner_link_ = "hf" + tag + "b";
+  // A /30 of 10.213.0.0/16 chosen by the pid, so that test processes running at once differ.
+  const unsigned subnet = (pid * 4 + n) % 16384;
+  const std::string prefix = "10.213." + std::to_string(subnet / 64) + ".";
+  outside_ = prefix + std::to_string(subnet % 64 * 4 + 1);
+  inside_ = prefix + std::to_string(subnet % 64 * 4 + 2);
+  try {
+    run({"ip", "netns", "add", name_});
+    run({"ip", "link", "add", outer_link_, "type", "veth", "peer", "name", inner_link_, "netns",
+         name_});
+    run({"ip", "addr", "add", outside_ + "/30", "dev", outer_link_});
+    run({"ip", "link", "set", outer_link_, "up"});
+    run({"ip", "-n", name_, "addr", "add", inside_ + "/30", "dev", inner_link_});
+    run({"ip", "-n", name_, "link", "set", inner_link_, "up"});
+    run({"ip", "-n", name_, "link", "set", "lo", "up"});
+  } catch (...) {
+    remove();
+    throw;
+  }
+}
+
+NetNamespace::~NetNamespace() {
+  remove();
+}
+
+void NetNamespace::cut() {
+  // A queue that holds no packet drops each one; the sender sees a loss, not an error.
+  run({"tc", "qdisc", "replace", "dev", outer_link_, "root", "pfifo", "limit", "0"});
+  run({"tc", "-n", name_, "qdisc", "replace", "dev", inner_link_, "root", "pfifo", "limit", "0"});
+}
+
+void NetNamespace::heal() {
+  run({"tc", "qdisc", "del", "dev", outer_link_, "root"});
+  run({"tc", "-n", name_, "qdisc", "del", "dev", inner_link_, "root"});
+}
+
+void NetNamespace::run(const std::vector<std::string>& args) const {
+  std::string output;
+  if (run_command(args, output) == 0) return;
+  std::string command;
+  for (const std::string& a : args) command += (command.empty() ? "" : " ") + a;
+  throw std::runtime_error("`" + command + "` failed: " + output);
+}
+
+// Deleting the namespace deletes the veth end inside it, and with it the pair; the outer end
+// is deleted too in case a process still holds the namespace open.
+void NetNamespace::remove() noexcept {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"ip", "netns", "del", name_},
+        std::vector<std::string>{"ip", "link", "del", outer_link_}}) {
+    try {
+      std::string ignored;
+      run_command(args, ignored);
+    } catch (...) {
+      // Best effort: a link already gone with its namespace fails here, as it should.
+    }
+  }
+}
+
+}  // namespace hatch::test
