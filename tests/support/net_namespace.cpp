@@ -1,10 +1,17 @@
 #include "net_namespace.hpp"
 
+#include <net/if.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <sstream>
 #include <stdexcept>
 
@@ -39,6 +46,24 @@ int run_command(const std::vector<std::string>& args, std::string& output) {
 
 std::atomic<unsigned> namespaces_made{0};
 
+constexpr const char* kNamePrefix = "hatch-test-";
+
+// Deletes the namespaces, and their links, of test processes that died before they could
+// (a crash, a sanitizer's abort, a timeout's SIGKILL): their names carry their pid.
+void delete_orphans() {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/run/netns", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(kNamePrefix, 0) != 0) continue;
+    const std::string tag = name.substr(std::strlen(kNamePrefix));
+    const auto pid = static_cast<pid_t>(std::strtol(tag.c_str(), nullptr, 10));
+    if (pid <= 0 || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    std::string ignored;
+    run_command({"ip", "netns", "del", name}, ignored);
+    run_command({"ip", "link", "del", "hf" + tag + "a"}, ignored);
+  }
+}
+
 }  // namespace
 
 std::string NetNamespace::unavailable() {
@@ -54,7 +79,7 @@ NetNamespace::NetNamespace() {
   const unsigned n = namespaces_made++;
   const auto pid = static_cast<unsigned>(::getpid());
   const std::string tag = std::to_string(pid) + "n" + std::to_string(n);
-  name_ = "hatch-test-" + tag;
+  name_ = kNamePrefix + tag;
   outer_link_ = "hf" + tag + "a";  // at most 15 characters, as a link name must be
   inner_link_ = "hf" + tag + "b";
   // A /30 of 10.213.0.0/16 chosen by the pid, so that test processes running at once differ.
@@ -62,6 +87,7 @@ NetNamespace::NetNamespace() {
   const std::string prefix = "10.213." + std::to_string(subnet / 64) + ".";
   outside_ = prefix + std::to_string(subnet % 64 * 4 + 1);
   inside_ = prefix + std::to_string(subnet % 64 * 4 + 2);
+  delete_orphans();
   try {
     run({"ip", "netns", "add", name_});
     run({"ip", "link", "add", outer_link_, "type", "veth", "peer", "name", inner_link_, "netns",
@@ -82,9 +108,31 @@ NetNamespace::~NetNamespace() {
 }
 
 void NetNamespace::cut() {
-  // A queue that holds no packet drops each one; the sender sees a loss, not an error.
+  // The link goes down at once, with one system call: `tc` takes milliseconds to start, and a
+  // cut should fall where the test chose. Then a queue that holds no packet, on each end, drops
+  // every packet (the sender sees a loss, not an error), and the link comes up behind them.
+  set_link_up(false);
   run({"tc", "qdisc", "replace", "dev", outer_link_, "root", "pfifo", "limit", "0"});
   run({"tc", "-n", name_, "qdisc", "replace", "dev", inner_link_, "root", "pfifo", "limit", "0"});
+  set_link_up(true);
+}
+
+void NetNamespace::set_link_up(bool up) const {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ifreq request{};
+  outer_link_.copy(request.ifr_name, IFNAMSIZ - 1);
+  bool done = fd >= 0 && ::ioctl(fd, SIOCGIFFLAGS, &request) == 0;
+  if (done) {
+    request.ifr_flags =
+        static_cast<short>(up ? request.ifr_flags | IFF_UP : request.ifr_flags & ~IFF_UP);
+    done = ::ioctl(fd, SIOCSIFFLAGS, &request) == 0;
+  }
+  const int error = errno;
+  if (fd >= 0) ::close(fd);
+  if (!done) {
+    throw std::runtime_error("cannot set " + outer_link_ + (up ? " up: " : " down: ") +
+                             std::strerror(error));
+  }
 }
 
 void NetNamespace::heal() {

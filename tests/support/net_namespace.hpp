@@ -1,7 +1,8 @@
 // A second network on this machine, for tests run as root: a network namespace joined to this
 // one by a veth pair, so that a node started in it (NodeProcess's `netns`) is reached at an
 // address of its own, over a link that a test can cut. Made with `ip`, cut with `tc`; the
-// namespace and its link are deleted when the object dies, whatever the test did meanwhile.
+// namespace and its link are deleted when the object dies, whatever the test did meanwhile;
+// those of a test process that died without its destructors run are deleted by the next one.
 //
 //   if (std::string why = NetNamespace::unavailable(); !why.empty()) GTEST_SKIP() << why;
 //   NetNamespace ns;
@@ -23,8 +24,9 @@ class NetNamespace {
   // `ip` or `tc` cannot be found.
   static std::string unavailable();
 
-  // Makes the namespace, the veth pair and their addresses. Throws std::runtime_error with the
-  // failing command and what it said (and deletes what it made).
+  // Makes the namespace, the veth pair and their addresses, after deleting those left by test
+  // processes that are gone. Throws std::runtime_error with the failing command and what it
+  // said (and deletes what it made).
   NetNamespace();
   ~NetNamespace();
   NetNamespace(const NetNamespace&) = delete;
@@ -37,12 +39,16 @@ class NetNamespace {
   const std::string& inside() const noexcept { return inside_; }
   const std::string& outside() const noexcept { return outside_; }
 
-  // Drops every packet on the link, both ways, silently: connections stay open, and what they
-  // send is retransmitted once the link heals. Throws std::runtime_error if `tc` fails.
+  // Cuts the link at once, then drops every packet on it, both ways, silently: connections
+  // stay open, and what they send is retransmitted once the link heals. (For the moment the link
+  // is down, this side's new connections to the other fail at once, as when a router answers
+  // that a host is unreachable.) Throws std::runtime_error if `tc` or the link fails.
   void cut();
   void heal();
 
  private:
+  // Sets this side's end of the link up or down.
+  void set_link_up(bool up) const;
   // Runs a command; throws std::runtime_error with its output when it fails.
   void run(const std::vector<std::string>& args) const;
   void remove() noexcept;
