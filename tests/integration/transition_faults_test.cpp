@@ -24,6 +24,7 @@
 
 #include <gtest/gtest.h>
 
+#include "binding_of.hpp"
 #include "hatch/hatch.hpp"
 #include "log_watch.hpp"
 #include "rpc/memory_network.hpp"
@@ -84,20 +85,6 @@ struct World {
   std::vector<std::unique_ptr<Node>> nodes;
   std::unique_ptr<Origin> origin;
 };
-
-Binding binding_of(const Placement& p) {
-  switch (p.kind) {
-    case Placement::Kind::local:
-      return Binding::local();
-    case Placement::Kind::on:
-      return p.hosts.front() == "local" ? Binding::local() : Binding::remote(p.hosts.front());
-    case Placement::Kind::replicated:
-      return Binding{Binding::Kind::replicated, p.hosts};
-    case Placement::Kind::sharded:
-      return Binding{Binding::Kind::sharded, p.hosts};
-  }
-  return {};
-}
 
 // What the writer knows: per key, acknowledged writes and writes whose outcome is unknown.
 struct Ledger {

@@ -13,9 +13,21 @@ namespace hatch::test {
 
 class LogWatch::Sink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
-  bool wait_for(const std::string& text) {
+  bool wait_for(const std::string& text, int times) {
     std::unique_lock lock(lines_mu_);
-    return changed_.wait_for(lock, std::chrono::minutes(1), [&] { return count_locked(text) > 0; });
+    return changed_.wait_for(lock, std::chrono::minutes(1),
+                             [&] { return count_locked(text) >= times; });
+  }
+
+  bool wait_beyond(int seen) {
+    std::unique_lock lock(lines_mu_);
+    return changed_.wait_for(lock, std::chrono::minutes(1),
+                             [&] { return static_cast<int>(lines_.size()) > seen; });
+  }
+
+  int lines() {
+    std::lock_guard lock(lines_mu_);
+    return static_cast<int>(lines_.size());
   }
 
   int count(const std::string& text) {
@@ -55,12 +67,20 @@ LogWatch::~LogWatch() {
   sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
 }
 
-bool LogWatch::wait_for(const std::string& text) const {
-  return sink_->wait_for(text);
+bool LogWatch::wait_for(const std::string& text, int times) const {
+  return sink_->wait_for(text, times);
 }
 
 int LogWatch::count(const std::string& text) const {
   return sink_->count(text);
+}
+
+int LogWatch::lines() const {
+  return sink_->lines();
+}
+
+bool LogWatch::wait_beyond(int seen) const {
+  return sink_->wait_beyond(seen);
 }
 
 }  // namespace hatch::test

@@ -19,11 +19,16 @@ class LogWatch {
   LogWatch(const LogWatch&) = delete;
   LogWatch& operator=(const LogWatch&) = delete;
 
-  // Waits until a line logged since construction contains `text`. Returns false after a
-  // minute, which only a hang takes: the guard keeps a broken build from stalling CI.
-  bool wait_for(const std::string& text) const;
+  // Waits until `times` lines logged since construction contain `text`. Returns false after
+  // a minute, which only a hang takes: the guard keeps a broken build from stalling CI.
+  bool wait_for(const std::string& text, int times = 1) const;
   // How many lines logged since construction contain `text`.
   int count(const std::string& text) const;
+  // How many lines have been logged since construction.
+  int lines() const;
+  // Waits until more than `seen` lines have been logged; false after a minute. A test that
+  // waits for a state the runtime logs its way into checks it again after each line.
+  bool wait_beyond(int seen) const;
 
  private:
   class Sink;

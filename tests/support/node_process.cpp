@@ -49,7 +49,7 @@ std::string SecretFile::bytes() const {
 
 NodeProcess::NodeProcess(const std::string& secret_file, const std::string& listen,
                          const std::vector<std::string>& extra, const std::string& program,
-                         unsigned max_open_files)
+                         unsigned max_open_files, const std::string& netns)
     : log_path_(temp_path("node-log")) {
   int out[2];
   if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
@@ -62,7 +62,7 @@ NodeProcess::NodeProcess(const std::string& secret_file, const std::string& list
     ::close(out[1]);
     throw std::runtime_error("cannot create the node's log " + log_path_);
   }
-  pid_ = spawn(args, out[1], log_fd, out[0], max_open_files);
+  pid_ = spawn(args, out[1], log_fd, out[0], max_open_files, netns);
   ::close(log_fd);
   ::close(out[1]);
   // Readiness: the node prints its address once it listens.

@@ -18,10 +18,12 @@ class NodeProcess {
   // Starts `program --hatch-node 127.0.0.1:0 --hatch-secret-file secret_file` (plus `extra`
   // flags; `program` is this test binary by default) and waits until it reports its address.
   // Throws std::runtime_error when the node exits instead. `max_open_files`, unless 0, limits
-  // the descriptors the node may hold.
+  // the descriptors the node may hold; `netns`, unless empty, names the network namespace it
+  // runs in (see spawn in program_process.hpp).
   explicit NodeProcess(const std::string& secret_file, const std::string& listen = "127.0.0.1:0",
                        const std::vector<std::string>& extra = {},
-                       const std::string& program = "/proc/self/exe", unsigned max_open_files = 0);
+                       const std::string& program = "/proc/self/exe", unsigned max_open_files = 0,
+                       const std::string& netns = {});
   ~NodeProcess();
   NodeProcess(const NodeProcess&) = delete;
   NodeProcess& operator=(const NodeProcess&) = delete;

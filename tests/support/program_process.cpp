@@ -1,6 +1,8 @@
 #include "program_process.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -12,15 +14,22 @@
 namespace hatch::test {
 
 pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, int close_fd,
-            unsigned max_open_files) {
+            unsigned max_open_files, const std::string& netns) {
   std::vector<std::string> copy = args;
   std::vector<char*> argv;
   for (std::string& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // Made before the fork: the child of a threaded process may not allocate.
+  const std::string netns_path = netns.empty() ? std::string() : "/run/netns/" + netns;
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     if (close_fd >= 0) ::close(close_fd);
+    if (!netns_path.empty()) {
+      const int ns = ::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) ::_exit(125);
+      ::close(ns);
+    }
     ::dup2(out_fd, STDOUT_FILENO);
     ::dup2(err_fd, STDERR_FILENO);
     if (max_open_files > 0) {

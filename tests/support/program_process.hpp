@@ -15,10 +15,12 @@ namespace hatch::test {
 
 // Forks and runs `args` (args[0] is the program's path) with its standard output on `out_fd`
 // and its standard error on `err_fd`; the child closes `close_fd` first unless it is -1 (the
-// parent's end of a pipe), and limits its open files to `max_open_files` unless it is 0.
-// Returns the child's pid. Throws std::runtime_error if fork fails.
+// parent's end of a pipe), limits its open files to `max_open_files` unless it is 0, and joins
+// the network namespace named `netns` (as `ip netns add` names them) unless it is empty.
+// Returns the child's pid. Throws std::runtime_error if fork fails; a child that cannot join
+// the namespace exits with status 125.
 pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, int close_fd,
-            unsigned max_open_files = 0);
+            unsigned max_open_files = 0, const std::string& netns = {});
 
 class ProgramProcess {
  public:

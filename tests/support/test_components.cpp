@@ -271,6 +271,53 @@ class TallyImpl final : public Tally, public StatefulState {
   std::int64_t total_ = 0;
 };
 
+class JournalImpl final : public Journal, public StatefulState {
+ public:
+  explicit JournalImpl(Context& context) : host_(context.host()) {}
+  std::uint64_t append(std::uint64_t id) override {
+    std::lock_guard lock(mu_);
+    ++size_;
+    return ++times_[id];
+  }
+  std::uint64_t times(std::uint64_t id) override {
+    std::lock_guard lock(mu_);
+    auto it = times_.find(id);
+    return it == times_.end() ? 0 : it->second;
+  }
+  std::uint64_t size() override {
+    std::lock_guard lock(mu_);
+    return size_;
+  }
+  std::map<std::uint64_t, std::uint64_t> entries() override {
+    std::lock_guard lock(mu_);
+    return times_;
+  }
+  std::string where() override { return host_; }
+  Bytes save_state() override {
+    std::lock_guard lock(mu_);
+    return to_bytes(times_);
+  }
+  // Moves the entries out: a write that ran after the state left, or a move that failed
+  // without giving the state back, would lose entries, and the history would show it.
+  Bytes take_state() override {
+    std::lock_guard lock(mu_);
+    size_ = 0;
+    return to_bytes(std::exchange(times_, {}));
+  }
+  void load_state(Bytes state) override {
+    std::lock_guard lock(mu_);
+    times_ = from_bytes<std::map<std::uint64_t, std::uint64_t>>(state);
+    size_ = 0;
+    for (const auto& [id, n] : times_) size_ += n;
+  }
+
+ private:
+  const std::string host_;
+  std::mutex mu_;
+  std::map<std::uint64_t, std::uint64_t> times_;  // id -> how many times it was appended
+  std::uint64_t size_ = 0;                        // every append, the sum of times_
+};
+
 class BigStateImpl final : public BigState, public StatefulState {
  public:
   void fill(std::uint64_t bytes, std::uint64_t seed) override {
@@ -329,5 +376,11 @@ HATCH_COMPONENT(BigStateImpl, BigState, "big-state");
 HATCH_COMPONENT(LedgerClientImpl, LedgerClient, "ledger-client");
 HATCH_COMPONENT(StoreImpl, Store, "store");
 HATCH_COMPONENT(RelayImpl, Relay, "relay");
+[[maybe_unused]] const bool journals_registered = [] {
+  for (int i = 0; i < kJournals; ++i) {
+    internal::register_component<JournalImpl, Journal>(journal_name(i).c_str());
+  }
+  return true;
+}();
 
 }  // namespace hatch::test

@@ -95,6 +95,23 @@ HATCH_INTERFACE(Blobs, (write, void, put, (const std::string&, const hatch::Byte
 HATCH_INTERFACE(Tally, (write, std::int64_t, bump, (std::int64_t)),
                 (read, std::int64_t, total, ()));
 
+// A whole-state journal of write ids, the stateful kind: each write leaves an id of its own,
+// so a history checker can tell exactly which writes a state holds, and how many times.
+HATCH_INTERFACE(Journal, (write, std::uint64_t, append, (std::uint64_t /*id*/)),
+                (read, std::uint64_t, times, (std::uint64_t /*id*/)),
+                (read, std::uint64_t, size, ()),
+                (read, (std::map<std::uint64_t, std::uint64_t>), entries, ()),
+                (read, std::string, where, ()));
+
+namespace hatch::test {
+// Journals are registered as "journal-0" to "journal-<kJournals - 1>": a test that kills the
+// only home of one (its state dies with it) goes on with the next.
+inline constexpr int kJournals = 512;
+inline std::string journal_name(int i) {
+  return "journal-" + std::to_string(i);
+}
+}  // namespace hatch::test
+
 // Calls the ledger from wherever it is placed.
 HATCH_INTERFACE(LedgerClient,
                 (write, std::int64_t, add_via, (const std::string&, std::int64_t), shard_key<0>),
