@@ -33,7 +33,9 @@ struct FrontendOptions {
   // gets 503 and is closed.
   std::size_t max_connections = 512;
   // Largest request header block, and body (for PUT). Larger requests get 431 or 413. Default
-  // 8 KiB and 16 MiB.
+  // 8 KiB and 16 MiB. Beast applies the header limit to the request line and to the fields each
+  // on its own, so a header can take up to twice max_header_bytes (found by
+  // tests/fuzz/http_request_fuzz).
   std::size_t max_header_bytes = 8 * 1024;
   std::size_t max_body_bytes = 16 * 1024 * 1024;
   // Deadlines. A client that misses one is disconnected without an answer, which frees its
