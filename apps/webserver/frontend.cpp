@@ -171,12 +171,21 @@ struct Frontend::Impl {
         it = next;
       }
       finished = 0;
+      reaping = reaped.size();
       lock.unlock();
       // A finished session takes mu no more: join without it.
       for (Connection& c : reaped) c.thread.join();
       reaped.clear();
       lock.lock();
+      reaping = 0;
+      connection_ended.notify_all();  // wakes wait_idle()
     }
+  }
+
+  bool wait_idle(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu);
+    return connection_ended.wait_for(lock, timeout,
+                                     [this] { return connections.empty() && reaping == 0; });
   }
 
   void session(Connection& c) {
@@ -367,6 +376,7 @@ struct Frontend::Impl {
   std::condition_variable connection_ended;
   std::list<Connection> connections;  // guarded by mu
   std::size_t finished = 0;           // connections done and not reaped; guarded by mu
+  std::size_t reaping = 0;            // connections being freed by the reaper; guarded by mu
 };
 
 Frontend::Frontend(Ref<RequestHandler> handler, FrontendOptions options)
@@ -382,6 +392,10 @@ const std::string& Frontend::address() const noexcept {
 
 void Frontend::stop() {
   impl_->stop();
+}
+
+bool Frontend::wait_idle(std::chrono::milliseconds timeout) {
+  return impl_->wait_idle(timeout);
 }
 
 }  // namespace hatch::web

@@ -79,6 +79,10 @@ class Frontend {
   // Stops accepting, closes every connection, and waits for their threads. Idempotent.
   void stop();
 
+  // Waits until no connection is open and every finished one has given back its thread and
+  // descriptors, for at most `timeout`; false if some remain. For a drain before stop().
+  bool wait_idle(std::chrono::milliseconds timeout);
+
   struct Impl;
 
  private:
