@@ -1,5 +1,7 @@
 // GET /metrics on the origin and on a node process, during remote calls and a move: the counts
 // are exact.
+#include <unistd.h>
+
 #include <memory>
 #include <string>
 
@@ -72,7 +74,18 @@ TEST_F(Metrics, CountsRemoteCallsAMoveAndConnectionsExactly) {
   // A peer that does not prove the secret is refused, and counted; the node hangs up on it
   // after counting it.
   send_garbage(node.address());
+  // A client that sends half a request and waits holds up no scrape, and a malformed request
+  // is answered 400.
+  const int slow = connect_raw(node_metrics);
+  ASSERT_EQ(::write(slow, "GET /me", 7), 7);
+  const int bad = connect_raw(node_metrics);
+  ASSERT_EQ(::write(bad, "NOT HTTP\r\n\r\n", 12), 12);
+  char head[12] = {};
+  ASSERT_EQ(::read(bad, head, sizeof head), static_cast<ssize_t>(sizeof head));
+  EXPECT_EQ(std::string(head, sizeof head), "HTTP/1.1 400");
+  ::close(bad);
   const std::string at_node = scrape(node_metrics);
+  ::close(slow);
   EXPECT_EQ(sample(at_node, "hatch_connections"), 1) << at_node;
   EXPECT_EQ(sample(at_node, "hatch_connections_opened_total"), 1);
   EXPECT_EQ(sample(at_node, R"(hatch_refused_peers_total{reason="handshake"})"), 1);
