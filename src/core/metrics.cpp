@@ -112,8 +112,37 @@ struct Metrics::Impl {
           .Help("Peers turned away before they proved the cluster secret, by reason")
           .Register(registry);
 
+  prometheus::Counter& learner_windows = prometheus::BuildCounter()
+                                             .Name("hatch_learner_windows_total")
+                                             .Help("Windows the autopilot has measured")
+                                             .Register(registry)
+                                             .Add({});
+  prometheus::Counter& learner_explored =
+      prometheus::BuildCounter()
+          .Name("hatch_learner_explored_windows_total")
+          .Help("Windows that ran something other than the learner's incumbent (probes)")
+          .Register(registry)
+          .Add({});
+  prometheus::Gauge& window_reward = prometheus::BuildGauge()
+                                         .Name("hatch_learner_window_reward")
+                                         .Help("The reward of the autopilot's latest window")
+                                         .Register(registry)
+                                         .Add({});
+  prometheus::Gauge& incumbent_reward =
+      prometheus::BuildGauge()
+          .Name("hatch_learner_incumbent_reward")
+          .Help("The reward of the incumbent design's latest window")
+          .Register(registry)
+          .Add({});
+  prometheus::Family<prometheus::Gauge>& phases =
+      prometheus::BuildGauge()
+          .Name("hatch_learner_phase")
+          .Help("1 for the phase the learner is in, 0 for the phases it has left")
+          .Register(registry);
+
   std::mutex mu;
-  std::unordered_map<std::string, CallHandles> edges;                 // guarded by mu
+  prometheus::Gauge* phase = nullptr;                  // guarded by mu: the series set to 1
+  std::unordered_map<std::string, CallHandles> edges;  // guarded by mu
   std::unordered_map<std::string, prometheus::Counter*> error_edges;  // guarded by mu
 
   CallHandles& edge(const Metrics::Call& c, const std::string& key) {
@@ -196,6 +225,24 @@ void Metrics::outbox_changed(std::int64_t delta) {
 
 void Metrics::refused_peer(std::string_view reason) {
   impl_->refused.Add({{"reason", std::string(reason)}}).Increment();
+}
+
+void Metrics::learner_window(std::string_view phase, double window_reward, double incumbent_reward,
+                             std::uint64_t windows, std::uint64_t explored) {
+  // The totals are the autopilot's own: each counter is brought up to its total.
+  const auto catch_up = [](prometheus::Counter& counter, std::uint64_t total) {
+    const double value = counter.Value();
+    if (static_cast<double>(total) > value) counter.Increment(static_cast<double>(total) - value);
+  };
+  catch_up(impl_->learner_windows, windows);
+  catch_up(impl_->learner_explored, explored);
+  impl_->window_reward.Set(window_reward);
+  impl_->incumbent_reward.Set(incumbent_reward);
+  prometheus::Gauge& now = impl_->phases.Add({{"phase", std::string(phase)}});
+  std::lock_guard lock(impl_->mu);
+  if (impl_->phase != nullptr && impl_->phase != &now) impl_->phase->Set(0);
+  now.Set(1);
+  impl_->phase = &now;
 }
 
 prometheus::Registry& Metrics::registry() noexcept {

@@ -17,6 +17,9 @@
 //   hatch_frames_total{direction}                            direction = sent|received
 //   hatch_outbox_bytes                                       queued, not yet written (gauge)
 //   hatch_refused_peers_total{reason}                        peers the listener turned away
+//   hatch_learner_windows_total, hatch_learner_explored_windows_total  the autopilot's windows
+//   hatch_learner_window_reward, hatch_learner_incumbent_reward        gauges, after each window
+//   hatch_learner_phase{phase}                               1 for the phase it is in, else 0
 //
 // A process without a Metrics (the default) records nothing: every recording site holds a
 // pointer that is null then, and the local call path does not record at all (calls through a
@@ -77,6 +80,12 @@ class Metrics {
   // A peer the listener turned away: "handshake" (it did not prove the secret in time, or sent
   // something else) or "cap" (too many handshakes at once, in all or from its address).
   void refused_peer(std::string_view reason);
+
+  // A learning window ended (autopilot): the learner is in `phase` now; `window_reward` is the
+  // window's, `incumbent_reward` the incumbent's latest; `windows` and `explored` are the totals
+  // so far, all windows and those that ran something other than the incumbent.
+  void learner_window(std::string_view phase, double window_reward, double incumbent_reward,
+                      std::uint64_t windows, std::uint64_t explored);
 
   // The registry holding all of it, for an exposer (ops/metrics_server.cpp).
   prometheus::Registry& registry() noexcept;
