@@ -41,6 +41,10 @@
 
 namespace hatch {
 
+namespace ops {
+class MetricsServer;
+}  // namespace ops
+
 class App {
  public:
   // Parses Hatch's flags. In node mode it serves until SIGTERM and then exits the process, so
@@ -75,6 +79,8 @@ class App {
   std::vector<std::string> args_;
   Options options_;
   AutopilotOptions learn_;
+  // Serves GET /metrics when Options::metrics_listen is set; outlives the origin it counts.
+  std::unique_ptr<ops::MetricsServer> metrics_server_;
   std::unique_ptr<Origin> origin_;
   std::unique_ptr<Autopilot> autopilot_;  // stops before the origin does
 };

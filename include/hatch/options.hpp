@@ -14,6 +14,9 @@ namespace hatch {
 namespace rpc {
 class Network;
 }  // namespace rpc
+namespace internal {
+class Metrics;
+}  // namespace internal
 
 // The files of mutual TLS, all three or none (`hatch certs` makes them; docs/guide.md, "Mutual
 // TLS"). PEM files; see Options::tls.
@@ -83,6 +86,17 @@ struct Options {
   // replace an origin that is hung or cut off.
   bool take_over = false;
 
+  // Where this process serves GET /metrics in the Prometheus text format, "host:port" (port 0:
+  // any free port; the log says which). Default "" (off). Keep it on loopback unless a scraper
+  // elsewhere needs it: the page names the program's components and methods, and has no
+  // authentication. Served by hatch::App (--hatch-metrics-listen, `metrics_listen` in TOML).
+  std::string metrics_listen;
+
+  // Where the origin counts calls to remote components, transitions, connections and frames
+  // (src/core/metrics.hpp). Default (null): nowhere, and nothing is counted. hatch::App makes
+  // one when metrics_listen is set; a test may pass its own.
+  std::shared_ptr<internal::Metrics> metrics;
+
   // How this process dials nodes. Default (null): TCP, or TLS over it when `tls` is set. Tests
   // pass a view of an in-memory network (rpc::MemoryNetwork::host) to run an origin and its
   // nodes in one process, with faults they inject; nothing else should need it.
@@ -131,6 +145,12 @@ struct NodeOptions {
   std::chrono::milliseconds emulated_link_latency{0};
 
   internal::WireLimits limits;
+
+  // Where the node counts calls to remote components, connections and frames; see
+  // Options::metrics. Default (null): nowhere. The node does not serve it itself: `hatch node
+  // --metrics-listen HOST:PORT` and --hatch-node with --hatch-metrics-listen make one and serve
+  // it (hatch::run_node).
+  std::shared_ptr<internal::Metrics> metrics;
 
   // How this node listens and dials. Default (null): TCP, or TLS over it when `tls` is set;
   // see Options::network.

@@ -16,7 +16,9 @@
 #include <toml++/toml.h>
 
 #include "autopilot/learn_config.hpp"
+#include "core/metrics.hpp"
 #include "hatch/node.hpp"
+#include "ops/metrics_server.hpp"
 #include "rpc/cluster_secret.hpp"
 #include "rpc/tls_network.hpp"
 
@@ -34,6 +36,16 @@ ConfigValue to_config_value(const toml::node& node, const std::string& where) {
   if (auto v = node.value_exact<double>()) return *v;
   if (auto v = node.value_exact<std::string>()) return *v;
   throw UsageError(where + ": config values must be booleans, integers, floats or strings");
+}
+
+// Serves `metrics` (made first when null) at `listen`; null when `listen` is empty (off).
+std::unique_ptr<ops::MetricsServer> serve_metrics(const std::string& listen,
+                                                  std::shared_ptr<internal::Metrics>& metrics) {
+  if (listen.empty()) return nullptr;
+  if (!metrics) metrics = std::make_shared<internal::Metrics>();
+  auto server = std::make_unique<ops::MetricsServer>(metrics, listen);
+  spdlog::info("serving metrics on http://{}/metrics", server->address());
+  return server;
 }
 
 }  // namespace
@@ -61,10 +73,10 @@ std::optional<std::string> load_config_text(std::string_view text, const std::st
     const std::string_view k = key.str();
     if (k != "secret_file" && k != "tls_cert" && k != "tls_key" && k != "tls_ca" &&
         k != "call_timeout_ms" && k != "io_threads" && k != "components" && k != "nodes" &&
-        k != "learn") {
+        k != "learn" && k != "metrics_listen") {
       throw UsageError(path + ": unknown setting '" + std::string(k) +
                        "' (known: secret_file, tls_cert, tls_key, tls_ca, call_timeout_ms, "
-                       "io_threads, components, nodes, learn)");
+                       "io_threads, metrics_listen, components, nodes, learn)");
     }
   }
   for (auto [key, file] :
@@ -74,6 +86,11 @@ std::optional<std::string> load_config_text(std::string_view text, const std::st
     const auto name = root[key].value_exact<std::string>();
     if (!name) throw UsageError(path + ": " + key + " must be a string, the name of a file");
     *file = *name;
+  }
+  if (root.contains("metrics_listen")) {
+    const auto listen = root["metrics_listen"].value_exact<std::string>();
+    if (!listen) throw UsageError(path + ": metrics_listen must be a string, \"host:port\"");
+    options.metrics_listen = *listen;
   }
   if (root.contains("call_timeout_ms") && !root["call_timeout_ms"].is_integer()) {
     throw UsageError(path + ": call_timeout_ms must be an integer number of milliseconds");
@@ -148,6 +165,8 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   cli.add_option("--hatch-io-threads", io_threads)->check(CLI::Range(2, 1024));
   cli.add_option("--hatch-emulated-link-latency-ms", latency_ms)->check(CLI::Range(0, 10000));
   cli.add_flag("--hatch-take-over", out.options.take_over);
+  std::string metrics_listen;
+  cli.add_option("--hatch-metrics-listen", metrics_listen);
   cli.add_option("--hatch-origin-lease-ms", lease_ms)->check(CLI::Range(0, 3600000));
   cli.add_option("--hatch-log-level", out.log_level)
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
@@ -165,7 +184,8 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
           "--hatch-tls-ca, --hatch-place, --hatch-config, "
           "--hatch-call-timeout-ms, --hatch-stall-timeout-ms, --hatch-io-threads, "
           "--hatch-emulated-link-latency-ms, --hatch-take-over, --hatch-origin-lease-ms, "
-          "--hatch-log-level, --hatch-learn, --hatch-nodes, --hatch-learn-state)");
+          "--hatch-log-level, --hatch-learn, --hatch-nodes, --hatch-learn-state, "
+          "--hatch-metrics-listen)");
     }
     out.rest.push_back(extra);
   }
@@ -185,6 +205,7 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
     }
     out.options.placements[place.substr(0, eq)] = place.substr(eq + 1);
   }
+  if (!metrics_listen.empty()) out.options.metrics_listen = metrics_listen;
   if (timeout_ms > 0) out.options.call_timeout = std::chrono::milliseconds(timeout_ms);
   if (stall_ms > 0) out.options.stall_timeout = std::chrono::milliseconds(stall_ms);
   if (io_threads > 0) out.options.io_threads = io_threads;
@@ -241,6 +262,10 @@ int run_node(const std::string& listen, const Options& options, const std::strin
   node_options.emulated_link_latency = options.emulated_link_latency;
   node_options.origin_lease = origin_lease;
   try {
+    // The metrics server starts first, so that the address it logs is there once the node
+    // says it listens (tests wait for that line).
+    std::unique_ptr<ops::MetricsServer> metrics_server =
+        serve_metrics(options.metrics_listen, node_options.metrics);
     Node node(Catalog::program(), node_options);
     std::printf("hatch node listening on %s\n", node.address().c_str());
     std::fflush(stdout);
@@ -273,7 +298,10 @@ App::App(int argc, char** argv) {
 App::~App() = default;
 
 Origin& App::origin() {
-  if (!origin_) origin_ = std::make_unique<Origin>(Catalog::program(), options_);
+  if (!origin_) {
+    metrics_server_ = serve_metrics(options_.metrics_listen, options_.metrics);
+    origin_ = std::make_unique<Origin>(Catalog::program(), options_);
+  }
   return *origin_;
 }
 

@@ -17,6 +17,7 @@
 #include "autopilot/learner_state_file.hpp"
 #include "autopilot/learning_loop.hpp"
 #include "autopilot/live_log.hpp"
+#include "core/metrics.hpp"
 #include "design/catalog_space.hpp"
 #include "hatch/error.hpp"
 #include "hatch/origin.hpp"
@@ -219,6 +220,11 @@ struct Autopilot::Impl {
   void publish(const LiveWindow& w, bool hold) {
     std::lock_guard lock(mu);
     log->window(w, loop->learner(), hold && !frozen ? "rollback" : "");
+    if (const auto& metrics = origin.options().metrics) {
+      const AutopilotStatus now = log->status();
+      metrics->learner_window(now.phase, w.reward, now.incumbent_reward, now.windows,
+                              now.exploring_windows);
+    }
     if (w.cut_short) rollback = true;
     busy = false;
     if (log->wants_save()) save_locked();

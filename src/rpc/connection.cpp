@@ -8,6 +8,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/metrics.hpp"
+
 namespace hatch::rpc {
 
 namespace {
@@ -44,10 +46,17 @@ Connection::Connection(std::unique_ptr<Stream> stream, std::string address, Peer
       address_(std::move(address)),
       peer_(std::move(peer)),
       options_(options),
-      watch_timer_(stream_->executor()) {}
+      watch_timer_(stream_->executor()) {
+  if (options_.metrics) options_.metrics->connection_opened();
+}
 
 Connection::~Connection() {
   stream_->close();
+  if (options_.metrics) {
+    // Nothing runs on the connection any more: what its outbox still holds leaves the total.
+    options_.metrics->outbox_changed(-static_cast<std::int64_t>(out_bytes_));
+    if (open_) options_.metrics->connection_closed();
+  }
 }
 
 void Connection::start(RequestHandler on_request, CloseHandler on_close) {
@@ -276,6 +285,7 @@ void Connection::process(const std::shared_ptr<const void>& storage, std::span<c
     close(std::string("protocol error: ") + e.what());
     return;
   }
+  if (options_.metrics) options_.metrics->frame_received();
   internal::Payload payload{storage, decoded.body, decoded.tail, std::move(landed)};
   if (payload.landed) {
     payload.tail = {reinterpret_cast<const char*>(payload.landed->data()), payload.landed->size()};
@@ -387,6 +397,7 @@ void Connection::close(const std::string& reason) {
     close_reason_ = reason;
     out_space_.notify_all();
   }
+  if (options_.metrics) options_.metrics->connection_closed();
   stream_->close();
   {
     std::lock_guard lock(watch_mu_);

@@ -41,6 +41,10 @@
 #include "rpc/frame.hpp"
 #include "rpc/stream.hpp"
 
+namespace hatch::internal {
+class Metrics;
+}  // namespace hatch::internal
+
 namespace hatch::rpc {
 
 using Clock = std::chrono::steady_clock;
@@ -59,6 +63,9 @@ struct ConnectionOptions {
   // A peer that sends part of a frame and then nothing for this long, or reads nothing for this
   // long while bytes wait to be sent to it, loses the connection.
   std::chrono::milliseconds stall_timeout{30000};
+  // Where the connection counts itself, its frames and its outbox (core/metrics.hpp). Default
+  // null: nowhere.
+  std::shared_ptr<internal::Metrics> metrics;
 };
 
 // Bytes sent after a frame's body without being copied into it: a large state leaves from

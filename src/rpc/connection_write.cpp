@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/metrics.hpp"
+
 namespace hatch::rpc {
 
 namespace {
@@ -33,8 +35,13 @@ bool Connection::send(FrameHeader header, std::string body, Tail tail) {
 bool Connection::enqueue(OutFrame frame, std::optional<Clock::time_point> wait_until) {
   std::unique_lock lock(out_mu_);
   if (!open_) return false;
-  out_bytes_ += frame.head.size() + frame.body.size() + frame.tail.bytes.size();
+  const std::size_t size = frame.head.size() + frame.body.size() + frame.tail.bytes.size();
+  out_bytes_ += size;
   outbox_.push_back(std::move(frame));
+  if (options_.metrics) {
+    options_.metrics->frame_sent();
+    options_.metrics->outbox_changed(static_cast<std::int64_t>(size));
+  }
   if (writing_) {
     if (wait_until) {
       out_space_.wait_until(lock, *wait_until,
@@ -87,6 +94,7 @@ void Connection::flush(std::unique_lock<std::mutex>& lock) {
 
 void Connection::account_written(std::size_t bytes) {
   out_bytes_ -= bytes;
+  if (options_.metrics) options_.metrics->outbox_changed(-static_cast<std::int64_t>(bytes));
   out_space_.notify_all();
   // Drop what went from the front of unwritten_.
   std::size_t gone = 0;

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/metrics.hpp"
 #include "rpc/handshake.hpp"
 
 namespace hatch::rpc {
@@ -81,8 +82,11 @@ void Listener::on_accept(const boost::system::error_code& ec, std::unique_ptr<St
   const std::string refused = enter(handshake);
   if (refused.empty()) {
     asio::co_spawn(io_, admit(std::move(stream), std::move(handshake)), asio::detached);
-  } else if (auto n = refuse_log_.admit()) {
-    spdlog::warn("{}: refused peer {}: {} ({} refused like it)", label_, from, refused, *n);
+  } else {
+    if (options_.metrics) options_.metrics->refused_peer("cap");
+    if (auto n = refuse_log_.admit()) {
+      spdlog::warn("{}: refused peer {}: {} ({} refused like it)", label_, from, refused, *n);
+    }
   }
   accept_next();
 }
@@ -159,6 +163,7 @@ asio::awaitable<void> Listener::admit(std::unique_ptr<Stream> stream,
   leave(*handshake);
   const std::string& from = handshake->from;
   if (!refused.empty()) {
+    if (options_.metrics) options_.metrics->refused_peer("handshake");
     if (auto n = refuse_log_.admit()) {
       spdlog::warn("{}: refused peer {}: {} ({} refused like it)", label_, from, refused, *n);
     }

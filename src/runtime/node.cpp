@@ -92,6 +92,7 @@ struct Node::Impl {
     copts.limits = options.limits;
     copts.emulated_latency = options.emulated_link_latency;
     copts.stall_timeout = options.stall_timeout;
+    copts.metrics = options.metrics;
     return copts;
   }
 
@@ -131,6 +132,7 @@ struct Node::Impl {
                                                runtime::ResolveRequest{name});
     };
     hooks.self = [this] { return control.self(); };
+    hooks.metrics = options.metrics;
     hooks.endpoint_for = [this](const std::string& location) { return endpoint_for(location); };
     hooks.lost_replica = [this](const std::string& component, const std::string& home) {
       tell_origin(runtime::ControlMethod::replica_lost,

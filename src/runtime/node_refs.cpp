@@ -101,8 +101,9 @@ void NodeRefs::clear() {
 
 void NodeRefs::bind(BindingCell& cell, const std::string& name, std::uint32_t id,
                     const Placement& placement) {
-  const Reach reach{host_,    hooks_.self(),       hooks_.endpoint_for,
-                    timeout_, hooks_.lost_replica, hooks_.stale_home};
+  const Reach reach{host_,         hooks_.self(),       hooks_.endpoint_for,
+                    timeout_,      hooks_.lost_replica, hooks_.stale_home,
+                    hooks_.metrics};
   bind_placement(cell, *catalog_.find(name), id, placement, reach);
 }
 

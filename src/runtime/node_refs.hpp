@@ -35,6 +35,8 @@ class NodeRefs {
     std::function<void(const std::string& name, const std::string& home)> lost_replica;
     std::function<void(const std::string& name, std::uint32_t id, const std::string& home)>
         stale_home;
+    // Where calls to remote homes are counted; may be null (Reach::metrics).
+    std::shared_ptr<internal::Metrics> metrics;
   };
 
   // `catalog` and `host` must outlive the refs.

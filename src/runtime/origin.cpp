@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/metrics.hpp"
 #include "hatch/context.hpp"
 #include "hatch/internal/call_tracker.hpp"
 #include "hatch/internal/codec.hpp"
@@ -159,7 +160,8 @@ struct Origin::Impl {
                             failover.replica_lost(name, home, false);
                           },
                           [this](const std::string& name, std::uint32_t id,
-                                 const std::string& home) { failover.home_stale(name, id, home); }};
+                                 const std::string& home) { failover.home_stale(name, id, home); },
+                          options.metrics};
   }
 
   runtime::Home& home_for(const std::string& location) {
@@ -192,9 +194,31 @@ struct Origin::Impl {
     }
     const std::uint64_t mine = ++epoch;
     running_epoch = mine;
-    TransitionReport report = runtime::run_transition(env(), name, record, target, mine);
+    TransitionReport report;
+    try {
+      report = runtime::run_transition(env(), name, record, target, mine);
+    } catch (...) {
+      running_epoch = 0;
+      if (options.metrics) options.metrics->transition(kind_of(target), "error", {});
+      throw;
+    }
     running_epoch = 0;
+    if (options.metrics) {
+      options.metrics->transition(kind_of(target), report.ok ? "ok" : "rolled_back", report.pause);
+    }
     return report;
+  }
+
+  // The kind of a transition, as hatch_transitions_total labels it: what the target is.
+  static std::string_view kind_of(const Placement& target) {
+    switch (target.kind) {
+      case Placement::Kind::replicated:
+        return "replicate";
+      case Placement::Kind::sharded:
+        return "shard";
+      default:
+        return "move";
+    }
   }
 
   // Tells every node the origin talks to, at once, that `name` (id `old_id`) is now `new_id`
@@ -310,6 +334,7 @@ struct Origin::Impl {
       copts.limits = options.limits;
       copts.emulated_latency = options.emulated_link_latency;
       copts.stall_timeout = options.stall_timeout;
+      copts.metrics = options.metrics;
       peer = std::make_shared<rpc::Peer>(
           network, io.context(), address, *secret,
           rpc::PeerIdentity{"origin", incarnation, options.take_over}, copts,

@@ -55,7 +55,8 @@ void bind_placement(BindingCell& cell, const ComponentEntry& component, std::uin
       cell.bind(local->instance.owner, local->instance.self, Binding::local());
     } else {
       bind_remote(cell, reach.endpoint_for(homes.front()), id, iface, reach.timeout,
-                  stale_report(reach, component.name, id, homes.front()));
+                  stale_report(reach, component.name, id, homes.front()),
+                  CallCounting{reach.metrics, component.name});
     }
     return;
   }
@@ -75,7 +76,8 @@ void bind_placement(BindingCell& cell, const ComponentEntry& component, std::uin
     } else {
       targets.push_back(
           std::make_shared<RemoteComponent>(reach.endpoint_for(home), id, iface, reach.timeout,
-                                            stale_report(reach, component.name, id, home)));
+                                            stale_report(reach, component.name, id, home),
+                                            CallCounting{reach.metrics, component.name}));
     }
   }
   std::shared_ptr<internal::CallTarget> target;

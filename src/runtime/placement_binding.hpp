@@ -39,6 +39,8 @@ struct Reach {
   // May be empty.
   std::function<void(const std::string& name, std::uint32_t id, const std::string& home)>
       stale_home;
+  // Where calls to remote homes are counted (core/metrics.hpp). May be null: not counted.
+  std::shared_ptr<internal::Metrics> metrics;
 };
 
 // Points `cell` at component `id` of `component`, placed at `placement`. Throws UsageError

@@ -3,29 +3,63 @@
 #include <algorithm>
 
 #include "hatch/deadline.hpp"
+#include "hatch/internal/call_meter.hpp"
 #include "hatch/internal/codec.hpp"
 
 namespace hatch::runtime {
 
 RemoteComponent::RemoteComponent(std::shared_ptr<rpc::Endpoint> endpoint, std::uint32_t component,
                                  const InterfaceEntry& interface, std::chrono::milliseconds timeout,
-                                 std::function<void()> stale)
+                                 std::function<void()> stale, CallCounting counting)
     : endpoint_(std::move(endpoint)),
       component_(component),
       interface_(interface),
       timeout_(timeout),
-      stale_(std::move(stale)) {}
+      stale_(std::move(stale)),
+      counting_(std::move(counting)) {}
 
 std::string RemoteComponent::method_name(std::uint32_t method) const {
   return method_label(interface_, method);
 }
 
 internal::Payload RemoteComponent::call(std::uint32_t method, internal::WireBuffer&& args) {
+  if (!counting_.metrics) {
+    try {
+      return call_remote(*endpoint_, component_, method, std::move(args.bytes()), timeout_,
+                         method_name(method));
+    } catch (const internal::Moved& moved) {
+      if (moved.location.empty() && stale_) stale_();
+      throw;
+    }
+  }
+  internal::Metrics::Call counted;
+  counted.caller = internal::current_component();
+  counted.callee = counting_.callee;
+  const std::string_view name =
+      method < interface_.methods.size() ? interface_.methods[method].name : std::string_view();
+  counted.method = name;
+  counted.request_bytes = args.bytes().size();
+  const auto start = std::chrono::steady_clock::now();
+  const auto count = [&](StatusCode status) {
+    counted.status = status;
+    counted.took = std::chrono::steady_clock::now() - start;
+    counting_.metrics->call(counted);
+  };
   try {
-    return call_remote(*endpoint_, component_, method, std::move(args.bytes()), timeout_,
-                       method_name(method));
+    internal::Payload reply = call_remote(*endpoint_, component_, method, std::move(args.bytes()),
+                                          timeout_, method_name(method));
+    counted.reply_bytes = reply.body.size() + reply.tail.size();
+    count(StatusCode::ok);
+    return reply;
   } catch (const internal::Moved& moved) {
+    count(StatusCode::moved);
     if (moved.location.empty() && stale_) stale_();
+    throw;
+  } catch (const RemoteError& e) {
+    count(e.code());
+    throw;
+  } catch (...) {
+    count(StatusCode::internal);
     throw;
   }
 }
@@ -86,13 +120,13 @@ namespace hatch::runtime {
 
 void bind_remote(BindingCell& cell, std::shared_ptr<rpc::Endpoint> endpoint, std::uint32_t id,
                  const InterfaceEntry& interface, std::chrono::milliseconds timeout,
-                 std::function<void()> stale) {
+                 std::function<void()> stale, CallCounting counting) {
   const std::string address = endpoint->address();
   void* self = nullptr;
-  std::shared_ptr<void> proxy =
-      interface.make_proxy(std::make_shared<RemoteComponent>(std::move(endpoint), id, interface,
-                                                             timeout, std::move(stale)),
-                           cell, &self);
+  std::shared_ptr<void> proxy = interface.make_proxy(
+      std::make_shared<RemoteComponent>(std::move(endpoint), id, interface, timeout,
+                                        std::move(stale), std::move(counting)),
+      cell, &self);
   cell.bind(std::move(proxy), self, Binding::remote(address));
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "core/metrics.hpp"
 #include "hatch/catalog.hpp"
 #include "hatch/internal/binding_cell.hpp"
 #include "hatch/internal/call_target.hpp"
@@ -24,13 +25,20 @@ struct RemoteCall {
   std::string host;
 };
 
+// Where a remote component's calls are counted (core/metrics.hpp): `metrics` null counts none.
+struct CallCounting {
+  std::shared_ptr<internal::Metrics> metrics;
+  std::string callee;  // the component's name
+};
+
 class RemoteComponent final : public internal::CallTarget {
  public:
   // `stale`, if given, is told when the component answers `moved` without a new home (it is
-  // gated), so that a gate no transition will end is found.
+  // gated), so that a gate no transition will end is found. Each call() is counted into
+  // `counting`, failed or not; start() is not (a primary's writes to its backups).
   RemoteComponent(std::shared_ptr<rpc::Endpoint> endpoint, std::uint32_t component,
                   const InterfaceEntry& interface, std::chrono::milliseconds timeout,
-                  std::function<void()> stale = {});
+                  std::function<void()> stale = {}, CallCounting counting = {});
 
   internal::Payload call(std::uint32_t method, internal::WireBuffer&& args) override;
   // Sends a call without waiting, so that several can be in flight (see finish_remote). Its
@@ -45,6 +53,7 @@ class RemoteComponent final : public internal::CallTarget {
   const InterfaceEntry& interface_;
   const std::chrono::milliseconds timeout_;
   const std::function<void()> stale_;
+  const CallCounting counting_;
 };
 
 // Sends one request to component `component` over `endpoint` without waiting for its reply,
@@ -73,6 +82,6 @@ namespace hatch::runtime {
 // Points `cell` at the component `id` reached through `endpoint`.
 void bind_remote(BindingCell& cell, std::shared_ptr<rpc::Endpoint> endpoint, std::uint32_t id,
                  const InterfaceEntry& interface, std::chrono::milliseconds timeout,
-                 std::function<void()> stale = {});
+                 std::function<void()> stale = {}, CallCounting counting = {});
 
 }  // namespace hatch::runtime

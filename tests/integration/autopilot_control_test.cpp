@@ -11,9 +11,13 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster_test.hpp"
+#include "core/metrics.hpp"
 #include "hatch/autopilot.hpp"
 #include "hatch/hatch.hpp"
+#include "http_client.hpp"
+#include "metrics_text.hpp"
 #include "node_process.hpp"
+#include "ops/metrics_server.hpp"
 #include "test_interfaces.hpp"
 
 namespace hatch::test {
@@ -159,6 +163,28 @@ TEST_F(AutopilotControl, WithReportedEntryTheRewardReadsWhatTheProgramReports) {
     EXPECT_NEAR(w.mean_ms, 2.0, 1e-3) << "window " << w.index;
   }
   EXPECT_GT(measured, 0u);
+}
+
+TEST_F(AutopilotControl, TheLearnerIsCountedInTheOriginsMetrics) {
+  NodeProcess a(secret_.path());
+  Options options = this->options();
+  options.metrics = std::make_shared<internal::Metrics>();
+  ops::MetricsServer server(options.metrics, "127.0.0.1:0");
+  Origin origin(Catalog::program(), options);
+  Ref<Counts> counts = origin.get<Counts>("counts");
+  Autopilot pilot(origin, quick({a.address()}));
+  Load load(counts);
+  ASSERT_TRUE(pilot.wait_for_window(4, kBound));
+  load.stop();
+  pilot.stop();
+  const AutopilotStatus status = pilot.status();
+  web::HttpClient client(server.address());
+  const std::string text = client.request("GET", "/metrics").body;
+  EXPECT_EQ(sample(text, "hatch_learner_windows_total"), status.windows) << text;
+  EXPECT_EQ(sample(text, "hatch_learner_explored_windows_total"), status.exploring_windows);
+  EXPECT_NEAR(sample(text, "hatch_learner_incumbent_reward").value_or(-1), status.incumbent_reward,
+              1e-9);
+  EXPECT_EQ(sample(text, R"(hatch_learner_phase{phase=")" + status.phase + R"("})"), 1);
 }
 
 TEST_F(AutopilotControl, AnUnusableStateFileOrAPlacementOutsideTheSpaceDoesNotStopLearning) {

@@ -98,6 +98,23 @@ TEST(Flags, BadFlagsAreUsageErrors) {
   }
 }
 
+TEST(Flags, MetricsListenComesFromTheFlagOverTheFile) {
+  const char* none[] = {"app"};
+  EXPECT_EQ(parse_flags(1, none).options.metrics_listen, "");  // off by default
+  const char* flag[] = {"app", "--hatch-metrics-listen", "127.0.0.1:9464"};
+  EXPECT_EQ(parse_flags(3, flag).options.metrics_listen, "127.0.0.1:9464");
+  const std::string path = write_file("metrics.toml", "metrics_listen = \"127.0.0.1:9465\"\n");
+  const char* file[] = {"app", "--hatch-config", path.c_str()};
+  EXPECT_EQ(parse_flags(3, file).options.metrics_listen, "127.0.0.1:9465");
+  const char* both[] = {"app", "--hatch-config", path.c_str(), "--hatch-metrics-listen",
+                        "127.0.0.1:9466"};
+  EXPECT_EQ(parse_flags(5, both).options.metrics_listen, "127.0.0.1:9466");
+  const std::string typed = write_file("metrics-typed.toml", "metrics_listen = 9464\n");
+  Options options;
+  AutopilotOptions learn;
+  EXPECT_THROW(load_config_file(typed, options, learn), UsageError);
+}
+
 TEST(ConfigFile, ReadsPlacementsAndComponentConfig) {
   const std::string path = write_file("good.toml", R"(
 call_timeout_ms = 1500

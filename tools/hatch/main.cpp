@@ -47,7 +47,8 @@ void add_sim_options(CLI::App& sim, hatch::sim::SimOptions& o) {
 }
 
 int run_node(const std::string& listen, const std::string& secret_file, const hatch::TlsFiles& tls,
-             int io_threads, int latency_ms, int lease_ms, const std::string& log_level) {
+             int io_threads, int latency_ms, int lease_ms, const std::string& metrics_listen,
+             const std::string& log_level) {
   hatch::Options options;
   try {
     options.secret = hatch::read_secret_file(secret_file);
@@ -58,6 +59,7 @@ int run_node(const std::string& listen, const std::string& secret_file, const ha
     return 2;
   }
   options.io_threads = io_threads;
+  options.metrics_listen = metrics_listen;
   options.emulated_link_latency = std::chrono::milliseconds(latency_ms);
   return hatch::run_node(listen, options, log_level, std::chrono::milliseconds(lease_ms));
 }
@@ -114,6 +116,10 @@ int main(int argc, char** argv) {
                    "how long after its origin was lost without resigning the node still refuses "
                    "a different origin (default 10000)")
       ->check(CLI::Range(0, 3600000));
+  std::string metrics_listen;
+  node->add_option("--metrics-listen", metrics_listen,
+                   "HOST:PORT to serve GET /metrics on, in the Prometheus text format (default: "
+                   "off; keep it on loopback unless a scraper elsewhere needs it)");
   node->add_option("--log-level", log_level)
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   CLI::App* sim = cli.add_subcommand("sim", "run the learner against the simulator");
@@ -136,5 +142,6 @@ int main(int argc, char** argv) {
   CLI11_PARSE(cli, argc, argv);
   if (sim->parsed()) return hatch::sim::run_sim(sim_options);
   if (certs->parsed()) return run_certs(certs_dir, names, days);
-  return run_node(listen, secret_file, tls, io_threads, latency_ms, lease_ms, log_level);
+  return run_node(listen, secret_file, tls, io_threads, latency_ms, lease_ms, metrics_listen,
+                  log_level);
 }

@@ -1,0 +1,100 @@
+// GET /metrics on the origin and on a node process, during remote calls and a move: the counts
+// are exact.
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "cluster_test.hpp"
+#include "core/metrics.hpp"
+#include "hatch/hatch.hpp"
+#include "http_client.hpp"
+#include "metrics_text.hpp"
+#include "node_process.hpp"
+#include "ops/metrics_server.hpp"
+#include "test_interfaces.hpp"
+
+namespace hatch::test {
+namespace {
+
+using Metrics = ClusterTest;
+
+std::string scrape(const std::string& address) {
+  web::HttpClient client(address);
+  const web::HttpReply reply = client.request("GET", "/metrics");
+  EXPECT_EQ(reply.status, 200) << reply.body;
+  return reply.body;
+}
+
+// The address a node process serves its metrics on, from the line it logs before it says that
+// it listens.
+std::string metrics_address(const NodeProcess& node) {
+  const std::string log = node.log();
+  const std::string prefix = "serving metrics on http://";
+  const auto at = log.find(prefix);
+  if (at == std::string::npos) return {};
+  const auto from = at + prefix.size();
+  return log.substr(from, log.find("/metrics", from) - from);
+}
+
+TEST_F(Metrics, CountsRemoteCallsAMoveAndConnectionsExactly) {
+  NodeProcess node(secret_.path(), "127.0.0.1:0", {"--hatch-metrics-listen", "127.0.0.1:0"});
+  const std::string node_metrics = metrics_address(node);
+  ASSERT_FALSE(node_metrics.empty()) << node.log();
+
+  Options o = options();
+  o.placements["ledger"] = node.address();
+  o.metrics = std::make_shared<internal::Metrics>();
+  ops::MetricsServer origin_metrics(o.metrics, "127.0.0.1:0");
+  Origin origin(Catalog::program(), o);
+  Ref<Ledger> ledger = origin.get<Ledger>("ledger");
+  for (int i = 1; i <= 25; ++i) ASSERT_EQ(ledger->add("k", 1), i);
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(ledger->get("k"), 25);
+  const TransitionReport moved = origin.relocate("ledger", "local");
+  ASSERT_TRUE(moved.ok) << moved.to_string();
+  EXPECT_EQ(ledger->add("k", 1), 26);  // local now: not a remote call
+
+  const std::string at_origin = scrape(origin_metrics.address());
+  const auto series = [](const std::string& name, const std::string& method) {
+    return name + R"({callee="ledger",caller="",method=")" + method + R"(",where="remote"})";
+  };
+  EXPECT_EQ(sample(at_origin, series("hatch_calls_total", "add")), 25) << at_origin;
+  EXPECT_EQ(sample(at_origin, series("hatch_calls_total", "get")), 5);
+  EXPECT_EQ(sample(at_origin, series("hatch_call_latency_seconds_count", "add")), 25);
+  // add("k", 1) packs as [ "k", 1 ]: 4 bytes of msgpack.
+  EXPECT_EQ(sample(at_origin, series("hatch_call_request_bytes_total", "add")), 25 * 4);
+  EXPECT_EQ(at_origin.find("hatch_call_errors_total{"), std::string::npos) << at_origin;
+  EXPECT_EQ(sample(at_origin, R"(hatch_transitions_total{kind="move",outcome="ok"})"), 1);
+  EXPECT_EQ(sample(at_origin, R"(hatch_transition_pause_seconds_count{kind="move"})"), 1);
+  EXPECT_EQ(sample(at_origin, "hatch_connections"), 1);
+  EXPECT_EQ(sample(at_origin, "hatch_connections_opened_total"), 1);
+
+  // A peer that does not prove the secret is refused, and counted; the node hangs up on it
+  // after counting it.
+  send_garbage(node.address());
+  // A client that sends half a request and waits holds up no scrape, and a malformed request
+  // is answered 400.
+  const int slow = connect_raw(node_metrics);
+  ASSERT_EQ(::write(slow, "GET /me", 7), 7);
+  const int bad = connect_raw(node_metrics);
+  ASSERT_EQ(::write(bad, "NOT HTTP\r\n\r\n", 12), 12);
+  char head[12] = {};
+  ASSERT_EQ(::read(bad, head, sizeof head), static_cast<ssize_t>(sizeof head));
+  EXPECT_EQ(std::string(head, sizeof head), "HTTP/1.1 400");
+  ::close(bad);
+  const std::string at_node = scrape(node_metrics);
+  ::close(slow);
+  EXPECT_EQ(sample(at_node, "hatch_connections"), 1) << at_node;
+  EXPECT_EQ(sample(at_node, "hatch_connections_opened_total"), 1);
+  EXPECT_EQ(sample(at_node, R"(hatch_refused_peers_total{reason="handshake"})"), 1);
+  // Every request the origin sent the node was answered: the node received as many frames
+  // as the origin sent, and the other way round.
+  EXPECT_EQ(sample(at_node, R"(hatch_frames_total{direction="received"})"),
+            sample(at_origin, R"(hatch_frames_total{direction="sent"})"));
+  EXPECT_GE(sample(at_node, R"(hatch_frames_total{direction="received"})").value_or(0), 30);
+}
+
+}  // namespace
+}  // namespace hatch::test
