@@ -25,6 +25,8 @@
 //   --hatch-learn                 run the autopilot (as a [learn] table does)
 //   --hatch-nodes HOST:PORT,...   the nodes it may place components on (else `nodes` in TOML)
 //   --hatch-learn-state FILE      where it keeps what it learned across restarts
+//   --hatch-http-listen HOST:PORT serve /metrics (and on the origin the dashboard) there
+//   --hatch-http-token-file FILE  the token HTTP clients must send (required off loopback)
 #pragma once
 
 #include <chrono>
@@ -42,8 +44,9 @@
 namespace hatch {
 
 namespace ops {
-class MetricsServer;
+class HttpServer;
 }  // namespace ops
+class AppDashboard;
 
 class App {
  public:
@@ -79,10 +82,12 @@ class App {
   std::vector<std::string> args_;
   Options options_;
   AutopilotOptions learn_;
-  // Serves GET /metrics when Options::metrics_listen is set; outlives the origin it counts.
-  std::unique_ptr<ops::MetricsServer> metrics_server_;
   std::unique_ptr<Origin> origin_;
   std::unique_ptr<Autopilot> autopilot_;  // stops before the origin does
+  // Metrics, the dashboard and its API, when Options::http_listen is set; it reads the origin
+  // and the autopilot, so it is declared last: it stops first.
+  std::shared_ptr<AppDashboard> dashboard_;
+  std::unique_ptr<ops::HttpServer> http_server_;
 };
 
 // Parses Hatch's flags from argv. Returns the options, plus the node address when

@@ -26,9 +26,11 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "hatch/internal/call_meter.hpp"
 #include "hatch/placement.hpp"
 
 namespace hatch {
@@ -115,10 +117,14 @@ struct AutopilotWindow {
   std::uint64_t errors = 0;  // entry calls that failed
   double transition_ms = 0;  // the pause of the move before it, summed over components
   double settle_ms = 0;      // the wait for that move to settle
+  // The calls between components during it, per caller and callee, on every process (the
+  // component graph as perception saw it; caller "" is the program's own entry calls).
+  std::vector<CallEdge> calls;
 };
 
 // One entry of the decision log: each move, and each event that changed what the learner does.
 struct AutopilotDecision {
+  std::uint64_t index = 0;   // 1, 2, ... in the order they were logged
   std::uint64_t window = 0;  // the window it led to (moves) or followed (events)
   double at_s = 0;
   // "probe", "adopt" (the learner's design changed), "return" (back to the incumbent after a
@@ -182,6 +188,8 @@ class Autopilot {
   // The windows and decisions whose index is above `after` (the latest 4096 are kept).
   std::vector<AutopilotWindow> windows(std::uint64_t after = 0) const;
   std::vector<AutopilotDecision> decisions(std::size_t after = 0) const;
+  // The latest window; nullopt before the first ends.
+  std::optional<AutopilotWindow> last_window() const;
   // Blocks until window `index` has ended (true), or the autopilot stopped or `timeout` passed.
   bool wait_for_window(std::uint64_t index, std::chrono::milliseconds timeout) const;
 

@@ -86,15 +86,20 @@ struct Options {
   // replace an origin that is hung or cut off.
   bool take_over = false;
 
-  // Where this process serves GET /metrics in the Prometheus text format, "host:port" (port 0:
-  // any free port; the log says which). Default "" (off). Keep it on loopback unless a scraper
-  // elsewhere needs it: the page names the program's components and methods, and has no
-  // authentication. Served by hatch::App (--hatch-metrics-listen, `metrics_listen` in TOML).
-  std::string metrics_listen;
+  // Where this process serves HTTP for operators, "host:port" (port 0: any free port; the log
+  // says which): GET /metrics in the Prometheus text format, /healthz, and on the origin the
+  // dashboard and its JSON API (docs/guide.md, "Reading the dashboard"). Default "" (off).
+  // Served by hatch::App (--hatch-http-listen, `http_listen` in TOML). On an address that is
+  // not loopback it serves only with a token.
+  std::string http_listen;
+  // A file holding the token every HTTP request but /healthz must then carry (Authorization:
+  // Bearer, or ?token=): --hatch-http-token-file, `http_token_file` in TOML (relative to the
+  // file's folder). Default "": no token, so loopback only. Private to its owner, as the secret.
+  std::string http_token_file;
 
   // Where the origin counts calls to remote components, transitions, connections and frames
   // (src/core/metrics.hpp). Default (null): nowhere, and nothing is counted. hatch::App makes
-  // one when metrics_listen is set; a test may pass its own.
+  // one when http_listen is set; a test may pass its own.
   std::shared_ptr<internal::Metrics> metrics;
 
   // How this process dials nodes. Default (null): TCP, or TLS over it when `tls` is set. Tests
@@ -148,8 +153,8 @@ struct NodeOptions {
 
   // Where the node counts calls to remote components, connections and frames; see
   // Options::metrics. Default (null): nowhere. The node does not serve it itself: `hatch node
-  // --metrics-listen HOST:PORT` and --hatch-node with --hatch-metrics-listen make one and serve
-  // it (hatch::run_node).
+  // --http-listen HOST:PORT` and --hatch-node with --hatch-http-listen make one and serve it
+  // (hatch::run_node).
   std::shared_ptr<internal::Metrics> metrics;
 
   // How this node listens and dials. Default (null): TCP, or TLS over it when `tls` is set;

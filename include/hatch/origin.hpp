@@ -82,6 +82,13 @@ class Origin {
   // Every component created so far, with its placement now.
   Design placements() const;
 
+  // A node this origin has dialled, and whether a connection to it is open now.
+  struct NodeLink {
+    std::string address;
+    bool connected = false;
+  };
+  std::vector<NodeLink> nodes() const;
+
   const Options& options() const noexcept;
   const Catalog& catalog() const noexcept;
 

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -15,10 +16,12 @@
 #include <spdlog/spdlog.h>
 #include <toml++/toml.h>
 
+#include "autopilot/app_dashboard.hpp"
 #include "autopilot/learn_config.hpp"
 #include "core/metrics.hpp"
 #include "hatch/node.hpp"
-#include "ops/metrics_server.hpp"
+#include "ops/dashboard.hpp"
+#include "ops/http_server.hpp"
 #include "rpc/cluster_secret.hpp"
 #include "rpc/tls_network.hpp"
 
@@ -38,13 +41,18 @@ ConfigValue to_config_value(const toml::node& node, const std::string& where) {
   throw UsageError(where + ": config values must be booleans, integers, floats or strings");
 }
 
-// Serves `metrics` (made first when null) at `listen`; null when `listen` is empty (off).
-std::unique_ptr<ops::MetricsServer> serve_metrics(const std::string& listen,
-                                                  std::shared_ptr<internal::Metrics>& metrics) {
-  if (listen.empty()) return nullptr;
+// Serves `routes` plus GET /metrics of `metrics` (made first when null) at options.http_listen;
+// null when that is empty (off). `what` follows the address in the log line.
+std::unique_ptr<ops::HttpServer> serve_http(const Options& options,
+                                            std::shared_ptr<internal::Metrics>& metrics,
+                                            ops::HttpRoutes routes, const char* what) {
+  if (options.http_listen.empty()) return nullptr;
   if (!metrics) metrics = std::make_shared<internal::Metrics>();
-  auto server = std::make_unique<ops::MetricsServer>(metrics, listen);
-  spdlog::info("serving metrics on http://{}/metrics", server->address());
+  routes.merge(ops::metrics_routes(metrics));
+  ops::HttpServerOptions http;
+  if (!options.http_token_file.empty()) http.token = ops::read_token_file(options.http_token_file);
+  auto server = std::make_unique<ops::HttpServer>(options.http_listen, std::move(routes), http);
+  spdlog::info("serving HTTP on http://{}/ ({})", server->address(), what);
   return server;
 }
 
@@ -73,10 +81,10 @@ std::optional<std::string> load_config_text(std::string_view text, const std::st
     const std::string_view k = key.str();
     if (k != "secret_file" && k != "tls_cert" && k != "tls_key" && k != "tls_ca" &&
         k != "call_timeout_ms" && k != "io_threads" && k != "components" && k != "nodes" &&
-        k != "learn" && k != "metrics_listen") {
+        k != "learn" && k != "http_listen" && k != "http_token_file") {
       throw UsageError(path + ": unknown setting '" + std::string(k) +
                        "' (known: secret_file, tls_cert, tls_key, tls_ca, call_timeout_ms, "
-                       "io_threads, metrics_listen, components, nodes, learn)");
+                       "io_threads, http_listen, http_token_file, components, nodes, learn)");
     }
   }
   for (auto [key, file] :
@@ -87,10 +95,17 @@ std::optional<std::string> load_config_text(std::string_view text, const std::st
     if (!name) throw UsageError(path + ": " + key + " must be a string, the name of a file");
     *file = *name;
   }
-  if (root.contains("metrics_listen")) {
-    const auto listen = root["metrics_listen"].value_exact<std::string>();
-    if (!listen) throw UsageError(path + ": metrics_listen must be a string, \"host:port\"");
-    options.metrics_listen = *listen;
+  if (root.contains("http_listen")) {
+    const auto listen = root["http_listen"].value_exact<std::string>();
+    if (!listen) throw UsageError(path + ": http_listen must be a string, \"host:port\"");
+    options.http_listen = *listen;
+  }
+  if (root.contains("http_token_file")) {
+    const auto file = root["http_token_file"].value_exact<std::string>();
+    if (!file) throw UsageError(path + ": http_token_file must be a string, the name of a file");
+    options.http_token_file = std::filesystem::path(*file).is_relative()
+                                  ? (std::filesystem::path(path).parent_path() / *file).string()
+                                  : *file;
   }
   if (root.contains("call_timeout_ms") && !root["call_timeout_ms"].is_integer()) {
     throw UsageError(path + ": call_timeout_ms must be an integer number of milliseconds");
@@ -149,6 +164,8 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   bool learn = false;
   std::vector<std::string> nodes;
   std::string learn_state;
+  std::string http_listen;
+  std::string http_token_file;
   cli.add_option("--hatch-node", out.node_listen);
   cli.add_flag("--hatch-learn", learn);
   cli.add_option("--hatch-nodes", nodes)->delimiter(',')->allow_extra_args(false);
@@ -165,8 +182,8 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   cli.add_option("--hatch-io-threads", io_threads)->check(CLI::Range(2, 1024));
   cli.add_option("--hatch-emulated-link-latency-ms", latency_ms)->check(CLI::Range(0, 10000));
   cli.add_flag("--hatch-take-over", out.options.take_over);
-  std::string metrics_listen;
-  cli.add_option("--hatch-metrics-listen", metrics_listen);
+  cli.add_option("--hatch-http-listen", http_listen);
+  cli.add_option("--hatch-http-token-file", http_token_file);
   cli.add_option("--hatch-origin-lease-ms", lease_ms)->check(CLI::Range(0, 3600000));
   cli.add_option("--hatch-log-level", out.log_level)
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
@@ -185,7 +202,7 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
           "--hatch-call-timeout-ms, --hatch-stall-timeout-ms, --hatch-io-threads, "
           "--hatch-emulated-link-latency-ms, --hatch-take-over, --hatch-origin-lease-ms, "
           "--hatch-log-level, --hatch-learn, --hatch-nodes, --hatch-learn-state, "
-          "--hatch-metrics-listen)");
+          "--hatch-http-listen, --hatch-http-token-file)");
     }
     out.rest.push_back(extra);
   }
@@ -205,7 +222,8 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
     }
     out.options.placements[place.substr(0, eq)] = place.substr(eq + 1);
   }
-  if (!metrics_listen.empty()) out.options.metrics_listen = metrics_listen;
+  if (!http_listen.empty()) out.options.http_listen = http_listen;
+  if (!http_token_file.empty()) out.options.http_token_file = http_token_file;
   if (timeout_ms > 0) out.options.call_timeout = std::chrono::milliseconds(timeout_ms);
   if (stall_ms > 0) out.options.stall_timeout = std::chrono::milliseconds(stall_ms);
   if (io_threads > 0) out.options.io_threads = io_threads;
@@ -262,10 +280,10 @@ int run_node(const std::string& listen, const Options& options, const std::strin
   node_options.emulated_link_latency = options.emulated_link_latency;
   node_options.origin_lease = origin_lease;
   try {
-    // The metrics server starts first, so that the address it logs is there once the node
-    // says it listens (tests wait for that line).
-    std::unique_ptr<ops::MetricsServer> metrics_server =
-        serve_metrics(options.metrics_listen, node_options.metrics);
+    // The HTTP server starts first, so that the address it logs is there once the node says
+    // it listens (tests wait for that line).
+    const std::unique_ptr<ops::HttpServer> http =
+        serve_http(options, node_options.metrics, {}, "/metrics, /healthz");
     Node node(Catalog::program(), node_options);
     std::printf("hatch node listening on %s\n", node.address().c_str());
     std::fflush(stdout);
@@ -299,8 +317,13 @@ App::~App() = default;
 
 Origin& App::origin() {
   if (!origin_) {
-    metrics_server_ = serve_metrics(options_.metrics_listen, options_.metrics);
+    if (!options_.http_listen.empty() && !options_.metrics) {
+      options_.metrics = std::make_shared<internal::Metrics>();
+    }
     origin_ = std::make_unique<Origin>(Catalog::program(), options_);
+    dashboard_ = std::make_shared<AppDashboard>(*origin_, learn_.nodes);
+    http_server_ = serve_http(options_, options_.metrics, ops::dashboard_routes(dashboard_),
+                              "the dashboard; /api/..., /metrics, /healthz");
   }
   return *origin_;
 }
@@ -317,7 +340,12 @@ AutopilotOptions& App::learn_options() {
 
 int App::run(const std::function<void()>& body) {
   try {
-    if (learn_.enabled) autopilot_ = std::make_unique<Autopilot>(origin(), learn_);
+    if (learn_.enabled) {
+      Origin& o = origin();
+      dashboard_->attach(nullptr);
+      autopilot_ = std::make_unique<Autopilot>(o, learn_);
+      dashboard_->attach(autopilot_.get());
+    }
     body();
     if (autopilot_) {
       autopilot_->stop();

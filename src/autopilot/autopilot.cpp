@@ -329,6 +329,11 @@ std::vector<AutopilotDecision> Autopilot::decisions(std::size_t after) const {
   return impl_->log ? impl_->log->decisions(after) : std::vector<AutopilotDecision>{};
 }
 
+std::optional<AutopilotWindow> Autopilot::last_window() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->log ? impl_->log->latest() : std::nullopt;
+}
+
 bool Autopilot::wait_for_window(std::uint64_t index, std::chrono::milliseconds timeout) const {
   std::unique_lock lock(impl_->mu);
   impl_->cv.wait_for(lock, timeout, [&] {

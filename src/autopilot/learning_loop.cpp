@@ -98,8 +98,8 @@ struct LearningLoop::Impl {
       w.errors += sample.errors;
       if (guarded && far_worse(sample, seconds_between(from, Clock::now()), latencies, w)) break;
     }
-    const std::vector<CallEdge> calls = origin.take_call_metrics();
-    w.window = window_of(seconds_between(open, Clock::now()), latencies, calls);
+    w.calls = origin.take_call_metrics();
+    w.window = window_of(seconds_between(open, Clock::now()), latencies, w.calls);
     if (w.cut_short) {
       // What completed before the cut flatters the probe (the slowest calls are still running):
       // the learner is told it was at least as bad as the guard's bound.

@@ -86,6 +86,7 @@ struct LiveWindow {
   std::vector<LiveMove> moves;        // the transitions before it, failed ones included
   std::vector<std::string> failures;  // transitions that failed before it (design says what ran)
   std::uint64_t errors = 0;           // entry calls that failed during it
+  std::vector<CallEdge> calls;        // the calls between components during it, as measured
   Window window;
   double reward = 0;
   Choice best;          // the learner's best design after this window

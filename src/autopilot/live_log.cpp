@@ -39,9 +39,9 @@ void LiveLog::publish_start(const Learner& learner, const Choice& running, bool 
 void LiveLog::add(AutopilotDecision d) {
   d.at_s = now_s();
   if (d.window == 0) d.window = last_window_index_;
+  d.index = ++decisions_total_;
   spdlog::info("autopilot: {}", d.to_string());
   decisions_.push_back(std::move(d));
-  ++decisions_total_;
   if (decisions_.size() > kMaxKept) decisions_.pop_front();
 }
 
@@ -84,6 +84,7 @@ AutopilotWindow LiveLog::window(const LiveWindow& w, const Learner& learner,
   out.errors = w.errors;
   out.transition_ms = w.transition_ms;
   out.settle_ms = w.settle_ms;
+  out.calls = w.calls;
   last_window_index_ = w.index;
 
   for (const LiveMove& move : w.moves) {

@@ -38,6 +38,9 @@ class LiveLog {
   std::vector<AutopilotWindow> windows(std::uint64_t after) const;
   std::vector<AutopilotDecision> decisions(std::size_t after) const;
   std::uint64_t last_window() const { return last_window_index_; }
+  std::optional<AutopilotWindow> latest() const {
+    return windows_.empty() ? std::nullopt : std::optional<AutopilotWindow>(windows_.back());
+  }
 
   static constexpr std::size_t kMaxKept = 4096;
 

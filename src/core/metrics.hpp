@@ -1,9 +1,9 @@
 // What one Hatch process counts about itself, for Prometheus to scrape: the runtime and the
-// transport record into a Metrics, and the ops layer (ops/metrics_server.hpp) serves it.
+// transport record into a Metrics, and the ops layer (ops/http_server.hpp) serves it.
 //
 //   auto metrics = std::make_shared<internal::Metrics>();
 //   options.metrics = metrics;                 // the origin (or a node) records into it
-//   ops::MetricsServer server(metrics, "127.0.0.1:9464");   // GET /metrics serves it
+//   ops::HttpServer server("127.0.0.1:9464", ops::metrics_routes(metrics));  // GET /metrics
 //
 // Metric names and labels (docs/guide.md, "Metrics"):
 //   hatch_calls_total{caller,callee,method,where}            calls made, where = local|remote
@@ -87,7 +87,7 @@ class Metrics {
   void learner_window(std::string_view phase, double window_reward, double incumbent_reward,
                       std::uint64_t windows, std::uint64_t explored);
 
-  // The registry holding all of it, for an exposer (ops/metrics_server.cpp).
+  // The registry holding all of it, for an exposer (ops/http_server.cpp).
   prometheus::Registry& registry() noexcept;
 
  private:

@@ -461,6 +461,14 @@ Design Origin::placements() const {
   return impl_->directory.placements();
 }
 
+std::vector<Origin::NodeLink> Origin::nodes() const {
+  std::vector<NodeLink> out;
+  MutexLock lock(impl_->peers_mu);
+  for (const auto& [address, peer] : impl_->peers)
+    out.push_back({address, peer->current() != nullptr});
+  return out;
+}
+
 std::shared_ptr<BindingCell> Origin::resolve(std::string_view name) {
   return impl_->resolve(std::string(name));
 }

@@ -17,7 +17,7 @@
 #include "http_client.hpp"
 #include "metrics_text.hpp"
 #include "node_process.hpp"
-#include "ops/metrics_server.hpp"
+#include "ops/http_server.hpp"
 #include "test_interfaces.hpp"
 
 namespace hatch::test {
@@ -169,7 +169,7 @@ TEST_F(AutopilotControl, TheLearnerIsCountedInTheOriginsMetrics) {
   NodeProcess a(secret_.path());
   Options options = this->options();
   options.metrics = std::make_shared<internal::Metrics>();
-  ops::MetricsServer server(options.metrics, "127.0.0.1:0");
+  ops::HttpServer server("127.0.0.1:0", ops::metrics_routes(options.metrics));
   Origin origin(Catalog::program(), options);
   Ref<Counts> counts = origin.get<Counts>("counts");
   Autopilot pilot(origin, quick({a.address()}));

@@ -13,7 +13,7 @@
 #include "http_client.hpp"
 #include "metrics_text.hpp"
 #include "node_process.hpp"
-#include "ops/metrics_server.hpp"
+#include "ops/http_server.hpp"
 #include "test_interfaces.hpp"
 
 namespace hatch::test {
@@ -32,22 +32,22 @@ std::string scrape(const std::string& address) {
 // it listens.
 std::string metrics_address(const NodeProcess& node) {
   const std::string log = node.log();
-  const std::string prefix = "serving metrics on http://";
+  const std::string prefix = "serving HTTP on http://";
   const auto at = log.find(prefix);
   if (at == std::string::npos) return {};
   const auto from = at + prefix.size();
-  return log.substr(from, log.find("/metrics", from) - from);
+  return log.substr(from, log.find('/', from) - from);
 }
 
 TEST_F(Metrics, CountsRemoteCallsAMoveAndConnectionsExactly) {
-  NodeProcess node(secret_.path(), "127.0.0.1:0", {"--hatch-metrics-listen", "127.0.0.1:0"});
+  NodeProcess node(secret_.path(), "127.0.0.1:0", {"--hatch-http-listen", "127.0.0.1:0"});
   const std::string node_metrics = metrics_address(node);
   ASSERT_FALSE(node_metrics.empty()) << node.log();
 
   Options o = options();
   o.placements["ledger"] = node.address();
   o.metrics = std::make_shared<internal::Metrics>();
-  ops::MetricsServer origin_metrics(o.metrics, "127.0.0.1:0");
+  ops::HttpServer origin_metrics("127.0.0.1:0", ops::metrics_routes(o.metrics));
   Origin origin(Catalog::program(), o);
   Ref<Ledger> ledger = origin.get<Ledger>("ledger");
   for (int i = 1; i <= 25; ++i) ASSERT_EQ(ledger->add("k", 1), i);

@@ -98,21 +98,34 @@ TEST(Flags, BadFlagsAreUsageErrors) {
   }
 }
 
-TEST(Flags, MetricsListenComesFromTheFlagOverTheFile) {
+TEST(Flags, HttpListenComesFromTheFlagOverTheFile) {
   const char* none[] = {"app"};
-  EXPECT_EQ(parse_flags(1, none).options.metrics_listen, "");  // off by default
-  const char* flag[] = {"app", "--hatch-metrics-listen", "127.0.0.1:9464"};
-  EXPECT_EQ(parse_flags(3, flag).options.metrics_listen, "127.0.0.1:9464");
-  const std::string path = write_file("metrics.toml", "metrics_listen = \"127.0.0.1:9465\"\n");
+  EXPECT_EQ(parse_flags(1, none).options.http_listen, "");  // off by default
+  const char* flag[] = {"app", "--hatch-http-listen", "127.0.0.1:9464"};
+  EXPECT_EQ(parse_flags(3, flag).options.http_listen, "127.0.0.1:9464");
+  const std::string path = write_file("metrics.toml", "http_listen = \"127.0.0.1:9465\"\n");
   const char* file[] = {"app", "--hatch-config", path.c_str()};
-  EXPECT_EQ(parse_flags(3, file).options.metrics_listen, "127.0.0.1:9465");
-  const char* both[] = {"app", "--hatch-config", path.c_str(), "--hatch-metrics-listen",
+  EXPECT_EQ(parse_flags(3, file).options.http_listen, "127.0.0.1:9465");
+  const char* both[] = {"app", "--hatch-config", path.c_str(), "--hatch-http-listen",
                         "127.0.0.1:9466"};
-  EXPECT_EQ(parse_flags(5, both).options.metrics_listen, "127.0.0.1:9466");
-  const std::string typed = write_file("metrics-typed.toml", "metrics_listen = 9464\n");
+  EXPECT_EQ(parse_flags(5, both).options.http_listen, "127.0.0.1:9466");
+  const std::string typed = write_file("metrics-typed.toml", "http_listen = 9464\n");
   Options options;
   AutopilotOptions learn;
   EXPECT_THROW(load_config_file(typed, options, learn), UsageError);
+}
+
+TEST(ConfigFile, ARelativeHttpTokenFileIsTakenFromTheConfigFilesFolder) {
+  Options options;
+  AutopilotOptions learn;
+  static_cast<void>(
+      load_config_text("http_token_file = \"token\"\n", "/etc/app/hatch.toml", options, learn));
+  EXPECT_EQ(options.http_token_file, "/etc/app/token");
+  static_cast<void>(load_config_text("http_token_file = \"/run/token\"\n", "/etc/app/hatch.toml",
+                                     options, learn));
+  EXPECT_EQ(options.http_token_file, "/run/token");
+  const char* flag[] = {"app", "--hatch-http-token-file", "t"};
+  EXPECT_EQ(parse_flags(3, flag).options.http_token_file, "t");
 }
 
 TEST(ConfigFile, ReadsPlacementsAndComponentConfig) {

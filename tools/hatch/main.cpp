@@ -14,6 +14,7 @@
 #include "rpc/cluster_certs.hpp"
 #include "rpc/tls_network.hpp"
 #include "sim/sim_run.hpp"
+#include "status.hpp"
 
 namespace {
 
@@ -47,8 +48,8 @@ void add_sim_options(CLI::App& sim, hatch::sim::SimOptions& o) {
 }
 
 int run_node(const std::string& listen, const std::string& secret_file, const hatch::TlsFiles& tls,
-             int io_threads, int latency_ms, int lease_ms, const std::string& metrics_listen,
-             const std::string& log_level) {
+             int io_threads, int latency_ms, int lease_ms, const std::string& http_listen,
+             const std::string& http_token_file, const std::string& log_level) {
   hatch::Options options;
   try {
     options.secret = hatch::read_secret_file(secret_file);
@@ -59,7 +60,8 @@ int run_node(const std::string& listen, const std::string& secret_file, const ha
     return 2;
   }
   options.io_threads = io_threads;
-  options.metrics_listen = metrics_listen;
+  options.http_listen = http_listen;
+  options.http_token_file = http_token_file;
   options.emulated_link_latency = std::chrono::milliseconds(latency_ms);
   return hatch::run_node(listen, options, log_level, std::chrono::milliseconds(lease_ms));
 }
@@ -116,10 +118,13 @@ int main(int argc, char** argv) {
                    "how long after its origin was lost without resigning the node still refuses "
                    "a different origin (default 10000)")
       ->check(CLI::Range(0, 3600000));
-  std::string metrics_listen;
-  node->add_option("--metrics-listen", metrics_listen,
-                   "HOST:PORT to serve GET /metrics on, in the Prometheus text format (default: "
-                   "off; keep it on loopback unless a scraper elsewhere needs it)");
+  std::string http_listen;
+  std::string http_token_file;
+  node->add_option("--http-listen", http_listen,
+                   "HOST:PORT to serve GET /metrics (Prometheus text format) and /healthz on "
+                   "(default: off; off loopback it needs --http-token-file)");
+  node->add_option("--http-token-file", http_token_file,
+                   "a file holding the token HTTP clients must send (Authorization: Bearer)");
   node->add_option("--log-level", log_level)
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   CLI::App* sim = cli.add_subcommand("sim", "run the learner against the simulator");
@@ -139,9 +144,14 @@ int main(int argc, char** argv) {
       ->required();
   certs->add_option("--days", days, "how long the certificates are valid (default 365)")
       ->check(CLI::Range(1, hatch::rpc::kMaxCertDays));
+  CLI::App* status = cli.add_subcommand(
+      "status", "print an origin's nodes, placements, learner and last moves, read over HTTP");
+  hatch::tool::StatusOptions status_options;
+  hatch::tool::add_status_options(*status, status_options);
   CLI11_PARSE(cli, argc, argv);
+  if (status->parsed()) return hatch::tool::run_status(status_options);
   if (sim->parsed()) return hatch::sim::run_sim(sim_options);
   if (certs->parsed()) return run_certs(certs_dir, names, days);
-  return run_node(listen, secret_file, tls, io_threads, latency_ms, lease_ms, metrics_listen,
-                  log_level);
+  return run_node(listen, secret_file, tls, io_threads, latency_ms, lease_ms, http_listen,
+                  http_token_file, log_level);
 }

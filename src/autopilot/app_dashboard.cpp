@@ -1,0 +1,64 @@
+#include "autopilot/app_dashboard.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace hatch {
+
+AppDashboard::AppDashboard(const Origin& origin, std::vector<std::string> nodes)
+    : origin_(origin), configured_nodes_(std::move(nodes)) {}
+
+void AppDashboard::attach(const Autopilot* pilot) {
+  std::lock_guard lock(mu_);
+  pilot_ = pilot;
+}
+
+Design AppDashboard::placements() const {
+  return origin_.placements();
+}
+
+std::vector<ops::DashboardNode> AppDashboard::nodes() const {
+  std::vector<ops::DashboardNode> out;
+  for (const Origin::NodeLink& link : origin_.nodes())
+    out.push_back({link.address, link.connected, link.connected ? "connected" : "disconnected"});
+  for (const std::string& node : configured_nodes_) {
+    const bool known = std::any_of(out.begin(), out.end(),
+                                   [&](const ops::DashboardNode& n) { return n.address == node; });
+    if (!known) out.push_back({node, false, "not contacted"});
+  }
+  std::sort(out.begin(), out.end(), [](const ops::DashboardNode& a, const ops::DashboardNode& b) {
+    return a.address < b.address;
+  });
+  return out;
+}
+
+std::optional<AutopilotStatus> AppDashboard::learner() const {
+  std::lock_guard lock(mu_);
+  if (!pilot_) return std::nullopt;
+  return pilot_->status();
+}
+
+std::vector<AutopilotWindow> AppDashboard::windows(std::uint64_t after) const {
+  std::lock_guard lock(mu_);
+  return pilot_ ? pilot_->windows(after) : std::vector<AutopilotWindow>{};
+}
+
+std::optional<AutopilotWindow> AppDashboard::last_window() const {
+  std::lock_guard lock(mu_);
+  return pilot_ ? pilot_->last_window() : std::nullopt;
+}
+
+std::vector<AutopilotDecision> AppDashboard::decisions(std::size_t after) const {
+  std::lock_guard lock(mu_);
+  return pilot_ ? pilot_->decisions(after) : std::vector<AutopilotDecision>{};
+}
+
+std::string AppDashboard::describe(const Design& design) const {
+  return describe_design(design);
+}
+
+double AppDashboard::uptime_seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+}
+
+}  // namespace hatch

@@ -1,0 +1,265 @@
+// What an operator sees of a program that distributes itself: apps/autopilot_kv, learning over
+// two nodes of its own binary, serving the dashboard on --hatch-http-listen. Once its
+// autopilot has moved a component, `hatch status` prints its nodes, placements, learner and
+// moves, and the dashboard rendered by a real headless browser (Debian's chromium) shows every
+// component, the host it is on, and the move in its decision log.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "node_process.hpp"
+#include "ops/http_get.hpp"
+#include "program_process.hpp"
+
+namespace hatch::test {
+namespace {
+
+using nlohmann::json;
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// The first executable named `name` on PATH, or "" when there is none.
+std::string find_on_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/bin:/bin";
+  for (std::size_t from = 0; from <= dirs.size();) {
+    const std::size_t colon = std::min(dirs.find(':', from), dirs.size());
+    const std::string candidate = dirs.substr(from, colon - from) + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    from = colon + 1;
+  }
+  return {};
+}
+
+// `text` with the characters a regular expression gives a meaning to escaped.
+std::string escaped(const std::string& text) {
+  return std::regex_replace(text, std::regex(R"([\\^$.|?*+()\[\]{}])"), R"(\$&)");
+}
+
+// The part of the dashboard's DOM that draws host `host`: from its box to the next host's.
+std::string host_box(const std::string& dom, const std::string& host) {
+  const std::size_t at = dom.find("data-host=\"" + host + "\"");
+  if (at == std::string::npos) return {};
+  return dom.substr(at, dom.find("data-host=", at + 1) - at);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Runs `args` to its end with stdout in `out_path` and stderr in `err_path`; returns its wait
+// status. A run longer than three minutes, which only a hang takes, is killed.
+int run_to_end(const std::vector<std::string>& args, const std::string& out_path,
+               const std::string& err_path) {
+  const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  const pid_t pid = spawn(args, out, err, -1);
+  ::close(out);
+  ::close(err);
+  // A guard kills it after three minutes unless it ended first.
+  std::mutex mu;
+  std::condition_variable ended;
+  bool done = false;
+  std::thread guard([&] {
+    std::unique_lock lock(mu);
+    if (!ended.wait_for(lock, std::chrono::minutes(3), [&] { return done; })) ::kill(pid, SIGKILL);
+  });
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  {
+    std::lock_guard lock(mu);
+    done = true;
+  }
+  ended.notify_one();
+  guard.join();
+  return status;
+}
+
+class DashboardTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(dir_);
+    for (int i = 0; i < 2; ++i) {
+      nodes_.push_back(std::make_unique<NodeProcess>(secret_.path(), "127.0.0.1:0",
+                                                     std::vector<std::string>{}, kProgram));
+    }
+    std::ofstream toml(dir_ + "/hatch.toml");
+    toml << "nodes = [\"" << nodes_[0]->address() << "\", \"" << nodes_[1]->address() << "\"]\n"
+         << "http_listen = \"127.0.0.1:0\"\n"
+         << "[learn]\n"
+         << "window_initial_seconds = 0.3\n"
+         << "window_min_seconds = 0.2\n"
+         << "window_max_seconds = 0.4\n"
+         << "settle_slice_ms = 50\n"
+         << "max_settle_ms = 500\n";
+    toml.close();
+    program_ = std::make_unique<ProgramProcess>(
+        kProgram, std::vector<std::string>{
+                      "--hatch-config", dir_ + "/hatch.toml", "--hatch-secret-file", secret_.path(),
+                      "--hatch-log-level", "info", "--threads", "2", "--keys", "500"});
+    static const std::regex serving(R"(serving HTTP on http://([0-9.]+:[0-9]+)/)");
+    const auto line =
+        program_->wait_for_line([](const std::string& l) { return std::regex_search(l, serving); });
+    ASSERT_TRUE(line) << "the program never said where it serves HTTP";
+    std::smatch m;
+    std::regex_search(*line, m, serving);
+    http_ = m[1].str();
+    // A move the autopilot made and logged: "autopilot: w3 probe store local -> on(...)".
+    static const std::regex move(R"(autopilot: w\d+ (probe|adopt|return|rollback) (\w+) )");
+    const auto moved =
+        program_->wait_for_line([](const std::string& l) { return std::regex_search(l, move); });
+    ASSERT_TRUE(moved) << "the autopilot made no move";
+  }
+
+  void TearDown() override {
+    if (program_) {
+      program_->stop(SIGTERM);
+      if (HasFailure()) {
+        std::printf("the program's log:\n");
+        for (const std::string& line : program_->lines()) std::printf("%s\n", line.c_str());
+      }
+    }
+    std::filesystem::remove_all(dir_);
+  }
+
+  json api(const std::string& target) const {
+    const ops::HttpGetReply reply = ops::http_get(http_, target);
+    EXPECT_EQ(reply.status, 200) << target << ": " << reply.body;
+    return json::parse(reply.body);
+  }
+
+  // Runs `observe` between two reads of /api/placements that agree, so that what it observed
+  // was shown while nothing moved; returns those placements. Gives up after 20 tries.
+  json steady_placements(const std::function<void()>& observe) const {
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      const json before = api("/api/placements");
+      observe();
+      if (api("/api/placements") == before) return before;
+    }
+    ADD_FAILURE() << "the placements changed during each of 20 observations";
+    return {};
+  }
+
+  static constexpr const char* kProgram = HATCH_AUTOPILOT_KV_BINARY;
+  SecretFile secret_;
+  const std::string dir_ = "/tmp/hatch-dashboard-test-" + std::to_string(::getpid());
+  std::vector<std::unique_ptr<NodeProcess>> nodes_;
+  std::unique_ptr<ProgramProcess> program_;
+  std::string http_;
+};
+
+TEST_F(DashboardTest, HatchStatusPrintsTheNodesPlacementsLearnerAndMoves) {
+  std::string printed;
+  const json placements = steady_placements([&] {
+    ASSERT_EQ(
+        run_to_end({HATCH_TOOL_BINARY, "status", "--origin", http_}, dir_ + "/out", dir_ + "/err"),
+        0)
+        << read_file(dir_ + "/err");
+    printed = read_file(dir_ + "/out");
+  });
+  EXPECT_TRUE(contains(printed, "origin " + http_)) << printed;
+  // Every node is listed; those the origin has not needed yet are not contacted.
+  for (const auto& node : nodes_) {
+    EXPECT_TRUE(std::regex_search(
+        printed, std::regex(escaped(node->address()) + " +(connected|not contacted) ")))
+        << printed;
+  }
+  for (const json& c : placements["components"]) {
+    const std::string row =
+        c["name"].get<std::string>() + " +" + escaped(c["placement"].get<std::string>());
+    EXPECT_TRUE(std::regex_search(printed, std::regex(row))) << row << "\n" << printed;
+  }
+  EXPECT_TRUE(contains(printed, "learner: ")) << printed;
+  EXPECT_TRUE(std::regex_search(printed, std::regex(R"(\nw\d+ +(probe|adopt|return|rollback) )")))
+      << printed;
+
+  // An origin that cannot be reached is an error that says so, and a non-zero exit.
+  const int refused = run_to_end({HATCH_TOOL_BINARY, "status", "--origin", "127.0.0.1:1"},
+                                 dir_ + "/out", dir_ + "/err");
+  EXPECT_EQ(WEXITSTATUS(refused), 1);
+  EXPECT_TRUE(contains(read_file(dir_ + "/err"), "cannot read the origin: GET http://127.0.0.1:1"))
+      << read_file(dir_ + "/err");
+}
+
+TEST_F(DashboardTest, AHeadlessBrowserShowsEveryComponentItsHostAndTheMove) {
+  const std::string chromium = find_on_path("chromium");
+  if (chromium.empty()) {
+    GTEST_SKIP() << "SKIPPED: chromium is not installed (Debian package `chromium`; "
+                    "scripts/setup installs it), so the rendered dashboard is not checked";
+  }
+  const std::vector<std::string> browser{chromium,
+                                         "--headless",
+                                         "--no-sandbox",
+                                         "--disable-gpu",
+                                         "--disable-dev-shm-usage",
+                                         "--user-data-dir=" + dir_ + "/chromium",
+                                         "--virtual-time-budget=5000"};
+  const std::string url = "http://" + http_ + "/";
+  std::string dom;
+  const json placements = steady_placements([&] {
+    std::vector<std::string> args = browser;
+    args.push_back("--dump-dom");
+    args.push_back(url);
+    ASSERT_EQ(run_to_end(args, dir_ + "/dom", dir_ + "/chromium.log"), 0)
+        << read_file(dir_ + "/chromium.log");
+    dom = read_file(dir_ + "/dom");
+  });
+  ASSERT_FALSE(placements["components"].empty());
+  for (const json& c : placements["components"]) {
+    const std::string name = c["name"].get<std::string>();
+    // Its row in the placements table names where it is...
+    EXPECT_TRUE(std::regex_search(
+        dom, std::regex("<tr data-component=\"" + name + "\"><td>" + name + "</td><td[^>]*>" +
+                        escaped(c["placement"].get<std::string>()) + "</td>")))
+        << name << "\n"
+        << dom;
+    // ...and each of its hosts is drawn holding it.
+    for (const json& home : c["homes"]) {
+      const std::string host = home["host"].get<std::string>();
+      const std::string box = host_box(dom, host);
+      EXPECT_TRUE(contains(box, "data-component=\"" + name + "\""))
+          << name << " is not drawn on " << host << ": " << box;
+    }
+  }
+  // The decision log shows the move, as the API has it.
+  const json decisions = api("/api/decisions");
+  bool shown = false;
+  for (const json& d : decisions["decisions"]) {
+    if (d["from"].get<std::string>().empty()) continue;
+    shown = shown ||
+            contains(dom, "data-kind=\"" + d["kind"].get<std::string>() + "\" data-component=\"" +
+                              d["component"].get<std::string>() + "\"");
+  }
+  EXPECT_TRUE(shown) << dom;
+
+  // A screenshot, for people: the guide shows one (docs/img/dashboard.png).
+  std::vector<std::string> args = browser;
+  const std::string shot = std::filesystem::current_path().string() + "/dashboard.png";
+  args.insert(args.end(),
+              {"--hide-scrollbars", "--window-size=1400,2400", "--screenshot=" + shot, url});
+  ASSERT_EQ(run_to_end(args, dir_ + "/out", dir_ + "/chromium.log"), 0)
+      << read_file(dir_ + "/chromium.log");
+  EXPECT_GT(std::filesystem::file_size(shot), 10'000u);
+  std::printf("dashboard screenshot: %s\n", shot.c_str());
+}
+
+}  // namespace
+}  // namespace hatch::test
