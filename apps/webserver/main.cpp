@@ -103,6 +103,17 @@ void raise_descriptor_limit() {
   }
 }
 
+// Says where the origin's dashboard is, when it serves one (--hatch-http-listen).
+void print_dashboard(const hatch::App& app) {
+  if (const std::string http = app.http_address(); !http.empty()) {
+    std::printf(
+        "dashboard: http://%s/ (live while this runs; `hatch status --origin %s` prints "
+        "the same in a terminal)\n",
+        http.c_str(), http.c_str());
+  }
+  std::fflush(stdout);
+}
+
 // Serves until SIGINT or SIGTERM; the autopilot, when on, learns meanwhile.
 int serve(hatch::App& app, const FrontendOptions& frontend_options) {
   StopSignal stop;
@@ -110,7 +121,7 @@ int serve(hatch::App& app, const FrontendOptions& frontend_options) {
     hatch::web::Frontend frontend(app.get<hatch::web::RequestHandler>("request_handler"),
                                   frontend_options);
     std::printf("webserver listening on http://%s\n", frontend.address().c_str());
-    std::fflush(stdout);
+    print_dashboard(app);
     stop.wait();
     frontend.stop();
   });
@@ -139,6 +150,7 @@ int demo(hatch::App& app, hatch::web::ShowcaseOptions& showcase, const std::stri
     hatch::web::Frontend frontend(app.get<hatch::web::RequestHandler>("request_handler"),
                                   frontend_options);
     std::printf("webserver listening on http://%s\n", frontend.address().c_str());
+    print_dashboard(app);
     status = hatch::web::run_showcase(*app.autopilot(), frontend, showcase);
     frontend.stop();
   });

@@ -233,6 +233,17 @@ void write_outputs(const ShowcaseOptions& options, const std::vector<AutopilotWi
   sim::SvgSeries best{"best so far in the phase", "#2ca02c", 2.5, {}, {}};
   sim::SvgSeries measured{"static designs measured (sweep, comparison)", "#ff7f0e", 1, {}, {}};
   measured.dashed = true;
+  // Latency on a log scale beside the reward, which saturates near 1 when requests take a
+  // fraction of the cap and hides differences of 2x there.
+  sim::SvgPlot latency;
+  latency.title = "Entry latency of the same windows";
+  latency.x_label = "time (s)";
+  latency.y_label = "mean latency (ms, log scale)";
+  latency.log_y = true;
+  sim::SvgSeries learning_ms{"mean of each learning window", "#1f77b4", 1.5, {}, {}};
+  sim::SvgSeries learning_p95{"p95 of each learning window", "#9467bd", 1, {}, {}};
+  sim::SvgSeries measured_ms{"static designs measured", "#ff7f0e", 1, {}, {}};
+  measured_ms.dashed = true;
   std::size_t phase = 0;
   double best_so_far = 0;
   for (const AutopilotWindow& w : windows) {
@@ -249,19 +260,27 @@ void write_outputs(const ShowcaseOptions& options, const std::vector<AutopilotWi
     if (w.learning) {
       learning.x.push_back(t);
       learning.y.push_back(w.reward);
+      learning_ms.x.push_back(t);
+      learning_ms.y.push_back(w.mean_ms);
+      learning_p95.x.push_back(t);
+      learning_p95.y.push_back(w.p95_ms);
       best_so_far = std::max(best_so_far, w.reward);
       best.x.push_back(t);
       best.y.push_back(best_so_far);
     } else {
       measured.x.push_back(t);
       measured.y.push_back(w.reward);
+      measured_ms.x.push_back(t);
+      measured_ms.y.push_back(w.mean_ms);
     }
   }
   plot.series = {measured, learning, best};
+  latency.series = {measured_ms, learning_ms, learning_p95};
   for (std::size_t p = 1; p < phases.size(); ++p) {
     plot.markers.push_back({phases[p].started_s, "shift: " + phases[p].name});
   }
-  std::ofstream(dir / "reward.svg") << sim::render_svg(plot);
+  latency.markers = plot.markers;
+  std::ofstream(dir / "reward.svg") << sim::render_svg({plot, latency});
 }
 
 void write_json(const std::string& path, const std::vector<PhaseOutcome>& phases,

@@ -75,6 +75,9 @@ class App {
   AutopilotOptions& learn_options();
   // The autopilot while run() runs with learning on; null otherwise.
   Autopilot* autopilot() noexcept { return autopilot_.get(); }
+  // Where the origin serves HTTP (the dashboard, its API and /metrics), "host:port"; "" when
+  // Options::http_listen is empty or the origin does not exist yet.
+  std::string http_address() const;
   // The program's own arguments: argv[0] and everything that is not a Hatch flag.
   const std::vector<std::string>& args() const noexcept { return args_; }
 

@@ -328,6 +328,10 @@ Origin& App::origin() {
   return *origin_;
 }
 
+std::string App::http_address() const {
+  return http_server_ ? http_server_->address() : std::string();
+}
+
 Options& App::options() {
   if (origin_) throw UsageError("App::options: the origin exists already; set options before");
   return options_;

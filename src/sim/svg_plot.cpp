@@ -10,9 +10,45 @@ namespace hatch::sim {
 namespace {
 
 constexpr double kLeft = 70;
-constexpr double kRight = 170;  // room for the legend
+constexpr double kRight = 20;
 constexpr double kTop = 40;
-constexpr double kBottom = 50;
+constexpr double kBottom = 50;  // the x axis's ticks and label; the legend goes below them
+constexpr double kLegendRow = 18;
+constexpr double kLegendKey = 34;  // the line sample and the gap before its label
+
+// About how wide `text` is at font size 12 in a sans-serif font: enough to keep legend entries
+// apart and inside the image without measuring glyphs.
+double text_width(const std::string& text) {
+  return 6.8 * static_cast<double>(text.size());
+}
+
+struct LegendEntry {
+  const SvgSeries* series;
+  double x;
+  int row;
+};
+
+// Legend entries flowed left to right in rows no wider than `room`.
+std::vector<LegendEntry> lay_out_legend(const std::vector<SvgSeries>& series, double room) {
+  std::vector<LegendEntry> out;
+  double x = 0;
+  int row = 0;
+  for (const SvgSeries& s : series) {
+    if (s.label.empty()) continue;
+    const double need = kLegendKey + text_width(s.label) + 24;
+    if (x > 0 && x + need > room) {
+      x = 0;
+      ++row;
+    }
+    out.push_back({&s, x, row});
+    x += need;
+  }
+  return out;
+}
+
+int legend_rows(const std::vector<LegendEntry>& legend) {
+  return legend.empty() ? 0 : legend.back().row + 1;
+}
 
 std::string escaped(const std::string& text) {
   std::string out;
@@ -52,13 +88,14 @@ std::vector<double> nice_ticks(double lo, double hi, bool log) {
       break;
     }
   }
-  for (double v = std::ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push_back(v);
+  for (double v = std::ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
+    out.push_back(std::abs(v) < step * 1e-9 ? 0.0 : v);  // no "-0" label
+  }
   return out;
 }
 
-}  // namespace
-
-std::string render_svg(const SvgPlot& plot) {
+// One plot's elements, `top` pixels down the image.
+std::string render_panel(const SvgPlot& plot, double top) {
   double x_lo = std::numeric_limits<double>::infinity();
   double x_hi = -x_lo;
   double y_lo = x_lo;
@@ -90,7 +127,7 @@ std::string render_svg(const SvgPlot& plot) {
     y_hi += pad;
   }
   const double w = plot.width - kLeft - kRight;
-  const double h = plot.height - kTop - kBottom;
+  const double h = plot.height - kTop - kBottom;  // the legend's rows come on top of height
   auto px = [&](double x) { return kLeft + (x - x_lo) / (x_hi - x_lo) * w; };
   auto py = [&](double y) {
     const double t =
@@ -99,12 +136,11 @@ std::string render_svg(const SvgPlot& plot) {
     return kTop + (1 - t) * h;
   };
 
+  const std::vector<LegendEntry> legend = lay_out_legend(plot.series, plot.width - kLeft - kRight);
   std::string out = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
-      "font-family=\"sans-serif\" font-size=\"12\">\n"
-      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+      "<g transform=\"translate(0,{})\">\n"
       "<text x=\"{}\" y=\"22\" font-size=\"15\" text-anchor=\"middle\">{}</text>\n",
-      plot.width, plot.height, kLeft + w / 2, escaped(plot.title));
+      top, kLeft + w / 2, escaped(plot.title));
   for (double t : nice_ticks(y_lo, y_hi, plot.log_y)) {
     out += fmt::format(
         "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#ddd\"/>\n"
@@ -130,24 +166,59 @@ std::string render_svg(const SvgPlot& plot) {
         "fill=\"#d62728\">{5}</text>\n",
         px(m.x), kTop, kTop + h, px(m.x) + 4, kTop + 14, escaped(m.label));
   }
-  double legend_y = kTop + 10;
   for (const SvgSeries& s : plot.series) {
     std::string points;
     for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
       if (!std::isfinite(s.y[i]) || (plot.log_y && s.y[i] <= 0)) continue;
       points += fmt::format("{:.1f},{:.1f} ", px(s.x[i]), py(std::clamp(s.y[i], y_lo, y_hi)));
     }
-    const std::string dash = s.dashed ? " stroke-dasharray=\"4,3\"" : "";
     out +=
         fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"{}\"{} points=\"{}\"/>\n",
-                    s.color, s.width, dash, points);
-    if (s.label.empty()) continue;
+                    s.color, s.width, s.dashed ? " stroke-dasharray=\"4,3\"" : "", points);
+  }
+  // The legend, below the x axis's label: inside the image however long the labels are.
+  for (const LegendEntry& e : legend) {
+    const SvgSeries& s = *e.series;
+    const double x = kLeft + e.x;
+    const double y = plot.height + e.row * kLegendRow;
     out += fmt::format(
         "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{2:.1f}\" y2=\"{1:.1f}\" stroke=\"{3}\" "
         "stroke-width=\"{4}\"{5}/>\n<text x=\"{6:.1f}\" y=\"{7:.1f}\">{8}</text>\n",
-        kLeft + w + 10, legend_y, kLeft + w + 34, s.color, s.width, dash, kLeft + w + 40,
-        legend_y + 4, escaped(s.label));
-    legend_y += 18;
+        x, y, x + 24, s.color, s.width, s.dashed ? " stroke-dasharray=\"4,3\"" : "", x + kLegendKey,
+        y + 4, escaped(s.label));
+  }
+  out += "</g>\n";
+  return out;
+}
+
+// The height a panel takes: the plot and its legend's rows.
+double panel_height(const SvgPlot& plot) {
+  return plot.height +
+         legend_rows(lay_out_legend(plot.series, plot.width - kLeft - kRight)) * kLegendRow + 6;
+}
+
+}  // namespace
+
+std::string render_svg(const SvgPlot& plot) {
+  return render_svg(std::vector<SvgPlot>{plot});
+}
+
+std::string render_svg(const std::vector<SvgPlot>& panels) {
+  double width = 0;
+  double height = 0;
+  for (const SvgPlot& p : panels) {
+    width = std::max(width, static_cast<double>(p.width));
+    height += panel_height(p);
+  }
+  std::string out = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" "
+      "viewBox=\"0 0 {0} {1}\" font-family=\"sans-serif\" font-size=\"12\">\n"
+      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+      width, height);
+  double top = 0;
+  for (const SvgPlot& p : panels) {
+    out += render_panel(p, top);
+    top += panel_height(p);
   }
   out += "</svg>\n";
   return out;

@@ -1,5 +1,6 @@
 // A line chart as a standalone SVG file, for convergence curves: a few series over a shared x
-// axis, a logarithmic or linear y axis, and vertical markers (a workload shift).
+// axis, a logarithmic or linear y axis, and vertical markers (a workload shift); several charts
+// may be stacked in one file.
 //
 //   SvgPlot plot{.title = "webserver", .x_label = "window", .y_label = "latency (ms)"};
 //   plot.series.push_back({"best so far", "#1f77b4", 2, xs, ys});
@@ -37,7 +38,10 @@ struct SvgPlot {
   std::vector<SvgMarker> markers;
 };
 
-// The SVG document. An empty plot still renders (axes only).
+// The SVG document. An empty plot still renders (axes only). The legend goes below the x axis,
+// in as many rows as its labels need, so that it stays inside the image.
 std::string render_svg(const SvgPlot& plot);
+// Several plots stacked top to bottom in one document, for panels that share the x axis.
+std::string render_svg(const std::vector<SvgPlot>& panels);
 
 }  // namespace hatch::sim

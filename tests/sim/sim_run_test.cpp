@@ -78,7 +78,7 @@ TEST(SimReport, WritesCsvJsonAndSvg) {
   const std::string svg = to_svg(reports);
   EXPECT_NE(svg.find("<polyline"), std::string::npos);
   EXPECT_NE(svg.find(">shift<"), std::string::npos);
-  EXPECT_NE(render_svg({}).find("</svg>"), std::string::npos);
+  EXPECT_NE(render_svg(SvgPlot{}).find("</svg>"), std::string::npos);
 }
 
 TEST(SimRun, RunsTheLearnerAgainstARandomScenario) {

@@ -149,7 +149,6 @@ async function loop() {
 function takeLearner(data) {
   st.learner = data.status || null;
   if (!st.learner) { if (st.windows.length) resetHistory(); return; }
-  if (st.lastWindow !== null && num(st.learner.windows) && st.learner.windows < st.lastWindow) resetHistory();
   const fresh = (data.windows || []).filter((w) => num(w.index) && (st.lastWindow === null || w.index > st.lastWindow));
   if (!fresh.length) return;
   st.windows.push(...fresh);
