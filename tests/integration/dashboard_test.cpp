@@ -191,6 +191,18 @@ TEST_F(DashboardTest, HatchStatusPrintsTheNodesPlacementsLearnerAndMoves) {
   EXPECT_TRUE(std::regex_search(printed, std::regex(R"(\nw\d+ +(probe|adopt|return|rollback) )")))
       << printed;
 
+  // The same address serves the program's metrics, its learner and its moves included, and
+  // its health.
+  const ops::HttpGetReply metrics = ops::http_get(http_, "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_TRUE(std::regex_search(metrics.body, std::regex(R"(\nhatch_learner_windows_total [1-9])")))
+      << metrics.body;
+  EXPECT_TRUE(std::regex_search(
+      metrics.body,
+      std::regex(R"re(\nhatch_transitions_total\{kind="move",outcome="ok"\} [1-9])re")))
+      << metrics.body;
+  EXPECT_EQ(ops::http_get(http_, "/healthz").body, "ok\n");
+
   // An origin that cannot be reached is an error that says so, and a non-zero exit.
   const int refused = run_to_end({HATCH_TOOL_BINARY, "status", "--origin", "127.0.0.1:1"},
                                  dir_ + "/out", dir_ + "/err");
