@@ -28,20 +28,9 @@ std::string scrape(const std::string& address) {
   return reply.body;
 }
 
-// The address a node process serves its metrics on, from the line it logs before it says that
-// it listens.
-std::string metrics_address(const NodeProcess& node) {
-  const std::string log = node.log();
-  const std::string prefix = "serving HTTP on http://";
-  const auto at = log.find(prefix);
-  if (at == std::string::npos) return {};
-  const auto from = at + prefix.size();
-  return log.substr(from, log.find('/', from) - from);
-}
-
 TEST_F(Metrics, CountsRemoteCallsAMoveAndConnectionsExactly) {
   NodeProcess node(secret_.path(), "127.0.0.1:0", {"--hatch-http-listen", "127.0.0.1:0"});
-  const std::string node_metrics = metrics_address(node);
+  const std::string node_metrics = node.metrics_address();
   ASSERT_FALSE(node_metrics.empty()) << node.log();
 
   Options o = options();

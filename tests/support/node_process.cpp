@@ -133,6 +133,15 @@ std::string NodeProcess::log() const {
   return s.str();
 }
 
+std::string NodeProcess::metrics_address() const {
+  const std::string said = log();
+  const std::string prefix = "serving HTTP on http://";
+  const auto at = said.find(prefix);
+  if (at == std::string::npos) return {};
+  const auto from = at + prefix.size();
+  return said.substr(from, said.find('/', from) - from);
+}
+
 int run_node_if_asked(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--hatch-node") == 0) {

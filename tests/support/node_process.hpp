@@ -32,6 +32,9 @@ class NodeProcess {
   pid_t pid() const noexcept { return pid_; }
   // The node's stderr so far (its log).
   std::string log() const;
+  // Where the node serves GET /metrics ("127.0.0.1:PORT"), from the line it logs before it says
+  // that it listens; "" when it was not started with --hatch-http-listen.
+  std::string metrics_address() const;
   // Waits until the log contains `text`. Returns false if the node exits first, or after a
   // minute, which only a hang takes: the guard keeps a broken build from stalling CI.
   bool wait_for_log(const std::string& text) const;
