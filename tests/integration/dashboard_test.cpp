@@ -3,20 +3,16 @@
 // autopilot has moved a component, `hatch status` prints its nodes, placements, learner and
 // moves, and the dashboard rendered by a real headless browser (Debian's chromium) shows every
 // component, the host it is on, and the move in its decision log.
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <regex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -35,19 +31,6 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-// The first executable named `name` on PATH, or "" when there is none.
-std::string find_on_path(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "/usr/bin:/bin";
-  for (std::size_t from = 0; from <= dirs.size();) {
-    const std::size_t colon = std::min(dirs.find(':', from), dirs.size());
-    const std::string candidate = dirs.substr(from, colon - from) + "/" + name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    from = colon + 1;
-  }
-  return {};
-}
-
 // `text` with the characters a regular expression gives a meaning to escaped.
 std::string escaped(const std::string& text) {
   return std::regex_replace(text, std::regex(R"([\\^$.|?*+()\[\]{}])"), R"(\$&)");
@@ -63,34 +46,6 @@ std::string host_box(const std::string& dom, const std::string& host) {
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// Runs `args` to its end with stdout in `out_path` and stderr in `err_path`; returns its wait
-// status. A run longer than three minutes, which only a hang takes, is killed.
-int run_to_end(const std::vector<std::string>& args, const std::string& out_path,
-               const std::string& err_path) {
-  const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  const pid_t pid = spawn(args, out, err, -1);
-  ::close(out);
-  ::close(err);
-  // A guard kills it after three minutes unless it ended first.
-  std::mutex mu;
-  std::condition_variable ended;
-  bool done = false;
-  std::thread guard([&] {
-    std::unique_lock lock(mu);
-    if (!ended.wait_for(lock, std::chrono::minutes(3), [&] { return done; })) ::kill(pid, SIGKILL);
-  });
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  {
-    std::lock_guard lock(mu);
-    done = true;
-  }
-  ended.notify_one();
-  guard.join();
-  return status;
 }
 
 class DashboardTest : public ::testing::Test {
@@ -212,7 +167,7 @@ TEST_F(DashboardTest, HatchStatusPrintsTheNodesPlacementsLearnerAndMoves) {
 }
 
 TEST_F(DashboardTest, AHeadlessBrowserShowsEveryComponentItsHostAndTheMove) {
-  const std::string chromium = find_on_path("chromium");
+  const std::string chromium = find_program("chromium");
   if (chromium.empty()) {
     GTEST_SKIP() << "SKIPPED: chromium is not installed (Debian package `chromium`; "
                     "scripts/setup installs it), so the rendered dashboard is not checked";

@@ -21,18 +21,6 @@ namespace hatch::test {
 
 namespace {
 
-// The path of `name`, from the PATH and the directories where iproute2 lives; "" if none.
-std::string find_program(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(std::string(path != nullptr ? path : "") + ":/usr/sbin:/sbin:/usr/bin");
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    if (dir.empty()) continue;
-    const std::string candidate = dir + "/" + name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
-}
-
 // Runs `args` (args[0] a program's name) to its end; returns its exit status and, in `output`,
 // what it wrote to its standard output and error.
 int run_command(const std::vector<std::string>& args, std::string& output) {

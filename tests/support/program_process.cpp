@@ -8,10 +8,56 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace hatch::test {
+
+std::string find_program(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  // Then where system tools live, which root's PATH may lack (iproute2 is in /usr/sbin).
+  std::istringstream dirs(std::string(path ? path : "") + ":/usr/sbin:/sbin:/usr/bin");
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    if (dir.empty()) continue;
+    const std::string candidate = dir + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0 && std::filesystem::is_regular_file(candidate)) {
+      return candidate;
+    }
+  }
+  return {};
+}
+
+int run_to_end(const std::vector<std::string>& args, const std::string& out_path,
+               const std::string& err_path) {
+  const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  const pid_t pid = spawn(args, out, err, -1);
+  ::close(out);
+  ::close(err);
+  // A guard kills it after three minutes unless it ended first.
+  std::mutex mu;
+  std::condition_variable ended;
+  bool done = false;
+  std::thread guard([&] {
+    std::unique_lock lock(mu);
+    if (!ended.wait_for(lock, std::chrono::minutes(3), [&] { return done; })) ::kill(pid, SIGKILL);
+  });
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  {
+    std::lock_guard lock(mu);
+    done = true;
+  }
+  ended.notify_one();
+  guard.join();
+  return status;
+}
 
 pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, int close_fd,
             unsigned max_open_files, const std::string& netns) {

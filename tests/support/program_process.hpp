@@ -22,6 +22,15 @@ namespace hatch::test {
 pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, int close_fd,
             unsigned max_open_files = 0, const std::string& netns = {});
 
+// The first executable file named `name` in a directory of $PATH, or else of /usr/sbin, /sbin
+// and /usr/bin; "" when there is none (a test then skips, saying which package provides it).
+std::string find_program(const std::string& name);
+
+// Runs `args` to its end with its stdout in the file `out_path` and its stderr in `err_path`;
+// returns its wait status. A run longer than three minutes, which only a hang takes, is killed.
+int run_to_end(const std::vector<std::string>& args, const std::string& out_path,
+               const std::string& err_path);
+
 class ProgramProcess {
  public:
   // Starts `program` with `args`; its stdout and stderr both go to the captured lines.

@@ -34,16 +34,7 @@ std::string listening_address(const std::string& log) {
 }  // namespace
 
 std::string PrometheusProcess::installed() {
-  const char* path = std::getenv("PATH");
-  std::istringstream dirs(path ? path : "");
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    if (dir.empty()) continue;
-    const std::string candidate = dir + "/prometheus";
-    if (::access(candidate.c_str(), X_OK) == 0 && std::filesystem::is_regular_file(candidate)) {
-      return candidate;
-    }
-  }
-  return {};
+  return find_program("prometheus");
 }
 
 PrometheusProcess::PrometheusProcess(const std::string& program,
