@@ -64,7 +64,10 @@ class DashboardTest : public ::testing::Test {
          << "window_min_seconds = 0.2\n"
          << "window_max_seconds = 0.4\n"
          << "settle_slice_ms = 50\n"
-         << "max_settle_ms = 500\n";
+         << "max_settle_ms = 500\n"
+         // Once converged it probes no more, so that a test can see the page while nothing
+         // moves.
+         << "exploration_budget = 0\n";
     toml.close();
     program_ = std::make_unique<ProgramProcess>(
         kProgram, std::vector<std::string>{
@@ -101,15 +104,29 @@ class DashboardTest : public ::testing::Test {
     return json::parse(reply.body);
   }
 
-  // Runs `observe` between two reads of /api/placements that agree, so that what it observed
-  // was shown while nothing moved; returns those placements. Gives up after 20 tries.
+  // How many transitions the origin has run, from its /metrics: it counts each as it ends.
+  double transitions() const {
+    const std::string text = ops::http_get(http_, "/metrics").body;
+    double sum = 0;
+    static const std::regex line(R"re(\nhatch_transitions_total\{[^}]*\} ([0-9.e+]+))re");
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), line);
+         it != std::sregex_iterator(); ++it) {
+      sum += std::stod((*it)[1].str());
+    }
+    return sum;
+  }
+
+  // Runs `observe` while nothing moved: between two reads of the placements and the origin's
+  // transition count that agree (a probe and its rollback leave the placements as they were,
+  // but not the count). Returns those placements; gives up after 20 tries.
   json steady_placements(const std::function<void()>& observe) const {
     for (int attempt = 0; attempt < 20; ++attempt) {
+      const double moves = transitions();
       const json before = api("/api/placements");
       observe();
-      if (api("/api/placements") == before) return before;
+      if (api("/api/placements") == before && transitions() == moves) return before;
     }
-    ADD_FAILURE() << "the placements changed during each of 20 observations";
+    ADD_FAILURE() << "something moved during each of 20 observations";
     return {};
   }
 
@@ -180,6 +197,10 @@ TEST_F(DashboardTest, AHeadlessBrowserShowsEveryComponentItsHostAndTheMove) {
                                          "--user-data-dir=" + dir_ + "/chromium",
                                          "--virtual-time-budget=5000"};
   const std::string url = "http://" + http_ + "/";
+  // Compared with the API while nothing moves: once the learner has converged.
+  ASSERT_TRUE(program_->wait_for_line([](const std::string& l) {
+    return contains(l, "autopilot: w") && contains(l, " converged:");
+  })) << "the autopilot never converged";
   std::string dom;
   const json placements = steady_placements([&] {
     std::vector<std::string> args = browser;
