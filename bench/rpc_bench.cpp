@@ -22,6 +22,7 @@
 #include <benchmark/benchmark.h>
 
 #include "bench_cluster.hpp"
+#include "core/metrics.hpp"
 #include "hatch/component.hpp"
 #include "hatch/hatch.hpp"
 #include "loopback_peer.hpp"
@@ -83,11 +84,9 @@ void BM_VirtualCall(benchmark::State& state) {
 }
 BENCHMARK(BM_VirtualCall);
 
-void BM_LocalRefCall(benchmark::State& state) {
-  auto adder = std::make_shared<Adder>();
-  auto cell = std::make_shared<BindingCell>("adder", Calc::hatch_interface_name);
-  cell->bind(adder, static_cast<Calc*>(adder.get()), Binding::local());
-  Ref<Calc> ref(cell);
+// Calls add() through a ref to `cell` for every iteration.
+void call_through(benchmark::State& state, std::shared_ptr<BindingCell> cell) {
+  Ref<Calc> ref(std::move(cell));
   std::int64_t x = 0;
   for (auto _ : state) {
     benchmark::DoNotOptimize(ref);
@@ -95,7 +94,30 @@ void BM_LocalRefCall(benchmark::State& state) {
   }
   benchmark::DoNotOptimize(x);
 }
+
+void BM_LocalRefCall(benchmark::State& state) {
+  auto adder = std::make_shared<Adder>();
+  auto cell = std::make_shared<BindingCell>("adder", Calc::hatch_interface_name);
+  cell->bind(adder, static_cast<Calc*>(adder.get()), Binding::local());
+  call_through(state, std::move(cell));
+}
 BENCHMARK(BM_LocalRefCall);
+
+// A local Ref call in a process that keeps metrics: through the counting proxy, before anyone
+// has scraped (arg 0: one more indirect call) and after (arg 1: timed and counted per method).
+void BM_LocalRefCallCounted(benchmark::State& state) {
+  auto metrics = std::make_shared<internal::Metrics>();
+  if (state.range(0) != 0) metrics->scraped();
+  auto adder = std::make_shared<Adder>();
+  auto cell = std::make_shared<BindingCell>("adder", Calc::hatch_interface_name);
+  void* self = nullptr;
+  auto counter = internal::make_counter<Calc>(
+      adder, static_cast<Calc*>(adder.get()),
+      std::make_shared<internal::LocalCalls>(metrics, "adder", Calc::hatch_methods.size()), &self);
+  cell->bind(std::move(counter), self, Binding::local(), static_cast<Calc*>(adder.get()));
+  call_through(state, std::move(cell));
+}
+BENCHMARK(BM_LocalRefCallCounted)->ArgName("scraped")->Arg(0)->Arg(1);
 
 // Times each iteration of `body` and reports p50/p99 in microseconds.
 template <class F>

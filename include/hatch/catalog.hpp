@@ -24,6 +24,10 @@ namespace hatch {
 
 class Context;
 
+namespace internal {
+class LocalCalls;
+}  // namespace internal
+
 // Everything the runtime needs to serve and to call one interface, without knowing its type.
 struct InterfaceEntry {
   std::string_view name;
@@ -45,6 +49,11 @@ struct InterfaceEntry {
   // `timeout`), then go to the new target.
   std::shared_ptr<void> (*make_gate)(BindingCell& cell, std::chrono::milliseconds timeout,
                                      void** self);
+
+  // Makes a counting proxy for a local instance (`target`, an I*, owned by `owner`): it calls
+  // the instance and counts each call per method into `calls` (internal/local_calls.hpp).
+  std::shared_ptr<void> (*make_counter)(std::shared_ptr<void> owner, void* target,
+                                        std::shared_ptr<internal::LocalCalls> calls, void** self);
 };
 
 // "Interface::method" for messages; "#n" for a method the interface does not have.

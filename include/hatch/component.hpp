@@ -20,6 +20,7 @@
 #include "hatch/catalog.hpp"
 #include "hatch/context.hpp"
 #include "hatch/internal/codec.hpp"
+#include "hatch/internal/local_calls.hpp"
 #include "hatch/state.hpp"
 
 namespace hatch::internal {
@@ -48,10 +49,20 @@ std::shared_ptr<void> make_gate(BindingCell& cell, std::chrono::milliseconds tim
 }
 
 template <class I>
+std::shared_ptr<void> make_counter(std::shared_ptr<void> owner, void* target,
+                                   std::shared_ptr<LocalCalls> calls, void** self) {
+  auto counter = std::make_shared<typename I::template HatchProxy<CountingLink>>(
+      CountingLink(std::move(owner), target, std::move(calls)));
+  *self = static_cast<void*>(static_cast<I*>(counter.get()));
+  return counter;
+}
+
+template <class I>
 const InterfaceEntry& interface_entry() {
   static const InterfaceEntry entry{
       I::hatch_interface_name, I::hatch_signature, std::span<const MethodInfo>(I::hatch_methods),
-      &dispatch_erased<I>,     &make_proxy<I>,     &make_gate<I>};
+      &dispatch_erased<I>,     &make_proxy<I>,     &make_gate<I>,
+      &make_counter<I>};
   return entry;
 }
 

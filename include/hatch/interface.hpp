@@ -87,7 +87,7 @@
 #define HATCH_DETAIL_ARG_TYPE(i, args) BOOST_PP_REMOVE_PARENS(BOOST_PP_TUPLE_ELEM(i, args))
 
 #define HATCH_DETAIL_PARAM(z, i, args) BOOST_PP_COMMA_IF(i) HATCH_DETAIL_ARG_TYPE(i, args) a##i
-#define HATCH_DETAIL_ARG_NAME(z, i, args) , a##i
+#define HATCH_DETAIL_ARG_NAME(z, i, args) , std::forward<HATCH_DETAIL_ARG_TYPE(i, args)>(a##i)
 #define HATCH_DETAIL_PARAMS(m) \
   BOOST_PP_REPEAT(HATCH_DETAIL_ARITY(m), HATCH_DETAIL_PARAM, HATCH_DETAIL_ARGS(m))
 
@@ -106,7 +106,8 @@
   HATCH_DETAIL_RESULT(m) HATCH_DETAIL_NAME(m)(HATCH_DETAIL_PARAMS(m)) override {  \
     return hatch_link_.template call<HATCH_DETAIL_RESULT(m)>(                     \
         i, &Name::HATCH_DETAIL_NAME(m)                                            \
-               BOOST_PP_REPEAT(HATCH_DETAIL_ARITY(m), HATCH_DETAIL_ARG_NAME, ~)); \
+               BOOST_PP_REPEAT(HATCH_DETAIL_ARITY(m), HATCH_DETAIL_ARG_NAME,       \
+                               HATCH_DETAIL_ARGS(m)));                            \
   }
 
 #define HATCH_DETAIL_ARG_CHECK(z, i, data)                                           \

@@ -8,6 +8,12 @@ std::string_view& this_thread_component() noexcept {
   return component;
 }
 
+// The innermost MeteredCall measuring on this thread, or null.
+const MeteredCall*& this_thread_metered() noexcept {
+  thread_local const MeteredCall* innermost = nullptr;
+  return innermost;
+}
+
 }  // namespace
 
 void CallMeter::record(std::string_view caller, std::string_view callee,
@@ -53,6 +59,15 @@ std::string_view current_component() noexcept {
   return this_thread_component();
 }
 
+std::string_view calling_component(std::string_view callee) noexcept {
+  const MeteredCall* metered = this_thread_metered();
+  const std::string_view current = this_thread_component();
+  if (metered != nullptr && current == callee && *metered->callee_ == callee) {
+    return metered->caller_;
+  }
+  return current;
+}
+
 CallerScope::CallerScope(std::string_view component) noexcept
     : previous_(std::exchange(this_thread_component(), component)) {}
 
@@ -64,6 +79,7 @@ void MeteredCall::begin(CallMeter* meter, const std::string& callee) noexcept {
   meter_ = meter;
   callee_ = &callee;
   caller_ = std::exchange(this_thread_component(), callee);
+  outer_ = std::exchange(this_thread_metered(), this);
   exceptions_ = std::uncaught_exceptions();
   start_ = std::chrono::steady_clock::now();
 }
@@ -71,6 +87,7 @@ void MeteredCall::begin(CallMeter* meter, const std::string& callee) noexcept {
 void MeteredCall::end() noexcept {
   const auto took = std::chrono::steady_clock::now() - start_;
   this_thread_component() = caller_;
+  this_thread_metered() = outer_;
   try {
     meter_->record(caller_, *callee_, took, std::uncaught_exceptions() > exceptions_);
   } catch (const std::bad_alloc&) {

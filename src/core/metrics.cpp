@@ -22,15 +22,6 @@ const prometheus::Histogram::BucketBoundaries& latency_buckets() {
   return buckets;
 }
 
-// The handles of one (caller, callee, method, where) edge: a family's Add() takes a lock and
-// hashes the labels, so each edge's handles are looked up once and kept.
-struct CallHandles {
-  prometheus::Counter* calls;
-  prometheus::Histogram* latency;
-  prometheus::Counter* request_bytes;
-  prometheus::Counter* reply_bytes;
-};
-
 std::string edge_key(const Metrics::Call& c) {
   std::string key;
   key.reserve(c.caller.size() + c.callee.size() + c.method.size() + 4);
@@ -42,6 +33,15 @@ std::string edge_key(const Metrics::Call& c) {
 }
 
 }  // namespace
+
+// The handles of one (caller, callee, method, where) edge: a family's Add() takes a lock and
+// hashes the labels, so each edge's handles are looked up once and kept.
+struct Metrics::Series {
+  prometheus::Counter* calls;
+  prometheus::Histogram* latency;
+  prometheus::Counter* request_bytes;
+  prometheus::Counter* reply_bytes;
+};
 
 struct Metrics::Impl {
   prometheus::Registry registry;
@@ -141,11 +141,11 @@ struct Metrics::Impl {
           .Register(registry);
 
   std::mutex mu;
-  prometheus::Gauge* phase = nullptr;                  // guarded by mu: the series set to 1
-  std::unordered_map<std::string, CallHandles> edges;  // guarded by mu
+  prometheus::Gauge* phase = nullptr;             // guarded by mu: the series set to 1
+  std::unordered_map<std::string, Series> edges;  // guarded by mu
   std::unordered_map<std::string, prometheus::Counter*> error_edges;  // guarded by mu
 
-  CallHandles& edge(const Metrics::Call& c, const std::string& key) {
+  Series& edge(const Metrics::Call& c, const std::string& key) {
     auto it = edges.find(key);
     if (it != edges.end()) return it->second;
     const prometheus::Labels labels{{"caller", std::string(c.caller)},
@@ -153,8 +153,8 @@ struct Metrics::Impl {
                                     {"method", std::string(c.method)},
                                     {"where", c.remote ? "remote" : "local"}};
     return edges
-        .emplace(key, CallHandles{&calls.Add(labels), &call_latency.Add(labels, latency_buckets()),
-                                  &request_bytes.Add(labels), &reply_bytes.Add(labels)})
+        .emplace(key, Series{&calls.Add(labels), &call_latency.Add(labels, latency_buckets()),
+                             &request_bytes.Add(labels), &reply_bytes.Add(labels)})
         .first->second;
   }
 
@@ -178,20 +178,26 @@ struct Metrics::Impl {
 Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
 Metrics::~Metrics() = default;
 
-void Metrics::call(const Call& c) {
+Metrics::Series& Metrics::series(const Call& c) {
   const std::string key = edge_key(c);
-  CallHandles handles;
-  prometheus::Counter* error = nullptr;
-  {
+  std::lock_guard lock(impl_->mu);
+  return impl_->edge(c, key);
+}
+
+void Metrics::call(const Call& c) {
+  call(series(c), c);
+}
+
+void Metrics::call(Series& series, const Call& c) {
+  series.calls->Increment();
+  series.latency->Observe(std::chrono::duration<double>(c.took).count());
+  if (c.request_bytes != 0) series.request_bytes->Increment(static_cast<double>(c.request_bytes));
+  if (c.reply_bytes != 0) series.reply_bytes->Increment(static_cast<double>(c.reply_bytes));
+  if (c.status != StatusCode::ok) {
+    const std::string key = edge_key(c);
     std::lock_guard lock(impl_->mu);
-    handles = impl_->edge(c, key);
-    if (c.status != StatusCode::ok) error = &impl_->error_edge(c, key);
+    impl_->error_edge(c, key).Increment();
   }
-  handles.calls->Increment();
-  handles.latency->Observe(std::chrono::duration<double>(c.took).count());
-  handles.request_bytes->Increment(static_cast<double>(c.request_bytes));
-  handles.reply_bytes->Increment(static_cast<double>(c.reply_bytes));
-  if (error != nullptr) error->Increment();
 }
 
 void Metrics::transition(std::string_view kind, std::string_view outcome,

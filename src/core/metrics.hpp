@@ -22,13 +22,15 @@
 //   hatch_learner_phase{phase}                               1 for the phase it is in, else 0
 //
 // A process without a Metrics (the default) records nothing: every recording site holds a
-// pointer that is null then, and the local call path does not record at all (calls through a
-// local binding are not counted yet; see docs/decisions.md).
+// pointer that is null then. Calls through a local binding are counted from the first scrape
+// on (internal/local_calls.hpp): a process nobody scrapes keeps its local calls near the cost
+// of a virtual call.
 //
 // Thread safety: every member may be called from any thread. The prometheus-cpp headers stay
 // in metrics.cpp and in ops/; only the registry's name is declared here.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -64,6 +66,13 @@ class Metrics {
   };
   void call(const Call& call);
 
+  // The series of one (caller, callee, method, where) edge, for a site that records often to
+  // look up once: valid as long as this Metrics. The labels of `call` are the edge's.
+  struct Series;
+  Series& series(const Call& call);
+  // One call on `series`, which must be series(call).
+  void call(Series& series, const Call& call);
+
   // One transition of `kind` ("move", "replicate", "shard") that ended with `outcome` ("ok",
   // "rolled_back": it failed and the component stayed where it was, "error": it was refused or
   // threw) after holding callers for `pause`.
@@ -90,9 +99,15 @@ class Metrics {
   // The registry holding all of it, for an exposer (ops/http_server.cpp).
   prometheus::Registry& registry() noexcept;
 
+  // Someone reads the metrics: local calls are counted from now on (the exposer calls it on
+  // every scrape). The flag local bindings check before counting a call.
+  void scraped() noexcept { local_calls_.store(true, std::memory_order_relaxed); }
+  const std::atomic<bool>& counts_local_calls() const noexcept { return local_calls_; }
+
  private:
   struct Impl;
   const std::unique_ptr<Impl> impl_;
+  std::atomic<bool> local_calls_{false};
 };
 
 }  // namespace hatch::internal

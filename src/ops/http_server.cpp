@@ -92,6 +92,7 @@ std::optional<std::string> HttpRequest::query_value(std::string_view name) const
 HttpRoutes metrics_routes(std::shared_ptr<internal::Metrics> metrics) {
   HttpRoutes routes;
   routes["/metrics"] = [metrics = std::move(metrics)](const HttpRequest&) {
+    metrics->scraped();
     const prometheus::TextSerializer serializer;
     return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8",
                      serializer.Serialize(metrics->registry().Collect())};

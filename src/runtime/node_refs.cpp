@@ -87,7 +87,7 @@ void NodeRefs::rebind_home(std::uint32_t id) {
   for (auto& [name, cell, placement] : cells) bind(*cell, name, id, placement);
 }
 
-void NodeRefs::release(std::uint32_t id, void* target) {
+void NodeRefs::release(std::uint32_t id, const void* target) {
   MutexLock lock(mu_);
   for (auto& [name, ref] : refs_) {
     if (ref.id == id) ref.cell->release(target);

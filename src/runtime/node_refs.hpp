@@ -53,7 +53,7 @@ class NodeRefs {
   // A transition of `id` was abandoned: its refs go where they went before.
   void rebind_home(std::uint32_t id);
   // Frees the instance `target` of `id`, which left this node: no call runs in it any more.
-  void release(std::uint32_t id, void* target);
+  void release(std::uint32_t id, const void* target);
   // Forgets every ref (a new origin took over).
   void clear();
 

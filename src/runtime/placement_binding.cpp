@@ -1,6 +1,7 @@
 #include "runtime/placement_binding.hpp"
 
 #include "hatch/error.hpp"
+#include "hatch/internal/local_calls.hpp"
 #include "primitives/local_target.hpp"
 #include "primitives/replicated_target.hpp"
 #include "primitives/sharded_target.hpp"
@@ -38,6 +39,21 @@ std::function<void()> stale_report(const Reach& reach, const std::string& name, 
   return [report = reach.stale_home, name, id, home] { report(name, id, home); };
 }
 
+// Binds the instance itself, or, in a process that keeps metrics, a proxy that counts its
+// calls per method (internal/local_calls.hpp).
+void bind_local(BindingCell& cell, const InterfaceEntry& iface, const Instance& instance,
+                const std::string& name, const std::shared_ptr<internal::Metrics>& metrics) {
+  if (!metrics) {
+    cell.bind(instance.owner, instance.self, Binding::local());
+    return;
+  }
+  void* self = nullptr;
+  std::shared_ptr<void> counter = iface.make_counter(
+      instance.owner, instance.self,
+      std::make_shared<internal::LocalCalls>(metrics, name, iface.methods.size()), &self);
+  cell.bind(std::move(counter), self, Binding::local(), instance.self);
+}
+
 }  // namespace
 
 void bind_placement(BindingCell& cell, const ComponentEntry& component, std::uint32_t id,
@@ -52,7 +68,7 @@ void bind_placement(BindingCell& cell, const ComponentEntry& component, std::uin
         throw UsageError("component '" + component.name + "' should be on " + reach.self +
                          " but is not");
       }
-      cell.bind(local->instance.owner, local->instance.self, Binding::local());
+      bind_local(cell, iface, local->instance, component.name, reach.metrics);
     } else {
       bind_remote(cell, reach.endpoint_for(homes.front()), id, iface, reach.timeout,
                   stale_report(reach, component.name, id, homes.front()),

@@ -33,7 +33,7 @@ internal::Payload RemoteComponent::call(std::uint32_t method, internal::WireBuff
     }
   }
   internal::Metrics::Call counted;
-  counted.caller = internal::current_component();
+  counted.caller = internal::calling_component(counting_.callee);
   counted.callee = counting_.callee;
   const std::string_view name =
       method < interface_.methods.size() ? interface_.methods[method].name : std::string_view();

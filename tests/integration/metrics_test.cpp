@@ -85,5 +85,47 @@ TEST_F(Metrics, CountsRemoteCallsAMoveAndConnectionsExactly) {
   EXPECT_GE(sample(at_node, R"(hatch_frames_total{direction="received"})").value_or(0), 30);
 }
 
+TEST_F(Metrics, CountsLocalCallsPerMethodWithTheirCallerOnceScraped) {
+  NodeProcess node(secret_.path());
+  Options o = options();
+  o.metrics = std::make_shared<internal::Metrics>();
+  ops::HttpServer origin_metrics("127.0.0.1:0", ops::metrics_routes(o.metrics));
+  Origin origin(Catalog::program(), o);
+  Ref<LedgerClient> client = origin.get<LedgerClient>("ledger-client");
+  Ref<Ledger> ledger = origin.get<Ledger>("ledger");
+  ASSERT_EQ(client->add_via("k", 1), 1);  // nobody has scraped yet: not counted
+  const std::string first = scrape(origin_metrics.address());
+  EXPECT_EQ(first.find(R"(where="local")"), std::string::npos) << first;
+
+  for (int i = 2; i <= 8; ++i) ASSERT_EQ(client->add_via("k", 1), i);
+  origin.take_call_metrics();  // perception measures the next calls too
+  for (int i = 9; i <= 10; ++i) ASSERT_EQ(client->add_via("k", 1), i);
+  EXPECT_EQ(ledger->get("k"), 10);
+  const std::string text = scrape(origin_metrics.address());
+  const auto series = [](const std::string& callee, const std::string& caller,
+                         const std::string& method) {
+    return R"(hatch_calls_total{callee=")" + callee + R"(",caller=")" + caller + R"(",method=")" +
+           method + R"(",where="local"})";
+  };
+  EXPECT_EQ(sample(text, series("ledger-client", "", "add_via")), 9) << text;
+  EXPECT_EQ(sample(text, series("ledger", "ledger-client", "add")), 9);
+  EXPECT_EQ(sample(text, series("ledger", "", "get")), 1);
+  EXPECT_EQ(text.find(R"(hatch_calls_total{callee="ledger",caller="",method="add")"),
+            std::string::npos);
+
+  // A counted component moves away and back with its state; its calls are counted as remote,
+  // then as local again.
+  ASSERT_TRUE(origin.relocate("ledger", node.address()).ok);
+  ASSERT_EQ(client->add_via("k", 1), 11);
+  ASSERT_TRUE(origin.relocate("ledger", "local").ok);
+  ASSERT_EQ(client->add_via("k", 1), 12);
+  const std::string moved = scrape(origin_metrics.address());
+  EXPECT_EQ(sample(moved, series("ledger", "ledger-client", "add")), 10) << moved;
+  EXPECT_EQ(sample(moved, R"(hatch_calls_total{callee="ledger",caller="ledger-client",)"
+                          R"(method="add",where="remote"})"),
+            1)
+      << moved;
+}
+
 }  // namespace
 }  // namespace hatch::test

@@ -37,19 +37,24 @@ class BindingCell {
   void* target() const noexcept { return target_.load(std::memory_order_acquire); }
 
   // Makes `target` (owned by `owner`) the target of every ref to this cell, and wakes the
-  // callers waiting in wait_for_rebind().
-  void bind(std::shared_ptr<void> owner, void* target, Binding binding);
+  // callers waiting in wait_for_rebind(). `instance` is the component instance `target`
+  // forwards to when it is a wrapper of one (a counting proxy, internal/local_calls.hpp), so
+  // that release() knows it by either; null: `target` is the instance. An `owner` of null
+  // rebinds a target bound before, which keeps its owner and instance.
+  void bind(std::shared_ptr<void> owner, void* target, Binding binding,
+            const void* instance = nullptr);
 
-  // Drops the cell's hold on `target`, a target it no longer points to, once no call can
-  // still be running in it (its calls were drained). Frees a moved-away instance and its state.
-  void release(void* target);
+  // Drops the cell's hold on `target` (a bound target, or the instance one wraps) that it no
+  // longer points to, once no call can still be running in it (its calls were drained). Frees
+  // a moved-away instance and its state.
+  void release(const void* target);
 
   // Counts bind() calls; a caller notes it before a call to see later whether it was rebound.
   std::uint64_t generation() const noexcept { return generation_.load(std::memory_order_acquire); }
 
   // Waits until the cell is bound again after `generation`. Returns false at `deadline`.
   [[nodiscard]] bool wait_for_rebind(std::uint64_t generation,
-                       std::chrono::steady_clock::time_point deadline) const;
+                                     std::chrono::steady_clock::time_point deadline) const;
 
   Binding binding() const;
   const std::string& component() const noexcept { return component_; }
@@ -64,9 +69,14 @@ class BindingCell {
   std::atomic<std::uint64_t> generation_{0};
   mutable std::mutex mu_;
   mutable std::condition_variable rebound_;
-  Binding binding_;  // guarded by mu_
-  // Guarded by mu_: the targets bound so far and their owners, until released.
-  std::vector<std::pair<void*, std::shared_ptr<void>>> owners_;
+  struct Held {
+    const void* target;
+    const void* instance;
+    std::shared_ptr<void> owner;
+  };
+  Binding binding_;                 // guarded by mu_
+  const void* instance_ = nullptr;  // guarded by mu_: the current target's instance
+  std::vector<Held> owners_;        // guarded by mu_: the targets bound so far, until released
 };
 
 }  // namespace hatch

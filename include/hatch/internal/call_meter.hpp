@@ -91,6 +91,10 @@ class CallMeter {
 // The component the calling thread is serving now, or "" outside any.
 std::string_view current_component() noexcept;
 
+// The caller of the call into `callee` this thread is making now: the component it was
+// serving before a MeteredCall into `callee` marked `callee` current, else the current one.
+std::string_view calling_component(std::string_view callee) noexcept;
+
 // Makes `component` this thread's current component until destroyed, then restores the last.
 // `component` must outlive the scope.
 class CallerScope {
@@ -121,9 +125,12 @@ class MeteredCall {
   void begin(CallMeter* meter, const std::string& callee) noexcept;
   void end() noexcept;
 
+  friend std::string_view calling_component(std::string_view callee) noexcept;
+
   CallMeter* meter_ = nullptr;
   const std::string* callee_ = nullptr;
   std::string_view caller_;
+  const MeteredCall* outer_ = nullptr;  // the thread's MeteredCall this one is nested in
   int exceptions_ = 0;  // in flight when the call began: one more at its end means it failed
   std::chrono::steady_clock::time_point start_;
 };
