@@ -66,6 +66,17 @@ struct Options {
   // holds.
   std::chrono::milliseconds stall_timeout{30000};
 
+  // How often the origin asks every node it has dialled whether it is alive, and how long a node
+  // may answer none of these heartbeats before the origin takes it as dead. Then a stateless
+  // component that lived only there is created again on the origin, a replicated one drops
+  // that replica, and one whose state lived only there is reported lost, loudly, by name
+  // (Origin::lost_components). Defaults 1 s and 10 s: detection within 11 s, for one small
+  // frame per node per second; a shorter timeout detects sooner and takes a long pause (a
+  // stalled disk, a stop-the-world pause) for a death more easily. heartbeat_interval 0: off.
+  // --hatch-heartbeat-ms and --hatch-node-timeout-ms.
+  std::chrono::milliseconds heartbeat_interval{1000};
+  std::chrono::milliseconds node_timeout{10000};
+
   // Threads that run network I/O and serve incoming calls (callbacks from nodes). Default 64:
   // a served call that calls out blocks its thread until the answer comes, so the pool must
   // outnumber the calls that block at once (a web server on a node serves one per connection).

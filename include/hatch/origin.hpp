@@ -82,12 +82,24 @@ class Origin {
   // Every component created so far, with its placement now.
   Design placements() const;
 
-  // A node this origin has dialled, and whether a connection to it is open now.
+  // A node this origin has dialled, whether a connection to it is open now, and whether it is
+  // taken as dead: it answered no heartbeat for Options::node_timeout.
   struct NodeLink {
     std::string address;
     bool connected = false;
+    bool dead = false;
   };
   std::vector<NodeLink> nodes() const;
+
+  // A component whose state lived only on a node taken as dead (or, sharded, a shard of it):
+  // the state is lost, and calls to it fail until it is placed again. Each is logged as an
+  // error when its node dies, and leaves this list if the node answers again.
+  struct LostComponent {
+    std::string component;
+    std::string node;
+    std::string placement;  // where it was, Placement::to_string()
+  };
+  std::vector<LostComponent> lost_components() const;
 
   const Options& options() const noexcept;
   const Catalog& catalog() const noexcept;

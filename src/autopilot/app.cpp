@@ -158,6 +158,8 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   std::vector<std::string> places;
   std::int64_t timeout_ms = 0;
   std::int64_t stall_ms = 0;
+  std::int64_t heartbeat_ms = -1;
+  std::int64_t node_timeout_ms = 0;
   int io_threads = 0;
   std::int64_t latency_ms = -1;
   std::int64_t lease_ms = -1;
@@ -179,6 +181,8 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   cli.add_option("--hatch-place", places)->allow_extra_args(false);
   cli.add_option("--hatch-call-timeout-ms", timeout_ms)->check(CLI::PositiveNumber);
   cli.add_option("--hatch-stall-timeout-ms", stall_ms)->check(CLI::Range(1, 3600000));
+  cli.add_option("--hatch-heartbeat-ms", heartbeat_ms)->check(CLI::Range(0, 600000));
+  cli.add_option("--hatch-node-timeout-ms", node_timeout_ms)->check(CLI::Range(1, 3600000));
   cli.add_option("--hatch-io-threads", io_threads)->check(CLI::Range(2, 1024));
   cli.add_option("--hatch-emulated-link-latency-ms", latency_ms)->check(CLI::Range(0, 10000));
   cli.add_flag("--hatch-take-over", out.options.take_over);
@@ -199,7 +203,8 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
           "unknown Hatch flag '" + extra +
           "' (known: --hatch-node, --hatch-secret-file, --hatch-tls-cert, --hatch-tls-key, "
           "--hatch-tls-ca, --hatch-place, --hatch-config, "
-          "--hatch-call-timeout-ms, --hatch-stall-timeout-ms, --hatch-io-threads, "
+          "--hatch-call-timeout-ms, --hatch-stall-timeout-ms, --hatch-heartbeat-ms, "
+          "--hatch-node-timeout-ms, --hatch-io-threads, "
           "--hatch-emulated-link-latency-ms, --hatch-take-over, --hatch-origin-lease-ms, "
           "--hatch-log-level, --hatch-learn, --hatch-nodes, --hatch-learn-state, "
           "--hatch-http-listen, --hatch-http-token-file)");
@@ -226,6 +231,15 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   if (!http_token_file.empty()) out.options.http_token_file = http_token_file;
   if (timeout_ms > 0) out.options.call_timeout = std::chrono::milliseconds(timeout_ms);
   if (stall_ms > 0) out.options.stall_timeout = std::chrono::milliseconds(stall_ms);
+  if (heartbeat_ms >= 0) out.options.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
+  if (node_timeout_ms > 0) out.options.node_timeout = std::chrono::milliseconds(node_timeout_ms);
+  if (out.options.heartbeat_interval.count() > 0 &&
+      out.options.node_timeout < out.options.heartbeat_interval) {
+    throw UsageError("--hatch-node-timeout-ms (" +
+                     std::to_string(out.options.node_timeout.count()) +
+                     ") must be at least the heartbeat interval (" +
+                     std::to_string(out.options.heartbeat_interval.count()) + " ms)");
+  }
   if (io_threads > 0) out.options.io_threads = io_threads;
   if (latency_ms >= 0) out.options.emulated_link_latency = std::chrono::milliseconds(latency_ms);
   if (lease_ms >= 0) out.origin_lease = std::chrono::milliseconds(lease_ms);

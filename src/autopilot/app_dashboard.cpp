@@ -19,8 +19,11 @@ Design AppDashboard::placements() const {
 
 std::vector<ops::DashboardNode> AppDashboard::nodes() const {
   std::vector<ops::DashboardNode> out;
-  for (const Origin::NodeLink& link : origin_.nodes())
-    out.push_back({link.address, link.connected, link.connected ? "connected" : "disconnected"});
+  for (const Origin::NodeLink& link : origin_.nodes()) {
+    out.push_back(
+        {link.address, link.connected,
+         link.dead ? "dead (no heartbeat)" : (link.connected ? "connected" : "disconnected")});
+  }
   for (const std::string& node : configured_nodes_) {
     const bool known = std::any_of(out.begin(), out.end(),
                                    [&](const ops::DashboardNode& n) { return n.address == node; });

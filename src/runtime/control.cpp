@@ -34,6 +34,8 @@ const char* to_string(ControlMethod method) {
       return "gate_check";
     case ControlMethod::resign:
       return "resign";
+    case ControlMethod::heartbeat:
+      return "heartbeat";
   }
   return "unknown";
 }

@@ -16,6 +16,7 @@
 //   rebind       RebindRequest    the directory changed                      -> Done
 //   metrics      MetricsRequest   call timing on or off                      -> MetricsReply
 //   resign       Resign           the origin stops: drop its components      -> Done
+//   heartbeat    Done             are you there (runtime/node_monitor.hpp)   -> Done
 // From a node to the origin:
 //   resolve      ResolveRequest   where a component is                       -> ResolveReply
 //   replica_lost ReplicaLostRequest  a replica did not answer                -> Done
@@ -58,6 +59,7 @@ enum class ControlMethod : std::uint32_t {
   home_stale = 12,
   gate_check = 13,
   resign = 14,
+  heartbeat = 15,
 };
 
 // The operation's name, as the table above spells it.

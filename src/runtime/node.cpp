@@ -286,6 +286,8 @@ struct Node::Impl {
         }
         return runtime::Reply{StatusCode::ok, runtime::encode(reply)};
       }
+      case ControlMethod::heartbeat:
+        return runtime::Reply{StatusCode::ok, runtime::encode(runtime::Done{})};
       case ControlMethod::resign: {
         const auto order = runtime::decode<runtime::Resign>(method, request.body, options.limits);
         MutexLock lock(mu);

@@ -22,6 +22,7 @@
 #include "runtime/home.hpp"
 #include "runtime/host.hpp"
 #include "runtime/host_control.hpp"
+#include "runtime/node_monitor.hpp"
 #include "runtime/placement_binding.hpp"
 #include "runtime/transition.hpp"
 
@@ -69,6 +70,23 @@ struct Origin::Impl {
     host.set_lost_backup([this](const std::string& name, const std::string& home) {
       failover.replica_lost(name, home, true);
     });
+    if (options.heartbeat_interval.count() > 0) {
+      monitor = std::make_unique<runtime::NodeMonitor>(options.heartbeat_interval,
+                                                       options.node_timeout, monitor_hooks());
+    }
+  }
+
+  runtime::NodeMonitor::Hooks monitor_hooks() {
+    runtime::NodeMonitor::Hooks hooks;
+    hooks.nodes = [this] { return nodes(); };
+    hooks.ping = [this](const std::vector<std::string>& nodes, rpc::Clock::time_point deadline) {
+      return heartbeat(nodes, deadline);
+    };
+    hooks.died = [this](const std::string& node, std::chrono::milliseconds silent) {
+      node_died(node, silent);
+    };
+    hooks.back = [this](const std::string& node) { node_back(node); };
+    return hooks;
   }
 
   runtime::HostControlHooks control_hooks() {
@@ -297,27 +315,138 @@ struct Origin::Impl {
     return edges;
   }
 
+  // Sends one control order to each of `connections` at once and waits for every answer until
+  // `deadline`. A null connection gets no order; its response says so.
+  static std::vector<rpc::Connection::Response> order_all(
+      const std::vector<std::shared_ptr<rpc::Connection>>& connections,
+      runtime::ControlMethod method, const std::string& body, rpc::Clock::time_point deadline) {
+    rpc::FrameHeader header;
+    header.component = runtime::kControlComponent;
+    header.method = static_cast<std::uint32_t>(method);
+    std::vector<std::optional<rpc::Connection::PendingCall>> calls;
+    for (const auto& connection : connections) {
+      if (connection) {
+        calls.emplace_back(connection->begin(header, body, deadline));
+      } else {
+        calls.emplace_back();
+      }
+    }
+    std::vector<rpc::Connection::Response> responses(connections.size());
+    for (std::size_t i = 0; i < connections.size(); ++i) {
+      if (calls[i]) {
+        responses[i] = connections[i]->finish(*calls[i]);
+      } else {
+        responses[i].header.status = StatusCode::unavailable;
+        responses[i].local_error = "no connection";
+      }
+    }
+    return responses;
+  }
+
   // Tells every node connected now that this origin stops, all at once, waiting a second at
   // most: they drop its components, and the next origin need not wait out their lease. A node
   // that does not answer keeps them until a new origin takes it over.
   void resign(const std::map<std::string, std::shared_ptr<rpc::Peer>>& nodes) {
-    const auto deadline = rpc::Clock::now() + std::chrono::seconds(1);
-    std::vector<std::pair<std::shared_ptr<rpc::Connection>, rpc::Connection::PendingCall>> calls;
+    std::vector<std::shared_ptr<rpc::Connection>> connections;
     for (const auto& [address, peer] : nodes) {
-      std::shared_ptr<rpc::Connection> connection = peer->current();
-      if (!connection) continue;
-      rpc::FrameHeader header;
-      header.component = runtime::kControlComponent;
-      header.method = static_cast<std::uint32_t>(runtime::ControlMethod::resign);
-      std::string body = runtime::encode(runtime::Resign{"the origin is stopping"});
-      calls.emplace_back(connection, connection->begin(header, std::move(body), deadline));
+      if (std::shared_ptr<rpc::Connection> connection = peer->current()) {
+        connections.push_back(std::move(connection));
+      }
     }
-    for (auto& [connection, call] : calls) {
-      const rpc::Connection::Response response = connection->finish(call);
+    const std::vector<rpc::Connection::Response> responses =
+        order_all(connections, runtime::ControlMethod::resign,
+                  runtime::encode(runtime::Resign{"the origin is stopping"}),
+                  rpc::Clock::now() + std::chrono::seconds(1));
+    for (std::size_t i = 0; i < connections.size(); ++i) {
+      const rpc::Connection::Response& response = responses[i];
       if (response.header.status != StatusCode::ok) {
-        spdlog::info("node {} did not take the origin's resignation: {}", connection->address(),
+        spdlog::info("node {} did not take the origin's resignation: {}", connections[i]->address(),
                      response.local_error.empty() ? std::string(to_string(response.header.status))
                                                   : response.local_error);
+      }
+    }
+  }
+
+  // One heartbeat to each of `nodes`, connecting first where needed (runtime/node_monitor.hpp).
+  std::vector<bool> heartbeat(const std::vector<std::string>& nodes,
+                              rpc::Clock::time_point deadline) {
+    std::vector<std::shared_ptr<rpc::Connection>> connections;
+    for (const std::string& node : nodes) {
+      try {
+        connections.push_back(peer_for(node)->connection(deadline));
+      } catch (const std::exception&) {
+        connections.push_back(nullptr);
+      }
+    }
+    const std::vector<rpc::Connection::Response> responses = order_all(
+        connections, runtime::ControlMethod::heartbeat, runtime::encode(runtime::Done{}), deadline);
+    std::vector<bool> answered;
+    for (const auto& response : responses)
+      answered.push_back(response.header.status == StatusCode::ok);
+    return answered;
+  }
+
+  // `node` answered no heartbeat for `silent`: what lived only there is created again, dropped
+  // from its replicas, or reported lost.
+  void node_died(const std::string& node, std::chrono::milliseconds silent) {
+    spdlog::error("node {} has answered no heartbeat for {} ms (node timeout {} ms): taken as dead",
+                  node, silent.count(), options.node_timeout.count());
+    for (const auto& [name, placement] : directory.placements()) {
+      const std::vector<std::string> homes = runtime::homes_of(placement);
+      if (std::find(homes.begin(), homes.end(), node) == homes.end()) continue;
+      try {
+        const runtime::ComponentRecord record = directory.record(name);
+        if (placement.kind == Placement::Kind::replicated && homes.size() > 1) {
+          spdlog::warn("'{}' loses its replica on dead node {}", name, node);
+          failover.replica_lost(name, node, true);
+        } else if (record.component->kind == StateKind::stateless) {
+          create_again(name, node);
+        } else {
+          {
+            MutexLock lock(lost_mu);
+            lost.push_back({name, node, placement.to_string()});
+          }
+          spdlog::error(
+              "component '{}' kept its {} state only on dead node {} ({}): that state is lost, "
+              "and calls to it fail until it is placed again",
+              name, record.component->kind == StateKind::keyed ? "keyed" : "whole", node,
+              placement.to_string());
+        }
+      } catch (const std::exception& ex) {
+        spdlog::error("could not act on '{}' after node {} died: {}", name, node, ex.what());
+      }
+    }
+  }
+
+  // Creates stateless `name`, whose only home `dead` died, again on the origin.
+  void create_again(const std::string& name, const std::string& dead) {
+    MutexLock lock(transition_mu);
+    const runtime::ComponentRecord record = directory.record(name);
+    const std::vector<std::string> homes = runtime::homes_of(record.placement);
+    if (std::find(homes.begin(), homes.end(), dead) == homes.end()) return;  // moved meanwhile
+    runtime::ComponentRecord next = record;
+    next.id = directory.new_id();
+    next.placement = Placement::local();
+    runtime::create_component(env(), name, next);
+    directory.commit(name, next);
+    push_directory(name, record.id, next.id, next.placement);
+    spdlog::warn("created stateless component '{}' again on the origin: its node {} is dead", name,
+                 dead);
+  }
+
+  // `node`, taken as dead, answers again: what was reported lost there, and is still placed
+  // there, is reachable again.
+  void node_back(const std::string& node) {
+    spdlog::warn("node {} answers heartbeats again", node);
+    MutexLock lock(lost_mu);
+    for (auto it = lost.begin(); it != lost.end();) {
+      const Placement now = directory.placements()[it->component];
+      if (it->node == node && now.to_string() == it->placement) {
+        const std::string component = it->component;
+        it = lost.erase(it);
+        spdlog::warn("'{}' on node {} is reachable again", component, node);
+      } else {
+        ++it;
       }
     }
   }
@@ -405,6 +534,7 @@ struct Origin::Impl {
   }
 
   void stop() {
+    monitor.reset();
     failover.stop();
     std::map<std::string, std::shared_ptr<rpc::Peer>> closing;
     {
@@ -436,6 +566,9 @@ struct Origin::Impl {
   std::map<std::string, std::shared_ptr<rpc::Peer>> peers HATCH_GUARDED_BY(peers_mu);
   std::map<std::string, std::unique_ptr<runtime::Home>> homes HATCH_GUARDED_BY(peers_mu);
   runtime::Failover failover;
+  mutable Mutex lost_mu;
+  std::vector<Origin::LostComponent> lost HATCH_GUARDED_BY(lost_mu);
+  std::unique_ptr<runtime::NodeMonitor> monitor;  // last: it calls into all of the above
 };
 
 Origin::Origin(const Catalog& catalog, Options options)
@@ -464,9 +597,16 @@ Design Origin::placements() const {
 std::vector<Origin::NodeLink> Origin::nodes() const {
   std::vector<NodeLink> out;
   MutexLock lock(impl_->peers_mu);
-  for (const auto& [address, peer] : impl_->peers)
-    out.push_back({address, peer->current() != nullptr});
+  for (const auto& [address, peer] : impl_->peers) {
+    out.push_back(
+        {address, peer->current() != nullptr, impl_->monitor && impl_->monitor->dead(address)});
+  }
   return out;
+}
+
+std::vector<Origin::LostComponent> Origin::lost_components() const {
+  MutexLock lock(impl_->lost_mu);
+  return impl_->lost;
 }
 
 std::shared_ptr<BindingCell> Origin::resolve(std::string_view name) {
