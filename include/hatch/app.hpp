@@ -100,6 +100,7 @@ struct ParsedFlags {
   AutopilotOptions learn;
   std::string node_listen;                                              // empty: run as the origin
   std::chrono::milliseconds origin_lease = NodeOptions{}.origin_lease;  // in node mode
+  std::chrono::milliseconds drain_timeout = NodeOptions{}.drain_timeout;  // in node mode
   std::string log_level = "warn";
   std::vector<std::string> rest;
 };
@@ -127,9 +128,13 @@ void configure_logging(const std::string& level);
 // going back to the kernel. App and nodes call it; a program that builds an Origin itself may.
 void keep_freed_memory();
 
-// Runs a node until SIGTERM or SIGINT, logging at `log_level`; returns the exit status.
+// Runs a node until SIGTERM or SIGINT (then drained, NodeOptions::drain_timeout), logging at
+// `log_level`; returns the exit status.
 int run_node(const std::string& listen, const Options& options,
              const std::string& log_level = "info",
-             std::chrono::milliseconds origin_lease = NodeOptions{}.origin_lease);
+             std::chrono::milliseconds origin_lease = NodeOptions{}.origin_lease,
+             std::chrono::milliseconds drain_timeout = NodeOptions{}.drain_timeout);
+// The same, as the flags (--hatch-node ...) say.
+int run_node(const ParsedFlags& flags);
 
 }  // namespace hatch

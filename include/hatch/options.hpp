@@ -160,6 +160,12 @@ struct NodeOptions {
   // EMULATION: every frame this node sends waits this long; see Options. Default 0 (off).
   std::chrono::milliseconds emulated_link_latency{0};
 
+  // On SIGTERM or SIGINT, how long the node waits for its origin to move its components away
+  // before it stops anyway (a second signal stops it at once). Default 60 s: several moves of
+  // large states; Kubernetes's default grace period is 30 s, so raise
+  // terminationGracePeriodSeconds with it. 0: stop at once, without draining.
+  std::chrono::milliseconds drain_timeout{60000};
+
   internal::WireLimits limits;
 
   // Where the node counts calls to remote components, connections and frames; see

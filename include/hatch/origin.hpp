@@ -82,12 +82,14 @@ class Origin {
   // Every component created so far, with its placement now.
   Design placements() const;
 
-  // A node this origin has dialled, whether a connection to it is open now, and whether it is
-  // taken as dead: it answered no heartbeat for Options::node_timeout.
+  // A node this origin has dialled, whether a connection to it is open now, whether it is
+  // taken as dead (it answered no heartbeat for Options::node_timeout), and whether it has
+  // left: it asked to be drained (a node does on SIGTERM), and nothing was placed there since.
   struct NodeLink {
     std::string address;
     bool connected = false;
     bool dead = false;
+    bool left = false;
   };
   std::vector<NodeLink> nodes() const;
 

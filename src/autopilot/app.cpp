@@ -163,6 +163,7 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   int io_threads = 0;
   std::int64_t latency_ms = -1;
   std::int64_t lease_ms = -1;
+  std::int64_t drain_ms = -1;
   bool learn = false;
   std::vector<std::string> nodes;
   std::string learn_state;
@@ -189,6 +190,7 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   cli.add_option("--hatch-http-listen", http_listen);
   cli.add_option("--hatch-http-token-file", http_token_file);
   cli.add_option("--hatch-origin-lease-ms", lease_ms)->check(CLI::Range(0, 3600000));
+  cli.add_option("--hatch-drain-timeout-ms", drain_ms)->check(CLI::Range(0, 3600000));
   cli.add_option("--hatch-log-level", out.log_level)
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   try {
@@ -206,6 +208,7 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
           "--hatch-call-timeout-ms, --hatch-stall-timeout-ms, --hatch-heartbeat-ms, "
           "--hatch-node-timeout-ms, --hatch-io-threads, "
           "--hatch-emulated-link-latency-ms, --hatch-take-over, --hatch-origin-lease-ms, "
+          "--hatch-drain-timeout-ms, "
           "--hatch-log-level, --hatch-learn, --hatch-nodes, --hatch-learn-state, "
           "--hatch-http-listen, --hatch-http-token-file)");
     }
@@ -243,6 +246,7 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   if (io_threads > 0) out.options.io_threads = io_threads;
   if (latency_ms >= 0) out.options.emulated_link_latency = std::chrono::milliseconds(latency_ms);
   if (lease_ms >= 0) out.origin_lease = std::chrono::milliseconds(lease_ms);
+  if (drain_ms >= 0) out.drain_timeout = std::chrono::milliseconds(drain_ms);
   if (learn) out.learn.enabled = true;
   if (!nodes.empty()) out.learn.nodes = nodes;
   if (!learn_state.empty()) out.learn.state_file = learn_state;
@@ -272,7 +276,7 @@ void configure_logging(const std::string& level) {
 }
 
 int run_node(const std::string& listen, const Options& options, const std::string& log_level,
-             std::chrono::milliseconds origin_lease) {
+             std::chrono::milliseconds origin_lease, std::chrono::milliseconds drain_timeout) {
   configure_logging(log_level);
   // A peer that vanishes must not kill the node: writes report EPIPE instead.
   std::signal(SIGPIPE, SIG_IGN);
@@ -293,6 +297,7 @@ int run_node(const std::string& listen, const Options& options, const std::strin
   node_options.limits = options.limits;
   node_options.emulated_link_latency = options.emulated_link_latency;
   node_options.origin_lease = origin_lease;
+  node_options.drain_timeout = drain_timeout;
   try {
     // The HTTP server starts first, so that the address it logs is there once the node says
     // it listens (tests wait for that line).
@@ -310,6 +315,11 @@ int run_node(const std::string& listen, const Options& options, const std::strin
   return 0;
 }
 
+int run_node(const ParsedFlags& flags) {
+  return run_node(flags.node_listen, flags.options, flags.log_level, flags.origin_lease,
+                  flags.drain_timeout);
+}
+
 App::App(int argc, char** argv) {
   ParsedFlags flags;
   try {
@@ -321,7 +331,7 @@ App::App(int argc, char** argv) {
   configure_logging(flags.log_level);
   keep_freed_memory();
   if (!flags.node_listen.empty())
-    std::exit(run_node(flags.node_listen, flags.options, flags.log_level, flags.origin_lease));
+    std::exit(run_node(flags));
   args_ = std::move(flags.rest);
   options_ = std::move(flags.options);
   learn_ = std::move(flags.learn);

@@ -20,9 +20,11 @@ Design AppDashboard::placements() const {
 std::vector<ops::DashboardNode> AppDashboard::nodes() const {
   std::vector<ops::DashboardNode> out;
   for (const Origin::NodeLink& link : origin_.nodes()) {
-    out.push_back(
-        {link.address, link.connected,
-         link.dead ? "dead (no heartbeat)" : (link.connected ? "connected" : "disconnected")});
+    const char* health = link.left        ? "left (drained)"
+                         : link.dead      ? "dead (no heartbeat)"
+                         : link.connected ? "connected"
+                                          : "disconnected";
+    out.push_back({link.address, link.connected, health});
   }
   for (const std::string& node : configured_nodes_) {
     const bool known = std::any_of(out.begin(), out.end(),

@@ -36,6 +36,8 @@ const char* to_string(ControlMethod method) {
       return "resign";
     case ControlMethod::heartbeat:
       return "heartbeat";
+    case ControlMethod::drain:
+      return "drain";
   }
   return "unknown";
 }
@@ -89,6 +91,8 @@ HATCH_CONTROL_MESSAGE(HomeStaleRequest);
 HATCH_CONTROL_MESSAGE(GateCheckRequest);
 HATCH_CONTROL_MESSAGE(GateCheckReply);
 HATCH_CONTROL_MESSAGE(Resign);
+HATCH_CONTROL_MESSAGE(DrainRequest);
+HATCH_CONTROL_MESSAGE(DrainReply);
 
 #undef HATCH_CONTROL_MESSAGE
 

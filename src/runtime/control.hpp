@@ -22,6 +22,7 @@
 //   replica_lost ReplicaLostRequest  a replica did not answer                -> Done
 //   home_stale   HomeStaleRequest a home of the current placement answered `moved`  -> Done
 //   gate_check   GateCheckRequest does a gate that outlived its lease still stand -> GateCheckReply
+//   drain        DrainRequest     the node is leaving: move its components away -> DrainReply
 //
 // A home is "origin" (kOriginLocation) or the address of the node that hosts an instance; a
 // replicated component's primary comes first, a sharded one's shards in shard order.
@@ -60,6 +61,7 @@ enum class ControlMethod : std::uint32_t {
   gate_check = 13,
   resign = 14,
   heartbeat = 15,
+  drain = 16,
 };
 
 // The operation's name, as the table above spells it.
@@ -70,6 +72,18 @@ const char* to_string(ControlMethod method);
 struct Resign {
   std::string reason;
   HATCH_FIELDS(reason);
+};
+
+// A node leaving asks the origin to move every component with a home there elsewhere first.
+struct DrainRequest {
+  std::string reason;  // "SIGTERM", for the origin's log
+  HATCH_FIELDS(reason);
+};
+
+struct DrainReply {
+  std::vector<std::string> moved;   // "name -> placement"
+  std::vector<std::string> failed;  // "name: why"; still there when the node leaves
+  HATCH_FIELDS(moved, failed);
 };
 
 // The reply of an operation that returns nothing.

@@ -1,8 +1,11 @@
 #include "hatch/node.hpp"
 
 #include <condition_variable>
+#include <csignal>
 #include <map>
+#include <optional>
 #include <set>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -71,10 +74,7 @@ struct Node::Impl {
                   runtime::ReplicaLostRequest{component, home, true}, component, home);
     });
     signals.async_wait([this](const boost::system::error_code& e, int signal) {
-      if (!e) {
-        spdlog::info("node {}: signal {} received, shutting down", address, signal);
-        request_stop();
-      }
+      if (!e) on_signal(signal);
     });
     listener.start("node " + address);
   }
@@ -311,14 +311,60 @@ struct Node::Impl {
     }
   }
 
-  // Asks the origin `order` and waits for its reply. Throws what the call throws.
+  // Asks the origin `order` and waits for its reply, `timeout` at most (default: the call
+  // timeout). Throws what the call throws.
   template <class ReplyMessage, class Order>
-  ReplyMessage ask_origin(runtime::ControlMethod method, const Order& order) {
+  ReplyMessage ask_origin(runtime::ControlMethod method, const Order& order,
+                          std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
     internal::Payload reply = runtime::call_remote(
         *origin_endpoint(), runtime::kControlComponent, static_cast<std::uint32_t>(method),
-        runtime::encode(order), options.call_timeout,
+        runtime::encode(order), timeout.value_or(options.call_timeout),
         std::string("control operation ") + runtime::to_string(method));
     return runtime::decode<ReplyMessage>(method, reply.body, options.limits);
+  }
+
+  // The first SIGTERM or SIGINT drains the node, on a thread of its own, then stops it; the
+  // next one stops it at once.
+  void on_signal(int signal) {
+    bool draining = false;
+    {
+      MutexLock lock(mu);
+      draining = origin != nullptr && options.drain_timeout.count() > 0 && !drainer.joinable();
+      if (draining) drainer = std::thread([this, signal] { drain(signal); });
+    }
+    if (draining) {
+      spdlog::info(
+          "node {}: signal {} received: asking the origin to move its components away "
+          "(at most {} ms; signal again to stop at once)",
+          address, signal, options.drain_timeout.count());
+      signals.async_wait([this](const boost::system::error_code& e, int again) {
+        if (e) return;
+        spdlog::warn("node {}: signal {} received again: stopping without waiting for the drain",
+                     address, again);
+        request_stop();
+      });
+      return;
+    }
+    spdlog::info("node {}: signal {} received, shutting down", address, signal);
+    request_stop();
+  }
+
+  // Asks the origin to move every component away, then stops the node.
+  void drain(int signal) {
+    try {
+      const auto reply = ask_origin<runtime::DrainReply>(
+          runtime::ControlMethod::drain,
+          runtime::DrainRequest{signal == SIGTERM ? "SIGTERM" : "SIGINT"}, options.drain_timeout);
+      for (const std::string& failure : reply.failed) {
+        spdlog::error("node {}: the origin could not move {}", address, failure);
+      }
+      spdlog::info("node {}: drained ({} components moved away, {} could not be); shutting down",
+                   address, reply.moved.size(), reply.failed.size());
+    } catch (const std::exception& ex) {
+      spdlog::error("node {}: the drain failed ({}); shutting down with its components", address,
+                    ex.what());
+    }
+    request_stop();
   }
 
   // Tells the origin, in the background and at most once at a time per component and home,
@@ -398,6 +444,12 @@ struct Node::Impl {
     }
     for (const auto& c : closing) c->close("the node is shutting down");
     for (auto& [a, p] : closing_peers) p->close("the node is shutting down");
+    std::thread draining;
+    {
+      MutexLock lock(mu);
+      draining.swap(drainer);
+    }
+    if (draining.joinable()) draining.join();  // its call failed when the connections closed
     control.clear();
     io.stop();
   }
@@ -424,6 +476,7 @@ struct Node::Impl {
   rpc::Clock::time_point origin_lost_at HATCH_GUARDED_BY(mu);  // when its connection ended
   rpc::LogLimiter origin_refusals;
   std::set<std::shared_ptr<rpc::Connection>> connections HATCH_GUARDED_BY(mu);
+  std::thread drainer HATCH_GUARDED_BY(mu);  // runs drain(), from the first signal on
   std::map<std::string, std::shared_ptr<rpc::Peer>> peers HATCH_GUARDED_BY(mu);
   // Reports to the origin on their way (operation, component, home).
   std::set<std::tuple<runtime::ControlMethod, std::string, std::string>> telling

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -65,8 +66,9 @@ struct Origin::Impl {
         local_home(runtime::make_local_home(control)),
         failover(directory, io.context(), options.call_timeout, failover_hooks()) {
     if (!options.secret.empty()) secret.emplace(rpc::ClusterSecret::from_bytes(options.secret));
-    host.set_control([this](const std::shared_ptr<rpc::Connection>&, std::uint32_t method,
-                            internal::Payload& request) { return serve(method, request); });
+    host.set_control(
+        [this](const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
+               internal::Payload& request) { return serve(*connection, method, request); });
     host.set_lost_backup([this](const std::string& name, const std::string& home) {
       failover.replica_lost(name, home, true);
     });
@@ -78,7 +80,14 @@ struct Origin::Impl {
 
   runtime::NodeMonitor::Hooks monitor_hooks() {
     runtime::NodeMonitor::Hooks hooks;
-    hooks.nodes = [this] { return nodes(); };
+    hooks.nodes = [this] {
+      std::vector<std::string> watched;
+      MutexLock lock(peers_mu);
+      for (const auto& [address, peer] : peers) {
+        if (!left.contains(address)) watched.push_back(address);
+      }
+      return watched;
+    };
     hooks.ping = [this](const std::vector<std::string>& nodes, rpc::Clock::time_point deadline) {
       return heartbeat(nodes, deadline);
     };
@@ -202,6 +211,10 @@ struct Origin::Impl {
 
   TransitionReport transition(const std::string& name, const Placement& target) {
     check(name, target);
+    {
+      MutexLock lock(peers_mu);
+      for (const std::string& home : runtime::homes_of(target)) left.erase(home);
+    }
     MutexLock lock(transition_mu);
     const runtime::ComponentRecord record = directory.record(name);
     if (record.placement == target) {
@@ -434,6 +447,38 @@ struct Origin::Impl {
                  dead);
   }
 
+  // `node` is leaving: every component with a home there moves away, one at a time; from now
+  // on the node is not watched (until a transition places something there again).
+  runtime::DrainReply drain(const std::string& node, const std::string& reason) {
+    spdlog::info("node {} is leaving ({}): moving its components away", node, reason);
+    {
+      MutexLock lock(peers_mu);
+      left.insert(node);
+    }
+    runtime::DrainReply reply;
+    for (const auto& [name, placement] : directory.placements()) {
+      const std::vector<std::string> homes = runtime::homes_of(placement);
+      if (std::find(homes.begin(), homes.end(), node) == homes.end()) continue;
+      const Placement next = runtime::without_home(placement, node);
+      try {
+        const TransitionReport report = transition(name, next);
+        if (report.ok) {
+          reply.moved.push_back(name + " -> " + next.to_string());
+        } else {
+          reply.failed.push_back(name + ": " + report.error);
+        }
+      } catch (const std::exception& ex) {
+        reply.failed.push_back(name + ": " + ex.what());
+      }
+    }
+    for (const std::string& failure : reply.failed) {
+      spdlog::error("node {} leaves, and could not take along {}", node, failure);
+    }
+    spdlog::info("node {} drained: {} components moved away, {} could not be", node,
+                 reply.moved.size(), reply.failed.size());
+    return reply;
+  }
+
   // `node`, taken as dead, answers again: what was reported lost there, and is still placed
   // there, is reachable again.
   void node_back(const std::string& node) {
@@ -474,7 +519,8 @@ struct Origin::Impl {
   }
 
   // What nodes ask of the origin.
-  runtime::Reply serve(std::uint32_t method_number, internal::Payload& request) {
+  runtime::Reply serve(const rpc::Connection& connection, std::uint32_t method_number,
+                       internal::Payload& request) {
     using runtime::ControlMethod;
     const auto method = static_cast<ControlMethod>(method_number);
     const auto done = [] {
@@ -503,6 +549,12 @@ struct Origin::Impl {
         failover.home_stale(order.name, order.id, order.home);
         return done();
       }
+      case ControlMethod::drain: {
+        const auto order =
+            runtime::decode<runtime::DrainRequest>(method, request.body, options.limits);
+        return runtime::Reply{StatusCode::ok,
+                              runtime::encode(drain(connection.address(), order.reason))};
+      }
       case ControlMethod::gate_check: {
         const auto order =
             runtime::decode<runtime::GateCheckRequest>(method, request.body, options.limits);
@@ -511,7 +563,8 @@ struct Origin::Impl {
       default:
         return runtime::error_reply(
             StatusCode::permission_denied,
-            "the origin takes only resolve, replica_lost, home_stale and gate_check from nodes");
+            "the origin takes only resolve, replica_lost, home_stale, gate_check and drain from "
+            "nodes");
     }
   }
 
@@ -565,6 +618,7 @@ struct Origin::Impl {
   Mutex peers_mu;
   std::map<std::string, std::shared_ptr<rpc::Peer>> peers HATCH_GUARDED_BY(peers_mu);
   std::map<std::string, std::unique_ptr<runtime::Home>> homes HATCH_GUARDED_BY(peers_mu);
+  std::set<std::string> left HATCH_GUARDED_BY(peers_mu);  // drained nodes, no longer watched
   runtime::Failover failover;
   mutable Mutex lost_mu;
   std::vector<Origin::LostComponent> lost HATCH_GUARDED_BY(lost_mu);
@@ -598,8 +652,8 @@ std::vector<Origin::NodeLink> Origin::nodes() const {
   std::vector<NodeLink> out;
   MutexLock lock(impl_->peers_mu);
   for (const auto& [address, peer] : impl_->peers) {
-    out.push_back(
-        {address, peer->current() != nullptr, impl_->monitor && impl_->monitor->dead(address)});
+    out.push_back({address, peer->current() != nullptr,
+                   impl_->monitor && impl_->monitor->dead(address), impl_->left.contains(address)});
   }
   return out;
 }

@@ -1,5 +1,7 @@
 #include "runtime/placement_binding.hpp"
 
+#include <algorithm>
+
 #include "hatch/error.hpp"
 #include "hatch/internal/local_calls.hpp"
 #include "primitives/local_target.hpp"
@@ -28,6 +30,22 @@ Placement placement_of(Placement::Kind kind, const std::vector<std::string>& hom
   }
   for (const std::string& home : homes) p.hosts.push_back(home == kOriginLocation ? "local" : home);
   return p;
+}
+
+Placement without_home(const Placement& placement, const std::string& home) {
+  std::vector<std::string> rest;
+  for (const std::string& h : homes_of(placement)) {
+    if (h != home) rest.push_back(h);
+  }
+  const bool on_origin =
+      std::find(rest.begin(), rest.end(), std::string(kOriginLocation)) != rest.end();
+  if (placement.kind == Placement::Kind::sharded && !on_origin) {
+    rest = homes_of(placement);
+    std::replace(rest.begin(), rest.end(), home, std::string(kOriginLocation));
+  }
+  if (rest.empty()) return Placement::local();
+  if (rest.size() == 1) return placement_of(Placement::Kind::on, rest);
+  return placement_of(placement.kind, rest);
 }
 
 namespace {

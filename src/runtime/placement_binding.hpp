@@ -26,6 +26,11 @@ std::vector<std::string> homes_of(const Placement& placement);
 // The placement whose homes are `homes` ("origin" is local).
 Placement placement_of(Placement::Kind kind, const std::vector<std::string>& homes);
 
+// `placement` without `home`, for a node that leaves: a single home becomes the origin, a
+// replicated set loses that replica (on(h) when one is left), and a sharded set gets the
+// origin in its place, or loses the shard when the origin holds one already.
+Placement without_home(const Placement& placement, const std::string& home);
+
 // What this process needs to reach a component's homes.
 struct Reach {
   const Host& host;  // this process's instances

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <functional>
 #include <future>
 #include <thread>
 
@@ -23,6 +24,18 @@ class RemoteCalls : public ::testing::Test {
     options.placements[component] = where;
     options.call_timeout = std::chrono::seconds(30);
     return options;
+  }
+
+  // Places echo on `node`, calls it, stops the node with SIGTERM, checks that it exited
+  // cleanly, and hands the ref to `then` while the origin still runs.
+  void stop_with_sigterm(NodeProcess& node, const std::function<void(Ref<Echo>&)>& then) {
+    Origin origin(Catalog::program(), options_for("echo", node.address()));
+    Ref<Echo> echo = origin.get<Echo>("echo");
+    ASSERT_EQ(echo->add(1, 1), 2);
+    const int status = node.kill_and_reap(SIGTERM);
+    ASSERT_TRUE(WIFEXITED(status)) << "the node died of a signal instead of exiting";
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    then(echo);
   }
 
   SecretFile secret_;
@@ -239,16 +252,24 @@ TEST_F(RemoteCalls, OnlyTheOriginMayOrderAnInstantiate) {
   ASSERT_TRUE(node.wait_for_log("which is not the origin")) << node.log();
 }
 
-TEST_F(RemoteCalls, ANodeShutsDownCleanlyOnSigterm) {
+TEST_F(RemoteCalls, ANodeDrainsThenShutsDownCleanlyOnSigterm) {
   NodeProcess node(secret_.path());
-  Origin origin(Catalog::program(), options_for("echo", node.address()));
-  Ref<Echo> echo = origin.get<Echo>("echo");
-  ASSERT_EQ(echo->add(1, 1), 2);
-  const int status = node.kill_and_reap(SIGTERM);
-  ASSERT_TRUE(WIFEXITED(status)) << "the node died of a signal instead of exiting";
-  EXPECT_EQ(WEXITSTATUS(status), 0);
-  EXPECT_NE(node.log().find("shutting down"), std::string::npos) << node.log();
-  EXPECT_THROW(echo->add(1, 1), RemoteError);
+  stop_with_sigterm(node, [&](Ref<Echo>& echo) {
+    EXPECT_NE(node.log().find("drained (1 components moved away, 0 could not be); shutting down"),
+              std::string::npos)
+        << node.log();
+    EXPECT_EQ(echo->add(1, 1), 2);  // it moved to the origin before the node left
+    EXPECT_EQ(echo->where(), "origin");
+  });
+}
+
+TEST_F(RemoteCalls, ANodeWithoutADrainTimeoutShutsDownAtOnceOnSigterm) {
+  NodeProcess node(secret_.path(), "127.0.0.1:0", {"--hatch-drain-timeout-ms", "0"});
+  stop_with_sigterm(node, [&](Ref<Echo>& echo) {
+    EXPECT_NE(node.log().find("signal 15 received, shutting down"), std::string::npos)
+        << node.log();
+    EXPECT_THROW(echo->add(1, 1), RemoteError);
+  });
 }
 
 TEST_F(RemoteCalls, TheConnectionComesBackOnTheNextCall) {

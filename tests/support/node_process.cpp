@@ -146,8 +146,7 @@ int run_node_if_asked(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--hatch-node") == 0) {
       try {
-        ParsedFlags flags = parse_flags(argc, argv);
-        return run_node(flags.node_listen, flags.options, flags.log_level, flags.origin_lease);
+        return run_node(parse_flags(argc, argv));
       } catch (const std::exception& e) {
         std::fprintf(stderr, "%s\n", e.what());
         return 2;

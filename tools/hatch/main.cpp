@@ -48,8 +48,9 @@ void add_sim_options(CLI::App& sim, hatch::sim::SimOptions& o) {
 }
 
 int run_node(const std::string& listen, const std::string& secret_file, const hatch::TlsFiles& tls,
-             int io_threads, int latency_ms, int lease_ms, const std::string& http_listen,
-             const std::string& http_token_file, const std::string& log_level) {
+             int io_threads, int latency_ms, int lease_ms, int drain_ms,
+             const std::string& http_listen, const std::string& http_token_file,
+             const std::string& log_level) {
   hatch::Options options;
   try {
     options.secret = hatch::read_secret_file(secret_file);
@@ -63,7 +64,8 @@ int run_node(const std::string& listen, const std::string& secret_file, const ha
   options.http_listen = http_listen;
   options.http_token_file = http_token_file;
   options.emulated_link_latency = std::chrono::milliseconds(latency_ms);
-  return hatch::run_node(listen, options, log_level, std::chrono::milliseconds(lease_ms));
+  return hatch::run_node(listen, options, log_level, std::chrono::milliseconds(lease_ms),
+                         std::chrono::milliseconds(drain_ms));
 }
 
 int run_certs(const std::string& dir, const std::vector<std::string>& names, int days) {
@@ -93,6 +95,7 @@ int main(int argc, char** argv) {
   int io_threads = 64;
   int latency_ms = 0;
   int lease_ms = static_cast<int>(hatch::NodeOptions{}.origin_lease.count());
+  int drain_ms = static_cast<int>(hatch::NodeOptions{}.drain_timeout.count());
   std::string log_level = "info";
   node->add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")
       ->required();
@@ -114,6 +117,10 @@ int main(int argc, char** argv) {
                    "EMULATION: hold every frame the node sends this long, as if its links were "
                    "longer (default 0: off)")
       ->check(CLI::Range(0, 10000));
+  node->add_option("--drain-timeout-ms", drain_ms,
+                   "on SIGTERM or SIGINT, how long to wait for the origin to move the node's "
+                   "components away before stopping anyway (default 60000; 0: stop at once)")
+      ->check(CLI::Range(0, 3600000));
   node->add_option("--origin-lease-ms", lease_ms,
                    "how long after its origin was lost without resigning the node still refuses "
                    "a different origin (default 10000)")
@@ -152,6 +159,6 @@ int main(int argc, char** argv) {
   if (status->parsed()) return hatch::tool::run_status(status_options);
   if (sim->parsed()) return hatch::sim::run_sim(sim_options);
   if (certs->parsed()) return run_certs(certs_dir, names, days);
-  return run_node(listen, secret_file, tls, io_threads, latency_ms, lease_ms, http_listen,
+  return run_node(listen, secret_file, tls, io_threads, latency_ms, lease_ms, drain_ms, http_listen,
                   http_token_file, log_level);
 }
