@@ -5,7 +5,6 @@
 #include <map>
 #include <optional>
 #include <random>
-#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -23,7 +22,7 @@
 #include "runtime/home.hpp"
 #include "runtime/host.hpp"
 #include "runtime/host_control.hpp"
-#include "runtime/node_monitor.hpp"
+#include "runtime/membership.hpp"
 #include "runtime/placement_binding.hpp"
 #include "runtime/transition.hpp"
 
@@ -72,29 +71,25 @@ struct Origin::Impl {
     host.set_lost_backup([this](const std::string& name, const std::string& home) {
       failover.replica_lost(name, home, true);
     });
-    if (options.heartbeat_interval.count() > 0) {
-      monitor = std::make_unique<runtime::NodeMonitor>(options.heartbeat_interval,
-                                                       options.node_timeout, monitor_hooks());
-    }
+    membership = std::make_unique<runtime::Membership>(directory, options.heartbeat_interval,
+                                                       options.node_timeout, membership_hooks());
   }
 
-  runtime::NodeMonitor::Hooks monitor_hooks() {
-    runtime::NodeMonitor::Hooks hooks;
-    hooks.nodes = [this] {
-      std::vector<std::string> watched;
-      MutexLock lock(peers_mu);
-      for (const auto& [address, peer] : peers) {
-        if (!left.contains(address)) watched.push_back(address);
-      }
-      return watched;
-    };
+  runtime::Membership::Hooks membership_hooks() {
+    runtime::Membership::Hooks hooks;
+    hooks.nodes = [this] { return nodes(); };
     hooks.ping = [this](const std::vector<std::string>& nodes, rpc::Clock::time_point deadline) {
       return heartbeat(nodes, deadline);
     };
-    hooks.died = [this](const std::string& node, std::chrono::milliseconds silent) {
-      node_died(node, silent);
+    hooks.transition = [this](const std::string& name, const Placement& next) {
+      return transition(name, next);
     };
-    hooks.back = [this](const std::string& node) { node_back(node); };
+    hooks.create_again = [this](const std::string& name, const std::string& dead) {
+      create_again(name, dead);
+    };
+    hooks.replica_lost = [this](const std::string& name, const std::string& home) {
+      failover.replica_lost(name, home, true);
+    };
     return hooks;
   }
 
@@ -211,10 +206,7 @@ struct Origin::Impl {
 
   TransitionReport transition(const std::string& name, const Placement& target) {
     check(name, target);
-    {
-      MutexLock lock(peers_mu);
-      for (const std::string& home : runtime::homes_of(target)) left.erase(home);
-    }
+    membership->placed(runtime::homes_of(target));
     MutexLock lock(transition_mu);
     const runtime::ComponentRecord record = directory.record(name);
     if (record.placement == target) {
@@ -399,38 +391,6 @@ struct Origin::Impl {
     return answered;
   }
 
-  // `node` answered no heartbeat for `silent`: what lived only there is created again, dropped
-  // from its replicas, or reported lost.
-  void node_died(const std::string& node, std::chrono::milliseconds silent) {
-    spdlog::error("node {} has answered no heartbeat for {} ms (node timeout {} ms): taken as dead",
-                  node, silent.count(), options.node_timeout.count());
-    for (const auto& [name, placement] : directory.placements()) {
-      const std::vector<std::string> homes = runtime::homes_of(placement);
-      if (std::find(homes.begin(), homes.end(), node) == homes.end()) continue;
-      try {
-        const runtime::ComponentRecord record = directory.record(name);
-        if (placement.kind == Placement::Kind::replicated && homes.size() > 1) {
-          spdlog::warn("'{}' loses its replica on dead node {}", name, node);
-          failover.replica_lost(name, node, true);
-        } else if (record.component->kind == StateKind::stateless) {
-          create_again(name, node);
-        } else {
-          {
-            MutexLock lock(lost_mu);
-            lost.push_back({name, node, placement.to_string()});
-          }
-          spdlog::error(
-              "component '{}' kept its {} state only on dead node {} ({}): that state is lost, "
-              "and calls to it fail until it is placed again",
-              name, record.component->kind == StateKind::keyed ? "keyed" : "whole", node,
-              placement.to_string());
-        }
-      } catch (const std::exception& ex) {
-        spdlog::error("could not act on '{}' after node {} died: {}", name, node, ex.what());
-      }
-    }
-  }
-
   // Creates stateless `name`, whose only home `dead` died, again on the origin.
   void create_again(const std::string& name, const std::string& dead) {
     MutexLock lock(transition_mu);
@@ -445,55 +405,6 @@ struct Origin::Impl {
     push_directory(name, record.id, next.id, next.placement);
     spdlog::warn("created stateless component '{}' again on the origin: its node {} is dead", name,
                  dead);
-  }
-
-  // `node` is leaving: every component with a home there moves away, one at a time; from now
-  // on the node is not watched (until a transition places something there again).
-  runtime::DrainReply drain(const std::string& node, const std::string& reason) {
-    spdlog::info("node {} is leaving ({}): moving its components away", node, reason);
-    {
-      MutexLock lock(peers_mu);
-      left.insert(node);
-    }
-    runtime::DrainReply reply;
-    for (const auto& [name, placement] : directory.placements()) {
-      const std::vector<std::string> homes = runtime::homes_of(placement);
-      if (std::find(homes.begin(), homes.end(), node) == homes.end()) continue;
-      const Placement next = runtime::without_home(placement, node);
-      try {
-        const TransitionReport report = transition(name, next);
-        if (report.ok) {
-          reply.moved.push_back(name + " -> " + next.to_string());
-        } else {
-          reply.failed.push_back(name + ": " + report.error);
-        }
-      } catch (const std::exception& ex) {
-        reply.failed.push_back(name + ": " + ex.what());
-      }
-    }
-    for (const std::string& failure : reply.failed) {
-      spdlog::error("node {} leaves, and could not take along {}", node, failure);
-    }
-    spdlog::info("node {} drained: {} components moved away, {} could not be", node,
-                 reply.moved.size(), reply.failed.size());
-    return reply;
-  }
-
-  // `node`, taken as dead, answers again: what was reported lost there, and is still placed
-  // there, is reachable again.
-  void node_back(const std::string& node) {
-    spdlog::warn("node {} answers heartbeats again", node);
-    MutexLock lock(lost_mu);
-    for (auto it = lost.begin(); it != lost.end();) {
-      const Placement now = directory.placements()[it->component];
-      if (it->node == node && now.to_string() == it->placement) {
-        const std::string component = it->component;
-        it = lost.erase(it);
-        spdlog::warn("'{}' on node {} is reachable again", component, node);
-      } else {
-        ++it;
-      }
-    }
   }
 
   std::shared_ptr<rpc::Peer> peer_for(const std::string& address) {
@@ -552,8 +463,8 @@ struct Origin::Impl {
       case ControlMethod::drain: {
         const auto order =
             runtime::decode<runtime::DrainRequest>(method, request.body, options.limits);
-        return runtime::Reply{StatusCode::ok,
-                              runtime::encode(drain(connection.address(), order.reason))};
+        return runtime::Reply{
+            StatusCode::ok, runtime::encode(membership->drain(connection.address(), order.reason))};
       }
       case ControlMethod::gate_check: {
         const auto order =
@@ -587,7 +498,7 @@ struct Origin::Impl {
   }
 
   void stop() {
-    monitor.reset();
+    membership->stop();
     failover.stop();
     std::map<std::string, std::shared_ptr<rpc::Peer>> closing;
     {
@@ -618,11 +529,8 @@ struct Origin::Impl {
   Mutex peers_mu;
   std::map<std::string, std::shared_ptr<rpc::Peer>> peers HATCH_GUARDED_BY(peers_mu);
   std::map<std::string, std::unique_ptr<runtime::Home>> homes HATCH_GUARDED_BY(peers_mu);
-  std::set<std::string> left HATCH_GUARDED_BY(peers_mu);  // drained nodes, no longer watched
   runtime::Failover failover;
-  mutable Mutex lost_mu;
-  std::vector<Origin::LostComponent> lost HATCH_GUARDED_BY(lost_mu);
-  std::unique_ptr<runtime::NodeMonitor> monitor;  // last: it calls into all of the above
+  std::unique_ptr<runtime::Membership> membership;  // last: its thread calls all of the above
 };
 
 Origin::Origin(const Catalog& catalog, Options options)
@@ -652,15 +560,14 @@ std::vector<Origin::NodeLink> Origin::nodes() const {
   std::vector<NodeLink> out;
   MutexLock lock(impl_->peers_mu);
   for (const auto& [address, peer] : impl_->peers) {
-    out.push_back({address, peer->current() != nullptr,
-                   impl_->monitor && impl_->monitor->dead(address), impl_->left.contains(address)});
+    out.push_back({address, peer->current() != nullptr, impl_->membership->dead(address),
+                   impl_->membership->left(address)});
   }
   return out;
 }
 
 std::vector<Origin::LostComponent> Origin::lost_components() const {
-  MutexLock lock(impl_->lost_mu);
-  return impl_->lost;
+  return impl_->membership->lost();
 }
 
 std::shared_ptr<BindingCell> Origin::resolve(std::string_view name) {
