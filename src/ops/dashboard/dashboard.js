@@ -239,7 +239,9 @@ function healthBadge(h) {
   if (h.origin) return el('span', { class: 'health self' }, 'origin');
   if (h.connected === null) return el('span', { class: 'health unknown', title: 'a home the node list does not show' }, 'unknown');
   const text = h.health || (h.connected ? 'connected' : 'not connected');
-  const tone = h.connected ? 'ok' : text === 'not contacted' ? 'unknown' : 'bad';
+  const tone = text.startsWith('dead') ? 'bad'
+    : text.startsWith('left') || text === 'not contacted' ? 'unknown'
+    : h.connected ? 'ok' : 'bad';
   return el('span', { class: 'health ' + tone }, text);
 }
 
@@ -256,7 +258,9 @@ function componentsOn(host) {
 function renderHosts() {
   const boxes = hostList().map((h) => {
     const comps = componentsOn(h.address);
-    return el('div', { class: 'host' + (h.connected === false && h.health !== 'not contacted' ? ' down' : ''), 'data-host': h.address },
+    const down = (h.health || '').startsWith('dead') ||
+      (h.connected === false && h.health !== 'not contacted' && !(h.health || '').startsWith('left'));
+    return el('div', { class: 'host' + (down ? ' down' : ''), 'data-host': h.address },
       el('div', { class: 'host-head' }, el('span', { class: 'host-name' }, h.address), healthBadge(h)),
       comps.length ? comps.map((c) => el('span', { class: 'component kind-' + c.kind, 'data-component': c.name, 'data-role': c.role || 'home' },
         c.name, c.role && c.role !== 'home' ? el('span', { class: 'role' }, c.role) : null))
