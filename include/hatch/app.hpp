@@ -95,12 +95,19 @@ class App {
 
 // Parses Hatch's flags from argv. Returns the options, plus the node address when
 // --hatch-node was given. Throws UsageError with a message naming the bad flag or file.
+// The settings only a node process has (--hatch-node and the flags beside it).
+struct NodeFlags {
+  std::string listen;     // --hatch-node; empty: run as the origin
+  std::string join;       // --hatch-join: NodeOptions::join
+  std::string advertise;  // --hatch-advertise: NodeOptions::advertise
+  std::chrono::milliseconds origin_lease = NodeOptions{}.origin_lease;
+  std::chrono::milliseconds drain_timeout = NodeOptions{}.drain_timeout;
+};
+
 struct ParsedFlags {
   Options options;
   AutopilotOptions learn;
-  std::string node_listen;                                              // empty: run as the origin
-  std::chrono::milliseconds origin_lease = NodeOptions{}.origin_lease;  // in node mode
-  std::chrono::milliseconds drain_timeout = NodeOptions{}.drain_timeout;  // in node mode
+  NodeFlags node;
   std::string log_level = "warn";
   std::vector<std::string> rest;
 };
@@ -130,10 +137,7 @@ void keep_freed_memory();
 
 // Runs a node until SIGTERM or SIGINT (then drained, NodeOptions::drain_timeout), logging at
 // `log_level`; returns the exit status.
-int run_node(const std::string& listen, const Options& options,
-             const std::string& log_level = "info",
-             std::chrono::milliseconds origin_lease = NodeOptions{}.origin_lease,
-             std::chrono::milliseconds drain_timeout = NodeOptions{}.drain_timeout);
+int run_node(const NodeFlags& node, const Options& options, const std::string& log_level = "info");
 // The same, as the flags (--hatch-node ...) say.
 int run_node(const ParsedFlags& flags);
 

@@ -17,7 +17,9 @@
 // and of the calls between components on every process, and gives the learner the window's
 // reward. A probe far worse than the incumbent is cut short and rolled back; once converged it
 // exploits, probing within a budget; the learned design is saved to a state file and the next
-// start begins from it.
+// start begins from it. The nodes it places components on are the origin's members
+// (Origin::members): when a node joins, leaves or dies, the design space is built again over the
+// nodes there are, and what the learner knew carries over.
 //
 // Thread safety: every method may be called from any thread.
 #pragma once
@@ -42,9 +44,6 @@ struct AutopilotOptions {
   // Whether App starts the autopilot: a [learn] table turns it on unless it says
   // `enabled = false`, and --hatch-learn turns it on.
   bool enabled = false;
-  // The nodes the learner may place components on, "host:port" (the top-level `nodes` key or
-  // --hatch-nodes). Required when enabled.
-  std::vector<std::string> nodes;
   // The components it places. Empty (default): every component the program has created when
   // the first entry call is seen. Components created later stay where they were created.
   std::vector<std::string> components;
@@ -96,7 +95,7 @@ struct AutopilotOptions {
   // Seeds the learner's tie-breaking; the same windows give the same choices.
   std::uint64_t seed = 1;
 
-  // Throws UsageError naming the first bad setting; when enabled, also for an empty `nodes`.
+  // Throws UsageError naming the first bad setting.
   void check() const;
 };
 
@@ -129,7 +128,8 @@ struct AutopilotDecision {
   double at_s = 0;
   // "probe", "adopt" (the learner's design changed), "return" (back to the incumbent after a
   // probe), "rollback" (a guard rail), "move failed", "measure" (a move of measure()), "shift",
-  // "converged", "restore", "pin", "unpin", "freeze", "unfreeze".
+  // "converged", "restore", "pin", "unpin", "freeze", "unfreeze", "nodes" (the origin's members
+  // changed: the design space follows them).
   std::string kind;
   std::string component;  // "" for the whole design
   std::string from, to;   // placements, for moves

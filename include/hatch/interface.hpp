@@ -102,12 +102,11 @@
 
 #define HATCH_DETAIL_POINTER(r, Name, i, m) BOOST_PP_COMMA_IF(i) & Name::HATCH_DETAIL_NAME(m)
 
-#define HATCH_DETAIL_FORWARD(r, Name, i, m)                                       \
-  HATCH_DETAIL_RESULT(m) HATCH_DETAIL_NAME(m)(HATCH_DETAIL_PARAMS(m)) override {  \
-    return hatch_link_.template call<HATCH_DETAIL_RESULT(m)>(                     \
-        i, &Name::HATCH_DETAIL_NAME(m)                                            \
-               BOOST_PP_REPEAT(HATCH_DETAIL_ARITY(m), HATCH_DETAIL_ARG_NAME,       \
-                               HATCH_DETAIL_ARGS(m)));                            \
+#define HATCH_DETAIL_FORWARD(r, Name, i, m)                                          \
+  HATCH_DETAIL_RESULT(m) HATCH_DETAIL_NAME(m)(HATCH_DETAIL_PARAMS(m)) override {     \
+    return hatch_link_.template call<HATCH_DETAIL_RESULT(m)>(                        \
+        i, &Name::HATCH_DETAIL_NAME(m) BOOST_PP_REPEAT(                              \
+               HATCH_DETAIL_ARITY(m), HATCH_DETAIL_ARG_NAME, HATCH_DETAIL_ARGS(m))); \
   }
 
 #define HATCH_DETAIL_ARG_CHECK(z, i, data)                                           \

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "hatch/config_value.hpp"
 #include "hatch/internal/wire_limits.hpp"
@@ -46,6 +47,22 @@ struct Options {
   // The cluster secret (at least 16 bytes). Required as soon as a component is placed on a node;
   // nodes refuse a peer that cannot prove it.
   std::string secret;
+
+  // The nodes this origin may place components on, besides those that join it (`listen`). Each
+  // is "host:port", "file:PATH" (a file of one "host:port" per line, read again when it
+  // changes) or "dns:NAME:PORT" (every A and AAAA record of NAME, resolved again every
+  // discovery_interval: a Kubernetes headless Service). A file or name that fails keeps the
+  // nodes it listed last. The autopilot's design space follows these nodes, less the dead and
+  // the drained (Origin::members). Default: none. --hatch-nodes, `nodes` in TOML.
+  std::vector<std::string> nodes;
+  // How often files and DNS names of `nodes` are read again. Default 2 s: a new pod is used
+  // within seconds, for one stat or lookup per source per interval. --hatch-discovery-ms.
+  std::chrono::milliseconds discovery_interval{2000};
+  // Where this origin accepts nodes that join it (`hatch node --join`, --hatch-join),
+  // "host:port": a node proves the cluster secret there, the origin dials it back at the
+  // address it gives, and it is a member from then on. Default "": no joining.
+  // --hatch-listen, `listen` in TOML.
+  std::string listen;
 
   // Mutual TLS on every connection: each side presents a certificate signed by the CA and
   // checks the other's, a client checks that a node's certificate names the host it dialled,
@@ -159,6 +176,15 @@ struct NodeOptions {
 
   // EMULATION: every frame this node sends waits this long; see Options. Default 0 (off).
   std::chrono::milliseconds emulated_link_latency{0};
+
+  // The origin to join, the address of its door (Options::listen), or "" (default): the origin
+  // finds this node itself (Options::nodes or a placement naming it). The node joins once it
+  // listens, retrying until the origin answers, and joins again whenever it has been without an
+  // origin for rejoin_interval. `advertise` is the address the origin should dial it back at;
+  // "" (default): the address it listens on, which must then name a host, not 0.0.0.0 or [::].
+  std::string join;
+  std::string advertise;
+  std::chrono::milliseconds rejoin_interval{5000};
 
   // On SIGTERM or SIGINT, how long the node waits for its origin to move its components away
   // before it stops anyway (a second signal stops it at once). Default 60 s: several moves of

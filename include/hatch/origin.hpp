@@ -12,7 +12,10 @@
 // Components are created on first use, with their dependencies, where their placement says.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -92,6 +95,18 @@ class Origin {
     bool left = false;
   };
   std::vector<NodeLink> nodes() const;
+
+  // The nodes components may be placed on now: those Options::nodes lists (its files and DNS
+  // names read again as they change) and those that joined (Options::listen), less the nodes
+  // taken as dead and those that left. Sorted. The autopilot's design space follows it.
+  std::vector<std::string> members() const;
+  // Counts the changes of members(). wait_for_members blocks until the count passes `seen`
+  // (true) or `timeout` passes (false).
+  std::uint64_t members_version() const;
+  bool wait_for_members(std::uint64_t seen, std::chrono::milliseconds timeout) const;
+  // Where nodes join this origin (Options::listen, with the port it got), or "" when they
+  // cannot.
+  std::string listen_address() const;
 
   // A component whose state lived only on a node taken as dead (or, sharded, a shard of it):
   // the state is lost, and calls to it fail until it is placed again. Each is logged as an

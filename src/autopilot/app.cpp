@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <tuple>
 
 #include <malloc.h>
 #include <CLI/CLI.hpp>
@@ -81,11 +82,39 @@ std::optional<std::string> load_config_text(std::string_view text, const std::st
     const std::string_view k = key.str();
     if (k != "secret_file" && k != "tls_cert" && k != "tls_key" && k != "tls_ca" &&
         k != "call_timeout_ms" && k != "io_threads" && k != "components" && k != "nodes" &&
-        k != "learn" && k != "http_listen" && k != "http_token_file") {
+        k != "learn" && k != "http_listen" && k != "http_token_file" && k != "listen" &&
+        k != "discovery_ms" && k != "heartbeat_ms" && k != "node_timeout_ms") {
       throw UsageError(path + ": unknown setting '" + std::string(k) +
                        "' (known: secret_file, tls_cert, tls_key, tls_ca, call_timeout_ms, "
-                       "io_threads, http_listen, http_token_file, components, nodes, learn)");
+                       "io_threads, http_listen, http_token_file, components, nodes, listen, "
+                       "discovery_ms, heartbeat_ms, node_timeout_ms, learn)");
     }
+  }
+  if (const toml::node* nodes = root.get("nodes")) {
+    const toml::array* list = nodes->as_array();
+    if (list == nullptr || !list->is_homogeneous(toml::node_type::string)) {
+      throw UsageError(path + ":" + std::to_string(nodes->source().begin.line) +
+                       ": nodes must be an array of strings: \"host:port\", \"file:PATH\" or "
+                       "\"dns:NAME:PORT\"");
+    }
+    options.nodes.clear();
+    for (const toml::node& n : *list) options.nodes.push_back(*n.value<std::string>());
+  }
+  if (root.contains("listen")) {
+    const auto listen = root["listen"].value_exact<std::string>();
+    if (!listen) throw UsageError(path + ": listen must be a string, \"host:port\"");
+    options.listen = *listen;
+  }
+  for (auto [key, field, least] : {std::tuple{"discovery_ms", &options.discovery_interval, 1},
+                                   std::tuple{"heartbeat_ms", &options.heartbeat_interval, 0},
+                                   std::tuple{"node_timeout_ms", &options.node_timeout, 1}}) {
+    if (!root.contains(key)) continue;
+    const auto ms = root[key].value_exact<std::int64_t>();
+    if (!ms || *ms < least || *ms > 3600000) {
+      throw UsageError(path + ": " + key + " must be an integer number of milliseconds, " +
+                       std::to_string(least) + " to 3600000");
+    }
+    *field = std::chrono::milliseconds(*ms);
   }
   for (auto [key, file] :
        {std::pair{"tls_cert", &options.tls.cert_file}, std::pair{"tls_key", &options.tls.key_file},
@@ -164,12 +193,18 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   std::int64_t latency_ms = -1;
   std::int64_t lease_ms = -1;
   std::int64_t drain_ms = -1;
+  std::int64_t discovery_ms = 0;
+  std::string listen;
   bool learn = false;
   std::vector<std::string> nodes;
   std::string learn_state;
   std::string http_listen;
   std::string http_token_file;
-  cli.add_option("--hatch-node", out.node_listen);
+  cli.add_option("--hatch-node", out.node.listen);
+  cli.add_option("--hatch-join", out.node.join);
+  cli.add_option("--hatch-advertise", out.node.advertise);
+  cli.add_option("--hatch-listen", listen);
+  cli.add_option("--hatch-discovery-ms", discovery_ms)->check(CLI::Range(1, 3600000));
   cli.add_flag("--hatch-learn", learn);
   cli.add_option("--hatch-nodes", nodes)->delimiter(',')->allow_extra_args(false);
   cli.add_option("--hatch-learn-state", learn_state);
@@ -209,7 +244,8 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
           "--hatch-node-timeout-ms, --hatch-io-threads, "
           "--hatch-emulated-link-latency-ms, --hatch-take-over, --hatch-origin-lease-ms, "
           "--hatch-drain-timeout-ms, "
-          "--hatch-log-level, --hatch-learn, --hatch-nodes, --hatch-learn-state, "
+          "--hatch-log-level, --hatch-learn, --hatch-nodes, --hatch-discovery-ms, --hatch-listen, "
+          "--hatch-join, --hatch-advertise, --hatch-learn-state, "
           "--hatch-http-listen, --hatch-http-token-file)");
     }
     out.rest.push_back(extra);
@@ -234,6 +270,8 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   if (!http_token_file.empty()) out.options.http_token_file = http_token_file;
   if (timeout_ms > 0) out.options.call_timeout = std::chrono::milliseconds(timeout_ms);
   if (stall_ms > 0) out.options.stall_timeout = std::chrono::milliseconds(stall_ms);
+  if (!listen.empty()) out.options.listen = listen;
+  if (discovery_ms > 0) out.options.discovery_interval = std::chrono::milliseconds(discovery_ms);
   if (heartbeat_ms >= 0) out.options.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
   if (node_timeout_ms > 0) out.options.node_timeout = std::chrono::milliseconds(node_timeout_ms);
   if (out.options.heartbeat_interval.count() > 0 &&
@@ -245,12 +283,23 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   }
   if (io_threads > 0) out.options.io_threads = io_threads;
   if (latency_ms >= 0) out.options.emulated_link_latency = std::chrono::milliseconds(latency_ms);
-  if (lease_ms >= 0) out.origin_lease = std::chrono::milliseconds(lease_ms);
-  if (drain_ms >= 0) out.drain_timeout = std::chrono::milliseconds(drain_ms);
+  if (lease_ms >= 0) out.node.origin_lease = std::chrono::milliseconds(lease_ms);
+  if (drain_ms >= 0) out.node.drain_timeout = std::chrono::milliseconds(drain_ms);
+  if (out.node.listen.empty() && (!out.node.join.empty() || !out.node.advertise.empty())) {
+    throw UsageError("--hatch-join and --hatch-advertise are for a node: give --hatch-node too");
+  }
   if (learn) out.learn.enabled = true;
-  if (!nodes.empty()) out.learn.nodes = nodes;
+  if (!nodes.empty()) out.options.nodes = nodes;
   if (!learn_state.empty()) out.learn.state_file = learn_state;
-  if (out.node_listen.empty()) out.learn.check();
+  if (out.node.listen.empty()) {
+    out.learn.check();
+    if (out.learn.enabled && out.options.nodes.empty() && out.options.listen.empty()) {
+      throw UsageError(
+          "learning needs nodes to place components on: list them in the configuration's "
+          "`nodes` (\"host:port\", \"file:PATH\", \"dns:NAME:PORT\"), give --hatch-nodes, or "
+          "let nodes join (--hatch-listen HOST:PORT)");
+    }
+  }
   return out;
 }
 
@@ -275,8 +324,7 @@ void configure_logging(const std::string& level) {
   spdlog::set_level(spdlog::level::from_str(level));
 }
 
-int run_node(const std::string& listen, const Options& options, const std::string& log_level,
-             std::chrono::milliseconds origin_lease, std::chrono::milliseconds drain_timeout) {
+int run_node(const NodeFlags& node, const Options& options, const std::string& log_level) {
   configure_logging(log_level);
   // A peer that vanishes must not kill the node: writes report EPIPE instead.
   std::signal(SIGPIPE, SIG_IGN);
@@ -288,7 +336,9 @@ int run_node(const std::string& listen, const Options& options, const std::strin
     return 2;
   }
   NodeOptions node_options;
-  node_options.listen = listen;
+  node_options.listen = node.listen;
+  node_options.join = node.join;
+  node_options.advertise = node.advertise;
   node_options.secret = options.secret;
   node_options.tls = options.tls;
   node_options.io_threads = options.io_threads;
@@ -296,8 +346,8 @@ int run_node(const std::string& listen, const Options& options, const std::strin
   node_options.stall_timeout = options.stall_timeout;
   node_options.limits = options.limits;
   node_options.emulated_link_latency = options.emulated_link_latency;
-  node_options.origin_lease = origin_lease;
-  node_options.drain_timeout = drain_timeout;
+  node_options.origin_lease = node.origin_lease;
+  node_options.drain_timeout = node.drain_timeout;
   try {
     // The HTTP server starts first, so that the address it logs is there once the node says
     // it listens (tests wait for that line).
@@ -316,8 +366,7 @@ int run_node(const std::string& listen, const Options& options, const std::strin
 }
 
 int run_node(const ParsedFlags& flags) {
-  return run_node(flags.node_listen, flags.options, flags.log_level, flags.origin_lease,
-                  flags.drain_timeout);
+  return run_node(flags.node, flags.options, flags.log_level);
 }
 
 App::App(int argc, char** argv) {
@@ -330,8 +379,7 @@ App::App(int argc, char** argv) {
   }
   configure_logging(flags.log_level);
   keep_freed_memory();
-  if (!flags.node_listen.empty())
-    std::exit(run_node(flags));
+  if (!flags.node.listen.empty()) std::exit(run_node(flags));
   args_ = std::move(flags.rest);
   options_ = std::move(flags.options);
   learn_ = std::move(flags.learn);
@@ -345,7 +393,7 @@ Origin& App::origin() {
       options_.metrics = std::make_shared<internal::Metrics>();
     }
     origin_ = std::make_unique<Origin>(Catalog::program(), options_);
-    dashboard_ = std::make_shared<AppDashboard>(*origin_, learn_.nodes);
+    dashboard_ = std::make_shared<AppDashboard>(*origin_);
     http_server_ = serve_http(options_, options_.metrics, ops::dashboard_routes(dashboard_),
                               "the dashboard; /api/..., /metrics, /healthz");
   }

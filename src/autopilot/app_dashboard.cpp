@@ -5,8 +5,7 @@
 
 namespace hatch {
 
-AppDashboard::AppDashboard(const Origin& origin, std::vector<std::string> nodes)
-    : origin_(origin), configured_nodes_(std::move(nodes)) {}
+AppDashboard::AppDashboard(const Origin& origin) : origin_(origin) {}
 
 void AppDashboard::attach(const Autopilot* pilot) {
   std::lock_guard lock(mu_);
@@ -26,7 +25,7 @@ std::vector<ops::DashboardNode> AppDashboard::nodes() const {
                                           : "disconnected";
     out.push_back({link.address, link.connected, health});
   }
-  for (const std::string& node : configured_nodes_) {
+  for (const std::string& node : origin_.members()) {
     const bool known = std::any_of(out.begin(), out.end(),
                                    [&](const ops::DashboardNode& n) { return n.address == node; });
     if (!known) out.push_back({node, false, "not contacted"});

@@ -18,9 +18,8 @@ namespace hatch {
 
 class AppDashboard final : public ops::DashboardSource {
  public:
-  // `origin` must outlive the dashboard; `nodes` are those the configuration names (shown
-  // before the origin has dialled them).
-  AppDashboard(const Origin& origin, std::vector<std::string> nodes);
+  // `origin` must outlive the dashboard. Its members are shown before it has dialled them.
+  explicit AppDashboard(const Origin& origin);
 
   // Shows `pilot` from now on (null: none); it must stay alive until detached.
   void attach(const Autopilot* pilot);
@@ -36,7 +35,6 @@ class AppDashboard final : public ops::DashboardSource {
 
  private:
   const Origin& origin_;
-  const std::vector<std::string> configured_nodes_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   mutable std::mutex mu_;
   const Autopilot* pilot_ = nullptr;  // guarded by mu_

@@ -97,6 +97,7 @@ struct Autopilot::Impl {
           apply_pins(lock);
           if (std::exchange(resumed, false)) loop->learner().interrupted();
         }
+        follow_members();
         LiveWindow w = hold ? loop->hold() : loop->step();
         if (loop->cancelled()) break;
         publish(w, hold);
@@ -109,33 +110,17 @@ struct Autopilot::Impl {
     }
   }
 
-  // The program serves: build the space from what it created and start from what runs. A
-  // component placed outside the space (on a host the configuration does not list, say) is
-  // moved to the origin first, so that the loop knows where everything runs.
+  // The program serves: build the space over the origin's members and start from what runs.
   void start() {
-    std::vector<std::string> components = options.components;
-    const Design created = origin.placements();
+    components = options.components;
     if (components.empty()) {
-      for (const auto& [name, placement] : created) components.push_back(name);
+      for (const auto& [name, placement] : origin.placements()) components.push_back(name);
     }
-    space.emplace(catalog_space(origin.catalog(), components, options.nodes));
+    members_seen = origin.members_version();
+    nodes = origin.members();
+    space.emplace(catalog_space(origin.catalog(), components, nodes));
     std::vector<std::string> notes;
-    Choice running(space->component_count(), 0);
-    Design outside;
-    for (std::size_t c = 0; c < space->component_count(); ++c) {
-      auto it = created.find(space->component(c).name);
-      if (it == created.end()) continue;
-      if (const auto option = option_of(c, it->second)) {
-        running[c] = *option;
-      } else {
-        outside[it->first] = Placement::local();
-        notes.push_back("'" + it->first + "' runs at " + it->second.to_string() +
-                        ", outside the design space: moved to the origin to start from there");
-      }
-    }
-    for (const TransitionReport& report : origin.apply(outside)) {
-      if (!report.ok) throw UsageError("cannot start learning: " + report.to_string());
-    }
+    const Choice running = running_now(*space, notes);
     loop.emplace(
         origin, *space, [this] { return entry->take(); }, loop_options(options), running);
     std::optional<LearnerMemory> memory;
@@ -151,7 +136,7 @@ struct Autopilot::Impl {
       }
     }
     std::unique_lock lock(mu);
-    log.emplace(*space, options.nodes);
+    log.emplace(*space, nodes);
     if (memory) {
       log->event(
           "restore", "",
@@ -168,9 +153,93 @@ struct Autopilot::Impl {
     cv.notify_all();
   }
 
-  // The option of component `c` that places it as `p` does: the same kind over the same hosts,
-  // in any order ("origin" is "local").
+  // The design that runs now, as options of `over`. A component placed outside it (on a host
+  // that is not a member, say) is moved to the origin first, so that the loop knows where
+  // everything runs; `notes` says which.
+  Choice running_now(const DesignSpace& over, std::vector<std::string>& notes) {
+    const Design created = origin.placements();
+    Choice running(over.component_count(), 0);
+    Design outside;
+    for (std::size_t c = 0; c < over.component_count(); ++c) {
+      auto it = created.find(over.component(c).name);
+      if (it == created.end()) continue;
+      if (const auto option = option_in(over, c, it->second)) {
+        running[c] = *option;
+      } else {
+        outside[it->first] = Placement::local();
+        notes.push_back("'" + it->first + "' runs at " + it->second.to_string() +
+                        ", outside the design space: moved to the origin to start from there");
+      }
+    }
+    for (const TransitionReport& report : origin.apply(outside)) {
+      if (!report.ok) throw UsageError("cannot start learning: " + report.to_string());
+    }
+    return running;
+  }
+
+  // The origin's members changed since the space was built (a node joined, left, died, or a
+  // discovery source changed): learning goes on over the nodes there are now. What the learner
+  // knew carries over by component name and placement, as through a state file; designs on
+  // nodes that are no longer members are forgotten. Pins that no longer fit are dropped.
+  void follow_members() {
+    const std::uint64_t version = origin.members_version();
+    if (version == members_seen) return;
+    members_seen = version;
+    std::vector<std::string> now = origin.members();
+    if (now == nodes) return;
+    std::vector<std::string> notes;
+    DesignSpace next = catalog_space(origin.catalog(), components, now);
+    const Choice running = running_now(next, notes);
+    const std::string memory = learner_state_text(*space, loop->learner().memory());
+    const std::string why = "nodes " + describe_change(nodes, now) + ": " + next.size() +
+                            " designs over " + std::to_string(now.size()) + " nodes";
+    std::unique_lock lock(mu);
+    LearningLoopOptions loop_settings = loop_options(options);
+    loop_settings.windows_before = loop->windows();
+    loop.reset();
+    space.emplace(std::move(next));
+    nodes = std::move(now);
+    loop.emplace(
+        origin, *space, [this] { return entry->take(); }, loop_settings, running);
+    LoadedState kept = read_learner_state(memory, "the learner's memory", *space);
+    if (kept.memory) loop->learner().restore(*kept.memory);
+    log->follow(*space, nodes);
+    log->event("nodes", "", why);
+    for (const std::string& note : notes) log->event("nodes", "", note);
+    for (const auto& [component, placement] : log->status().pins) {
+      if (option_of(component_of(component), placement)) {
+        pending_pins[component] = placement;
+      } else {
+        log->set_pin(component, std::nullopt);
+        log->event("unpin", component,
+                   "its pin " + placement.to_string() + " names a node that is not a member now");
+      }
+    }
+    apply_pins(lock);
+    log->publish_start(loop->learner(), loop->running(), false);
+  }
+
+  // "+a -b": the nodes added and removed.
+  static std::string describe_change(const std::vector<std::string>& before,
+                                     const std::vector<std::string>& after) {
+    std::string out;
+    for (const std::string& node : after) {
+      if (!std::binary_search(before.begin(), before.end(), node)) out += " +" + node;
+    }
+    for (const std::string& node : before) {
+      if (!std::binary_search(after.begin(), after.end(), node)) out += " -" + node;
+    }
+    return out.empty() ? std::string("unchanged") : out.substr(1);
+  }
+
   std::optional<std::uint32_t> option_of(std::size_t c, const Placement& p) const {
+    return option_in(*space, c, p);
+  }
+
+  // The option of component `c` of `over` that places it as `p` does: the same kind over the
+  // same hosts, in any order ("origin" is "local").
+  static std::optional<std::uint32_t> option_in(const DesignSpace& over, std::size_t c,
+                                                const Placement& p) {
     auto hosts_of = [](const Placement& placement) {
       std::vector<std::string> hosts;
       for (const std::string& h : placement.hosts) hosts.push_back(h == "origin" ? "local" : h);
@@ -179,7 +248,7 @@ struct Autopilot::Impl {
     };
     const bool here = p.kind == Placement::Kind::local ||
                       (p.kind == Placement::Kind::on && hosts_of(p).front() == "local");
-    const std::vector<Placement>& options = space->options(c);
+    const std::vector<Placement>& options = over.options(c);
     for (std::size_t i = 0; i < options.size(); ++i) {
       const bool same = here ? options[i].kind == Placement::Kind::local
                              : options[i].kind == p.kind && hosts_of(options[i]) == hosts_of(p);
@@ -279,8 +348,12 @@ struct Autopilot::Impl {
   Origin& origin;
   AutopilotOptions options;
   const std::shared_ptr<EntryRecorder> entry = std::make_shared<EntryRecorder>();
-  std::optional<DesignSpace> space;  // set once by the worker, before `started`
-  std::optional<LearningLoop> loop;  // driven by the worker, or by measure() while paused
+  // Set by the worker before `started`, and again under mu when the members change.
+  std::optional<DesignSpace> space;
+  std::optional<LearningLoop> loop;     // driven by the worker, or by measure() while paused
+  std::vector<std::string> components;  // those it places; the worker's
+  std::vector<std::string> nodes;       // the members the space is built over; the worker's
+  std::uint64_t members_seen = 0;       // Origin::members_version() when they were read
   std::thread worker;
 
   mutable std::mutex mu;

@@ -20,11 +20,6 @@ std::string number(double v) {
 }  // namespace
 
 void AutopilotOptions::check() const {
-  if (enabled && nodes.empty()) {
-    throw UsageError(
-        "learning needs nodes to place components on: list them in the configuration's "
-        "`nodes` (\"host:port\", ...) or give --hatch-nodes HOST:PORT,...");
-  }
   auto finite = [](double v) { return std::isfinite(v); };
   require(finite(window_min_seconds) && window_min_seconds >= 0.05, "window_min_seconds",
           "must be at least 0.05 s, not " + number(window_min_seconds));

@@ -100,14 +100,6 @@ const std::set<std::string>& known_keys() {
 }  // namespace
 
 void read_learn_config(const toml::table& root, const std::string& path, AutopilotOptions& out) {
-  if (const toml::node* nodes = root.get("nodes")) {
-    const toml::array* list = nodes->as_array();
-    if (list == nullptr || !list->is_homogeneous(toml::node_type::string)) {
-      throw UsageError(at(path, *nodes) + ": nodes must be an array of \"host:port\" strings");
-    }
-    out.nodes.clear();
-    for (const toml::node& n : *list) out.nodes.push_back(*n.value<std::string>());
-  }
   const toml::node* node = root.get("learn");
   if (node == nullptr) return;
   const toml::table* table = node->as_table();
@@ -165,9 +157,7 @@ void read_learn_config(const toml::table& root, const std::string& path, Autopil
     }
   }
   try {
-    AutopilotOptions settings = out;
-    settings.enabled = false;  // the nodes may still come from the command line
-    settings.check();
+    out.check();
   } catch (const UsageError& e) {
     // The check names the setting as "learn.KEY ...": point at its line when the file has it.
     const std::string what = e.what();

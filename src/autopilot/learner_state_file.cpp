@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -66,8 +67,7 @@ std::optional<Choice> design_of(const nlohmann::json& j, const DesignSpace& spac
 
 }  // namespace
 
-void save_learner_state(const std::string& path, const DesignSpace& space,
-                        const LearnerMemory& memory) {
+std::string learner_state_text(const DesignSpace& space, const LearnerMemory& memory) {
   nlohmann::json j;
   j["version"] = kVersion;
   j["incumbent"] = design_json(space, memory.incumbent);
@@ -84,10 +84,15 @@ void save_learner_state(const std::string& path, const DesignSpace& space,
                        {"last_seconds", record.last_seconds}});
   }
   j["designs"] = std::move(designs);
+  return j.dump(1) + "\n";
+}
+
+void save_learner_state(const std::string& path, const DesignSpace& space,
+                        const LearnerMemory& memory) {
   const std::string temporary = path + ".tmp";
   {
     std::ofstream out(temporary, std::ios::trunc);
-    out << j.dump(1) << "\n";
+    out << learner_state_text(space, memory);
     out.flush();
     if (!out) throw UsageError("cannot write the learner's state file '" + temporary + "'");
   }
@@ -99,14 +104,21 @@ void save_learner_state(const std::string& path, const DesignSpace& space,
 }
 
 LoadedState load_learner_state(const std::string& path, const DesignSpace& space) {
-  LoadedState loaded;
   std::ifstream in(path);
   if (!in) {
-    if (!std::filesystem::exists(path)) return loaded;
+    if (!std::filesystem::exists(path)) return {};
     throw UsageError("cannot read the learner's state file '" + path + "'");
   }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return read_learner_state(text.str(), "the learner's state file '" + path + "'", space);
+}
+
+LoadedState read_learner_state(std::string_view text, const std::string& what,
+                               const DesignSpace& space) {
+  LoadedState loaded;
   try {
-    const nlohmann::json j = nlohmann::json::parse(in);
+    const nlohmann::json j = nlohmann::json::parse(text);
     if (j.at("version").get<int>() != kVersion) {
       throw UsageError("version " + j.at("version").dump() + ", this program reads version " +
                        std::to_string(kVersion));
@@ -138,10 +150,9 @@ LoadedState load_learner_state(const std::string& path, const DesignSpace& space
     }
     loaded.memory = std::move(memory);
   } catch (const UsageError& e) {
-    throw UsageError("the learner's state file '" + path + "': " + e.what());
+    throw UsageError(what + ": " + e.what());
   } catch (const std::exception& e) {
-    throw UsageError("the learner's state file '" + path +
-                     "' is not a state this program wrote: " + e.what());
+    throw UsageError(what + " is not a state this program wrote: " + e.what());
   }
   return loaded;
 }

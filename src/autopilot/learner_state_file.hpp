@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "design/design_space.hpp"
@@ -28,6 +29,14 @@ struct LoadedState {
   // longer has, a placement on a node that is no longer listed, ...
   std::vector<std::string> notes;
 };
+
+// The same, as text: the autopilot keeps what the learner knew this way while its design space
+// changes (the nodes it places on came or went).
+std::string learner_state_text(const DesignSpace& space, const LearnerMemory& memory);
+// Maps `text`, as learner_state_text wrote it, onto `space`, as load_learner_state does; `what`
+// names the text in errors.
+LoadedState read_learner_state(std::string_view text, const std::string& what,
+                               const DesignSpace& space);
 
 // Reads `path` and maps it onto `space`. A design in the memory that does not fit the space is
 // dropped; a component of the learned design that does not fit starts local. Throws UsageError

@@ -27,7 +27,8 @@ struct LearningLoop::Impl {
         options(std::move(opts)),
         learner(s, options.learner),
         reward(options.reward),
-        running(start.empty() ? Choice(s.component_count(), 0) : std::move(start)) {
+        running(start.empty() ? Choice(s.component_count(), 0) : std::move(start)),
+        windows(options.windows_before) {
     space.check(running);
     for (std::size_t c = 0; c < space.component_count(); ++c) {
       index_of[space.component(c).name] = c;

@@ -54,6 +54,9 @@ struct LearningLoopOptions {
   // How much worse than the incumbent a probe's slice may be before the window is cut short;
   // 0 turns the guard off.
   double guard_multiple = 0;
+  // Windows run by the loops before this one (over an earlier design space): this loop's
+  // windows are numbered from windows_before + 1.
+  std::uint64_t windows_before = 0;
 };
 
 // What the entry point saw since the probe's previous call.

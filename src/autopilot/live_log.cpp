@@ -13,12 +13,18 @@ constexpr std::uint64_t kSaveEvery = 20;
 
 }  // namespace
 
-LiveLog::LiveLog(const DesignSpace& space, std::vector<std::string> nodes) : space_(space) {
+LiveLog::LiveLog(const DesignSpace& space, std::vector<std::string> nodes) : space_(&space) {
   for (std::size_t c = 0; c < space.component_count(); ++c) {
     status_.components.push_back(space.component(c).name);
   }
   status_.nodes = std::move(nodes);
   status_.design_space_size = space.size();
+}
+
+void LiveLog::follow(const DesignSpace& space, std::vector<std::string> nodes) {
+  space_ = &space;
+  status_.nodes = std::move(nodes);
+  status_.design_space_size = space_->size();
 }
 
 double LiveLog::now_s() const {
@@ -30,9 +36,9 @@ void LiveLog::publish_start(const Learner& learner, const Choice& running, bool 
   incumbent_ = learner.incumbent();
   best_ = learner.best();
   saved_best_ = best_;
-  status_.running = space_.design(running);
-  status_.incumbent = space_.design(incumbent_);
-  status_.best = space_.design(best_);
+  status_.running = space_->design(running);
+  status_.incumbent = space_->design(incumbent_);
+  status_.best = space_->design(best_);
   status_.phase = learner.phase();
 }
 
@@ -73,8 +79,8 @@ AutopilotWindow LiveLog::window(const LiveWindow& w, const Learner& learner,
   out.probe = w.probe;
   out.cut_short = w.cut_short;
   out.phase = w.learning ? w.purpose : "measuring";
-  out.design = space_.design(w.design);
-  out.best = space_.design(learner.best());
+  out.design = space_->design(w.design);
+  out.best = space_->design(learner.best());
   out.reward = w.reward;
   out.requests_per_s = w.window.throughput_rps;
   out.mean_ms = w.window.entry.mean_ms;
@@ -111,7 +117,7 @@ AutopilotWindow LiveLog::window(const LiveWindow& w, const Learner& learner,
     } else if (restoring_) {
       d.kind = "restore";
       d.why = "back to the design the state file holds";
-    } else if (c < incumbent_.size() && space_.options(c)[incumbent_[c]] == move.to) {
+    } else if (c < incumbent_.size() && space_->options(c)[incumbent_[c]] == move.to) {
       d.kind = "return";
     } else if (w.probe) {
       d.kind = "probe";
@@ -143,9 +149,9 @@ AutopilotWindow LiveLog::window(const LiveWindow& w, const Learner& learner,
       const bool measured = w.design[c] == incumbent[c];
       AutopilotDecision d;
       d.kind = "adopt";
-      d.component = space_.component(c).name;
-      d.from = space_.options(c)[incumbent_[c]].to_string();
-      d.to = space_.options(c)[incumbent[c]].to_string();
+      d.component = space_->component(c).name;
+      d.from = space_->options(c)[incumbent_[c]].to_string();
+      d.to = space_->options(c)[incumbent[c]].to_string();
       d.why = measured ? "better than the incumbent beyond the noise"
                        : "the learner starts its search again from here";
       d.reward_before = measured ? incumbent_reward : last_reward_;
@@ -169,7 +175,7 @@ AutopilotWindow LiveLog::window(const LiveWindow& w, const Learner& learner,
   }
   best_ = learner.best();
   status_.running = out.design;
-  status_.incumbent = space_.design(incumbent_);
+  status_.incumbent = space_->design(incumbent_);
   status_.best = out.best;
   spdlog::info("autopilot: window {}{}{}{} {:.2f} s reward {:.3f} {:.0f} req/s mean {:.3f} ms: {}",
                out.index, out.learning ? "" : " measure", out.probe ? " probe" : "",

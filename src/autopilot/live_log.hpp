@@ -29,6 +29,8 @@ class LiveLog {
   AutopilotWindow window(const LiveWindow& w, const Learner& learner, const std::string& kind);
   void event(const std::string& kind, const std::string& component, const std::string& why);
   void set_pin(const std::string& component, const std::optional<Placement>& placement);
+  // The autopilot's design space is `space` from now on, over `nodes`; publish_start follows.
+  void follow(const DesignSpace& space, std::vector<std::string> nodes);
 
   // Whether the learner's state changed enough since the last save to write it again.
   bool wants_save() const;
@@ -48,7 +50,7 @@ class LiveLog {
   void add(AutopilotDecision d);
   double now_s() const;
 
-  const DesignSpace& space_;
+  const DesignSpace* space_;
   const std::chrono::steady_clock::time_point begun_ = std::chrono::steady_clock::now();
   AutopilotStatus status_;
   Choice incumbent_;

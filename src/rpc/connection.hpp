@@ -66,6 +66,18 @@ struct ConnectionOptions {
   // Where the connection counts itself, its frames and its outbox (core/metrics.hpp). Default
   // null: nowhere.
   std::shared_ptr<internal::Metrics> metrics;
+
+  // What a process's settings (hatch::Options or hatch::NodeOptions, which name these fields
+  // alike) ask of its connections.
+  template <class Settings>
+  static ConnectionOptions of(const Settings& settings) {
+    ConnectionOptions options;
+    options.limits = settings.limits;
+    options.emulated_latency = settings.emulated_link_latency;
+    options.stall_timeout = settings.stall_timeout;
+    options.metrics = settings.metrics;
+    return options;
+  }
 };
 
 // Bytes sent after a frame's body without being copied into it: a large state leaves from

@@ -38,6 +38,8 @@ const char* to_string(ControlMethod method) {
       return "heartbeat";
     case ControlMethod::drain:
       return "drain";
+    case ControlMethod::join:
+      return "join";
   }
   return "unknown";
 }
@@ -93,6 +95,7 @@ HATCH_CONTROL_MESSAGE(GateCheckReply);
 HATCH_CONTROL_MESSAGE(Resign);
 HATCH_CONTROL_MESSAGE(DrainRequest);
 HATCH_CONTROL_MESSAGE(DrainReply);
+HATCH_CONTROL_MESSAGE(JoinRequest);
 
 #undef HATCH_CONTROL_MESSAGE
 

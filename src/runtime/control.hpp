@@ -23,6 +23,9 @@
 //   home_stale   HomeStaleRequest a home of the current placement answered `moved`  -> Done
 //   gate_check   GateCheckRequest does a gate that outlived its lease still stand -> GateCheckReply
 //   drain        DrainRequest     the node is leaving: move its components away -> DrainReply
+// From a node to the origin's door (Options::listen, runtime/join_door.hpp), the only operation
+// it serves:
+//   join         JoinRequest      dial me at `address` and count me a member -> Done
 //
 // A home is "origin" (kOriginLocation) or the address of the node that hosts an instance; a
 // replicated component's primary comes first, a sharded one's shards in shard order.
@@ -62,6 +65,7 @@ enum class ControlMethod : std::uint32_t {
   resign = 14,
   heartbeat = 15,
   drain = 16,
+  join = 17,
 };
 
 // The operation's name, as the table above spells it.
@@ -78,6 +82,13 @@ struct Resign {
 struct DrainRequest {
   std::string reason;  // "SIGTERM", for the origin's log
   HATCH_FIELDS(reason);
+};
+
+// A node joins a running origin: the origin dials it back at `address` (its HOST:PORT as others
+// reach it) and answers once it has proved the secret there.
+struct JoinRequest {
+  std::string address;
+  HATCH_FIELDS(address);
 };
 
 struct DrainReply {

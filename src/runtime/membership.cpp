@@ -1,6 +1,7 @@
 #include "runtime/membership.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include <spdlog/spdlog.h>
 
@@ -22,11 +23,13 @@ Membership::Membership(Directory& directory, std::chrono::milliseconds interval,
   if (interval.count() <= 0) return;
   NodeMonitor::Hooks watch;
   watch.nodes = [this] {
-    std::vector<std::string> watched;
-    for (std::string& node : hooks_.nodes()) {
-      if (!left(node)) watched.push_back(std::move(node));
-    }
-    return watched;
+    std::vector<std::string> dialled = hooks_.nodes();
+    std::set<std::string> watched(dialled.begin(), dialled.end());
+    MutexLock lock(mu_);
+    watched.insert(listed_.begin(), listed_.end());
+    watched.insert(joined_.begin(), joined_.end());
+    for (const std::string& node : left_) watched.erase(node);
+    return std::vector<std::string>(watched.begin(), watched.end());
   };
   watch.ping = hooks_.ping;
   watch.died = [this](const std::string& node, std::chrono::milliseconds silent) {
@@ -48,7 +51,7 @@ DrainReply Membership::drain(const std::string& node, const std::string& reason)
   spdlog::info("node {} is leaving ({}): moving its components away", node, reason);
   {
     MutexLock lock(mu_);
-    left_.insert(node);
+    if (left_.insert(node).second) bump();
   }
   DrainReply reply;
   for (const auto& [name, placement] : directory_.placements()) {
@@ -75,7 +78,60 @@ DrainReply Membership::drain(const std::string& node, const std::string& reason)
 
 void Membership::placed(const std::vector<std::string>& homes) {
   MutexLock lock(mu_);
-  for (const std::string& home : homes) left_.erase(home);
+  for (const std::string& home : homes) {
+    if (left_.erase(home) > 0) bump();
+  }
+}
+
+void Membership::listed(std::vector<std::string> nodes) {
+  std::set<std::string> now(std::make_move_iterator(nodes.begin()),
+                            std::make_move_iterator(nodes.end()));
+  MutexLock lock(mu_);
+  if (now == listed_) return;
+  listed_ = std::move(now);
+  bump();
+}
+
+bool Membership::joined(const std::string& node) {
+  MutexLock lock(mu_);
+  if (joined_.size() >= kMaxJoined && !joined_.contains(node)) return false;
+  const bool rejoined = left_.erase(node) > 0;
+  if (joined_.insert(node).second || rejoined) bump();
+  return true;
+}
+
+std::vector<std::string> Membership::members() const {
+  std::set<std::string> all;
+  {
+    MutexLock lock(mu_);
+    all.insert(listed_.begin(), listed_.end());
+    all.insert(joined_.begin(), joined_.end());
+    for (const std::string& node : left_) all.erase(node);
+  }
+  std::vector<std::string> out;
+  for (const std::string& node : all) {
+    if (!dead(node)) out.push_back(node);
+  }
+  return out;
+}
+
+std::uint64_t Membership::version() const {
+  MutexLock lock(mu_);
+  return version_;
+}
+
+bool Membership::wait_changed(std::uint64_t seen, std::chrono::milliseconds timeout) const {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  MutexLock lock(mu_);
+  while (version_ <= seen && std::chrono::steady_clock::now() < until) {
+    changed_.wait_until(lock, until);
+  }
+  return version_ > seen;
+}
+
+void Membership::bump() {
+  ++version_;
+  changed_.notify_all();
 }
 
 bool Membership::dead(const std::string& node) const {
@@ -93,6 +149,10 @@ std::vector<Origin::LostComponent> Membership::lost() const {
 }
 
 void Membership::died(const std::string& node, std::chrono::milliseconds silent) {
+  {
+    MutexLock lock(mu_);
+    bump();
+  }
   spdlog::error("node {} has answered no heartbeat for {} ms (node timeout {} ms): taken as dead",
                 node, silent.count(), timeout_.count());
   for (const auto& [name, placement] : directory_.placements()) {
@@ -122,6 +182,10 @@ void Membership::died(const std::string& node, std::chrono::milliseconds silent)
 }
 
 void Membership::back(const std::string& node) {
+  {
+    MutexLock lock(mu_);
+    bump();
+  }
   spdlog::warn("node {} answers heartbeats again", node);
   const Design now = directory_.placements();
   std::vector<std::string> reachable;

@@ -1,6 +1,7 @@
-// What the origin knows of its nodes beyond their connections: which are taken as dead (they
-// answer no heartbeat, runtime/node_monitor.hpp), which have left (drained), and which
-// components were lost with a dead node. It decides what becomes of a node's components when the
+// What the origin knows of its nodes beyond their connections: which are members (listed by
+// discovery, runtime/discovery.hpp, or joined), which are taken as dead (they answer no
+// heartbeat, runtime/node_monitor.hpp), which have left (drained), and which components were
+// lost with a dead node. It decides what becomes of a node's components when the
 // node dies or leaves; the origin carries it out through the hooks.
 //
 //   dies    stateless, there only     -> created again on the origin (hooks.create_again)
@@ -13,6 +14,8 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <set>
@@ -31,7 +34,7 @@ namespace hatch::runtime {
 class Membership {
  public:
   struct Hooks {
-    // Every node the origin has dialled.
+    // Every node the origin has dialled (members are watched too).
     std::function<std::vector<std::string>()> nodes;
     // See NodeMonitor::Hooks::ping.
     std::function<std::vector<bool>(const std::vector<std::string>& nodes,
@@ -61,6 +64,19 @@ class Membership {
   DrainReply drain(const std::string& node, const std::string& reason);
   // A transition places something on `homes`: those that had left are members again.
   void placed(const std::vector<std::string>& homes);
+  // The nodes discovery lists now, and a node that joined (it is a member again if it had left).
+  // Both are watched from now on. joined() returns false, and changes nothing, when
+  // kMaxJoined others have joined already.
+  static constexpr std::size_t kMaxJoined = 1024;
+  void listed(std::vector<std::string> nodes);
+  [[nodiscard]] bool joined(const std::string& node);
+
+  // The nodes components may be placed on now: listed or joined, neither dead nor left, sorted.
+  std::vector<std::string> members() const;
+  // Counts the changes of members(); wait_changed blocks until it passes `seen` (true) or
+  // `timeout` passes (false).
+  std::uint64_t version() const;
+  bool wait_changed(std::uint64_t seen, std::chrono::milliseconds timeout) const;
 
   bool dead(const std::string& node) const;
   bool left(const std::string& node) const;
@@ -69,11 +85,16 @@ class Membership {
  private:
   void died(const std::string& node, std::chrono::milliseconds silent);
   void back(const std::string& node);
+  void bump() HATCH_REQUIRES(mu_);
 
   Directory& directory_;
   const std::chrono::milliseconds timeout_;
   const Hooks hooks_;
   mutable Mutex mu_;
+  mutable std::condition_variable_any changed_;
+  std::uint64_t version_ HATCH_GUARDED_BY(mu_) = 0;
+  std::set<std::string> listed_ HATCH_GUARDED_BY(mu_);
+  std::set<std::string> joined_ HATCH_GUARDED_BY(mu_);
   std::set<std::string> left_ HATCH_GUARDED_BY(mu_);
   std::vector<Origin::LostComponent> lost_ HATCH_GUARDED_BY(mu_);
   std::unique_ptr<NodeMonitor> monitor_;  // last: its thread calls into all of the above

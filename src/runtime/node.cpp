@@ -22,6 +22,7 @@
 #include "runtime/control.hpp"
 #include "runtime/host.hpp"
 #include "runtime/host_control.hpp"
+#include "runtime/node_joiner.hpp"
 #include "runtime/node_refs.hpp"
 #include "runtime/remote_component.hpp"
 
@@ -49,7 +50,7 @@ struct Node::Impl {
         io(options.io_threads),
         network(options.network ? options.network : rpc::host_network(options.tls)),
         listener(*network, io.context(), options.listen, secret, listener_limits(options),
-                 connection_options(options),
+                 rpc::ConnectionOptions::of(options),
                  [this](std::shared_ptr<rpc::Connection> c, const rpc::PeerIdentity& peer,
                         const std::string& from) { admit(c, peer, from); }),
         address(listener.address()),
@@ -77,6 +78,29 @@ struct Node::Impl {
       if (!e) on_signal(signal);
     });
     listener.start("node " + address);
+    if (!options.join.empty()) joiner = make_joiner();
+  }
+
+  // Joins the origin at options.join, as options.advertise or the listen address.
+  std::unique_ptr<runtime::NodeJoiner> make_joiner() {
+    runtime::NodeJoiner::Settings settings;
+    settings.door = options.join;
+    settings.self = options.advertise.empty() ? address : options.advertise;
+    const std::string host = rpc::split_address(settings.self).first;
+    if (host == "0.0.0.0" || host == "::" || host.empty()) {
+      throw UsageError("node " + address + " joins " + options.join +
+                       " but listens on every address: say where the origin should dial it "
+                       "(--advertise HOST:PORT, NodeOptions::advertise)");
+    }
+    rpc::split_address(settings.door);
+    // The origin dials back before it answers: that may take its own call timeout.
+    settings.timeout = options.call_timeout * 2;
+    settings.rejoin = options.rejoin_interval;
+    return std::make_unique<runtime::NodeJoiner>(network, io.context(), secret, copts, settings,
+                                                 [this] {
+                                                   MutexLock lock(mu);
+                                                   return origin && origin->is_open();
+                                                 });
   }
 
   static rpc::ListenerLimits listener_limits(const NodeOptions& options) {
@@ -85,15 +109,6 @@ struct Node::Impl {
     limits.max_handshakes = options.max_handshakes;
     limits.max_handshakes_per_source = options.max_handshakes_per_source;
     return limits;
-  }
-
-  static rpc::ConnectionOptions connection_options(const NodeOptions& options) {
-    rpc::ConnectionOptions copts;
-    copts.limits = options.limits;
-    copts.emulated_latency = options.emulated_link_latency;
-    copts.stall_timeout = options.stall_timeout;
-    copts.metrics = options.metrics;
-    return copts;
   }
 
   runtime::HostControlHooks control_hooks() {
@@ -429,6 +444,7 @@ struct Node::Impl {
 
   void shutdown() {
     request_stop();
+    joiner.reset();
     asio::post(io.context(), [this] {
       boost::system::error_code ignored;
       listener.close();
@@ -463,7 +479,7 @@ struct Node::Impl {
   const std::string address;
   asio::signal_set signals;
   runtime::Host host;
-  const rpc::ConnectionOptions copts = connection_options(options);
+  const rpc::ConnectionOptions copts = rpc::ConnectionOptions::of(options);
   const std::shared_ptr<internal::CallMeter> meter = std::make_shared<internal::CallMeter>();
   runtime::HostControl control;
   runtime::NodeRefs refs;
@@ -481,6 +497,8 @@ struct Node::Impl {
   // Reports to the origin on their way (operation, component, home).
   std::set<std::tuple<runtime::ControlMethod, std::string, std::string>> telling
       HATCH_GUARDED_BY(mu);
+  // Set once, in the constructor; last, since its thread reads the origin under mu.
+  std::unique_ptr<runtime::NodeJoiner> joiner;
 };
 
 Node::Node(const Catalog& catalog, NodeOptions options)

@@ -18,12 +18,15 @@
 #include "rpc/io_pool.hpp"
 #include "rpc/tls_network.hpp"
 #include "runtime/directory.hpp"
+#include "runtime/discovery.hpp"
 #include "runtime/failover.hpp"
 #include "runtime/home.hpp"
 #include "runtime/host.hpp"
 #include "runtime/host_control.hpp"
+#include "runtime/join_door.hpp"
 #include "runtime/membership.hpp"
 #include "runtime/placement_binding.hpp"
+#include "runtime/remote_component.hpp"
 #include "runtime/transition.hpp"
 
 namespace hatch {
@@ -65,6 +68,10 @@ struct Origin::Impl {
         local_home(runtime::make_local_home(control)),
         failover(directory, io.context(), options.call_timeout, failover_hooks()) {
     if (!options.secret.empty()) secret.emplace(rpc::ClusterSecret::from_bytes(options.secret));
+    if (!options.listen.empty() && !secret) {
+      throw UsageError("the origin accepts nodes at " + options.listen +
+                       " but no cluster secret is set (--hatch-secret-file or Options::secret)");
+    }
     host.set_control(
         [this](const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
                internal::Payload& request) { return serve(*connection, method, request); });
@@ -73,6 +80,41 @@ struct Origin::Impl {
     });
     membership = std::make_unique<runtime::Membership>(directory, options.heartbeat_interval,
                                                        options.node_timeout, membership_hooks());
+    if (!options.nodes.empty()) {
+      discovery = std::make_unique<runtime::Discovery>(
+          options.nodes, options.discovery_interval,
+          [this](const std::vector<std::string>& nodes) { membership->listed(nodes); });
+      membership->listed(discovery->nodes());
+    }
+    if (!options.listen.empty()) {
+      door = std::make_unique<runtime::JoinDoor>(
+          *network, io.context(), options.listen, *secret, rpc::ConnectionOptions::of(options),
+          [this](const std::string& address, const std::string& from) {
+            return join(address, from);
+          });
+    }
+  }
+
+  // A node at `address` asks to join (through `door`, from `from`): reach it there first, so
+  // that a wrong address is reported to the node, then count it a member.
+  std::string join(const std::string& address, const std::string& from) {
+    if (rpc::split_address(address).second == 0) return "'" + address + "' names port 0";
+    try {
+      static_cast<void>(runtime::call_remote(
+          *peer_for(address), runtime::kControlComponent,
+          static_cast<std::uint32_t>(runtime::ControlMethod::heartbeat),
+          runtime::encode(runtime::Done{}), options.call_timeout, "control operation heartbeat"));
+    } catch (const std::exception& e) {
+      spdlog::warn("node {} (from {}) asked to join, but the origin cannot reach it there: {}",
+                   address, from, e.what());
+      return "the origin cannot reach the node at " + address + ": " + e.what();
+    }
+    if (!membership->joined(address)) {
+      return "the origin has " + std::to_string(runtime::Membership::kMaxJoined) +
+             " joined nodes already";
+    }
+    spdlog::info("node {} joined (from {})", address, from);
+    return {};
   }
 
   runtime::Membership::Hooks membership_hooks() {
@@ -415,14 +457,10 @@ struct Origin::Impl {
     MutexLock lock(peers_mu);
     auto& peer = peers[address];
     if (!peer) {
-      rpc::ConnectionOptions copts;
-      copts.limits = options.limits;
-      copts.emulated_latency = options.emulated_link_latency;
-      copts.stall_timeout = options.stall_timeout;
-      copts.metrics = options.metrics;
       peer = std::make_shared<rpc::Peer>(
           network, io.context(), address, *secret,
-          rpc::PeerIdentity{"origin", incarnation, options.take_over}, copts,
+          rpc::PeerIdentity{"origin", incarnation, options.take_over},
+          rpc::ConnectionOptions::of(options),
           [this](const std::shared_ptr<rpc::Connection>& c, const rpc::FrameHeader& h,
                  internal::Payload p) { host.serve(c, h, std::move(p)); });
     }
@@ -498,6 +536,8 @@ struct Origin::Impl {
   }
 
   void stop() {
+    if (door) door->close();
+    discovery.reset();
     membership->stop();
     failover.stop();
     std::map<std::string, std::shared_ptr<rpc::Peer>> closing;
@@ -530,7 +570,9 @@ struct Origin::Impl {
   std::map<std::string, std::shared_ptr<rpc::Peer>> peers HATCH_GUARDED_BY(peers_mu);
   std::map<std::string, std::unique_ptr<runtime::Home>> homes HATCH_GUARDED_BY(peers_mu);
   runtime::Failover failover;
-  std::unique_ptr<runtime::Membership> membership;  // last: its thread calls all of the above
+  std::unique_ptr<runtime::Membership> membership;  // its thread calls all of the above
+  std::unique_ptr<runtime::Discovery> discovery;    // its thread tells the membership
+  std::unique_ptr<runtime::JoinDoor> door;          // its joins reach everything above
 };
 
 Origin::Origin(const Catalog& catalog, Options options)
@@ -564,6 +606,22 @@ std::vector<Origin::NodeLink> Origin::nodes() const {
                    impl_->membership->left(address)});
   }
   return out;
+}
+
+std::vector<std::string> Origin::members() const {
+  return impl_->membership->members();
+}
+
+std::uint64_t Origin::members_version() const {
+  return impl_->membership->version();
+}
+
+bool Origin::wait_for_members(std::uint64_t seen, std::chrono::milliseconds timeout) const {
+  return impl_->membership->wait_changed(seen, timeout);
+}
+
+std::string Origin::listen_address() const {
+  return impl_->door ? impl_->door->address() : std::string();
 }
 
 std::vector<Origin::LostComponent> Origin::lost_components() const {

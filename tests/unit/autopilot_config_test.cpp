@@ -94,7 +94,7 @@ cache = "local"
   AutopilotOptions learn;
   load_config_file(path, options, learn);
   EXPECT_TRUE(learn.enabled);
-  EXPECT_EQ(learn.nodes, (std::vector<std::string>{"127.0.0.1:7001", "127.0.0.1:7002"}));
+  EXPECT_EQ(options.nodes, (std::vector<std::string>{"127.0.0.1:7001", "127.0.0.1:7002"}));
   EXPECT_EQ(learn.components, (std::vector<std::string>{"cache", "store"}));
   EXPECT_EQ(learn.entry, "reported");
   EXPECT_EQ(learn.window_initial_seconds, 2);
@@ -158,7 +158,7 @@ TEST(LearnConfig, FlagsTurnLearningOnAndLearningNeedsNodes) {
                         "rest"};
   const ParsedFlags f = parse_flags(7, argv);
   EXPECT_TRUE(f.learn.enabled);
-  EXPECT_EQ(f.learn.nodes, (std::vector<std::string>{"127.0.0.1:1", "127.0.0.1:2"}));
+  EXPECT_EQ(f.options.nodes, (std::vector<std::string>{"127.0.0.1:1", "127.0.0.1:2"}));
   EXPECT_EQ(f.learn.state_file, "/tmp/s.json");
   EXPECT_EQ(f.rest, (std::vector<std::string>{"app", "rest"}));
 }

@@ -63,7 +63,7 @@ TEST(Flags, ParseHatchFlagsAndLeaveTheRest) {
   EXPECT_EQ(f.options.call_timeout, std::chrono::milliseconds(250));
   EXPECT_EQ(f.rest, (std::vector<std::string>{"app", "--ops", "5", "x", "serve"}))
       << "a word after a placement belongs to the program";
-  EXPECT_TRUE(f.node_listen.empty());
+  EXPECT_TRUE(f.node.listen.empty());
 }
 
 TEST(Flags, ASecretFileOthersMayReadIsRefused) {

@@ -47,8 +47,8 @@ void add_sim_options(CLI::App& sim, hatch::sim::SimOptions& o) {
   sim.add_flag("!--no-progress", o.progress, "no progress line on stderr");
 }
 
-int run_node(const std::string& listen, const std::string& secret_file, const hatch::TlsFiles& tls,
-             int io_threads, int latency_ms, int lease_ms, int drain_ms,
+int run_node(const hatch::NodeFlags& flags, const std::string& secret_file,
+             const hatch::TlsFiles& tls, int io_threads, int latency_ms,
              const std::string& http_listen, const std::string& http_token_file,
              const std::string& log_level) {
   hatch::Options options;
@@ -64,8 +64,7 @@ int run_node(const std::string& listen, const std::string& secret_file, const ha
   options.http_listen = http_listen;
   options.http_token_file = http_token_file;
   options.emulated_link_latency = std::chrono::milliseconds(latency_ms);
-  return hatch::run_node(listen, options, log_level, std::chrono::milliseconds(lease_ms),
-                         std::chrono::milliseconds(drain_ms));
+  return hatch::run_node(flags, options, log_level);
 }
 
 int run_certs(const std::string& dir, const std::vector<std::string>& names, int days) {
@@ -90,15 +89,21 @@ int main(int argc, char** argv) {
   CLI::App cli("hatch: run and inspect self-distributing systems");
   cli.require_subcommand(1);
   CLI::App* node = cli.add_subcommand("node", "run a node that hosts components for an origin");
-  std::string listen;
+  hatch::NodeFlags flags;
   std::string secret_file;
   int io_threads = 64;
   int latency_ms = 0;
   int lease_ms = static_cast<int>(hatch::NodeOptions{}.origin_lease.count());
   int drain_ms = static_cast<int>(hatch::NodeOptions{}.drain_timeout.count());
   std::string log_level = "info";
-  node->add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")
+  node->add_option("--listen", flags.listen, "HOST:PORT to listen on (port 0: any free port)")
       ->required();
+  node->add_option("--join", flags.join,
+                   "HOST:PORT of a running origin's door (its --hatch-listen) to join; without "
+                   "it the origin must find the node itself (--hatch-nodes)");
+  node->add_option("--advertise", flags.advertise,
+                   "HOST:PORT the origin should dial this node at (default: the --listen "
+                   "address, which must then name a host)");
   node->add_option("--secret-file", secret_file, "file holding the cluster secret")
       ->envname("HATCH_SECRET_FILE")
       ->required();
@@ -159,6 +164,8 @@ int main(int argc, char** argv) {
   if (status->parsed()) return hatch::tool::run_status(status_options);
   if (sim->parsed()) return hatch::sim::run_sim(sim_options);
   if (certs->parsed()) return run_certs(certs_dir, names, days);
-  return run_node(listen, secret_file, tls, io_threads, latency_ms, lease_ms, drain_ms, http_listen,
-                  http_token_file, log_level);
+  flags.origin_lease = std::chrono::milliseconds(lease_ms);
+  flags.drain_timeout = std::chrono::milliseconds(drain_ms);
+  return run_node(flags, secret_file, tls, io_threads, latency_ms, http_listen, http_token_file,
+                  log_level);
 }

@@ -1,0 +1,175 @@
+// Joining (Options::listen, NodeOptions::join): a node started with --hatch-join proves the
+// secret at the origin's door, the origin dials it back, and it is a member from then on; a node
+// that gives an address the origin cannot reach is told so. The autopilot's design space follows
+// the members as nodes join and die.
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "cluster_test.hpp"
+#include "hatch/hatch.hpp"
+#include "log_watch.hpp"
+#include "node_process.hpp"
+#include "test_interfaces.hpp"
+
+namespace hatch::test {
+namespace {
+
+constexpr std::chrono::seconds kBound{60};  // only a hang takes this long
+
+using NodeJoin = ClusterTest;
+
+bool has(const std::vector<std::string>& nodes, const std::string& node) {
+  return std::find(nodes.begin(), nodes.end(), node) != nodes.end();
+}
+
+// Waits until `origin`'s members satisfy `want`; false only after kBound of changes without.
+template <class Want>
+bool wait_members(const Origin& origin, Want want) {
+  for (;;) {
+    const std::uint64_t seen = origin.members_version();
+    if (want(origin.members())) return true;
+    if (!origin.wait_for_members(seen, kBound)) return false;
+  }
+}
+
+TEST_F(NodeJoin, ANodeJoinsARunningOriginAndComponentsMoveThere) {
+  Options o = options();
+  o.listen = "127.0.0.1:0";
+  Origin origin(Catalog::program(), o);
+  ASSERT_FALSE(origin.listen_address().empty());
+  EXPECT_TRUE(origin.members().empty());
+  Ref<Tally> tally = origin.get<Tally>("tally");
+  ASSERT_EQ(tally->bump(3), 3);
+
+  NodeProcess node(secret_.path(), "127.0.0.1:0", {"--hatch-join", origin.listen_address()});
+  ASSERT_TRUE(wait_members(origin, [&](const auto& m) { return has(m, node.address()); }));
+  EXPECT_TRUE(node.wait_for_log("joined the origin at " + origin.listen_address()));
+
+  const TransitionReport moved = origin.relocate("tally", node.address());
+  ASSERT_TRUE(moved.ok) << moved.to_string();
+  EXPECT_EQ(tally->bump(1), 4);
+  EXPECT_EQ(tally.binding().hosts, std::vector<std::string>{node.address()});
+}
+
+TEST_F(NodeJoin, ANodeTheOriginCannotReachWhereItSaysIsToldWhyAndIsNoMember) {
+  Options o = options();
+  o.listen = "127.0.0.1:0";
+  o.call_timeout = std::chrono::seconds(2);
+  Origin origin(Catalog::program(), o);
+  // Nothing listens at port 1: the origin's dial-back fails, and the node hears it.
+  NodeProcess node(secret_.path(), "127.0.0.1:0",
+                   {"--hatch-join", origin.listen_address(), "--hatch-advertise", "127.0.0.1:1"});
+  EXPECT_TRUE(node.wait_for_log("the origin cannot reach the node at 127.0.0.1:1"));
+  EXPECT_TRUE(origin.members().empty());
+}
+
+TEST_F(NodeJoin, ANodeWithoutTheSecretCannotJoin) {
+  Options o = options();
+  o.listen = "127.0.0.1:0";
+  Origin origin(Catalog::program(), o);
+  SecretFile other;
+  NodeProcess node(other.path(), "127.0.0.1:0", {"--hatch-join", origin.listen_address()});
+  EXPECT_TRUE(node.wait_for_log("could not join the origin at " + origin.listen_address()));
+  EXPECT_TRUE(origin.members().empty());
+}
+
+TEST_F(NodeJoin, AJoinFlagWithoutANodeOrOnEveryAddressWithoutAdvertiseIsRefused) {
+  const char* origin_side[] = {"app", "--hatch-join", "127.0.0.1:7100"};
+  EXPECT_THROW(parse_flags(3, origin_side), UsageError);
+  NodeOptions n;
+  n.secret = secret_.bytes();
+  n.listen = "0.0.0.0:0";
+  n.join = "127.0.0.1:7100";
+  try {
+    Node node(Catalog::program(), n);
+    ADD_FAILURE() << "a node on every address joined without --advertise";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("--advertise"), std::string::npos) << e.what();
+  }
+}
+
+// Calls `tally` from its own thread (entry calls) until destroyed.
+class Load {
+ public:
+  explicit Load(Ref<Tally> tally) : tally_(std::move(tally)) {
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        try {
+          tally_->bump(1);
+        } catch (const std::exception&) {
+          // A move the learner tries may fail: the load goes on.
+        }
+      }
+    });
+  }
+  ~Load() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  Ref<Tally> tally_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// Waits, window after window, for a "nodes" decision whose reason contains `text`.
+bool wait_nodes_decision(const Autopilot& pilot, const std::string& text) {
+  for (std::uint64_t window = 1; window < 1000; ++window) {
+    for (const AutopilotDecision& d : pilot.decisions()) {
+      if (d.kind == "nodes" && d.why.find(text) != std::string::npos) return true;
+    }
+    if (!pilot.wait_for_window(window, kBound)) return false;
+  }
+  return false;
+}
+
+TEST_F(NodeJoin, TheAutopilotsDesignSpaceFollowsTheMembersAsNodesJoinAndDie) {
+  NodeProcess a(secret_.path());
+  Options o = options();
+  o.listen = "127.0.0.1:0";
+  o.nodes = {a.address()};
+  o.heartbeat_interval = std::chrono::milliseconds(100);
+  o.node_timeout = std::chrono::milliseconds(1500);
+  Origin origin(Catalog::program(), o);
+  Ref<Tally> tally = origin.get<Tally>("tally");
+  AutopilotOptions learn;
+  learn.window_initial_seconds = 0.2;
+  learn.window_min_seconds = 0.1;
+  learn.window_max_seconds = 0.3;
+  learn.settle_slice = std::chrono::milliseconds(20);
+  learn.max_settle = std::chrono::milliseconds(200);
+  Load load(tally);
+  Autopilot pilot(origin, learn);
+  ASSERT_TRUE(pilot.wait_for_window(1, kBound));
+  EXPECT_EQ(pilot.status().nodes, std::vector<std::string>{a.address()});
+  const std::string one_node = pilot.status().design_space_size;
+
+  NodeProcess b(secret_.path(), "127.0.0.1:0", {"--hatch-join", origin.listen_address()});
+  ASSERT_TRUE(wait_nodes_decision(pilot, "+" + b.address()));
+  std::vector<std::string> both = {a.address(), b.address()};
+  std::sort(both.begin(), both.end());
+  EXPECT_EQ(pilot.status().nodes, both);
+  EXPECT_NE(pilot.status().design_space_size, one_node);
+
+  b.kill_and_reap(SIGKILL);
+  ASSERT_TRUE(wait_nodes_decision(pilot, "-" + b.address()));
+  EXPECT_EQ(pilot.status().nodes, std::vector<std::string>{a.address()});
+  EXPECT_EQ(pilot.status().design_space_size, one_node);
+  // Learning goes on over the nodes there are.
+  const std::uint64_t after = pilot.status().windows;
+  EXPECT_TRUE(pilot.wait_for_window(after + 2, kBound));
+  EXPECT_TRUE(pilot.status().error.empty()) << pilot.status().error;
+  pilot.stop();
+}
+
+}  // namespace
+}  // namespace hatch::test
