@@ -6,11 +6,20 @@ import sys
 PLACEMENTS = ("local", "remote", "replicated", "sharded")
 MIXES = (("read_heavy", "read-heavy 95/5"), ("write_heavy", "write-heavy 50/50"))
 FIGURES = ("ops_per_s", "p50_us", "p99_us")
+NODE_COUNTS = (1, 4, 16, 32)
+# The control plane's figures (bench/control_plane_bench.cpp): key, label, benchmark, field.
+CONTROL = (
+    ("apply_ms", "apply one move, ms p50", "BM_Apply", "apply_p50_ms"),
+    ("directory_ms", "directory push, ms p50", "BM_Apply", "directory_p50_ms"),
+    ("gather_ms", "gather metrics, ms p50", "BM_Gather", "gather_p50_ms"),
+    ("learner_us", "learner per window, us mean", "BM_Learner", "learner_mean_us"),
+)
 
 
-def main(rpc_path, relocation_path, placement_path, summary_path):
+def main(rpc_path, relocation_path, placement_path, summary_path, control_path=None):
     runs = {}
-    for raw_path in (rpc_path, relocation_path, placement_path):
+    raw_paths = (rpc_path, relocation_path, placement_path) + ((control_path,) if control_path else ())
+    for raw_path in raw_paths:
         with open(raw_path) as f:
             runs.update({b["name"]: b for b in json.load(f)["benchmarks"]})
 
@@ -49,7 +58,24 @@ def main(rpc_path, relocation_path, placement_path, summary_path):
             run = find(f"BM_Placement/{mix}/{placement}/")
             for figure in FIGURES:
                 s[f"placement_{mix}_{placement}_{figure}"] = run[figure]
-    s = {k: round(v, 3) for k, v in s.items()}
+    # A count the benchmark refused (the learner's design space takes at most 16 hosts) is
+    # recorded as null, with its reason printed below the table.
+    refused = {}
+    if control_path:
+        for key, _, bench, field in CONTROL:
+            for n in NODE_COUNTS:
+                prefix = f"{bench}/{n}/"
+                run = next((r for name, r in runs.items() if name.startswith(prefix)), None)
+                if run is None:
+                    raise SystemExit(f"bench summary: no benchmark named {prefix}*")
+                if run.get("error_occurred"):
+                    if bench != "BM_Learner":
+                        raise SystemExit(f"bench summary: {run['name']} failed: {run['error_message']}")
+                    s[f"control_{key}_n{n}"] = None
+                    refused[f"control_{key}_n{n}"] = run["error_message"]
+                    continue
+                s[f"control_{key}_n{n}"] = run[field]
+    s = {k: None if v is None else round(v, 3) for k, v in s.items()}
 
     try:
         with open(summary_path) as f:
@@ -99,8 +125,23 @@ def main(rpc_path, relocation_path, placement_path, summary_path):
             ops, p50, p99 = (s[f"placement_{mix}_{placement}_{f}"] for f in FIGURES)
             print(f"{placement:12} {label:18} {ops:12,.0f} {ops / local_ops:8.3g}x "
                   f"{p50:9.2f} {p50 / local_p50:7.0f}x {p99:9.2f}")
+
+    # The control plane against the node count: the growth is the largest count measured over 1.
+    if control_path:
+        print()
+        print(f"{'control plane':28}" + "".join(f"{'n=' + str(n):>10}" for n in NODE_COUNTS) + "   growth")
+        for key, label, _, _ in CONTROL:
+            values = [s[f"control_{key}_n{n}"] for n in NODE_COUNTS]
+            cells = "".join(f"{'refused':>10}" if v is None else f"{v:10.3f}" for v in values)
+            last = max(i for i, v in enumerate(values) if v is not None)
+            growth = f"{values[last] / values[0]:.2f}x n{NODE_COUNTS[last]}/n1" if values[0] else "-"
+            print(f"{label:28}{cells}   {growth}")
+        for key, reason in refused.items():
+            print(f"{key}: refused: {reason}")
     print(f"\nwrote {summary_path}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4])
+    # The fifth argument, the control plane's JSON, is optional: without it those keys are
+    # neither written nor printed.
+    main(*sys.argv[1:6])
