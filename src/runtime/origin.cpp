@@ -344,10 +344,19 @@ struct Origin::Impl {
       sum.total_ms += edge.total_ms;
     };
     for (CallEdge& edge : meter->take()) add(std::move(edge));
-    for (const std::string& node : nodes()) {
+    // Every node is asked at once, as push_directory does: the gather takes about one round
+    // trip, not one per node. Those without a connection come last, since asking them connects.
+    // A dead or drained node has nothing to tell, and would hold the gather up to the call
+    // timeout.
+    std::vector<std::pair<std::string, runtime::PendingOrder>> asked;
+    for (const std::string& node : nodes_connected_first()) {
+      if (membership->dead(node) || membership->left(node)) continue;
+      asked.emplace_back(
+          node, home_for(node).start(runtime::ControlMethod::metrics, runtime::MetricsRequest{on}));
+    }
+    for (auto& [node, pending] : asked) {
       try {
-        internal::Payload reply =
-            home_for(node).run(runtime::ControlMethod::metrics, runtime::MetricsRequest{on});
+        internal::Payload reply = pending.wait();
         auto metrics = runtime::decode<runtime::MetricsReply>(runtime::ControlMethod::metrics,
                                                               reply.body, options.limits);
         for (auto& [caller, callee, calls, total_ms] : metrics.edges) {
