@@ -20,6 +20,7 @@
 #include "runtime/directory.hpp"
 #include "runtime/discovery.hpp"
 #include "runtime/failover.hpp"
+#include "runtime/fleet.hpp"
 #include "runtime/home.hpp"
 #include "runtime/host.hpp"
 #include "runtime/host_control.hpp"
@@ -66,8 +67,10 @@ struct Origin::Impl {
         control(host, catalog, io.context(), options.call_timeout, options.call_timeout,
                 control_hooks()),
         local_home(runtime::make_local_home(control)),
+        fleet(network, io.context(), secret ? &*secret : nullptr, fleet_settings(),
+              [this](const std::shared_ptr<rpc::Connection>& c, const rpc::FrameHeader& h,
+                     internal::Payload p) { host.serve(c, h, std::move(p)); }),
         failover(directory, io.context(), options.call_timeout, failover_hooks()) {
-    if (!options.secret.empty()) secret.emplace(rpc::ClusterSecret::from_bytes(options.secret));
     if (!options.listen.empty() && !secret) {
       throw UsageError("the origin accepts nodes at " + options.listen +
                        " but no cluster secret is set (--hatch-secret-file or Options::secret)");
@@ -101,7 +104,7 @@ struct Origin::Impl {
     if (rpc::split_address(address).second == 0) return "'" + address + "' names port 0";
     try {
       static_cast<void>(runtime::call_remote(
-          *peer_for(address), runtime::kControlComponent,
+          *fleet.peer(address), runtime::kControlComponent,
           static_cast<std::uint32_t>(runtime::ControlMethod::heartbeat),
           runtime::encode(runtime::Done{}), options.call_timeout, "control operation heartbeat"));
     } catch (const std::exception& e) {
@@ -117,11 +120,20 @@ struct Origin::Impl {
     return {};
   }
 
+  runtime::Fleet::Settings fleet_settings() const {
+    return {rpc::PeerIdentity{"origin", incarnation, options.take_over},
+            rpc::ConnectionOptions::of(options), options.call_timeout};
+  }
+
   runtime::Membership::Hooks membership_hooks() {
     runtime::Membership::Hooks hooks;
-    hooks.nodes = [this] { return nodes(); };
+    hooks.nodes = [this] {
+      std::vector<std::string> nodes;
+      for (auto& [address, open] : fleet.links()) nodes.push_back(std::move(address));
+      return nodes;
+    };
     hooks.ping = [this](const std::vector<std::string>& nodes, rpc::Clock::time_point deadline) {
-      return heartbeat(nodes, deadline);
+      return fleet.heartbeat(nodes, deadline);
     };
     hooks.transition = [this](const std::string& name, const Placement& next) {
       return transition(name, next);
@@ -146,7 +158,7 @@ struct Origin::Impl {
       std::optional<std::string> name = directory.name_of(id);
       return !name || internal::drain_local_calls(directory.record(*name).cell.get(), deadline);
     };
-    hooks.endpoint_for = [this](const std::string& location) { return peer_for(location); };
+    hooks.endpoint_for = [this](const std::string& location) { return fleet.peer(location); };
     return hooks;
   }
 
@@ -157,7 +169,7 @@ struct Origin::Impl {
     };
     hooks.reachable = [this](const std::string& home) {
       try {
-        peer_for(home)->connection(rpc::Clock::now() + options.call_timeout);
+        fleet.peer(home)->connection(rpc::Clock::now() + options.call_timeout);
         return true;
       } catch (const std::exception&) {
         return false;
@@ -217,7 +229,7 @@ struct Origin::Impl {
     return runtime::Reach{host,
                           runtime::kOriginLocation,
                           [this](const std::string& location) -> std::shared_ptr<rpc::Endpoint> {
-                            return peer_for(location);
+                            return fleet.peer(location);
                           },
                           options.call_timeout,
                           [this](const std::string& name, const std::string& home) {
@@ -229,12 +241,7 @@ struct Origin::Impl {
   }
 
   runtime::Home& home_for(const std::string& location) {
-    if (location == runtime::kOriginLocation) return *local_home;
-    std::shared_ptr<rpc::Peer> peer = peer_for(location);
-    MutexLock lock(peers_mu);
-    auto& home = homes[location];
-    if (!home) home = runtime::make_remote_home(peer, options.call_timeout);
-    return *home;
+    return location == runtime::kOriginLocation ? *local_home : fleet.home(location);
   }
 
   // Refuses (UsageError) a placement `name` cannot take, or a malformed address in it.
@@ -297,36 +304,13 @@ struct Origin::Impl {
     const runtime::RebindRequest order{name, old_id, new_id,
                                        static_cast<std::uint8_t>(placement.kind),
                                        runtime::homes_of(placement)};
-    std::vector<std::pair<std::string, runtime::PendingOrder>> pushes;
-    for (const std::string& node : nodes_connected_first()) {
-      pushes.emplace_back(node, home_for(node).start(runtime::ControlMethod::rebind, order));
-    }
-    for (auto& [node, pending] : pushes) {
+    for (auto& [node, pending] : fleet.start_all(runtime::ControlMethod::rebind, order)) {
       try {
         static_cast<void>(pending.wait());  // a rebind answers Done: only a failure tells
       } catch (const std::exception& ex) {
         spdlog::warn("could not tell node {} that '{}' moved: {}", node, name, ex.what());
       }
     }
-  }
-
-  std::vector<std::string> nodes() {
-    std::vector<std::string> out;
-    MutexLock lock(peers_mu);
-    for (const auto& [address, peer] : peers) out.push_back(address);
-    return out;
-  }
-
-  // The same, those with an open connection first.
-  std::vector<std::string> nodes_connected_first() {
-    std::vector<std::string> connected;
-    std::vector<std::string> others;
-    MutexLock lock(peers_mu);
-    for (const auto& [address, peer] : peers) {
-      (peer->current() ? connected : others).push_back(address);
-    }
-    connected.insert(connected.end(), others.begin(), others.end());
-    return connected;
   }
 
   // Turns the timing of calls on or off here and on every node the origin talks to, and
@@ -348,13 +332,11 @@ struct Origin::Impl {
     // trip, not one per node. Those without a connection come last, since asking them connects.
     // A dead or drained node has nothing to tell, and would hold the gather up to the call
     // timeout.
-    std::vector<std::pair<std::string, runtime::PendingOrder>> asked;
-    for (const std::string& node : nodes_connected_first()) {
-      if (membership->dead(node) || membership->left(node)) continue;
-      asked.emplace_back(
-          node, home_for(node).start(runtime::ControlMethod::metrics, runtime::MetricsRequest{on}));
-    }
-    for (auto& [node, pending] : asked) {
+    for (auto& [node, pending] :
+         fleet.start_all(runtime::ControlMethod::metrics, runtime::MetricsRequest{on},
+                         [this](const std::string& node) {
+                           return membership->dead(node) || membership->left(node);
+                         })) {
       try {
         internal::Payload reply = pending.wait();
         auto metrics = runtime::decode<runtime::MetricsReply>(runtime::ControlMethod::metrics,
@@ -371,77 +353,6 @@ struct Origin::Impl {
     return edges;
   }
 
-  // Sends one control order to each of `connections` at once and waits for every answer until
-  // `deadline`. A null connection gets no order; its response says so.
-  static std::vector<rpc::Connection::Response> order_all(
-      const std::vector<std::shared_ptr<rpc::Connection>>& connections,
-      runtime::ControlMethod method, const std::string& body, rpc::Clock::time_point deadline) {
-    rpc::FrameHeader header;
-    header.component = runtime::kControlComponent;
-    header.method = static_cast<std::uint32_t>(method);
-    std::vector<std::optional<rpc::Connection::PendingCall>> calls;
-    for (const auto& connection : connections) {
-      if (connection) {
-        calls.emplace_back(connection->begin(header, body, deadline));
-      } else {
-        calls.emplace_back();
-      }
-    }
-    std::vector<rpc::Connection::Response> responses(connections.size());
-    for (std::size_t i = 0; i < connections.size(); ++i) {
-      if (calls[i]) {
-        responses[i] = connections[i]->finish(*calls[i]);
-      } else {
-        responses[i].header.status = StatusCode::unavailable;
-        responses[i].local_error = "no connection";
-      }
-    }
-    return responses;
-  }
-
-  // Tells every node connected now that this origin stops, all at once, waiting a second at
-  // most: they drop its components, and the next origin need not wait out their lease. A node
-  // that does not answer keeps them until a new origin takes it over.
-  void resign(const std::map<std::string, std::shared_ptr<rpc::Peer>>& nodes) {
-    std::vector<std::shared_ptr<rpc::Connection>> connections;
-    for (const auto& [address, peer] : nodes) {
-      if (std::shared_ptr<rpc::Connection> connection = peer->current()) {
-        connections.push_back(std::move(connection));
-      }
-    }
-    const std::vector<rpc::Connection::Response> responses =
-        order_all(connections, runtime::ControlMethod::resign,
-                  runtime::encode(runtime::Resign{"the origin is stopping"}),
-                  rpc::Clock::now() + std::chrono::seconds(1));
-    for (std::size_t i = 0; i < connections.size(); ++i) {
-      const rpc::Connection::Response& response = responses[i];
-      if (response.header.status != StatusCode::ok) {
-        spdlog::info("node {} did not take the origin's resignation: {}", connections[i]->address(),
-                     response.local_error.empty() ? std::string(to_string(response.header.status))
-                                                  : response.local_error);
-      }
-    }
-  }
-
-  // One heartbeat to each of `nodes`, connecting first where needed (runtime/node_monitor.hpp).
-  std::vector<bool> heartbeat(const std::vector<std::string>& nodes,
-                              rpc::Clock::time_point deadline) {
-    std::vector<std::shared_ptr<rpc::Connection>> connections;
-    for (const std::string& node : nodes) {
-      try {
-        connections.push_back(peer_for(node)->connection(deadline));
-      } catch (const std::exception&) {
-        connections.push_back(nullptr);
-      }
-    }
-    const std::vector<rpc::Connection::Response> responses = order_all(
-        connections, runtime::ControlMethod::heartbeat, runtime::encode(runtime::Done{}), deadline);
-    std::vector<bool> answered;
-    for (const auto& response : responses)
-      answered.push_back(response.header.status == StatusCode::ok);
-    return answered;
-  }
-
   // Creates stateless `name`, whose only home `dead` died, again on the origin.
   void create_again(const std::string& name, const std::string& dead) {
     MutexLock lock(transition_mu);
@@ -456,24 +367,6 @@ struct Origin::Impl {
     push_directory(name, record.id, next.id, next.placement);
     spdlog::warn("created stateless component '{}' again on the origin: its node {} is dead", name,
                  dead);
-  }
-
-  std::shared_ptr<rpc::Peer> peer_for(const std::string& address) {
-    if (!secret) {
-      throw UsageError("component placed on node " + address +
-                       " but no cluster secret is set (--hatch-secret-file or Options::secret)");
-    }
-    MutexLock lock(peers_mu);
-    auto& peer = peers[address];
-    if (!peer) {
-      peer = std::make_shared<rpc::Peer>(
-          network, io.context(), address, *secret,
-          rpc::PeerIdentity{"origin", incarnation, options.take_over},
-          rpc::ConnectionOptions::of(options),
-          [this](const std::shared_ptr<rpc::Connection>& c, const rpc::FrameHeader& h,
-                 internal::Payload p) { host.serve(c, h, std::move(p)); });
-    }
-    return peer;
   }
 
   // What nodes ask of the origin.
@@ -549,13 +442,7 @@ struct Origin::Impl {
     discovery.reset();
     membership->stop();
     failover.stop();
-    std::map<std::string, std::shared_ptr<rpc::Peer>> closing;
-    {
-      MutexLock lock(peers_mu);
-      closing.swap(peers);
-    }
-    resign(closing);
-    for (auto& [address, peer] : closing) peer->close("the origin is stopping");
+    fleet.resign("the origin is stopping");
     io.stop();
   }
 
@@ -563,7 +450,9 @@ struct Origin::Impl {
   const Options options;
   // Names this origin to nodes, so that a node can tell a new origin from a reconnecting one.
   const std::string incarnation = new_incarnation();
-  std::optional<rpc::ClusterSecret> secret;
+  const std::optional<rpc::ClusterSecret> secret =
+      options.secret.empty() ? std::nullopt
+                             : std::optional(rpc::ClusterSecret::from_bytes(options.secret));
   const std::shared_ptr<rpc::Network> network =
       options.network ? options.network : rpc::host_network(options.tls);
   const std::shared_ptr<internal::CallMeter> meter = std::make_shared<internal::CallMeter>();
@@ -575,9 +464,7 @@ struct Origin::Impl {
   Mutex transition_mu;                          // one transition at a time
   std::atomic<std::uint64_t> epoch{0};          // of the newest transition
   std::atomic<std::uint64_t> running_epoch{0};  // of the transition running now, or 0
-  Mutex peers_mu;
-  std::map<std::string, std::shared_ptr<rpc::Peer>> peers HATCH_GUARDED_BY(peers_mu);
-  std::map<std::string, std::unique_ptr<runtime::Home>> homes HATCH_GUARDED_BY(peers_mu);
+  runtime::Fleet fleet;
   runtime::Failover failover;
   std::unique_ptr<runtime::Membership> membership;  // its thread calls all of the above
   std::unique_ptr<runtime::Discovery> discovery;    // its thread tells the membership
@@ -609,10 +496,9 @@ Design Origin::placements() const {
 
 std::vector<Origin::NodeLink> Origin::nodes() const {
   std::vector<NodeLink> out;
-  MutexLock lock(impl_->peers_mu);
-  for (const auto& [address, peer] : impl_->peers) {
-    out.push_back({address, peer->current() != nullptr, impl_->membership->dead(address),
-                   impl_->membership->left(address)});
+  for (const auto& [address, open] : impl_->fleet.links()) {
+    out.push_back(
+        {address, open, impl_->membership->dead(address), impl_->membership->left(address)});
   }
   return out;
 }
