@@ -1,7 +1,6 @@
 #include "hatch/node.hpp"
 
 #include <condition_variable>
-#include <csignal>
 #include <map>
 #include <optional>
 #include <set>
@@ -24,6 +23,7 @@
 #include "runtime/host_control.hpp"
 #include "runtime/node_joiner.hpp"
 #include "runtime/node_refs.hpp"
+#include "runtime/node_stopper.hpp"
 #include "runtime/remote_component.hpp"
 
 namespace hatch {
@@ -54,7 +54,6 @@ struct Node::Impl {
                  [this](std::shared_ptr<rpc::Connection> c, const rpc::PeerIdentity& peer,
                         const std::string& from) { admit(c, peer, from); }),
         address(listener.address()),
-        signals(io.context(), SIGTERM, SIGINT),
         host(address, options.limits),
         control(host, catalog, io.context(), options.call_timeout, options.call_timeout * 2,
                 control_hooks()),
@@ -74,9 +73,8 @@ struct Node::Impl {
       tell_origin(runtime::ControlMethod::replica_lost,
                   runtime::ReplicaLostRequest{component, home, true}, component, home);
     });
-    signals.async_wait([this](const boost::system::error_code& e, int signal) {
-      if (!e) on_signal(signal);
-    });
+    stopper = std::make_unique<runtime::NodeStopper>(io.context(), address, options.drain_timeout,
+                                                     stopper_hooks());
     listener.start("node " + address);
     if (!options.join.empty()) joiner = make_joiner();
   }
@@ -101,6 +99,20 @@ struct Node::Impl {
                                                    MutexLock lock(mu);
                                                    return origin && origin->is_open();
                                                  });
+  }
+
+  runtime::NodeStopper::Hooks stopper_hooks() {
+    runtime::NodeStopper::Hooks hooks;
+    hooks.has_origin = [this] {
+      MutexLock lock(mu);
+      return origin != nullptr;
+    };
+    hooks.drain = [this](const std::string& reason) {
+      return ask_origin<runtime::DrainReply>(runtime::ControlMethod::drain,
+                                             runtime::DrainRequest{reason}, options.drain_timeout);
+    };
+    hooks.stop = [this] { request_stop(); };
+    return hooks;
   }
 
   static rpc::ListenerLimits listener_limits(const NodeOptions& options) {
@@ -338,50 +350,6 @@ struct Node::Impl {
     return runtime::decode<ReplyMessage>(method, reply.body, options.limits);
   }
 
-  // The first SIGTERM or SIGINT drains the node, on a thread of its own, then stops it; the
-  // next one stops it at once.
-  void on_signal(int signal) {
-    bool draining = false;
-    {
-      MutexLock lock(mu);
-      draining = origin != nullptr && options.drain_timeout.count() > 0 && !drainer.joinable();
-      if (draining) drainer = std::thread([this, signal] { drain(signal); });
-    }
-    if (draining) {
-      spdlog::info(
-          "node {}: signal {} received: asking the origin to move its components away "
-          "(at most {} ms; signal again to stop at once)",
-          address, signal, options.drain_timeout.count());
-      signals.async_wait([this](const boost::system::error_code& e, int again) {
-        if (e) return;
-        spdlog::warn("node {}: signal {} received again: stopping without waiting for the drain",
-                     address, again);
-        request_stop();
-      });
-      return;
-    }
-    spdlog::info("node {}: signal {} received, shutting down", address, signal);
-    request_stop();
-  }
-
-  // Asks the origin to move every component away, then stops the node.
-  void drain(int signal) {
-    try {
-      const auto reply = ask_origin<runtime::DrainReply>(
-          runtime::ControlMethod::drain,
-          runtime::DrainRequest{signal == SIGTERM ? "SIGTERM" : "SIGINT"}, options.drain_timeout);
-      for (const std::string& failure : reply.failed) {
-        spdlog::error("node {}: the origin could not move {}", address, failure);
-      }
-      spdlog::info("node {}: drained ({} components moved away, {} could not be); shutting down",
-                   address, reply.moved.size(), reply.failed.size());
-    } catch (const std::exception& ex) {
-      spdlog::error("node {}: the drain failed ({}); shutting down with its components", address,
-                    ex.what());
-    }
-    request_stop();
-  }
-
   // Tells the origin, in the background and at most once at a time per component and home,
   // what a caller found out about a home (a replica that did not answer, or a gated home).
   // Best effort: the next caller tells it again.
@@ -445,11 +413,8 @@ struct Node::Impl {
   void shutdown() {
     request_stop();
     joiner.reset();
-    asio::post(io.context(), [this] {
-      boost::system::error_code ignored;
-      listener.close();
-      signals.cancel(ignored);
-    });
+    asio::post(io.context(), [this] { listener.close(); });
+    if (stopper) stopper->cancel();
     std::set<std::shared_ptr<rpc::Connection>> closing;
     std::map<std::string, std::shared_ptr<rpc::Peer>> closing_peers;
     {
@@ -460,12 +425,7 @@ struct Node::Impl {
     }
     for (const auto& c : closing) c->close("the node is shutting down");
     for (auto& [a, p] : closing_peers) p->close("the node is shutting down");
-    std::thread draining;
-    {
-      MutexLock lock(mu);
-      draining.swap(drainer);
-    }
-    if (draining.joinable()) draining.join();  // its call failed when the connections closed
+    if (stopper) stopper->join();  // a drain's call failed when the connections closed
     control.clear();
     io.stop();
   }
@@ -477,7 +437,6 @@ struct Node::Impl {
   const std::shared_ptr<rpc::Network> network;
   rpc::Listener listener;
   const std::string address;
-  asio::signal_set signals;
   runtime::Host host;
   const rpc::ConnectionOptions copts = rpc::ConnectionOptions::of(options);
   const std::shared_ptr<internal::CallMeter> meter = std::make_shared<internal::CallMeter>();
@@ -492,12 +451,12 @@ struct Node::Impl {
   rpc::Clock::time_point origin_lost_at HATCH_GUARDED_BY(mu);  // when its connection ended
   rpc::LogLimiter origin_refusals;
   std::set<std::shared_ptr<rpc::Connection>> connections HATCH_GUARDED_BY(mu);
-  std::thread drainer HATCH_GUARDED_BY(mu);  // runs drain(), from the first signal on
   std::map<std::string, std::shared_ptr<rpc::Peer>> peers HATCH_GUARDED_BY(mu);
   // Reports to the origin on their way (operation, component, home).
   std::set<std::tuple<runtime::ControlMethod, std::string, std::string>> telling
       HATCH_GUARDED_BY(mu);
-  // Set once, in the constructor; last, since its thread reads the origin under mu.
+  // Set once, in the constructor; last, since their threads and handlers reach all of the above.
+  std::unique_ptr<runtime::NodeStopper> stopper;
   std::unique_ptr<runtime::NodeJoiner> joiner;
 };
 
