@@ -120,10 +120,13 @@ TEST_F(NamespaceHosts, DnsDiscoveryFindsEveryHostANameResolvesTo) {
 
 // Writes, without pause, to a journal (stateful, one home), a ledger and counts (keyed), each
 // from a thread of its own, and records what each write did. Bounded: each thread stops after
-// kMaxWrites writes or kMaxTime, whichever comes first, if stop() has not come before.
+// kMaxWrites writes (the journal's, kMaxAppends) or kMaxTime, whichever comes first, if stop()
+// has not come before. The journal's bound is the larger: while it is on the origin (between a
+// drain and the next move) its appends are calls in this process, tens of thousands a second.
 class BoundedLoad {
  public:
   static constexpr std::uint64_t kMaxWrites = 100000;
+  static constexpr std::uint64_t kMaxAppends = 400000;
   static constexpr std::chrono::seconds kMaxTime{90};
   static constexpr std::size_t kThreads = 3;  // journal, ledger, counts
 
@@ -186,8 +189,9 @@ class BoundedLoad {
   void run(std::size_t thread) {
     std::uint64_t sequence = 0;
     int key_number = 0;
-    for (std::uint64_t n = 0;
-         n < kMaxWrites && !stop_ && std::chrono::steady_clock::now() < deadline_; ++n) {
+    const std::uint64_t bound = thread == 0 ? kMaxAppends : kMaxWrites;
+    for (std::uint64_t n = 0; n < bound && !stop_ && std::chrono::steady_clock::now() < deadline_;
+         ++n) {
       Outcome o = Outcome::unknown;
       if (thread == 0) {
         const std::uint64_t id = ++sequence;
@@ -303,12 +307,14 @@ void kv_across_four_hosts(const std::string& secret_file, Options o, const NetLi
   Anomalies anomalies;
   BoundedLoad load(journal, ledger, counts, anomalies);
   constexpr std::uint64_t kSteady = 50;  // writes of each thread between two steps
-  ASSERT_TRUE(load.wait_progress(kSteady));
+  const char* const kLoadEnded =
+      "a thread of the load reached its bound, or wrote nothing for a minute";
+  ASSERT_TRUE(load.wait_progress(kSteady)) << kLoadEnded;
 
   // A move: the journal, with its state, from host 0 to host 1.
   const TransitionReport moved = origin.relocate(journal_name(1), a1);
   ASSERT_TRUE(moved.ok) << moved.to_string();
-  ASSERT_TRUE(load.wait_progress(kSteady));
+  ASSERT_TRUE(load.wait_progress(kSteady)) << kLoadEnded;
 
   // A join: host 3's node finds the origin at the bridge's address, and counts moves there.
   std::unique_ptr<NodeProcess> n3 = start_node(3, {"--hatch-join", origin.listen_address()});
@@ -316,7 +322,7 @@ void kv_across_four_hosts(const std::string& secret_file, Options o, const NetLi
   ASSERT_TRUE(wait_members(origin, [&](const auto& m) { return has(m, a3); }));
   const TransitionReport joined = origin.relocate("counts", a3);
   ASSERT_TRUE(joined.ok) << joined.to_string();
-  ASSERT_TRUE(load.wait_progress(kSteady));
+  ASSERT_TRUE(load.wait_progress(kSteady)) << kLoadEnded;
 
   // A drain: node 1 takes the journal and its ledger replica away before it exits.
   const int drained = n1->kill_and_reap(SIGTERM);
@@ -324,17 +330,17 @@ void kv_across_four_hosts(const std::string& secret_file, Options o, const NetLi
   EXPECT_EQ(log.count("node " + a1 + " drained: 2 components moved away, 0 could not be"), 1);
   EXPECT_EQ(origin.placements().at(journal_name(1)), Placement::local());
   EXPECT_EQ(origin.placements().at("ledger"), Placement::parse(a0));
-  ASSERT_TRUE(load.wait_progress(kSteady));
+  ASSERT_TRUE(load.wait_progress(kSteady)) << kLoadEnded;
   // Back on a host: on the node that joined.
   const TransitionReport back = origin.relocate(journal_name(1), a3);
   ASSERT_TRUE(back.ok) << back.to_string();
-  ASSERT_TRUE(load.wait_progress(kSteady));
+  ASSERT_TRUE(load.wait_progress(kSteady)) << kLoadEnded;
 
   // A death: node 2, journal-0's only home, is killed.
   n2->kill_and_reap(SIGKILL);
   ASSERT_TRUE(log.wait_for("node " + a2 + " has answered no heartbeat"));
   ASSERT_TRUE(log.wait_for("component '" + journal_name(0) + "' kept its"));
-  ASSERT_TRUE(load.wait_progress(kSteady));
+  ASSERT_TRUE(load.wait_progress(kSteady)) << kLoadEnded;
   load.stop();
 
   const std::vector<Origin::LostComponent> lost = origin.lost_components();

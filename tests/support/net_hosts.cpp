@@ -129,8 +129,15 @@ NetHosts::NetHosts(std::size_t hosts, NetLink link) {
   const auto pid = static_cast<unsigned>(::getpid());
   const std::string tag = std::to_string(pid) + "n" + std::to_string(n);
   bridge_ = "hb" + tag;
-  // A /24 of 10.214.0.0/16 chosen by the pid, so that test processes running at once differ.
-  const std::string prefix = "10.214." + std::to_string((pid * 7 + n) % 256) + ".";
+  // A /24 of 10.214.0.0/16 chosen by the pid, so that test processes running at once differ,
+  // and past any /24 an address of this side already has (another test, a demo).
+  std::string in_use;
+  run_command({"ip", "-4", "-o", "addr", "show"}, in_use);
+  unsigned subnet = (pid * 7 + n) % 256;
+  for (int tries = 0; tries < 256; ++tries, subnet = (subnet + 1) % 256) {
+    if (in_use.find(" 10.214." + std::to_string(subnet) + ".") == std::string::npos) break;
+  }
+  const std::string prefix = "10.214." + std::to_string(subnet) + ".";
   bridge_address_ = prefix + "1";
   for (std::size_t i = 0; i < hosts; ++i) {
     const std::string host = tag + "h" + std::to_string(i);
