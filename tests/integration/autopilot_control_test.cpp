@@ -33,16 +33,6 @@ class AutopilotControl : public ClusterTest {
     o.nodes = std::move(nodes);
     return o;
   }
-
-  static AutopilotOptions quick() {
-    AutopilotOptions o;
-    o.window_initial_seconds = 0.2;
-    o.window_min_seconds = 0.1;
-    o.window_max_seconds = 0.3;
-    o.settle_slice = std::chrono::milliseconds(20);
-    o.max_settle = std::chrono::milliseconds(200);
-    return o;
-  }
 };
 
 // Calls `counts` from its own thread (outside any component: entry calls) until destroyed;
@@ -82,7 +72,7 @@ TEST_F(AutopilotControl, PauseMeasurePinFreezeAndFailedMovesLeaveTheProgramOnIts
   Origin origin(Catalog::program(), learning);
   Ref<Counts> counts = origin.get<Counts>("counts");
   Load load(counts);
-  Autopilot pilot(origin, quick());
+  Autopilot pilot(origin, quick_learning());
 
   // Learning explores until a probe that needs the dead address has failed.
   std::uint64_t seen = 0;
@@ -157,7 +147,7 @@ TEST_F(AutopilotControl, WithReportedEntryTheRewardReadsWhatTheProgramReports) {
   NodeProcess a(secret_.path());
   Origin origin(Catalog::program(), over({a.address()}));
   Ref<Counts> counts = origin.get<Counts>("counts");
-  AutopilotOptions o = quick();
+  AutopilotOptions o = quick_learning();
   o.entry = "reported";
   Autopilot pilot(origin, o);
   Load load(counts);
@@ -185,7 +175,7 @@ TEST_F(AutopilotControl, TheLearnerIsCountedInTheOriginsMetrics) {
   ops::HttpServer server("127.0.0.1:0", ops::metrics_routes(options.metrics));
   Origin origin(Catalog::program(), options);
   Ref<Counts> counts = origin.get<Counts>("counts");
-  Autopilot pilot(origin, quick());
+  Autopilot pilot(origin, quick_learning());
   Load load(counts);
   ASSERT_TRUE(pilot.wait_for_window(4, kBound));
   load.stop();
@@ -210,7 +200,7 @@ TEST_F(AutopilotControl, AnUnusableStateFileOrAPlacementOutsideTheSpaceDoesNotSt
   ASSERT_EQ(counts.binding().kind, Binding::Kind::replicated);
   const std::string state = "/tmp/hatch-autopilot-state-" + std::to_string(::getpid()) + ".json";
   std::ofstream(state) << "{ not json";
-  AutopilotOptions o = quick();
+  AutopilotOptions o = quick_learning();
   o.state_file = state;
   Load load(counts);
   Autopilot pilot(origin, o);

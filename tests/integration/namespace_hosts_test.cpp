@@ -52,20 +52,6 @@ std::string skip_message(const std::string& why) {
          why;
 }
 
-bool has(const std::vector<std::string>& nodes, const std::string& node) {
-  return std::find(nodes.begin(), nodes.end(), node) != nodes.end();
-}
-
-// Waits until `origin`'s members satisfy `want`; false only after kBound without a change.
-template <class Want>
-bool wait_members(const Origin& origin, Want want) {
-  for (;;) {
-    const std::uint64_t seen = origin.members_version();
-    if (want(origin.members())) return true;
-    if (!origin.wait_for_members(seen, kBound)) return false;
-  }
-}
-
 TEST_F(NamespaceHosts, DnsDiscoveryFindsEveryHostANameResolvesTo) {
   if (std::string why = NetHosts::unavailable(); !why.empty()) GTEST_SKIP() << skip_message(why);
   constexpr std::size_t kNodes = 3;
@@ -319,7 +305,7 @@ void kv_across_four_hosts(const std::string& secret_file, Options o, const NetLi
   // A join: host 3's node finds the origin at the bridge's address, and counts moves there.
   std::unique_ptr<NodeProcess> n3 = start_node(3, {"--hatch-join", origin.listen_address()});
   const std::string a3 = n3->address();
-  ASSERT_TRUE(wait_members(origin, [&](const auto& m) { return has(m, a3); }));
+  ASSERT_TRUE(ClusterTest::wait_for_member(origin, a3));
   const TransitionReport joined = origin.relocate("counts", a3);
   ASSERT_TRUE(joined.ok) << joined.to_string();
   ASSERT_TRUE(load.wait_progress(kSteady)) << kLoadEnded;

@@ -26,20 +26,6 @@ constexpr std::chrono::seconds kBound{60};  // only a hang takes this long
 
 using NodeJoin = ClusterTest;
 
-bool has(const std::vector<std::string>& nodes, const std::string& node) {
-  return std::find(nodes.begin(), nodes.end(), node) != nodes.end();
-}
-
-// Waits until `origin`'s members satisfy `want`; false only after kBound of changes without.
-template <class Want>
-bool wait_members(const Origin& origin, Want want) {
-  for (;;) {
-    const std::uint64_t seen = origin.members_version();
-    if (want(origin.members())) return true;
-    if (!origin.wait_for_members(seen, kBound)) return false;
-  }
-}
-
 TEST_F(NodeJoin, ANodeJoinsARunningOriginAndComponentsMoveThere) {
   Options o = options();
   o.listen = "127.0.0.1:0";
@@ -50,7 +36,7 @@ TEST_F(NodeJoin, ANodeJoinsARunningOriginAndComponentsMoveThere) {
   ASSERT_EQ(tally->bump(3), 3);
 
   NodeProcess node(secret_.path(), "127.0.0.1:0", {"--hatch-join", origin.listen_address()});
-  ASSERT_TRUE(wait_members(origin, [&](const auto& m) { return has(m, node.address()); }));
+  ASSERT_TRUE(wait_for_member(origin, node.address()));
   EXPECT_TRUE(node.wait_for_log("joined the origin at " + origin.listen_address()));
 
   const TransitionReport moved = origin.relocate("tally", node.address());
@@ -141,14 +127,8 @@ TEST_F(NodeJoin, TheAutopilotsDesignSpaceFollowsTheMembersAsNodesJoinAndDie) {
   o.node_timeout = std::chrono::milliseconds(1500);
   Origin origin(Catalog::program(), o);
   Ref<Tally> tally = origin.get<Tally>("tally");
-  AutopilotOptions learn;
-  learn.window_initial_seconds = 0.2;
-  learn.window_min_seconds = 0.1;
-  learn.window_max_seconds = 0.3;
-  learn.settle_slice = std::chrono::milliseconds(20);
-  learn.max_settle = std::chrono::milliseconds(200);
   Load load(tally);
-  Autopilot pilot(origin, learn);
+  Autopilot pilot(origin, quick_learning());
   ASSERT_TRUE(pilot.wait_for_window(1, kBound));
   EXPECT_EQ(pilot.status().nodes, std::vector<std::string>{a.address()});
   const std::string one_node = pilot.status().design_space_size;

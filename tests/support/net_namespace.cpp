@@ -21,17 +21,6 @@ namespace hatch::test {
 
 namespace {
 
-// Runs `args` (args[0] a program's name) to its end; returns its exit status and, in `output`,
-// what it wrote to its standard output and error.
-int run_command(const std::vector<std::string>& args, std::string& output) {
-  const std::string program = find_program(args[0]);
-  if (program.empty()) return -1;
-  ProgramProcess command(program, std::vector<std::string>(args.begin() + 1, args.end()));
-  const int status = command.stop(0);  // signal 0 sends nothing: stop() reads to the end
-  for (const std::string& line : command.lines()) output += line + "\n";
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 std::atomic<unsigned> namespaces_made{0};
 
 constexpr const char* kNamePrefix = "hatch-test-";

@@ -159,4 +159,13 @@ int ProgramProcess::stop(int signal) {
   return status;
 }
 
+int run_command(const std::vector<std::string>& args, std::string& output) {
+  const std::string program = find_program(args[0]);
+  if (program.empty()) return -1;
+  ProgramProcess command(program, std::vector<std::string>(args.begin() + 1, args.end()));
+  const int status = command.stop(0);  // signal 0 sends nothing: stop() reads to the end
+  for (const std::string& line : command.lines()) output += line + "\n";
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 }  // namespace hatch::test
