@@ -23,6 +23,7 @@
 #include "rpc/endpoint.hpp"
 #include "rpc/log_limiter.hpp"
 #include "rpc/private_file.hpp"
+#include "rpc/tcp_socket.hpp"
 
 namespace hatch::ops {
 namespace {
@@ -260,6 +261,7 @@ HttpServer::HttpServer(const std::string& address, HttpRoutes routes, HttpServer
                        "(--hatch-http-token-file FILE, or http_token_file in the config file)");
     }
     s.acceptor.open(at.protocol());
+    rpc::close_on_exec(s.acceptor.native_handle());
     s.acceptor.set_option(tcp::acceptor::reuse_address(true));
     s.acceptor.bind(at);
     s.acceptor.listen();

@@ -1,5 +1,6 @@
 #include "rpc/tcp_socket.hpp"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -31,7 +32,13 @@ std::string peer_of(const tcp::socket& socket) {
   return unknown ? std::string("an unknown peer") : format_endpoint(remote);
 }
 
+void close_on_exec(int fd) {
+  const int flags = ::fcntl(fd, F_GETFD);
+  if (flags >= 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+}
+
 void tune_socket(tcp::socket& socket) {
+  close_on_exec(socket.native_handle());
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
   socket.set_option(asio::socket_base::keep_alive(true), ignored);
@@ -86,6 +93,7 @@ tcp::acceptor open_acceptor(asio::io_context& io, const std::string& address) {
   }
   const tcp::endpoint ep(ip, port);
   acceptor.open(ep.protocol(), ec);
+  if (!ec) close_on_exec(acceptor.native_handle());
   if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor.bind(ep, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);

@@ -19,8 +19,13 @@ std::string format_endpoint(const tcp::endpoint& endpoint);
 // The peer's "host:port" of a connected socket, or "an unknown peer".
 std::string peer_of(const tcp::socket& socket);
 
-// No delay, and keepalive: a peer that vanished without a word (a host that died, a cable
-// pulled) is found after about a minute of silence plus five unanswered probes ten seconds
+// Marks `fd` close-on-exec, so that a program that starts others (a test its nodes, a server
+// its helpers) does not hand them its listening ports and connections: a child holding a
+// listener would keep its port taken after this process closed it.
+void close_on_exec(int fd);
+
+// Close-on-exec, no delay, and keepalive: a peer that vanished without a word (a host that died, a
+// cable pulled) is found after about a minute of silence plus five unanswered probes ten seconds
 // apart.
 void tune_socket(tcp::socket& socket);
 

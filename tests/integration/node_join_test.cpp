@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,6 +44,24 @@ TEST_F(NodeJoin, ANodeJoinsARunningOriginAndComponentsMoveThere) {
   ASSERT_TRUE(moved.ok) << moved.to_string();
   EXPECT_EQ(tally->bump(1), 4);
   EXPECT_EQ(tally.binding().hosts, std::vector<std::string>{node.address()});
+}
+
+TEST_F(NodeJoin, ANodeJoinsAgainWhenItsOriginIsReplaced) {
+  Options o = options();
+  o.listen = "127.0.0.1:0";
+  auto first = std::make_unique<Origin>(Catalog::program(), o);
+  // The next origin takes the same door; the node, started after the door opened, must not
+  // hold it open (a listener is close-on-exec).
+  o.listen = first->listen_address();
+  NodeProcess node(secret_.path(), "127.0.0.1:0", {"--hatch-join", o.listen});
+  ASSERT_TRUE(wait_for_member(*first, node.address()));
+  first.reset();  // it resigns: the node is without an origin
+  ASSERT_TRUE(node.wait_for_log("resigned"));
+  Origin second(Catalog::program(), o);
+  ASSERT_TRUE(wait_for_member(second, node.address()));
+  Ref<Tally> tally = second.get<Tally>("tally");
+  ASSERT_TRUE(second.relocate("tally", node.address()).ok);
+  EXPECT_EQ(tally->bump(2), 2);
 }
 
 TEST_F(NodeJoin, ANodeTheOriginCannotReachWhereItSaysIsToldWhyAndIsNoMember) {

@@ -117,6 +117,23 @@ TEST(Discovery, AFileIsReadAgainWhenItChangesAndKeptWhileItIsGone) {
   std::filesystem::remove(path);
 }
 
+TEST(Discovery, AFileTooLargeIsRefusedAndOneSourceListsAtMostTheBound) {
+  const std::string big = temp_path("big.txt");
+  write_file(big, "10.0.0.1:7000\n" + std::string(Discovery::kMaxFileBytes, '#'));
+  EXPECT_TRUE(Discovery({"file:" + big}, std::chrono::milliseconds(1000), nullptr).nodes().empty());
+  std::filesystem::remove(big);
+
+  const std::string many = temp_path("many.txt");
+  std::string text;
+  for (std::size_t i = 0; i < Discovery::kMaxNodes + 10; ++i) {
+    text += "10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1) + ":7000\n";
+  }
+  write_file(many, text);
+  EXPECT_EQ(Discovery({"file:" + many}, std::chrono::milliseconds(1000), nullptr).nodes().size(),
+            Discovery::kMaxNodes);
+  std::filesystem::remove(many);
+}
+
 TEST(Discovery, ADnsNameListsEveryAddressItResolvesTo) {
   // /etc/hosts names localhost 127.0.0.1 (and often ::1 too): every record is a node.
   Discovery d({"dns:localhost:7000"}, std::chrono::milliseconds(1000), nullptr);
