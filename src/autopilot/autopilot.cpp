@@ -117,9 +117,9 @@ struct Autopilot::Impl {
       for (const auto& [name, placement] : origin.placements()) components.push_back(name);
     }
     members_seen = origin.members_version();
-    nodes = origin.members();
-    space.emplace(catalog_space(origin.catalog(), components, nodes));
     std::vector<std::string> notes;
+    nodes = placeable_members(notes);
+    space.emplace(catalog_space(origin.catalog(), components, nodes));
     const Choice running = running_now(*space, notes);
     loop.emplace(
         origin, *space, [this] { return entry->take(); }, loop_options(options), running);
@@ -153,6 +153,20 @@ struct Autopilot::Impl {
     cv.notify_all();
   }
 
+  // The members the learner places components on: every one, or the first
+  // DesignSpace::kMaxHosts of them, which `notes` then says.
+  std::vector<std::string> placeable_members(std::vector<std::string>& notes) const {
+    std::vector<std::string> members = origin.members();
+    if (members.size() > DesignSpace::kMaxHosts) {
+      notes.push_back(std::to_string(members.size()) + " nodes are members; the learner places " +
+                      "components on the first " + std::to_string(DesignSpace::kMaxHosts) + " (" +
+                      members.front() + " to " + members[DesignSpace::kMaxHosts - 1] +
+                      ") and none on the rest");
+      members.resize(DesignSpace::kMaxHosts);
+    }
+    return members;
+  }
+
   // The design that runs now, as options of `over`. A component placed outside it (on a host
   // that is not a member, say) is moved to the origin first, so that the loop knows where
   // everything runs; `notes` says which.
@@ -163,7 +177,7 @@ struct Autopilot::Impl {
     for (std::size_t c = 0; c < over.component_count(); ++c) {
       auto it = created.find(over.component(c).name);
       if (it == created.end()) continue;
-      if (const auto option = option_in(over, c, it->second)) {
+      if (const auto option = over.find(c, it->second)) {
         running[c] = *option;
       } else {
         outside[it->first] = Placement::local();
@@ -185,9 +199,9 @@ struct Autopilot::Impl {
     const std::uint64_t version = origin.members_version();
     if (version == members_seen) return;
     members_seen = version;
-    std::vector<std::string> now = origin.members();
-    if (now == nodes) return;
     std::vector<std::string> notes;
+    std::vector<std::string> now = placeable_members(notes);
+    if (now == nodes) return;
     DesignSpace next = catalog_space(origin.catalog(), components, now);
     const Choice running = running_now(next, notes);
     const std::string memory = learner_state_text(*space, loop->learner().memory());
@@ -232,29 +246,8 @@ struct Autopilot::Impl {
     return out.empty() ? std::string("unchanged") : out.substr(1);
   }
 
-  std::optional<std::uint32_t> option_of(std::size_t c, const Placement& p) const {
-    return option_in(*space, c, p);
-  }
-
-  // The option of component `c` of `over` that places it as `p` does: the same kind over the
-  // same hosts, in any order ("origin" is "local").
-  static std::optional<std::uint32_t> option_in(const DesignSpace& over, std::size_t c,
-                                                const Placement& p) {
-    auto hosts_of = [](const Placement& placement) {
-      std::vector<std::string> hosts;
-      for (const std::string& h : placement.hosts) hosts.push_back(h == "origin" ? "local" : h);
-      std::sort(hosts.begin(), hosts.end());
-      return hosts;
-    };
-    const bool here = p.kind == Placement::Kind::local ||
-                      (p.kind == Placement::Kind::on && hosts_of(p).front() == "local");
-    const std::vector<Placement>& options = over.options(c);
-    for (std::size_t i = 0; i < options.size(); ++i) {
-      const bool same = here ? options[i].kind == Placement::Kind::local
-                             : options[i].kind == p.kind && hosts_of(options[i]) == hosts_of(p);
-      if (same) return static_cast<std::uint32_t>(i);
-    }
-    return std::nullopt;
+  std::optional<OptionIndex> option_of(std::size_t c, const Placement& p) const {
+    return space->find(c, p);
   }
 
   std::size_t component_of(const std::string& name) const {
@@ -269,7 +262,7 @@ struct Autopilot::Impl {
     for (auto& [component, placement] : pending_pins) {
       const std::size_t c = component_of(component);
       if (placement) {
-        const std::optional<std::uint32_t> option = option_of(c, *placement);
+        const std::optional<OptionIndex> option = option_of(c, *placement);
         if (!option) {
           throw UsageError("cannot pin '" + component + "' at " + placement->to_string() +
                            ": not in its design space");
@@ -333,7 +326,7 @@ struct Autopilot::Impl {
     Choice choice = loop->running();
     for (const auto& [name, placement] : design) {
       const std::size_t c = component_of(name);
-      const std::optional<std::uint32_t> option = option_of(c, placement);
+      const std::optional<OptionIndex> option = option_of(c, placement);
       if (!option) {
         throw UsageError("cannot measure '" + name + "' at " + placement.to_string() +
                          ": not in its design space");

@@ -17,7 +17,7 @@ constexpr int kVersion = 1;
 nlohmann::json design_json(const DesignSpace& space, const Choice& choice) {
   nlohmann::json j = nlohmann::json::object();
   for (std::size_t c = 0; c < space.component_count(); ++c) {
-    j[space.component(c).name] = space.options(c)[choice[c]].to_string();
+    j[space.component(c).name] = space.option(c, choice[c]).to_string();
   }
   return j;
 }
@@ -43,10 +43,8 @@ std::optional<Choice> design_of(const nlohmann::json& j, const DesignSpace& spac
     } catch (const std::exception& e) {
       notes.push_back(what + ": the placement of '" + name + "' does not parse: " + e.what());
     }
-    const std::vector<Placement>& options = space.options(c);
-    std::size_t option = 0;
-    while (placement && option < options.size() && !(options[option] == *placement)) ++option;
-    if (!placement || option == options.size()) {
+    const std::optional<OptionIndex> option = placement ? space.find(c, *placement) : std::nullopt;
+    if (!option) {
       if (placement) {
         notes.push_back(what + ": '" + name + "' at " + placement->to_string() +
                         " is not in the design space now (a node that is no longer listed?)");
@@ -54,7 +52,7 @@ std::optional<Choice> design_of(const nlohmann::json& j, const DesignSpace& spac
       if (!partial) return std::nullopt;
       continue;
     }
-    choice[c] = static_cast<std::uint32_t>(option);
+    choice[c] = *option;
     seen[c] = true;
   }
   for (std::size_t c = 0; c < space.component_count(); ++c) {

@@ -51,7 +51,7 @@ struct LearningLoop::Impl {
     Design changes;
     for (std::size_t c = 0; c < design.size(); ++c) {
       if (design[c] != running[c]) {
-        changes[space.component(c).name] = space.options(c)[design[c]];
+        changes[space.component(c).name] = space.option(c, design[c]);
       }
     }
     if (changes.empty()) return;
@@ -59,8 +59,8 @@ struct LearningLoop::Impl {
       const std::size_t c = index_of.at(report.component);
       LiveMove& move = w.moves.emplace_back();
       move.component = report.component;
-      move.from = space.options(c)[running[c]];
-      move.to = space.options(c)[design[c]];
+      move.from = space.option(c, running[c]);
+      move.to = space.option(c, design[c]);
       move.pause_ms = std::chrono::duration<double, std::milli>(report.pause).count();
       move.ok = report.ok;
       w.transition_ms += move.pause_ms;

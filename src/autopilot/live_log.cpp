@@ -117,7 +117,7 @@ AutopilotWindow LiveLog::window(const LiveWindow& w, const Learner& learner,
     } else if (restoring_) {
       d.kind = "restore";
       d.why = "back to the design the state file holds";
-    } else if (c < incumbent_.size() && space_->options(c)[incumbent_[c]] == move.to) {
+    } else if (c < incumbent_.size() && space_->option(c, incumbent_[c]) == move.to) {
       d.kind = "return";
     } else if (w.probe) {
       d.kind = "probe";
@@ -150,8 +150,8 @@ AutopilotWindow LiveLog::window(const LiveWindow& w, const Learner& learner,
       AutopilotDecision d;
       d.kind = "adopt";
       d.component = space_->component(c).name;
-      d.from = space_->options(c)[incumbent_[c]].to_string();
-      d.to = space_->options(c)[incumbent[c]].to_string();
+      d.from = space_->option(c, incumbent_[c]).to_string();
+      d.to = space_->option(c, incumbent[c]).to_string();
       d.why = measured ? "better than the incumbent beyond the noise"
                        : "the learner starts its search again from here";
       d.reward_before = measured ? incumbent_reward : last_reward_;

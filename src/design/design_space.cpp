@@ -1,5 +1,8 @@
 #include "design/design_space.hpp"
 
+#include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
 #include <set>
 
@@ -8,27 +11,56 @@
 namespace hatch {
 namespace {
 
-// Every subset of {0..n-1} with `size` members, in lexicographic order.
-void subsets_of_size(std::size_t n, std::size_t size, std::vector<std::uint8_t>& current,
-                     std::size_t from, std::vector<std::vector<std::uint8_t>>& out) {
-  if (current.size() == size) {
-    out.push_back(current);
-    return;
+constexpr std::size_t kMaxPlaces = DesignSpace::kMaxHosts + 1;
+
+// Binomial coefficients C(n, k) for n, k <= kMaxPlaces; C(64, 32) < 2^64.
+constexpr auto kBinomial = [] {
+  std::array<std::array<std::uint64_t, kMaxPlaces + 1>, kMaxPlaces + 1> c{};
+  for (std::size_t n = 0; n <= kMaxPlaces; ++n) {
+    c[n][0] = 1;
+    for (std::size_t k = 1; k <= n; ++k) c[n][k] = c[n - 1][k - 1] + c[n - 1][k];
   }
-  for (std::size_t i = from; i + (size - current.size()) <= n; ++i) {
-    current.push_back(static_cast<std::uint8_t>(i));
-    subsets_of_size(n, size, current, i + 1, out);
-    current.pop_back();
+  return c;
+}();
+
+// Sets of a given size come in lexicographic order of their ascending members. The number of
+// sets of `size` members of {0..places-1} that come before `mask`.
+std::uint64_t rank_of(HostMask mask, std::size_t places, std::size_t size) {
+  std::uint64_t rank = 0;
+  std::size_t next = 0;  // the smallest member the j-th one could have been
+  std::size_t j = 0;
+  for (std::size_t member = 0; member < places; ++member) {
+    if (!(mask & (HostMask{1} << member))) continue;
+    for (std::size_t x = next; x < member; ++x) rank += kBinomial[places - 1 - x][size - 1 - j];
+    next = member + 1;
+    ++j;
   }
+  return rank;
+}
+
+// The inverse of rank_of.
+HostMask set_of_rank(std::uint64_t rank, std::size_t places, std::size_t size) {
+  HostMask mask = 0;
+  std::size_t x = 0;
+  for (std::size_t j = 0; j < size; ++j, ++x) {
+    for (;;) {
+      const std::uint64_t starting_here = kBinomial[places - 1 - x][size - 1 - j];
+      if (rank < starting_here) break;
+      rank -= starting_here;
+      ++x;
+    }
+    mask |= HostMask{1} << x;
+  }
+  return mask;
 }
 
 // An exact product of small factors, as base-10^9 limbs, least significant first.
 class DecimalProduct {
  public:
-  void multiply(std::uint32_t factor) {
-    std::uint64_t carry = 0;
+  void multiply(std::uint64_t factor) {
+    unsigned __int128 carry = 0;
     for (std::uint32_t& limb : limbs_) {
-      const std::uint64_t value = static_cast<std::uint64_t>(limb) * factor + carry;
+      const unsigned __int128 value = static_cast<unsigned __int128>(limb) * factor + carry;
       limb = static_cast<std::uint32_t>(value % kBase);
       carry = value / kBase;
     }
@@ -77,36 +109,7 @@ DesignSpace::DesignSpace(std::vector<ComponentSpec> components, std::vector<std:
   std::set<std::string> seen_components;
   for (const ComponentSpec& spec : components_) check_name(spec.name, "component", seen_components);
 
-  // The sets of two or more hosts drawn from {origin} + hosts, shared by every component.
-  const std::size_t places = hosts_.size() + 1;
-  std::vector<std::vector<std::uint8_t>> sets;
-  for (std::size_t size = 2; size <= places; ++size) {
-    std::vector<std::uint8_t> current;
-    subsets_of_size(places, size, current, 0, sets);
-  }
-  auto name_of = [&](std::uint8_t index) {
-    return index == 0 ? std::string("local") : hosts_[index - 1];
-  };
-  for (const ComponentSpec& spec : components_) {
-    std::vector<Placement>& options = options_.emplace_back();
-    std::vector<std::vector<std::uint8_t>>& option_hosts = option_hosts_.emplace_back();
-    options.push_back(Placement::local());
-    option_hosts.push_back({0});
-    if (spec.pinned) continue;
-    const Placement::Kind set_kind = spec.rule().set_kind();
-    for (std::uint8_t h = 1; h < places; ++h) {
-      options.push_back(Placement::on(name_of(h)));
-      option_hosts.push_back({h});
-    }
-    for (const std::vector<std::uint8_t>& set : sets) {
-      std::vector<std::string> names;
-      for (std::uint8_t h : set) names.push_back(name_of(h));
-      options.push_back(set_kind == Placement::Kind::sharded
-                            ? Placement::sharded(std::move(names))
-                            : Placement::replicated(std::move(names)));
-      option_hosts.push_back(set);
-    }
-  }
+  for (const ComponentSpec& spec : components_) set_kind_.push_back(spec.rule().set_kind());
 }
 
 PlacementRule ComponentSpec::rule() const {
@@ -127,24 +130,116 @@ const std::vector<std::string>& DesignSpace::hosts() const {
   return hosts_;
 }
 
-const std::vector<Placement>& DesignSpace::options(std::size_t component) const {
-  return options_.at(component);
+const std::string& DesignSpace::place_name(std::size_t place) const {
+  static const std::string local = "local";
+  return place == 0 ? local : hosts_[place - 1];
 }
 
-const std::vector<std::uint8_t>& DesignSpace::option_hosts(std::size_t component,
-                                                           std::size_t option) const {
-  return option_hosts_.at(component).at(option);
+OptionIndex DesignSpace::option_count(std::size_t component) const {
+  if (components_.at(component).pinned) return 1;
+  return ~OptionIndex{0} >> (64 - place_count());  // 2^places - 1
+}
+
+HostMask DesignSpace::option_mask(std::size_t component, OptionIndex option) const {
+  if (option >= option_count(component)) {
+    throw UsageError("design space: option " + std::to_string(option) + " of component '" +
+                     components_[component].name + "' is out of range (it has " +
+                     std::to_string(option_count(component)) + ")");
+  }
+  const std::size_t places = place_count();
+  if (option < places) return HostMask{1} << option;
+  std::uint64_t rank = option - places;
+  std::size_t size = 2;
+  while (rank >= kBinomial[places][size]) rank -= kBinomial[places][size++];
+  return set_of_rank(rank, places, size);
+}
+
+Placement::Kind DesignSpace::option_kind(std::size_t component, OptionIndex option) const {
+  const HostMask mask = option_mask(component, option);
+  if (mask == 1) return Placement::Kind::local;
+  return std::has_single_bit(mask) ? Placement::Kind::on : set_kind_[component];
+}
+
+Placement DesignSpace::option(std::size_t component, OptionIndex option) const {
+  const HostMask mask = option_mask(component, option);
+  if (mask == 1) return Placement::local();
+  if (std::has_single_bit(mask)) return Placement::on(place_name(std::countr_zero(mask)));
+  std::vector<std::string> names;
+  for (std::size_t place = 0; place < place_count(); ++place) {
+    if (mask & (HostMask{1} << place)) names.push_back(place_name(place));
+  }
+  return set_kind_[component] == Placement::Kind::sharded ? Placement::sharded(std::move(names))
+                                                          : Placement::replicated(std::move(names));
+}
+
+std::vector<std::uint8_t> DesignSpace::option_hosts(std::size_t component,
+                                                    OptionIndex option) const {
+  const HostMask mask = option_mask(component, option);
+  std::vector<std::uint8_t> out;
+  for (std::size_t place = 0; place < place_count(); ++place) {
+    if (mask & (HostMask{1} << place)) out.push_back(static_cast<std::uint8_t>(place));
+  }
+  return out;
+}
+
+std::optional<OptionIndex> DesignSpace::single(std::size_t component, std::size_t place) const {
+  if (place >= place_count() || (place > 0 && components_.at(component).pinned)) {
+    return std::nullopt;
+  }
+  return place;
+}
+
+std::optional<OptionIndex> DesignSpace::set(std::size_t component, HostMask mask) const {
+  const std::size_t places = place_count();
+  const std::size_t size = static_cast<std::size_t>(std::popcount(mask));
+  if (components_.at(component).pinned || size < 2 || (places < 64 && (mask >> places) != 0)) {
+    return std::nullopt;
+  }
+  OptionIndex option = places;
+  for (std::size_t smaller = 2; smaller < size; ++smaller) option += kBinomial[places][smaller];
+  return option + rank_of(mask, places, size);
+}
+
+std::optional<OptionIndex> DesignSpace::find(std::size_t component,
+                                             const Placement& placement) const {
+  HostMask mask = 0;
+  for (const std::string& host : placement.hosts) {
+    if (host == "local" || host == "origin") {
+      mask |= 1;
+      continue;
+    }
+    const auto it = std::find(hosts_.begin(), hosts_.end(), host);
+    if (it == hosts_.end()) return std::nullopt;
+    mask |= HostMask{2} << (it - hosts_.begin());
+  }
+  switch (placement.kind) {
+    case Placement::Kind::local:
+      return OptionIndex{0};
+    case Placement::Kind::on:
+      if (!std::has_single_bit(mask)) return std::nullopt;
+      return single(component, static_cast<std::size_t>(std::countr_zero(mask)));
+    case Placement::Kind::replicated:
+    case Placement::Kind::sharded:
+      if (placement.kind != set_kind_.at(component) ||
+          static_cast<std::size_t>(std::popcount(mask)) != placement.hosts.size()) {
+        return std::nullopt;
+      }
+      return set(component, mask);
+  }
+  return std::nullopt;
 }
 
 std::string DesignSpace::size() const {
   DecimalProduct product;
-  for (const auto& options : options_) product.multiply(static_cast<std::uint32_t>(options.size()));
+  for (std::size_t c = 0; c < components_.size(); ++c) product.multiply(option_count(c));
   return product.str();
 }
 
 double DesignSpace::log10_size() const {
   double sum = 0;
-  for (const auto& options : options_) sum += std::log10(static_cast<double>(options.size()));
+  for (std::size_t c = 0; c < components_.size(); ++c) {
+    sum += std::log10(static_cast<double>(option_count(c)));
+  }
   return sum;
 }
 
@@ -154,10 +249,10 @@ void DesignSpace::check(const Choice& choice) const {
                      " options for " + std::to_string(components_.size()) + " components");
   }
   for (std::size_t i = 0; i < choice.size(); ++i) {
-    if (choice[i] >= options_[i].size()) {
+    if (choice[i] >= option_count(i)) {
       throw UsageError("design space: option " + std::to_string(choice[i]) + " of component '" +
                        components_[i].name + "' is out of range (it has " +
-                       std::to_string(options_[i].size()) + ")");
+                       std::to_string(option_count(i)) + ")");
     }
   }
 }
@@ -165,7 +260,7 @@ void DesignSpace::check(const Choice& choice) const {
 Design DesignSpace::design(const Choice& choice) const {
   check(choice);
   Design out;
-  for (std::size_t i = 0; i < choice.size(); ++i) out[components_[i].name] = options_[i][choice[i]];
+  for (std::size_t i = 0; i < choice.size(); ++i) out[components_[i].name] = option(i, choice[i]);
   return out;
 }
 
@@ -174,7 +269,7 @@ std::string DesignSpace::describe(const Choice& choice) const {
   std::string out;
   for (std::size_t i = 0; i < choice.size(); ++i) {
     if (i > 0) out += ' ';
-    out += components_[i].name + "=" + options_[i][choice[i]].to_string();
+    out += components_[i].name + "=" + option(i, choice[i]).to_string();
   }
   return out;
 }
@@ -182,8 +277,7 @@ std::string DesignSpace::describe(const Choice& choice) const {
 Choice DesignSpace::sample(std::mt19937_64& rng) const {
   Choice out(components_.size());
   for (std::size_t i = 0; i < out.size(); ++i) {
-    std::uniform_int_distribution<std::uint32_t> pick(
-        0, static_cast<std::uint32_t>(options_[i].size() - 1));
+    std::uniform_int_distribution<OptionIndex> pick(0, option_count(i) - 1);
     out[i] = pick(rng);
   }
   return out;
@@ -192,7 +286,7 @@ Choice DesignSpace::sample(std::mt19937_64& rng) const {
 bool DesignSpace::next(Choice& choice) const {
   check(choice);
   for (std::size_t i = 0; i < choice.size(); ++i) {
-    if (++choice[i] < options_[i].size()) return true;
+    if (++choice[i] < option_count(i)) return true;
     choice[i] = 0;
   }
   return false;

@@ -9,10 +9,14 @@
 //   do { use(space.design(c)); } while (space.next(c));
 //
 // With n hosts an unpinned component has 2^(n+1) - 1 options: every non-empty subset of
-// {origin} + hosts, a subset of one being local or on(h). Hosts are limited to kMaxHosts.
+// {origin} + hosts, a subset of one being local or on(h). That is 8.6 billion options per
+// component on 32 hosts, so options are never listed: an option index is turned into its
+// placement, and a placement or host set into its index, on demand (combinatorial ranking).
+// Hosts are limited to kMaxHosts, so that a host set fits one 64-bit mask.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -35,8 +39,12 @@ struct ComponentSpec {
   PlacementRule rule() const;
 };
 
+// One option of one component; see DesignSpace for the order.
+using OptionIndex = std::uint64_t;
 // One option index per component, in the order of DesignSpace::component().
-using Choice = std::vector<std::uint32_t>;
+using Choice = std::vector<OptionIndex>;
+// A set of places: bit 0 is the origin, bit i + 1 is DesignSpace::hosts()[i].
+using HostMask = std::uint64_t;
 
 class DesignSpace {
  public:
@@ -53,7 +61,23 @@ class DesignSpace {
   std::size_t component_count() const;
   const ComponentSpec& component(std::size_t i) const;
   const std::vector<std::string>& hosts() const;
-  const std::vector<Placement>& options(std::size_t component) const;
+  std::size_t place_count() const { return hosts_.size() + 1; }  // the origin and the hosts
+
+  OptionIndex option_count(std::size_t component) const;
+  Placement option(std::size_t component, OptionIndex option) const;
+  Placement::Kind option_kind(std::size_t component, OptionIndex option) const;
+  // Where an option runs; never empty: local is {origin}.
+  HostMask option_mask(std::size_t component, OptionIndex option) const;
+
+  // The option that runs on one place alone (0 is the origin: local), if the component may go
+  // there.
+  std::optional<OptionIndex> single(std::size_t component, std::size_t place) const;
+  // The set option (replicated or sharded, whichever the component's rule allows) over the
+  // places in `mask`, if it has two or more and the component may form sets.
+  std::optional<OptionIndex> set(std::size_t component, HostMask mask) const;
+  // The option that places the component as `placement` does: the same kind over the same
+  // hosts in any order, "origin" being "local" and on(local) being local.
+  std::optional<OptionIndex> find(std::size_t component, const Placement& placement) const;
 
   std::string size() const;   // exact, in decimal
   double log10_size() const;  // for spaces too large to count in 64 bits
@@ -69,19 +93,20 @@ class DesignSpace {
 
   // The hosts of an option as ascending indices, in the placement's order: 0 is the origin and
   // i + 1 is hosts()[i]. Never empty: local is {0}.
-  const std::vector<std::uint8_t>& option_hosts(std::size_t component, std::size_t option) const;
+  std::vector<std::uint8_t> option_hosts(std::size_t component, OptionIndex option) const;
 
   // Throws UsageError naming the component when `choice` has the wrong length or an option
   // index out of range.
   void check(const Choice& choice) const;
 
-  static constexpr std::size_t kMaxHosts = 16;
+  static constexpr std::size_t kMaxHosts = 63;
 
  private:
+  const std::string& place_name(std::size_t place) const;  // "local" for 0
+
   std::vector<ComponentSpec> components_;
   std::vector<std::string> hosts_;
-  std::vector<std::vector<Placement>> options_;
-  std::vector<std::vector<std::vector<std::uint8_t>>> option_hosts_;
+  std::vector<Placement::Kind> set_kind_;  // per component: what its sets are
 };
 
 }  // namespace hatch

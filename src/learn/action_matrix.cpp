@@ -5,14 +5,17 @@
 
 namespace hatch {
 
-ActionMatrix::ActionMatrix(const DesignSpace& space) : space_(space) {
-  for (std::size_t c = 0; c < space.component_count(); ++c)
-    cells_.emplace_back(space.options(c).size());
-}
+ActionMatrix::ActionMatrix(const DesignSpace& space)
+    : space_(space), cells_(space.component_count()) {}
 
 void ActionMatrix::credit(const Choice& choice, double reward) {
   for (std::size_t c = 0; c < choice.size() && c < cells_.size(); ++c)
-    if (choice[c] < cells_[c].size()) cells_[c][choice[c]].add(reward);
+    if (choice[c] < space_.option_count(c)) cells_[c][choice[c]].add(reward);
+}
+
+ArmStats ActionMatrix::cell(std::size_t component, OptionIndex option) const {
+  const auto it = cells_.at(component).find(option);
+  return it == cells_[component].end() ? ArmStats{} : it->second;
 }
 
 std::string ActionMatrix::csv() const {
@@ -20,10 +23,9 @@ std::string ActionMatrix::csv() const {
   out.precision(6);
   out << "component,option,placement,pulls,mean_reward,last_reward\n";
   for (std::size_t c = 0; c < cells_.size(); ++c)
-    for (std::size_t o = 0; o < cells_[c].size(); ++o) {
-      const ArmStats& cell = cells_[c][o];
+    for (const auto& [o, cell] : cells_[c]) {
       // Placements hold commas ("replicated{a,b}"), so that field is quoted.
-      out << space_.component(c).name << ',' << o << ",\"" << space_.options(c)[o].to_string()
+      out << space_.component(c).name << ',' << o << ",\"" << space_.option(c, o).to_string()
           << "\"," << cell.pulls << ',' << cell.mean << ',' << cell.last << '\n';
     }
   return out.str();
@@ -33,10 +35,9 @@ std::string ActionMatrix::json() const {
   nlohmann::json components = nlohmann::json::array();
   for (std::size_t c = 0; c < cells_.size(); ++c) {
     nlohmann::json options = nlohmann::json::array();
-    for (std::size_t o = 0; o < cells_[c].size(); ++o) {
-      const ArmStats& cell = cells_[c][o];
+    for (const auto& [o, cell] : cells_[c]) {
       options.push_back({{"option", o},
-                         {"placement", space_.options(c)[o].to_string()},
+                         {"placement", space_.option(c, o).to_string()},
                          {"pulls", cell.pulls},
                          {"mean_reward", cell.mean},
                          {"last_reward", cell.last}});

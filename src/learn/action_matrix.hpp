@@ -1,8 +1,10 @@
-// The action/reward matrix: for every component and every option, how often the component ran
+// The action/reward matrix: for every component and every option it ran with, how often it ran
 // with that option, and the mean and last reward of those windows. This is each agent's view
 // of its actions (the paper's matrix); it is what `hatch sim --csv` and the JSON report export.
+// It is sparse: a component on 32 hosts has 8.6 billion options, of which a run tries a few.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,11 +19,11 @@ class ActionMatrix {
 
   // Credits `reward` to the option each component ran in `choice`.
   void credit(const Choice& choice, double reward);
-  const ArmStats& cell(std::size_t component, std::uint32_t option) const {
-    return cells_[component][option];
-  }
+  // Zero pulls for an option that never ran.
+  ArmStats cell(std::size_t component, OptionIndex option) const;
 
-  // Header "component,option,placement,pulls,mean_reward,last_reward", one row per option.
+  // Header "component,option,placement,pulls,mean_reward,last_reward", then one row per option
+  // that ran, by component and option.
   std::string csv() const;
   // {"components": [{"component": name, "options": [{"option", "placement", "pulls",
   //  "mean_reward", "last_reward"}, ...]}, ...]}
@@ -29,7 +31,7 @@ class ActionMatrix {
 
  private:
   const DesignSpace& space_;
-  std::vector<std::vector<ArmStats>> cells_;
+  std::vector<std::map<OptionIndex, ArmStats>> cells_;
 };
 
 }  // namespace hatch

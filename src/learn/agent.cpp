@@ -14,8 +14,7 @@ constexpr std::size_t kRefineSingles = 2;
 Agent::Agent(const DesignSpace& space, std::size_t component)
     : component_(component), tree_(space, component), host_value_(tree_.host_count()) {}
 
-void Agent::begin_turn(std::uint32_t incumbent, double incumbent_value, TurnMode mode,
-                       double slack) {
+void Agent::begin_turn(OptionIndex incumbent, double incumbent_value, TurnMode mode, double slack) {
   stage_ = Stage::probing;
   mode_ = mode;
   incumbent_ = incumbent;
@@ -41,10 +40,10 @@ void Agent::begin_turn(std::uint32_t incumbent, double incumbent_value, TurnMode
     }
   }
   enqueue_neighbours(incumbent);
-  for (std::uint32_t option : remembered_) enqueue(option);
+  for (OptionIndex option : remembered_) enqueue(option);
 }
 
-void Agent::enqueue(std::optional<std::uint32_t> option) {
+void Agent::enqueue(std::optional<OptionIndex> option) {
   if (!option || tried_.count(*option)) return;
   if (std::find(queue_.begin(), queue_.end(), *option) != queue_.end()) return;
   queue_.push_back(*option);
@@ -60,7 +59,7 @@ std::vector<std::size_t> Agent::ranked_hosts() const {
   return hosts;
 }
 
-void Agent::enqueue_neighbours(std::uint32_t option) {
+void Agent::enqueue_neighbours(OptionIndex option) {
   const HostMask mask = tree_.shape(option).hosts;
   const std::vector<std::size_t> ranked = ranked_hosts();
   std::optional<std::size_t> best_out, worst_in;
@@ -69,9 +68,6 @@ void Agent::enqueue_neighbours(std::uint32_t option) {
     if (!in && !best_out) best_out = h;
     if (in) worst_in = h;
   }
-  const auto as_option = [&](HostMask m) {
-    return std::popcount(m) == 1 ? tree_.single(std::countr_zero(m)) : tree_.set(m);
-  };
   if (best_out) enqueue(tree_.set(mask | (HostMask{1} << *best_out)));
   // The origin joins a set whatever its rank alone: the entry lives there, so a replica or
   // shard on it saves the hop for the calls it serves, which its single-host rank (the
@@ -79,15 +75,15 @@ void Agent::enqueue_neighbours(std::uint32_t option) {
   enqueue(tree_.set(mask | HostMask{1}));
   if (worst_in && std::popcount(mask) > 1) {
     const HostMask without = mask & ~(HostMask{1} << *worst_in);
-    enqueue(as_option(without));
-    if (best_out) enqueue(as_option(without | (HostMask{1} << *best_out)));
+    enqueue(tree_.over(without));
+    if (best_out) enqueue(tree_.over(without | (HostMask{1} << *best_out)));
   }
 }
 
-std::optional<std::uint32_t> Agent::next_probe() {
+std::optional<OptionIndex> Agent::next_probe() {
   while (stage_ != Stage::done) {
     if (!queue_.empty()) {
-      const std::uint32_t option = queue_.front();
+      const OptionIndex option = queue_.front();
       queue_.pop_front();
       if (!tried_.count(option)) return option;
       continue;
@@ -110,7 +106,7 @@ void Agent::start_growth() {
   enqueue(tree_.set(growth_mask_ | (HostMask{1} << growth_order_[grown_])));
 }
 
-void Agent::report(std::uint32_t option, double value) {
+void Agent::report(OptionIndex option, double value) {
   tried_[option] = value;
   const OptionShape& shape = tree_.shape(option);
   if (shape.count == 1) host_value_[std::countr_zero(shape.hosts)] = value;
@@ -126,15 +122,15 @@ void Agent::report(std::uint32_t option, double value) {
     enqueue(tree_.set(growth_mask_ | (HostMask{1} << growth_order_[grown_])));
 }
 
-std::optional<std::pair<std::uint32_t, double>> Agent::best_of_turn() const {
-  std::optional<std::pair<std::uint32_t, double>> best;
+std::optional<std::pair<OptionIndex, double>> Agent::best_of_turn() const {
+  std::optional<std::pair<OptionIndex, double>> best;
   for (const auto& [option, value] : tried_)
     if (option != incumbent_ && (!best || value > best->second)) best = {option, value};
   return best;
 }
 
 void Agent::end_turn() {
-  std::vector<std::pair<std::uint32_t, double>> ranked(tried_.begin(), tried_.end());
+  std::vector<std::pair<OptionIndex, double>> ranked(tried_.begin(), tried_.end());
   std::stable_sort(ranked.begin(), ranked.end(),
                    [](const auto& a, const auto& b) { return a.second > b.second; });
   remembered_.clear();

@@ -37,35 +37,35 @@ class Agent {
 
   // Starts a turn against the incumbent's option and its measured value. `slack` is how much
   // worse (in value) a bigger set may look, from noise alone, before growth stops.
-  void begin_turn(std::uint32_t incumbent, double incumbent_value, TurnMode mode, double slack);
+  void begin_turn(OptionIndex incumbent, double incumbent_value, TurnMode mode, double slack);
   // The next option to measure this turn; nullopt when the turn has nothing left to try.
-  std::optional<std::uint32_t> next_probe();
+  std::optional<OptionIndex> next_probe();
   // The mean value of the incumbent design with this component at `option`.
-  void report(std::uint32_t option, double value);
+  void report(OptionIndex option, double value);
   // The best option measured this turn and its value.
-  std::optional<std::pair<std::uint32_t, double>> best_of_turn() const;
+  std::optional<std::pair<OptionIndex, double>> best_of_turn() const;
   // Ends the turn; the best options stay remembered for later turns.
   void end_turn();
 
  private:
   enum class Stage { probing, growing, done };
 
-  void enqueue(std::optional<std::uint32_t> option);
+  void enqueue(std::optional<OptionIndex> option);
   std::vector<std::size_t> ranked_hosts() const;  // best first; hosts never measured last
-  void enqueue_neighbours(std::uint32_t option);
+  void enqueue_neighbours(OptionIndex option);
   void start_growth();
 
   std::size_t component_;
   OptionTree tree_;
   std::vector<std::optional<double>> host_value_;  // latest value of each single-host option
-  std::vector<std::uint32_t> remembered_;          // best options of earlier turns, best first
+  std::vector<OptionIndex> remembered_;            // best options of earlier turns, best first
 
   Stage stage_ = Stage::done;
   TurnMode mode_ = TurnMode::full;
-  std::uint32_t incumbent_ = 0;
+  OptionIndex incumbent_ = 0;
   double slack_ = 0;
-  std::deque<std::uint32_t> queue_;
-  std::map<std::uint32_t, double> tried_;  // this turn, the incumbent included
+  std::deque<OptionIndex> queue_;
+  std::map<OptionIndex, double> tried_;  // this turn, the incumbent included
   std::vector<std::size_t> growth_order_;
   std::size_t grown_ = 0;  // hosts in the set being grown
   HostMask growth_mask_ = 0;

@@ -1,7 +1,6 @@
 #include "learn/group_moves.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <functional>
 
 namespace hatch {
@@ -15,8 +14,7 @@ std::optional<Choice> remap(const std::vector<Agent>& agents, const Choice& incu
   for (const Agent& agent : agents) {
     const OptionTree& tree = agent.tree();
     const HostMask mask = map(tree.shape(incumbent[agent.component()]).hosts);
-    const auto option =
-        std::popcount(mask) == 1 ? tree.single(std::countr_zero(mask)) : tree.set(mask);
+    const auto option = tree.over(mask);
     if (!option) return std::nullopt;
     moved[agent.component()] = *option;
   }

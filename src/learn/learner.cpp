@@ -66,10 +66,10 @@ Learner::Impl::Impl(const DesignSpace& s, LearnerOptions o)
         "LearnerOptions::horizon_seconds must be 0 (off) or a number of seconds, not " +
         number(o.horizon_seconds));
   for (std::size_t c = 0; c < space.component_count(); ++c)
-    if (!space.component(c).pinned && space.options(c).size() > 1) agents.emplace_back(space, c);
+    if (!space.component(c).pinned && space.option_count(c) > 1) agents.emplace_back(space, c);
 }
 
-Choice Learner::Impl::with(std::size_t agent, std::uint32_t option) const {
+Choice Learner::Impl::with(std::size_t agent, OptionIndex option) const {
   Choice choice = incumbent;
   choice[agents[agent].component()] = option;
   return choice;

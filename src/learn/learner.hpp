@@ -157,7 +157,7 @@ class Learner {
   // the incumbent is measured again before anything is compared with it, since it may have
   // changed. Pins made before restore() apply to the restored design. Throws UsageError for a
   // component or option out of range, or a component the space pins already.
-  void pin(std::size_t component, std::uint32_t option);
+  void pin(std::size_t component, OptionIndex option);
   // Lets the agent of `component` take turns again; once converged, its refinement turn comes
   // next. A component that is not pinned is left as it is. Throws UsageError for a component out
   // of range.

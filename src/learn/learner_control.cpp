@@ -47,16 +47,16 @@ bool Learner::Impl::within_budget() const {
   return double(quiet_probes + 1) <= options.exploration_budget * double(quiet_windows + 1);
 }
 
-void Learner::Impl::pin(std::size_t c, std::uint32_t option) {
+void Learner::Impl::pin(std::size_t c, OptionIndex option) {
   if (c >= space.component_count())
     throw UsageError("Learner::pin: no component " + std::to_string(c) + " (the space has " +
                      std::to_string(space.component_count()) + ")");
   const std::string& name = space.component(c).name;
   if (space.component(c).pinned)
     throw UsageError("Learner::pin: the design space pins '" + name + "' already");
-  if (option >= space.options(c).size())
+  if (option >= space.option_count(c))
     throw UsageError("Learner::pin: '" + name + "' has no option " + std::to_string(option) +
-                     " (it has " + std::to_string(space.options(c).size()) + ")");
+                     " (it has " + std::to_string(space.option_count(c)) + ")");
   pins[c] = option;
   const bool moved = incumbent[c] != option;
   incumbent[c] = option;
@@ -116,7 +116,7 @@ void Learner::Impl::restore(const LearnerMemory& m) {
   restored = m.converged;
 }
 
-void Learner::pin(std::size_t component, std::uint32_t option) {
+void Learner::pin(std::size_t component, OptionIndex option) {
   impl_->pin(component, option);
 }
 

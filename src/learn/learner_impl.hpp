@@ -52,7 +52,7 @@ struct Learner::Impl {
   // learner.cpp: the search.
   Impl(const DesignSpace& s, LearnerOptions o);
 
-  Choice with(std::size_t agent, std::uint32_t option) const;
+  Choice with(std::size_t agent, OptionIndex option) const;
   double mean_of(const Choice& choice) const;
   std::uint64_t runs_of(const Choice& choice) const;
   // The standard deviation of one window's value at the current length, never quite 0 so that
@@ -111,7 +111,7 @@ struct Learner::Impl {
   bool worth_moving(const Choice& design) const;
   // Whether the quiet learner may run one more design other than the incumbent now.
   bool within_budget() const;
-  void pin(std::size_t c, std::uint32_t option);
+  void pin(std::size_t c, OptionIndex option);
   void unpin(std::size_t c);
   void restore(const LearnerMemory& m);
 
@@ -147,8 +147,8 @@ struct Learner::Impl {
   std::uint64_t shifts = 0;
   std::string phase = "starting";
 
-  std::vector<std::optional<std::uint32_t>> pins;  // per component, the option pin() holds
-  std::vector<double> move_cost;                   // per component, seconds (set_move_cost)
+  std::vector<std::optional<OptionIndex>> pins;  // per component, the option pin() holds
+  std::vector<double> move_cost;                 // per component, seconds (set_move_cost)
   std::uint64_t skipped_for_cost = 0;
   // Since the learner last became quiet: windows, and windows of other designs than the
   // incumbent (the exploration budget's account).

@@ -10,15 +10,11 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
-#include <vector>
 
 #include "design/design_space.hpp"
 
 namespace hatch {
-
-using HostMask = std::uint32_t;  // bit 0 is the origin, bit i + 1 is DesignSpace::hosts()[i]
 
 struct OptionShape {
   Placement::Kind kind = Placement::Kind::local;
@@ -26,26 +22,29 @@ struct OptionShape {
   unsigned count = 1;  // bits set in `hosts`
 };
 
+// A view of one component of a DesignSpace, which must outlive it. Nothing is listed: with
+// 2^(n+1) - 1 options per component, every answer is computed from the option's index.
 class OptionTree {
  public:
-  // Reads the options of `component` from `space`.
   OptionTree(const DesignSpace& space, std::size_t component);
 
-  std::size_t option_count() const { return shapes_.size(); }
-  std::size_t host_count() const { return host_count_; }  // origin included
-  const OptionShape& shape(std::uint32_t option) const { return shapes_[option]; }
+  OptionIndex option_count() const { return space_->option_count(component_); }
+  std::size_t host_count() const { return space_->place_count(); }  // origin included
+  OptionShape shape(OptionIndex option) const;
 
   // The option that runs on exactly one host (0 = origin), if the component may go there.
-  std::optional<std::uint32_t> single(std::size_t host) const;
+  std::optional<OptionIndex> single(std::size_t host) const {
+    return space_->single(component_, host);
+  }
   // The set option (replicated or sharded, whichever the kind allows) over `hosts`, if any.
-  std::optional<std::uint32_t> set(HostMask hosts) const;
-  bool has_sets() const { return !sets_.empty(); }
+  std::optional<OptionIndex> set(HostMask hosts) const { return space_->set(component_, hosts); }
+  // The option over `hosts`: single when it holds one host, else a set.
+  std::optional<OptionIndex> over(HostMask hosts) const;
+  bool has_sets() const { return option_count() > host_count(); }
 
  private:
-  std::size_t host_count_;
-  std::vector<OptionShape> shapes_;
-  std::map<HostMask, std::uint32_t> singles_;
-  std::map<HostMask, std::uint32_t> sets_;
+  const DesignSpace* space_;
+  std::size_t component_;
 };
 
 }  // namespace hatch

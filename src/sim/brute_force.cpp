@@ -21,12 +21,12 @@ double seconds_since(Clock::time_point start) {
 SearchResult search_range(const LatencyModel& model, const DesignSpace& space, std::uint64_t first,
                           std::uint64_t count, std::atomic<std::uint64_t>& done) {
   const std::size_t n = space.component_count();
-  std::vector<std::uint32_t> radix(n);
+  std::vector<OptionIndex> radix(n);
   Choice choice(n);
   std::uint64_t rest = first;
   for (std::size_t c = 0; c < n; ++c) {
-    radix[c] = static_cast<std::uint32_t>(space.options(c).size());
-    choice[c] = static_cast<std::uint32_t>(rest % radix[c]);
+    radix[c] = space.option_count(c);
+    choice[c] = rest % radix[c];
     rest /= radix[c];
   }
   SearchResult best;
@@ -51,7 +51,7 @@ std::optional<std::uint64_t> design_count(const DesignSpace& space) {
   std::uint64_t total = 1;
   constexpr std::uint64_t kLimit = std::uint64_t{1} << 63;
   for (std::size_t c = 0; c < space.component_count(); ++c) {
-    const std::uint64_t options = space.options(c).size();
+    const std::uint64_t options = space.option_count(c);
     if (total > kLimit / options) return std::nullopt;
     total *= options;
   }

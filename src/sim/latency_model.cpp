@@ -31,7 +31,7 @@ std::size_t class_of(const EdgeModel& e) {
 // Per-evaluation state, on the stack: fixed-size, so the inner loop never allocates. It is left
 // uninitialised; evaluate() writes every entry it reads.
 struct LatencyModel::Scratch {
-  const std::uint32_t* choice;
+  const OptionIndex* choice;
   std::array<const Option*, kMaxSimComponents> option;
   std::array<double, kHosts> inflation;
   std::array<double, kMaxSimComponents> mean_inflation;
@@ -72,14 +72,14 @@ LatencyModel::LatencyModel(const Scenario& scenario, const Workload& workload,
       caches_.push_back(c);
     }
     const bool stateful = model.kind == StateKind::stateful;
-    for (std::size_t o = 0; o < space.options(c).size(); ++o) {
-      const std::vector<std::uint8_t>& hosts = space.option_hosts(c, o);
+    for (OptionIndex o = 0; o < space.option_count(c); ++o) {
+      const std::vector<std::uint8_t> hosts = space.option_hosts(c, o);
       Option& option = out.options.emplace_back();
       option.count = static_cast<std::uint8_t>(hosts.size());
       std::copy(hosts.begin(), hosts.end(), option.hosts.begin());
       option.inverse_count = 1.0 / static_cast<double>(hosts.size());
-      option.sharded = space.options(c)[o].kind == Placement::Kind::sharded;
-      const bool replicated = space.options(c)[o].kind == Placement::Kind::replicated;
+      option.sharded = space.option_kind(c, o) == Placement::Kind::sharded;
+      const bool replicated = space.option_kind(c, o) == Placement::Kind::replicated;
       for (std::size_t q = 0; q < kClasses; ++q) {
         const bool write = q >= 2;
         const bool keyless = q % 2 == 1;

@@ -209,7 +209,7 @@ struct Builder {
     for (int i = 0; i < 300; ++i) {
       Choice c(space.component_count());
       for (std::size_t k = 0; k < c.size(); ++k) {
-        c[k] = static_cast<std::uint32_t>(draw.below(space.options(k).size()));
+        c[k] = draw.below(space.option_count(k));
       }
       const double ms = model.latency_ms(c);
       if (ms < best_ms) {
@@ -221,7 +221,7 @@ struct Builder {
       improved = false;
       for (std::size_t k = 0; k < best.size(); ++k) {
         Choice c = best;
-        for (c[k] = 0; c[k] < space.options(k).size(); ++c[k]) {
+        for (c[k] = 0; c[k] < space.option_count(k); ++c[k]) {
           const double ms = model.latency_ms(c);
           if (ms < best_ms * (1 - 1e-9)) {
             best_ms = ms;

@@ -18,13 +18,10 @@ namespace {
 class LearningLoopTest : public ClusterTest {};
 
 // The option of `component` in `space` that is `placement`.
-std::uint32_t option_of(const DesignSpace& space, std::size_t component, const Placement& p) {
-  const std::vector<Placement>& options = space.options(component);
-  for (std::size_t i = 0; i < options.size(); ++i) {
-    if (options[i] == p) return static_cast<std::uint32_t>(i);
-  }
-  ADD_FAILURE() << "no option " << p.to_string();
-  return 0;
+OptionIndex option_of(const DesignSpace& space, std::size_t component, const Placement& p) {
+  const std::optional<OptionIndex> option = space.find(component, p);
+  if (!option) ADD_FAILURE() << "no option " << p.to_string();
+  return option.value_or(0);
 }
 
 TEST_F(LearningLoopTest, EachWindowRunsItsDesignAndMeasuresTheCallsOfEveryProcess) {

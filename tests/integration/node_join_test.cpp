@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "cluster_test.hpp"
+#include "design/design_space.hpp"
 #include "hatch/hatch.hpp"
 #include "log_watch.hpp"
 #include "node_process.hpp"
@@ -166,6 +167,36 @@ TEST_F(NodeJoin, TheAutopilotsDesignSpaceFollowsTheMembersAsNodesJoinAndDie) {
   // Learning goes on over the nodes there are.
   const std::uint64_t after = pilot.status().windows;
   EXPECT_TRUE(pilot.wait_for_window(after + 2, kBound));
+  EXPECT_TRUE(pilot.status().error.empty()) << pilot.status().error;
+  pilot.stop();
+}
+
+// Members beyond DesignSpace::kMaxHosts are served but not placed on: the learner's space takes
+// the first 63, and the autopilot says so instead of stopping.
+TEST_F(NodeJoin, TheAutopilotPlacesOnTheFirstSixtyThreeOfMoreMembers) {
+  NodeProcess a(secret_.path());
+  Options o = options();
+  o.nodes = {a.address()};
+  // Listed nodes where nothing listens (connections are refused at once), never taken as dead
+  // during the test.
+  for (int i = 2; i < 2 + 70; ++i) o.nodes.push_back("127.0.0." + std::to_string(i) + ":9");
+  o.node_timeout = std::chrono::hours(1);
+  Origin origin(Catalog::program(), o);
+  ASSERT_EQ(origin.members().size(), 71u);
+  Ref<Tally> tally = origin.get<Tally>("tally");
+  Load load(tally);
+  Autopilot pilot(origin, quick_learning());
+  ASSERT_TRUE(pilot.wait_for_window(1, kBound));
+  std::vector<std::string> first = origin.members();
+  first.resize(DesignSpace::kMaxHosts);
+  EXPECT_EQ(pilot.status().nodes, first);
+  bool said = false;
+  for (const AutopilotDecision& d : pilot.decisions()) {
+    said = said || d.why.find(
+                       "71 nodes are members; the learner places components on the first "
+                       "63") != std::string::npos;
+  }
+  EXPECT_TRUE(said);
   EXPECT_TRUE(pilot.status().error.empty()) << pilot.status().error;
   pilot.stop();
 }

@@ -354,8 +354,9 @@ TEST(WebDesignSpace, TheCatalogGivesTheWebServer28629151Designs) {
       Catalog::program(), {"request_handler", "cache", "compressor", "content_store", "stats"},
       {"127.0.0.1:7001", "127.0.0.1:7002", "127.0.0.1:7003", "127.0.0.1:7004"});
   EXPECT_EQ(space.size(), "28629151");
-  EXPECT_EQ(space.options(1).back().kind, Placement::Kind::sharded);     // cache
-  EXPECT_EQ(space.options(2).back().kind, Placement::Kind::replicated);  // compressor
+  EXPECT_EQ(space.option_kind(1, space.option_count(1) - 1), Placement::Kind::sharded);  // cache
+  EXPECT_EQ(space.option_kind(2, space.option_count(2) - 1),
+            Placement::Kind::replicated);  // compressor
 }
 
 TEST(WebLoadDriver, RefusesAnEmptyListOfDocuments) {

@@ -46,8 +46,8 @@ class SyntheticEnvironment {
       on["local"] = host_cost(draw);
       for (const std::string& h : space_.hosts()) on[h] = host_cost(draw);
       const double extra = overhead(draw);
-      for (std::size_t o = 0; o < space_.options(c).size(); ++o) {
-        const std::vector<std::string> hosts = hosts_of(c, std::uint32_t(o));
+      for (OptionIndex o = 0; o < space_.option_count(c); ++o) {
+        const std::vector<std::string> hosts = hosts_of(c, o);
         double sum = 0;
         for (const std::string& h : hosts) sum += on[h];
         const double k = double(hosts.size());
@@ -102,15 +102,15 @@ class SyntheticEnvironment {
   }
 
  private:
-  bool share_a_host(std::size_t a, std::uint32_t option_a, std::size_t b,
-                    std::uint32_t option_b) const {
+  bool share_a_host(std::size_t a, OptionIndex option_a, std::size_t b,
+                    OptionIndex option_b) const {
     for (const std::string& h : hosts_of(a, option_a))
       for (const std::string& g : hosts_of(b, option_b))
         if (h == g) return true;
     return false;
   }
-  std::vector<std::string> hosts_of(std::size_t c, std::uint32_t option) const {
-    const Placement& p = space_.options(c)[option];
+  std::vector<std::string> hosts_of(std::size_t c, OptionIndex option) const {
+    const Placement p = space_.option(c, option);
     return p.hosts.empty() ? std::vector<std::string>{"local"} : p.hosts;
   }
 

@@ -42,12 +42,10 @@ Scenario two_tier(StateKind kind, double rate) {
   return s;
 }
 
-std::uint32_t option_named(const DesignSpace& space, std::size_t c, const std::string& text) {
-  for (std::uint32_t o = 0; o < space.options(c).size(); ++o) {
-    if (space.options(c)[o].to_string() == text) return o;
-  }
-  ADD_FAILURE() << "no option " << text;
-  return 0;
+OptionIndex option_named(const DesignSpace& space, std::size_t c, const std::string& text) {
+  const std::optional<OptionIndex> option = space.find(c, Placement::parse(text));
+  if (!option) ADD_FAILURE() << "no option " << text;
+  return option.value_or(0);
 }
 
 TEST(LatencyModel, ARemoteHopCostsTheRoundTripAndThePayloadOverBandwidth) {
@@ -163,8 +161,8 @@ TEST(LatencyModel, AFootprintLeavesLessMemoryForACache) {
   s.components[2].memory_mb = 500;  // the store, placed on a beside the cache
   const DesignSpace space = s.space();
   const LatencyModel model(s, s.workload, space);
-  const std::uint32_t on_a = option_named(space, 1, "on(a)");
-  const std::uint32_t store_on_a = option_named(space, 2, "on(a)");
+  const OptionIndex on_a = option_named(space, 1, "on(a)");
+  const OptionIndex store_on_a = option_named(space, 2, "on(a)");
   EXPECT_NEAR(model.detail({0, on_a, store_on_a}).cache_hit_rate[1], 0.25, 1e-9);
 }
 

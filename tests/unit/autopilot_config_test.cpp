@@ -49,8 +49,8 @@ TEST(CatalogSpace, KindsAndShardabilityComeFromTheCatalog) {
   const Placement::Kind sets[] = {Placement::Kind::replicated, Placement::Kind::replicated,
                                   Placement::Kind::sharded, Placement::Kind::replicated};
   for (std::size_t c = 0; c < 4; ++c) {
-    ASSERT_EQ(space.options(c).size(), 7u);
-    for (std::size_t o = 3; o < 7; ++o) EXPECT_EQ(space.options(c)[o].kind, sets[c]) << c;
+    ASSERT_EQ(space.option_count(c), 7u);
+    for (OptionIndex o = 3; o < 7; ++o) EXPECT_EQ(space.option_kind(c, o), sets[c]) << c;
   }
   EXPECT_EQ(space.size(), "2401");
   const ComponentEntry& ledger = *Catalog::program().find("ledger");
