@@ -58,9 +58,6 @@ def main(rpc_path, relocation_path, placement_path, summary_path, control_path=N
             run = find(f"BM_Placement/{mix}/{placement}/")
             for figure in FIGURES:
                 s[f"placement_{mix}_{placement}_{figure}"] = run[figure]
-    # A count the benchmark refused (the learner's design space takes at most 16 hosts) is
-    # recorded as null, with its reason printed below the table.
-    refused = {}
     if control_path:
         for key, _, bench, field in CONTROL:
             for n in NODE_COUNTS:
@@ -69,11 +66,7 @@ def main(rpc_path, relocation_path, placement_path, summary_path, control_path=N
                 if run is None:
                     raise SystemExit(f"bench summary: no benchmark named {prefix}*")
                 if run.get("error_occurred"):
-                    if bench != "BM_Learner":
-                        raise SystemExit(f"bench summary: {run['name']} failed: {run['error_message']}")
-                    s[f"control_{key}_n{n}"] = None
-                    refused[f"control_{key}_n{n}"] = run["error_message"]
-                    continue
+                    raise SystemExit(f"bench summary: {run['name']} failed: {run['error_message']}")
                 s[f"control_{key}_n{n}"] = run[field]
     s = {k: None if v is None else round(v, 3) for k, v in s.items()}
 
@@ -132,12 +125,9 @@ def main(rpc_path, relocation_path, placement_path, summary_path, control_path=N
         print(f"{'control plane':28}" + "".join(f"{'n=' + str(n):>10}" for n in NODE_COUNTS) + "   growth")
         for key, label, _, _ in CONTROL:
             values = [s[f"control_{key}_n{n}"] for n in NODE_COUNTS]
-            cells = "".join(f"{'refused':>10}" if v is None else f"{v:10.3f}" for v in values)
-            last = max(i for i, v in enumerate(values) if v is not None)
-            growth = f"{values[last] / values[0]:.2f}x n{NODE_COUNTS[last]}/n1" if values[0] else "-"
+            cells = "".join(f"{v:10.3f}" for v in values)
+            growth = f"{values[-1] / values[0]:.2f}x n{NODE_COUNTS[-1]}/n1" if values[0] else "-"
             print(f"{label:28}{cells}   {growth}")
-        for key, reason in refused.items():
-            print(f"{key}: refused: {reason}")
     print(f"\nwrote {summary_path}")
 
 
