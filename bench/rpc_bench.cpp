@@ -1,6 +1,6 @@
-// Call costs: a virtual call, a local Ref, a remote call to a node process, and a plain
-// blocking TCP ping-pong to an echo process of the same sizes, all in one run; and remote calls
-// over mutual TLS beside plain ones, in interleaved pairs.
+// Call costs: a virtual call, a local Ref, a remote call to a node process, and a plain TCP
+// ping-pong to an echo process of the same sizes, all in one run; remote calls beside that
+// ping-pong, and over mutual TLS beside plain ones, in interleaved rounds (BM_*Pairs).
 //
 // Latency benchmarks time every call and report p50/p99 (in microseconds) as counters;
 // scripts/bench turns them into build/bench/summary.json.
@@ -13,8 +13,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -27,6 +31,7 @@
 #include "hatch/hatch.hpp"
 #include "loopback_peer.hpp"
 #include "node_process.hpp"
+#include "rpc/connection.hpp"
 #include "rpc/endpoint.hpp"
 #include "rpc/io_pool.hpp"
 #include "temp_certs.hpp"
@@ -149,45 +154,137 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// The p50 in microseconds of `calls` calls of `ref` with `payload`.
-double p50_us(Ref<Calc>& ref, const std::string& payload, int calls) {
-  std::vector<double> us(static_cast<std::size_t>(calls));
-  for (double& t : us) {
-    const auto t0 = Clock::now();
-    std::string back = ref->echo(payload);
-    benchmark::DoNotOptimize(back);
-    t = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+// The context switches of every thread of this process so far, voluntary or not: a thread
+// that sleeps and is woken costs one.
+std::uint64_t process_switches() {
+  std::uint64_t total = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream status(task.path() / "status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.find("ctxt_switches:") != std::string::npos) {
+        total += std::stoull(line.substr(line.find(':') + 1));
+      }
+    }
   }
-  return median(std::move(us));
+  return total;
 }
 
-// Remote calls of 64 B over TLS beside plain ones. This machine's latency is bimodal, so a run
-// of one after a run of the other would compare two moments as much as two transports: each
-// iteration is a pair, the p50 of a few thousand calls on each (which goes first alternates),
-// and the figure is the median of the pairs' ratios, with their range.
+// One ping-pong of `out.size()` bytes on `fd`. The reply is polled without blocking for up to
+// `spin`, as Hatch's caller polls for its response (rpc::ConnectionOptions::spin), then read
+// blocking.
+void raw_round_trip(int fd, const std::vector<char>& out, std::vector<char>& in,
+                    std::chrono::microseconds spin) {
+  const std::size_t size = out.size();
+  for (std::size_t off = 0; off < size;) {
+    const ssize_t n = ::write(fd, out.data() + off, size - off);
+    if (n <= 0) throw std::runtime_error("echo server hung up");
+    off += static_cast<std::size_t>(n);
+  }
+  const auto poll_until = Clock::now() + spin;
+  for (std::size_t off = 0; off < size;) {
+    const bool polling = spin.count() > 0 && Clock::now() < poll_until;
+    const ssize_t n = ::recv(fd, in.data() + off, size - off, polling ? MSG_DONTWAIT : 0);
+    if (n > 0) {
+      off += static_cast<std::size_t>(n);
+    } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+      throw std::runtime_error("echo server hung up");
+    }
+  }
+}
+
+// One side of an interleaved comparison: `calls` runs of `once` make one sample.
+struct Side {
+  std::string name;
+  int calls;
+  std::function<void()> once;
+};
+
+// This machine's latency is bimodal (about 5 us for a loopback round trip while the vCPUs are
+// awake, about 50 us when they must be woken), so a run of one side after a run of the other
+// would compare two moments as much as two transports. Each iteration is one round of every
+// side, the side going first rotating; the figure for each peer is the median of the rounds'
+// ratios of the p50s, sides[0] / peer, with their range. Counters: <name>_p50_us (the median
+// of its rounds), <name>_switches_per_call (this process's threads: each sleep and wake-up is
+// one), and per peer over_<name>_median, _min and _max; pairs.
+void interleaved(benchmark::State& state, const std::vector<Side>& sides) {
+  std::vector<std::vector<double>> samples(sides.size());
+  std::vector<std::vector<double>> ratios(sides.size());
+  std::vector<double> switches(sides.size());
+  std::vector<double> calls(sides.size());
+  std::size_t round = 0;
+  for (auto _ : state) {
+    std::vector<double> p50(sides.size());
+    for (std::size_t k = 0; k < sides.size(); ++k) {
+      const std::size_t s = (k + round) % sides.size();
+      std::vector<double> us(static_cast<std::size_t>(sides[s].calls));
+      const std::uint64_t before = process_switches();
+      for (double& t : us) {
+        const auto t0 = Clock::now();
+        sides[s].once();
+        t = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+      }
+      switches[s] += static_cast<double>(process_switches() - before);
+      calls[s] += static_cast<double>(us.size());
+      p50[s] = median(std::move(us));
+      samples[s].push_back(p50[s]);
+    }
+    for (std::size_t s = 1; s < sides.size(); ++s) ratios[s].push_back(p50[0] / p50[s]);
+    ++round;
+  }
+  for (std::size_t s = 0; s < sides.size(); ++s) {
+    state.counters[sides[s].name + "_p50_us"] = median(samples[s]);
+    state.counters[sides[s].name + "_switches_per_call"] = switches[s] / calls[s];
+    if (s == 0) continue;
+    const std::string over = "over_" + sides[s].name;
+    state.counters[over + "_median"] = median(ratios[s]);
+    state.counters[over + "_min"] = *std::min_element(ratios[s].begin(), ratios[s].end());
+    state.counters[over + "_max"] = *std::max_element(ratios[s].begin(), ratios[s].end());
+  }
+  state.counters["pairs"] = static_cast<double>(round);
+}
+
+// A call of `ref` with `payload`.
+std::function<void()> echo_call(Ref<Calc>& ref, const std::string& payload) {
+  return [&ref, &payload] {
+    std::string back = ref->echo(payload);
+    benchmark::DoNotOptimize(back);
+  };
+}
+
+// Remote calls of 64 B over TLS beside plain ones, in interleaved rounds.
 void BM_RemoteCallTlsPairs(benchmark::State& state) {
   constexpr int kCalls = 3000;
   const std::string payload(64, 'x');
-  std::vector<double> plain;
-  std::vector<double> tls;
-  std::vector<double> ratios;
-  for (auto _ : state) {
-    const bool tls_first = ratios.size() % 2 == 1;
-    const double t_first = tls_first ? p50_us(world->remote_tls, payload, kCalls) : 0;
-    const double p = p50_us(world->remote, payload, kCalls);
-    const double t = tls_first ? t_first : p50_us(world->remote_tls, payload, kCalls);
-    plain.push_back(p);
-    tls.push_back(t);
-    ratios.push_back(t / p);
-  }
-  state.counters["plain_p50_us"] = median(plain);
-  state.counters["tls_p50_us"] = median(tls);
-  state.counters["ratio_median"] = median(ratios);
-  state.counters["ratio_min"] = *std::min_element(ratios.begin(), ratios.end());
-  state.counters["ratio_max"] = *std::max_element(ratios.begin(), ratios.end());
-  state.counters["pairs"] = static_cast<double>(ratios.size());
+  interleaved(state, {{"tls", kCalls, echo_call(world->remote_tls, payload)},
+                      {"plain", kCalls, echo_call(world->remote, payload)}});
 }
 BENCHMARK(BM_RemoteCallTlsPairs)->Iterations(11)->UseRealTime();
+
+// Remote calls beside a plain TCP ping-pong of the same size with the echo process, in
+// interleaved rounds, in the two states of the vCPUs: "raw_hot" polls for its reply for as long
+// as Hatch's caller spins (100 us) before it blocks, so both sides keep the client's core awake
+// alike; "raw_cold" blocks at once. Hatch's figure is over each.
+void BM_RemoteCallPairs(benchmark::State& state) {
+  const auto size = static_cast<std::size_t>(state.range(0));
+  const int calls = size > 1024 ? 500 : 3000;
+  const int fd = connect_loopback(world->echo->port());
+  if (fd < 0) {
+    state.SkipWithError("cannot connect to the echo server");
+    return;
+  }
+  const std::string payload(size, 'x');
+  const std::vector<char> out(size, 'x');
+  std::vector<char> in(size);
+  const auto raw = [&](std::chrono::microseconds spin) {
+    return [&, spin] { raw_round_trip(fd, out, in, spin); };
+  };
+  interleaved(state, {{"hatch", calls, echo_call(world->remote, payload)},
+                      {"raw_hot", calls, raw(rpc::ConnectionOptions{}.spin)},
+                      {"raw_cold", calls, raw(std::chrono::microseconds(0))}});
+  ::close(fd);
+}
+BENCHMARK(BM_RemoteCallPairs)->Arg(64)->Arg(64 << 10)->Iterations(9)->UseRealTime();
 
 void BM_RawTcpPingPong(benchmark::State& state) {
   const int fd = connect_loopback(world->echo->port());
@@ -196,17 +293,9 @@ void BM_RawTcpPingPong(benchmark::State& state) {
     return;
   }
   const auto size = static_cast<std::size_t>(state.range(0));
-  std::vector<char> out(size, 'x');
+  const std::vector<char> out(size, 'x');
   std::vector<char> in(size);
-  timed(state, [&] {
-    for (std::size_t off = 0; off < size;)
-      off += static_cast<std::size_t>(::write(fd, out.data() + off, size - off));
-    for (std::size_t off = 0; off < size;) {
-      const ssize_t n = ::read(fd, in.data() + off, size - off);
-      if (n <= 0) throw std::runtime_error("echo server hung up");
-      off += static_cast<std::size_t>(n);
-    }
-  });
+  timed(state, [&] { raw_round_trip(fd, out, in, std::chrono::microseconds(0)); });
   ::close(fd);
 }
 BENCHMARK(BM_RawTcpPingPong)->Arg(64)->Arg(64 << 10)->UseRealTime()->MinTime(2.0);
