@@ -45,6 +45,7 @@ struct Written {
 int main(int argc, char** argv) {
   hatch::App app(argc, argv);
   CLI::App cli("autopilot_kv: a key-value store that learns where to run");
+  cli.footer(hatch::kHatchFlagsFooter);
   int threads = 4;
   int keys = 3000;
   double write_share = 0.2;

@@ -18,6 +18,7 @@
 int main(int argc, char** argv) {
   hatch::App app(argc, argv);
   CLI::App cli("kv_counter: a key-value store and a counter, local or on nodes");
+  cli.footer(hatch::kHatchFlagsFooter);
   int ops = 20000;
   std::vector<std::string> move_between;
   cli.add_option("--ops", ops, "counter increments to run")->check(CLI::Range(1, 100000000));
@@ -39,14 +40,22 @@ int main(int argc, char** argv) {
     const auto start = std::chrono::steady_clock::now();
     std::atomic<bool> counting{true};
     std::thread mover;
+    std::string move_error;  // why the mover stopped early; read after it is joined
     if (!move_between.empty()) {
       mover = std::thread([&] {
         std::vector<std::string> homes = move_between;
         homes.push_back("origin");
-        for (std::size_t i = 0; counting.load(); ++i) {
-          hatch::TransitionReport r = app.origin().relocate("kv", homes[i % homes.size()]);
-          std::printf("\n  %s", r.to_string().c_str());
-          if (!r.ok) break;
+        try {
+          for (std::size_t i = 0; counting.load(); ++i) {
+            hatch::TransitionReport r = app.origin().relocate("kv", homes[i % homes.size()]);
+            std::printf("\n  %s", r.to_string().c_str());
+            if (!r.ok) {
+              move_error = "a move of kv failed: " + r.to_string();
+              return;
+            }
+          }
+        } catch (const std::exception& e) {
+          move_error = std::string("cannot move kv: ") + e.what();
         }
       });
     }
@@ -60,6 +69,7 @@ int main(int argc, char** argv) {
     }
     counting.store(false);
     if (mover.joinable()) mover.join();
+    if (!move_error.empty()) throw std::runtime_error(move_error);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("\ncounter 'visits' = %lld after %d increments (expected %d)\n",

@@ -147,7 +147,9 @@ struct Frontend::Impl {
         continue;
       }
       Connection& c = accepted.front();
-      if (connections.size() >= options.max_connections) {
+      // A finished session that the reaper has not joined yet holds no slot: its client has seen
+      // the end, and may be the one coming back.
+      if (connections.size() - finished >= options.max_connections) {
         lock.unlock();
         http::write(c.stream.socket(),
                     plain(http::status::service_unavailable, "too many connections", 11), ec);

@@ -163,6 +163,7 @@ int main(int argc, char** argv) {
   hatch::App app(argc, argv);  // as a node: serves here and exits
 
   CLI::App cli("webserver: an HTTP server made of Hatch components, its corpus and its load");
+  cli.footer(hatch::kHatchFlagsFooter);
   cli.require_subcommand(1);
 
   FrontendOptions frontend_options;

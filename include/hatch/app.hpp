@@ -104,12 +104,20 @@ struct NodeFlags {
   std::chrono::milliseconds drain_timeout = NodeOptions{}.drain_timeout;
 };
 
+// For a program's own --help: where Hatch's flags are told.
+inline constexpr const char* kHatchFlagsFooter =
+    "Hatch's own flags (--hatch-node, --hatch-place, --hatch-config, ...) go with these; "
+    "--hatch-help lists them with their defaults.";
+
 struct ParsedFlags {
   Options options;
   AutopilotOptions learn;
   NodeFlags node;
   std::string log_level = "warn";
   std::vector<std::string> rest;
+  // Set by --hatch-help: every Hatch flag with its default, which App prints before it exits;
+  // nothing else is parsed then.
+  std::string help;
 };
 ParsedFlags parse_flags(int argc, const char* const* argv);
 

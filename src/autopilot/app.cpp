@@ -60,6 +60,12 @@ std::unique_ptr<ops::HttpServer> serve_http(const Options& options,
 }  // namespace
 
 void load_config_file(const std::string& path, Options& options, AutopilotOptions& learn) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    throw UsageError(
+        "cannot read config file '" + path +
+        "': " + (std::filesystem::exists(path, ec) ? "it is not a regular file" : "no such file"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UsageError("cannot read config file '" + path + "'");
   std::ostringstream text;
@@ -178,7 +184,8 @@ std::optional<std::string> load_config_text(std::string_view text, const std::st
 
 ParsedFlags parse_flags(int argc, const char* const* argv) {
   ParsedFlags out;
-  CLI::App cli("Hatch flags");
+  CLI::App cli("Hatch's own flags, which every program built with hatch::App takes",
+               argc > 0 ? argv[0] : "app");
   cli.allow_extras();
   cli.set_help_flag();
   std::string secret_file;
@@ -200,38 +207,76 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
   std::string learn_state;
   std::string http_listen;
   std::string http_token_file;
-  cli.add_option("--hatch-node", out.node.listen);
-  cli.add_option("--hatch-join", out.node.join);
-  cli.add_option("--hatch-advertise", out.node.advertise);
-  cli.add_option("--hatch-listen", listen);
-  cli.add_option("--hatch-discovery-ms", discovery_ms)->check(CLI::Range(1, 3600000));
-  cli.add_flag("--hatch-learn", learn);
-  cli.add_option("--hatch-nodes", nodes)->delimiter(',')->allow_extra_args(false);
-  cli.add_option("--hatch-learn-state", learn_state);
-  cli.add_option("--hatch-secret-file", secret_file);
-  cli.add_option("--hatch-tls-cert", tls.cert_file);
-  cli.add_option("--hatch-tls-key", tls.key_file);
-  cli.add_option("--hatch-tls-ca", tls.ca_file);
-  cli.add_option("--hatch-config", config_file);
+  const Options defaults;
+  const NodeOptions node_defaults;
+  const auto ms = [](std::chrono::milliseconds d) { return std::to_string(d.count()); };
+  bool help = false;
+  cli.add_flag("--hatch-help", help, "print every Hatch flag with its default, then exit");
+  cli.add_option("--hatch-node", out.node.listen, "run as a node listening on HOST:PORT");
+  cli.add_option("--hatch-join", out.node.join, "a node: join the origin at HOST:PORT");
+  cli.add_option("--hatch-advertise", out.node.advertise,
+                 "a node: the HOST:PORT the origin dials back (default: --hatch-node's)");
+  cli.add_option("--hatch-listen", listen, "the origin: let nodes join at HOST:PORT");
+  cli.add_option("--hatch-discovery-ms", discovery_ms, "how often node files and names are read")
+      ->check(CLI::Range(1, 3600000))
+      ->default_str(ms(defaults.discovery_interval));
+  cli.add_flag("--hatch-learn", learn, "learn where components run (needs nodes)");
+  cli.add_option("--hatch-nodes", nodes, "nodes: HOST:PORT, file:PATH or dns:NAME:PORT, by commas")
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  cli.add_option("--hatch-learn-state", learn_state, "the file the learner keeps its memory in");
+  cli.add_option("--hatch-secret-file", secret_file,
+                 "the cluster secret (default: $HATCH_SECRET_FILE)");
+  cli.add_option("--hatch-tls-cert", tls.cert_file, "this process's TLS certificate (PEM)");
+  cli.add_option("--hatch-tls-key", tls.key_file, "its private key (PEM)");
+  cli.add_option("--hatch-tls-ca", tls.ca_file, "the CA that signs every peer's certificate");
+  cli.add_option("--hatch-config", config_file, "a TOML configuration file");
   // One NAME=WHERE per flag: the words after it belong to the program.
-  cli.add_option("--hatch-place", places)->allow_extra_args(false);
-  cli.add_option("--hatch-call-timeout-ms", timeout_ms)->check(CLI::PositiveNumber);
-  cli.add_option("--hatch-stall-timeout-ms", stall_ms)->check(CLI::Range(1, 3600000));
-  cli.add_option("--hatch-heartbeat-ms", heartbeat_ms)->check(CLI::Range(0, 600000));
-  cli.add_option("--hatch-node-timeout-ms", node_timeout_ms)->check(CLI::Range(1, 3600000));
-  cli.add_option("--hatch-io-threads", io_threads)->check(CLI::Range(2, 1024));
-  cli.add_option("--hatch-emulated-link-latency-ms", latency_ms)->check(CLI::Range(0, 10000));
-  cli.add_flag("--hatch-take-over", out.options.take_over);
-  cli.add_option("--hatch-http-listen", http_listen);
-  cli.add_option("--hatch-http-token-file", http_token_file);
-  cli.add_option("--hatch-origin-lease-ms", lease_ms)->check(CLI::Range(0, 3600000));
-  cli.add_option("--hatch-drain-timeout-ms", drain_ms)->check(CLI::Range(0, 3600000));
-  cli.add_option("--hatch-log-level", out.log_level)
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  cli.add_option("--hatch-place", places, "place a component: NAME=WHERE, once per component")
+      ->allow_extra_args(false);
+  cli.add_option("--hatch-call-timeout-ms", timeout_ms, "a remote call's deadline")
+      ->check(CLI::Range(1, 3600000))
+      ->default_str(ms(defaults.call_timeout));
+  cli.add_option("--hatch-stall-timeout-ms", stall_ms, "a connection that moves no byte closes")
+      ->check(CLI::Range(1, 3600000))
+      ->default_str(ms(defaults.stall_timeout));
+  cli.add_option("--hatch-heartbeat-ms", heartbeat_ms, "the origin's heartbeat to nodes; 0: off")
+      ->check(CLI::Range(0, 600000))
+      ->default_str(ms(defaults.heartbeat_interval));
+  cli.add_option("--hatch-node-timeout-ms", node_timeout_ms, "a silent node is taken as dead")
+      ->check(CLI::Range(1, 3600000))
+      ->default_str(ms(defaults.node_timeout));
+  cli.add_option("--hatch-io-threads", io_threads, "threads that run I/O and serve calls")
+      ->check(CLI::Range(2, 1024))
+      ->default_str(std::to_string(defaults.io_threads));
+  cli.add_option("--hatch-emulated-link-latency-ms", latency_ms,
+                 "emulation: every frame sent waits this long")
+      ->check(CLI::Range(0, 10000))
+      ->default_str("0");
+  cli.add_flag("--hatch-take-over", out.options.take_over,
+               "the origin: take over nodes another origin holds");
+  cli.add_option("--hatch-http-listen", http_listen,
+                 "serve the dashboard, its API and /metrics on HOST:PORT");
+  cli.add_option("--hatch-http-token-file", http_token_file,
+                 "the bearer token that actions on the dashboard need");
+  cli.add_option("--hatch-origin-lease-ms", lease_ms, "a node: how long an origin holds it")
+      ->check(CLI::Range(0, 3600000))
+      ->default_str(ms(node_defaults.origin_lease));
+  cli.add_option("--hatch-drain-timeout-ms", drain_ms,
+                 "a node: how long draining may take on SIGTERM")
+      ->check(CLI::Range(0, 3600000))
+      ->default_str(ms(node_defaults.drain_timeout));
+  cli.add_option("--hatch-log-level", out.log_level, "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->default_str(out.log_level);
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     throw UsageError(std::string("bad Hatch flag: ") + e.what());
+  }
+  if (help) {
+    out.help = cli.help();
+    return out;
   }
   out.rest.push_back(argc > 0 ? argv[0] : "");
   for (const std::string& extra : cli.remaining()) {
@@ -246,7 +291,7 @@ ParsedFlags parse_flags(int argc, const char* const* argv) {
           "--hatch-drain-timeout-ms, "
           "--hatch-log-level, --hatch-learn, --hatch-nodes, --hatch-discovery-ms, --hatch-listen, "
           "--hatch-join, --hatch-advertise, --hatch-learn-state, "
-          "--hatch-http-listen, --hatch-http-token-file)");
+          "--hatch-http-listen, --hatch-http-token-file; --hatch-help prints them all)");
     }
     out.rest.push_back(extra);
   }
@@ -376,6 +421,10 @@ App::App(int argc, char** argv) {
   } catch (const UsageError& e) {
     std::fprintf(stderr, "%s\n", e.what());
     std::exit(2);
+  }
+  if (!flags.help.empty()) {
+    std::fputs(flags.help.c_str(), stdout);
+    std::exit(0);
   }
   configure_logging(flags.log_level);
   keep_freed_memory();

@@ -2,16 +2,22 @@
 
 #include <thread>
 
+#include "hatch/error.hpp"
 #include "hatch/placement_rule.hpp"
 
 namespace hatch::runtime {
 
 Directory::Directory(const Catalog& catalog, std::map<std::string, std::string> placements,
                      std::shared_ptr<internal::CallMeter> meter, std::chrono::milliseconds wait)
-    : catalog_(catalog),
-      placements_(std::move(placements)),
-      meter_(std::move(meter)),
-      wait_(wait) {}
+    : catalog_(catalog), placements_(std::move(placements)), meter_(std::move(meter)), wait_(wait) {
+  for (const auto& [name, where] : placements_) {
+    if (catalog_.find(name) == nullptr) {
+      throw UsageError(
+          "a placement names '" + name + "' (" + name + "=" + where +
+          "), which is no component of this program; its components: " + catalog_.names_line());
+    }
+  }
+}
 
 std::shared_ptr<BindingCell> Directory::resolve(const std::string& name, const Create& create) {
   MutexLock lock(mu_);

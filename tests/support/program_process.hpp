@@ -58,7 +58,7 @@ class ProgramProcess {
   std::vector<std::string> lines_;
 };
 
-// Runs `args` (args[0] a program's name, found with find_program) to its end; returns its exit
+// Runs `args` (args[0] a program's path, or its name, found with find_program) to its end; returns its exit
 // status (-1 when it cannot be found or did not exit) and, in `output`, what it wrote to its
 // standard output and error.
 int run_command(const std::vector<std::string>& args, std::string& output);
