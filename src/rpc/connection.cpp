@@ -31,6 +31,14 @@ struct Connection::Batch {
   std::atomic<bool> helper_queued{false};
 };
 
+// What a read brought: the frames complete in the read buffer, and that buffer.
+struct Connection::Landed {
+  std::shared_ptr<const void> storage;
+  std::vector<std::span<const char>> frames;
+  bool reading_elsewhere = false;  // a large frame's rest is read by its own chain
+  std::string failure;             // why the connection must close, if it must
+};
+
 struct Connection::Slot {
   std::atomic<bool> done{false};
   std::mutex mu;
@@ -46,6 +54,7 @@ Connection::Connection(std::unique_ptr<Stream> stream, std::string address, Peer
       address_(std::move(address)),
       peer_(std::move(peer)),
       options_(options),
+      direct_(stream_->reads_directly()),
       watch_timer_(stream_->executor()) {
   if (options_.metrics) options_.metrics->connection_opened();
 }
@@ -82,9 +91,80 @@ Connection::ReadBuffer Connection::take_buffer(std::size_t size) {
 }
 
 void Connection::read_more() {
+  if (direct_) {
+    arm_wait();
+    return;
+  }
   stream_->async_read_some(asio::buffer(rbuf_.data.get() + rfill_, rbuf_.capacity - rfill_),
                            [self = shared_from_this()](const boost::system::error_code& ec,
                                                        std::size_t n) { self->on_read(ec, n); });
+}
+
+void Connection::arm_wait() {
+  if (wait_armed_.exchange(true)) return;
+  stream_->async_wait_readable(
+      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+        self->wait_armed_.store(false);
+        if (ec) {
+          self->on_read(ec, 0);
+          return;
+        }
+        self->read_turn();
+      });
+}
+
+void Connection::read_turn() {
+  turn_wanted_.store(true);
+  std::unique_lock lock(read_mu_, std::try_to_lock);
+  if (!lock) return;  // its holder hands the turn back when it lets go
+  turn_wanted_.store(false);
+  if (reading_elsewhere_) return;  // the chain that reads a large frame reads on after it
+  boost::system::error_code ec;
+  const std::size_t n =
+      stream_->read_now(asio::buffer(rbuf_.data.get() + rfill_, rbuf_.capacity - rfill_), ec);
+  if (ec == asio::error::would_block || (!ec && n == 0)) {
+    lock.unlock();
+    continue_reading();
+    return;
+  }
+  if (ec) {
+    lock.unlock();
+    on_read(ec, 0);
+    return;
+  }
+  Landed got = land(n);
+  lock.unlock();
+  take(got);
+}
+
+void Connection::read_for_caller() {
+  std::unique_lock lock(read_mu_, std::try_to_lock);
+  if (!lock) return;
+  Landed got;
+  boost::system::error_code ec;
+  // Not while a large frame's chain reads, nor while the outbox is over its bound: requests
+  // read now would add their responses to it.
+  if (!reading_elsewhere_ &&
+      out_bytes_.load(std::memory_order_relaxed) <= options_.max_outbox_bytes) {
+    const std::size_t n =
+        stream_->read_now(asio::buffer(rbuf_.data.get() + rfill_, rbuf_.capacity - rfill_), ec);
+    if (!ec && n > 0) got = land(n);
+  }
+  lock.unlock();
+  if (turn_wanted_.exchange(false)) {
+    asio::post(stream_->executor(), [self = shared_from_this()] { self->read_turn(); });
+  }
+  if (ec && ec != asio::error::would_block) {
+    on_read(ec, 0);
+    return;
+  }
+  if (!got.failure.empty()) {
+    close(got.failure);
+    return;
+  }
+  if (!got.reading_elsewhere) continue_reading();
+  // Responses complete here; requests run on the pool, in the order they came.
+  for (std::span<const char> frame : got.frames) process(got.storage, frame, nullptr, true);
 }
 
 void Connection::continue_reading() {
@@ -106,36 +186,68 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
                                  : "read failed: " + ec.message());
     return;
   }
+  Landed got;
+  {
+    std::lock_guard lock(read_mu_);
+    got = land(n);
+  }
+  take(got);
+}
+
+void Connection::take(Landed& got) {
+  if (!got.failure.empty()) {
+    close(got.failure);
+    return;
+  }
+  if (!got.reading_elsewhere) continue_reading();
+  if (got.frames.empty()) return;
+  if (got.frames.size() == 1) {
+    process(got.storage, got.frames.front());
+    return;
+  }
+  auto work = std::make_shared<Batch>();
+  work->storage = std::move(got.storage);
+  work->frames = std::move(got.frames);
+  post_helper(work);
+  // The responses to a batch of requests leave together, unless a handler waits first.
+  const bool corked = cork();
+  drain(work);
+  if (corked) uncork();
+}
+
+Connection::Landed Connection::land(std::size_t n) {
+  Landed got;
   read_progress_.store(read_progress_.load(std::memory_order_relaxed) + 1,
-                       std::memory_order_relaxed);  // the read chain is its only writer
+                       std::memory_order_relaxed);  // written with read_mu_ held only
+  reading_elsewhere_ = false;
   rfill_ += n;
-  std::vector<std::span<const char>> frames;
   std::size_t pos = 0;
   std::size_t need = kReadChunk;
   const char* data = rbuf_.data.get();
   while (rfill_ - pos >= kLengthPrefixBytes) {
     const std::uint32_t len = decode_length(data + pos);
     if (len > options_.limits.max_frame_bytes) {
-      close("the peer sent a frame of " + std::to_string(len) + " bytes, over the limit of " +
-            std::to_string(options_.limits.max_frame_bytes));
-      return;
+      got.failure = "the peer sent a frame of " + std::to_string(len) +
+                    " bytes, over the limit of " + std::to_string(options_.limits.max_frame_bytes);
+      got.frames.clear();
+      return got;
     }
     if (rfill_ - pos - kLengthPrefixBytes < len) {
       need = std::max(need, kLengthPrefixBytes + len);
       break;
     }
-    frames.emplace_back(data + pos + kLengthPrefixBytes, len);
+    got.frames.emplace_back(data + pos + kLengthPrefixBytes, len);
     pos += kLengthPrefixBytes + len;
   }
   frame_partial_.store(rfill_ > pos, std::memory_order_relaxed);
   if (rfill_ > pos) watch_stalls();
-  std::shared_ptr<const void> batch;
-  if (!frames.empty()) {
+  if (!got.frames.empty()) {
     // A large frame that has only begun goes on in a chunk-sized buffer: its tail may land
     // apart (read_tail_apart), and the buffer stays alive with the frames handed over.
-    batch = hand_over_buffer(pos, need >= kLargeRest ? std::max(kReadChunk, rfill_ - pos) : need);
+    got.storage =
+        hand_over_buffer(pos, need >= kLargeRest ? std::max(kReadChunk, rfill_ - pos) : need);
   } else if (need - rfill_ >= kLargeRest && read_tail_apart(need)) {
-    return;
+    got.reading_elsewhere = reading_elsewhere_ = true;
   } else {
     if (need > rbuf_.capacity) {
       ReadBuffer next = take_buffer(need);
@@ -149,23 +261,10 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
       stream_->async_read(asio::buffer(rbuf_.data.get() + rfill_, std::min(kPiece, need - rfill_)),
                           [self = shared_from_this()](const boost::system::error_code& e,
                                                       std::size_t got) { self->on_read(e, got); });
-      return;
+      got.reading_elsewhere = reading_elsewhere_ = true;
     }
   }
-  continue_reading();
-  if (frames.empty()) return;
-  if (frames.size() == 1) {
-    process(batch, frames.front());
-    return;
-  }
-  auto work = std::make_shared<Batch>();
-  work->storage = std::move(batch);
-  work->frames = std::move(frames);
-  post_helper(work);
-  // The responses to a batch of requests leave together, unless a handler waits first.
-  const bool corked = cork();
-  drain(work);
-  if (corked) uncork();
+  return got;
 }
 
 std::shared_ptr<const void> Connection::hand_over_buffer(std::size_t used, std::size_t need) {
@@ -198,19 +297,16 @@ bool Connection::read_tail_apart(std::size_t need) {
   if (head_end > rbuf_.capacity) return false;
   tail_read_ = TailRead{std::make_shared<std::vector<std::byte>>(), tail_bytes, head_end};
   if (rfill_ >= head_end) {
-    read_tail_piece();
+    read_tail_piece();  // the tail is not all here yet: this starts reading it
     return true;
   }
   stream_->async_read(asio::buffer(data + rfill_, head_end - rfill_),
                       [self = shared_from_this()](const boost::system::error_code& ec,
-                                                  std::size_t n) {
-                        self->rfill_ += n;
-                        self->on_tail_piece(ec);
-                      });
+                                                  std::size_t n) { self->on_tail_piece(ec, n); });
   return true;
 }
 
-void Connection::read_tail_piece() {
+std::optional<Connection::TailDone> Connection::read_tail_piece() {
   TailRead& t = *tail_read_;
   std::vector<std::byte>& landed = *t.landed;
   if (landed.capacity() == 0) {
@@ -223,34 +319,44 @@ void Connection::read_tail_piece() {
   }
   const std::size_t from = landed.size();
   if (from == t.tail_bytes) {
-    std::shared_ptr<std::vector<std::byte>> done = std::move(t.landed);
-    const std::size_t head_end = t.head_end;
+    TailDone done{nullptr, std::move(t.landed), t.head_end};
     tail_read_.reset();
+    reading_elsewhere_ = false;
     frame_partial_.store(false, std::memory_order_relaxed);
-    std::shared_ptr<const void> storage = hand_over_buffer(head_end, kReadChunk);
-    continue_reading();
-    process(storage,
-            {static_cast<const char*>(storage.get()) + kLengthPrefixBytes,
-             head_end - kLengthPrefixBytes},
-            std::move(done));
-    return;
+    done.storage = hand_over_buffer(done.head_end, kReadChunk);
+    return done;
   }
   landed.resize(std::min(t.tail_bytes, from + kPiece));
   stream_->async_read(asio::buffer(landed.data() + from, landed.size() - from),
                       [self = shared_from_this()](const boost::system::error_code& ec,
-                                                  std::size_t) { self->on_tail_piece(ec); });
+                                                  std::size_t) { self->on_tail_piece(ec, 0); });
+  return std::nullopt;
 }
 
-void Connection::on_tail_piece(const boost::system::error_code& ec) {
+void Connection::on_tail_piece(const boost::system::error_code& ec, std::size_t head_bytes) {
+  std::optional<TailDone> done;
+  {
+    std::lock_guard lock(read_mu_);
+    rfill_ += head_bytes;
+    if (ec) {
+      tail_read_.reset();
+    } else {
+      read_progress_.store(read_progress_.load(std::memory_order_relaxed) + 1,
+                           std::memory_order_relaxed);  // written with read_mu_ held only
+      done = read_tail_piece();
+    }
+  }
   if (ec) {
-    tail_read_.reset();
     close(ec == asio::error::eof ? "the peer closed the connection in the middle of a frame"
                                  : "read failed: " + ec.message());
     return;
   }
-  read_progress_.store(read_progress_.load(std::memory_order_relaxed) + 1,
-                       std::memory_order_relaxed);  // the read chain is its only writer
-  read_tail_piece();
+  if (!done) return;
+  continue_reading();
+  process(done->storage,
+          {static_cast<const char*>(done->storage.get()) + kLengthPrefixBytes,
+           done->head_end - kLengthPrefixBytes},
+          std::move(done->landed));
 }
 
 void Connection::post_helper(const std::shared_ptr<Batch>& batch) {
@@ -276,7 +382,7 @@ void Connection::drain(const std::shared_ptr<Batch>& batch) {
 }
 
 void Connection::process(const std::shared_ptr<const void>& storage, std::span<const char> frame,
-                         std::shared_ptr<std::vector<std::byte>> landed) {
+                         std::shared_ptr<std::vector<std::byte>> landed, bool on_caller) {
   DecodedFrame decoded;
   try {
     decoded = decode_frame(frame, landed != nullptr);
@@ -295,6 +401,13 @@ void Connection::process(const std::shared_ptr<const void>& storage, std::span<c
       complete(decoded.header.call_id, Response{decoded.header, std::move(payload), {}});
       return;
     case FrameKind::request:
+      if (on_caller) {
+        asio::post(stream_->executor(), [self = shared_from_this(), header = decoded.header,
+                                         payload = std::move(payload)]() mutable {
+          self->on_request_(self, header, std::move(payload));
+        });
+        return;
+      }
       on_request_(shared_from_this(), decoded.header, std::move(payload));
       return;
     default:
@@ -362,7 +475,13 @@ Connection::Response Connection::finish(PendingCall& call) {
     if (spinners_.fetch_add(1, std::memory_order_relaxed) == 0) {
       const auto spin_until = std::min(call.deadline_, Clock::now() + options_.spin);
       while (!slot.done.load(std::memory_order_acquire) && Clock::now() < spin_until) {
-        __builtin_ia32_pause();
+        // On a plain socket the caller reads its response itself, rather than wait for an I/O
+        // thread to be woken to read it.
+        if (direct_) {
+          read_for_caller();
+        } else {
+          __builtin_ia32_pause();
+        }
       }
     }
     spinners_.fetch_sub(1, std::memory_order_relaxed);

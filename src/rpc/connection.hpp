@@ -180,7 +180,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Tail tail;
   };
 
+  // Reads on: an asynchronous read, or on a stream that reads directly, a wait for something to
+  // read (arm_wait), after which whoever holds read_mu_ reads: an I/O thread (read_turn) or a
+  // caller waiting for its response (read_for_caller). A reader that finds read_mu_ taken sets
+  // turn_wanted_, and the holder posts a turn when it lets go, so no readiness is lost.
   void read_more();
+  void arm_wait();
+  void read_turn();
+  void read_for_caller();
+  struct Landed;
+  // Takes `n` more bytes of the read buffer: cuts the frames complete in it and prepares the
+  // next read, starting a large frame's own chain if one has begun. Requires read_mu_.
+  Landed land(std::size_t n);
+  // Closes on a failure; reads on unless a large frame's chain does; runs the frames.
+  void take(Landed& got);
   // Reads on, unless the outbox is over its bound: then the next write that brings it below
   // reads on.
   void continue_reading();
@@ -199,10 +212,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // that its receiver may keep (Payload::landed). Returns false, having started nothing, when
   // the frame has no such tail or too little of its header has arrived.
   bool read_tail_apart(std::size_t need);
-  void read_tail_piece();
-  void on_tail_piece(const boost::system::error_code& ec);
+  // A large frame whose tail has all arrived: its head's buffer and its tail.
+  struct TailDone {
+    std::shared_ptr<const void> storage;
+    std::shared_ptr<std::vector<std::byte>> landed;
+    std::size_t head_end = 0;
+  };
+  // Starts reading the next piece of the tail, or returns the frame when all of it is in.
+  // Requires read_mu_.
+  std::optional<TailDone> read_tail_piece();
+  void on_tail_piece(const boost::system::error_code& ec, std::size_t head_bytes);
+  // Runs one frame: a response completes its call, a request goes to the handler, on this
+  // thread or, read by a waiting caller (`on_caller`), posted to the pool.
   void process(const std::shared_ptr<const void>& storage, std::span<const char> frame,
-               std::shared_ptr<std::vector<std::byte>> landed = nullptr);
+               std::shared_ptr<std::vector<std::byte>> landed = nullptr, bool on_caller = false);
   // Queues a frame. A request (`wait_until` set) waits while the outbox is over its bound, up
   // to that time. Returns false when the connection is closed.
   bool enqueue(OutFrame frame, std::optional<Clock::time_point> wait_until);
@@ -236,7 +259,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // A buffer of at least `size` bytes: a spare that no payload uses any more, or a new one.
   ReadBuffer take_buffer(std::size_t size);
 
-  // Read state: touched only by the one outstanding read and its completion.
+  const bool direct_;  // the stream reads directly: callers may read their responses
+  std::atomic<bool> wait_armed_{false};
+  std::atomic<bool> turn_wanted_{false};
+  // Read state: touched with read_mu_ held, by the one reader of the moment.
+  std::mutex read_mu_;
+  bool reading_elsewhere_ = false;  // a large frame's own chain reads
   ReadBuffer rbuf_;
   std::size_t rfill_ = 0;
   std::vector<ReadBuffer> spares_;  // buffers handed to frames, reused once they are released

@@ -57,11 +57,11 @@ struct Delayed : std::enable_shared_from_this<Delayed> {
   const std::chrono::microseconds latency;
   std::mutex mu;
   std::deque<std::pair<Clock::time_point, std::string>> queue;  // guarded by mu
-  std::string sending;        // the bytes being written: one write at a time
-  asio::const_buffer buffer;  // over `sending`
-  boost::system::error_code failed;                             // guarded by mu
-  bool armed = false;                                           // guarded by mu
-  asio::steady_timer timer;                                     // guarded by mu
+  std::string sending;               // the bytes being written: one write at a time
+  asio::const_buffer buffer;         // over `sending`
+  boost::system::error_code failed;  // guarded by mu
+  bool armed = false;                // guarded by mu
+  asio::steady_timer timer;          // guarded by mu
 };
 
 class DelayedStream final : public Stream {
@@ -76,6 +76,13 @@ class DelayedStream final : public Stream {
   }
   void async_read(asio::mutable_buffer into, Handler done) override {
     d_->inner->async_read(into, std::move(done));
+  }
+  bool reads_directly() const override { return d_->inner->reads_directly(); }
+  std::size_t read_now(asio::mutable_buffer into, boost::system::error_code& ec) override {
+    return d_->inner->read_now(into, ec);
+  }
+  void async_wait_readable(Handler done) override {
+    d_->inner->async_wait_readable(std::move(done));
   }
   std::size_t write_now(std::span<const asio::const_buffer> buffers,
                         boost::system::error_code& ec) override {

@@ -68,6 +68,23 @@ class Stream {
   virtual void async_write(std::span<const asio::const_buffer> buffers, Handler done) = 0;
   // Ends both directions: pending and later reads fail, later writes fail. Idempotent.
   virtual void close() = 0;
+
+  // Whether any thread may read what has arrived, without the executor (read_now and
+  // async_wait_readable work): a plain socket may, TLS and in-memory streams may not. It lets a
+  // caller that waits for its response read it itself (Connection::finish).
+  virtual bool reads_directly() const { return false; }
+  // Reads what has arrived without waiting; `ec` is would_block when nothing has, eof when the
+  // peer closed. Only where reads_directly().
+  virtual std::size_t read_now(asio::mutable_buffer, boost::system::error_code& ec) {
+    ec = asio::error::operation_not_supported;
+    return 0;
+  }
+  // Runs `done` (with 0 bytes) once something can be read, or with an error. Only where
+  // reads_directly().
+  virtual void async_wait_readable(Handler done) {
+    asio::post(executor(),
+               [done = std::move(done)] { done(asio::error::operation_not_supported, 0); });
+  }
 };
 
 class Acceptor {

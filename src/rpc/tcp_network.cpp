@@ -41,6 +41,17 @@ class TcpStream final : public Stream {
     boost::system::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
   }
+  bool reads_directly() const override { return true; }
+  std::size_t read_now(asio::mutable_buffer into, boost::system::error_code& ec) override {
+    const std::size_t n = socket_.read_some(into, ec);
+    if (ec == asio::error::try_again) ec = asio::error::would_block;
+    return n;
+  }
+  void async_wait_readable(Handler done) override {
+    socket_.async_wait(
+        tcp::socket::wait_read,
+        [done = std::move(done)](const boost::system::error_code& ec) { done(ec, 0); });
+  }
 
  private:
   tcp::socket socket_;

@@ -313,6 +313,46 @@ TEST_F(RemoteCalls, EightThreadsOfTenThousandConcurrentCallsAllReturnCorrectResu
   EXPECT_EQ(wrong.load(), 0);
 }
 
+// A caller that waits reads its own response from a plain socket, beside the I/O threads: small
+// calls, large ones (whose rest is read by a chain of its own) and callbacks into the origin
+// (requests that arrive where the caller reads, and run on the pool) all complete, from many
+// threads at once, and none waits for a read that nobody makes.
+TEST_F(RemoteCalls, CallsOfEverySizeAndCallbacksFromManyThreadsAllComplete) {
+  NodeProcess node(secret_.path());
+  Options o = options_for("echo", node.address());
+  o.placements["relay"] = node.address();
+  Origin origin(Catalog::program(), o);
+  Ref<Echo> echo = origin.get<Echo>("echo");
+  Ref<Relay> relay = origin.get<Relay>("relay");
+  constexpr int kThreads = 6;
+  constexpr int kRounds = 300;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kRounds; ++i) {
+        const std::string key = "k" + std::to_string(t) + "-" + std::to_string(i);
+        switch ((t + i) % 3) {
+          case 0:
+            if (echo->text(key) != key) ++wrong;
+            break;
+          case 1: {
+            // 2 MiB and more: past the size whose rest is read in pieces of its own.
+            const std::string big((std::size_t{2} << 20) + static_cast<std::size_t>(i), 'x');
+            if (echo->text(big) != big) ++wrong;
+            break;
+          }
+          default:
+            relay->put_via(key, key);
+            if (relay->get_via(key) != std::optional<std::string>(key)) ++wrong;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
 TEST_F(RemoteCalls, AComponentOnANodeCallsBackIntoTheOrigin) {
   NodeProcess node(secret_.path());
   Origin origin(Catalog::program(), options_for("relay", node.address()));
