@@ -127,8 +127,9 @@ void load_config_file(const std::string& path, Options& options, AutopilotOption
 
 // Reads TOML configuration text as load_config_file reads a file's, but reads no file itself:
 // it returns the secret_file the text names, if any, for the caller to read. `path` names the
-// text in errors, and a relative learn.state_file is taken from its folder. Throws UsageError
-// naming `path` and the line.
+// text in errors, and the files it names (secret_file, tls_*, http_token_file,
+// learn.state_file) are taken from its folder when relative. Throws UsageError naming `path`
+// and the line.
 [[nodiscard]] std::optional<std::string> load_config_text(std::string_view text,
                                                           const std::string& path, Options& options,
                                                           AutopilotOptions& learn);

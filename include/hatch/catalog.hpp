@@ -90,6 +90,9 @@ class Catalog {
   std::vector<std::string> names() const;
   // The same names as one line for error messages: "a, b, c", or "(none)".
   std::string names_line() const;
+  // Throws UsageError unless `name` is registered: "<what> names 'x', which is no component of
+  // this program; its components: a, b". For settings that name components.
+  void require(std::string_view name, std::string_view what) const;
 
   void add(ComponentEntry entry);
 

@@ -34,6 +34,31 @@ std::string read_secret_file(const std::string& path) {
 
 namespace {
 
+// The string at `key` of `table`, if the file sets it; UsageError naming the file, the line and
+// the key when it is of another type. `what` says what the string should be.
+std::optional<std::string> string_setting(const toml::table& table, std::string_view key,
+                                          const std::string& path, const std::string& name,
+                                          const char* what) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) return std::nullopt;
+  const auto value = node->value_exact<std::string>();
+  if (!value) {
+    throw UsageError(path + ":" + std::to_string(node->source().begin.line) + ": " + name +
+                     " must be a string, " + what);
+  }
+  return *value;
+}
+
+// A file a config file names: a relative name is taken from that file's folder.
+std::optional<std::string> file_setting(const toml::table& table, std::string_view key,
+                                        const std::string& path) {
+  auto file = string_setting(table, key, path, std::string(key), "the name of a file");
+  if (file && std::filesystem::path(*file).is_relative()) {
+    file = (std::filesystem::path(path).parent_path() / *file).string();
+  }
+  return file;
+}
+
 ConfigValue to_config_value(const toml::node& node, const std::string& where) {
   if (auto v = node.value_exact<bool>()) return *v;
   if (auto v = node.value_exact<std::int64_t>()) return *v;
@@ -106,9 +131,7 @@ std::optional<std::string> load_config_text(std::string_view text, const std::st
     options.nodes.clear();
     for (const toml::node& n : *list) options.nodes.push_back(*n.value<std::string>());
   }
-  if (root.contains("listen")) {
-    const auto listen = root["listen"].value_exact<std::string>();
-    if (!listen) throw UsageError(path + ": listen must be a string, \"host:port\"");
+  if (auto listen = string_setting(root, "listen", path, "listen", "\"host:port\"")) {
     options.listen = *listen;
   }
   for (auto [key, field, least] : {std::tuple{"discovery_ms", &options.discovery_interval, 1},
@@ -124,23 +147,12 @@ std::optional<std::string> load_config_text(std::string_view text, const std::st
   }
   for (auto [key, file] :
        {std::pair{"tls_cert", &options.tls.cert_file}, std::pair{"tls_key", &options.tls.key_file},
-        std::pair{"tls_ca", &options.tls.ca_file}}) {
-    if (!root.contains(key)) continue;
-    const auto name = root[key].value_exact<std::string>();
-    if (!name) throw UsageError(path + ": " + key + " must be a string, the name of a file");
-    *file = *name;
+        std::pair{"tls_ca", &options.tls.ca_file},
+        std::pair{"http_token_file", &options.http_token_file}}) {
+    if (auto name = file_setting(root, key, path)) *file = *name;
   }
-  if (root.contains("http_listen")) {
-    const auto listen = root["http_listen"].value_exact<std::string>();
-    if (!listen) throw UsageError(path + ": http_listen must be a string, \"host:port\"");
+  if (auto listen = string_setting(root, "http_listen", path, "http_listen", "\"host:port\"")) {
     options.http_listen = *listen;
-  }
-  if (root.contains("http_token_file")) {
-    const auto file = root["http_token_file"].value_exact<std::string>();
-    if (!file) throw UsageError(path + ": http_token_file must be a string, the name of a file");
-    options.http_token_file = std::filesystem::path(*file).is_relative()
-                                  ? (std::filesystem::path(path).parent_path() / *file).string()
-                                  : *file;
   }
   if (root.contains("call_timeout_ms") && !root["call_timeout_ms"].is_integer()) {
     throw UsageError(path + ": call_timeout_ms must be an integer number of milliseconds");
@@ -169,8 +181,15 @@ std::optional<std::string> load_config_text(std::string_view text, const std::st
                            std::string(key.str()) + "' (known: placement, config)");
         }
       }
-      if (auto where = (*table)["placement"].value<std::string>())
+      if (auto where =
+              string_setting(*table, "placement", path, "components." + component + ".placement",
+                             "such as \"local\", \"host:port\" or \"sharded{a,b}\"")) {
         options.placements[component] = *where;
+      }
+      if (const toml::node* config = table->get("config"); config && !config->is_table()) {
+        throw UsageError(path + ":" + std::to_string(config->source().begin.line) +
+                         ": components." + component + ".config must be a table");
+      }
       if (const toml::table* config = (*table)["config"].as_table()) {
         for (const auto& [key, v] : *config) {
           options.configs[component][std::string(key.str())] = to_config_value(
@@ -179,7 +198,7 @@ std::optional<std::string> load_config_text(std::string_view text, const std::st
       }
     }
   }
-  return root["secret_file"].value<std::string>();
+  return file_setting(root, "secret_file", path);
 }
 
 ParsedFlags parse_flags(int argc, const char* const* argv) {

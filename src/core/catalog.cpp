@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "hatch/error.hpp"
+
 namespace hatch {
 
 namespace {
@@ -60,6 +62,12 @@ std::string Catalog::names_line() const {
   std::string out;
   for (const std::string& n : names()) out += (out.empty() ? "" : ", ") + n;
   return out.empty() ? "(none)" : out;
+}
+
+void Catalog::require(std::string_view name, std::string_view what) const {
+  if (find(name) != nullptr) return;
+  throw UsageError(std::string(what) + " names '" + std::string(name) +
+                   "', which is no component of this program; its components: " + names_line());
 }
 
 }  // namespace hatch

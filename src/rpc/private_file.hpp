@@ -6,8 +6,9 @@
 
 namespace hatch::rpc {
 
-// Throws UsageError when the group or others may read or write the file at `path`, naming it as
-// `what` ("the cluster secret file") and giving the chmod that fixes it. A file that cannot be
+// Throws UsageError when `path` is not a regular file (a directory, say), or when the group or
+// others may read or write it, naming it as `what` ("the cluster secret file") and giving the
+// chmod that fixes it. A file that cannot be
 // examined passes: reading it will say why it cannot be read.
 void refuse_shared_file(const std::string& path, const std::string& what);
 

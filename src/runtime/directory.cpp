@@ -11,11 +11,7 @@ Directory::Directory(const Catalog& catalog, std::map<std::string, std::string> 
                      std::shared_ptr<internal::CallMeter> meter, std::chrono::milliseconds wait)
     : catalog_(catalog), placements_(std::move(placements)), meter_(std::move(meter)), wait_(wait) {
   for (const auto& [name, where] : placements_) {
-    if (catalog_.find(name) == nullptr) {
-      throw UsageError(
-          "a placement names '" + name + "' (" + name + "=" + where +
-          "), which is no component of this program; its components: " + catalog_.names_line());
-    }
+    catalog_.require(name, "the placement " + name + "=" + where);
   }
 }
 

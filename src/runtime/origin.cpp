@@ -71,6 +71,7 @@ struct Origin::Impl {
               [this](const std::shared_ptr<rpc::Connection>& c, const rpc::FrameHeader& h,
                      internal::Payload p) { host.serve(c, h, std::move(p)); }),
         failover(directory, io.context(), options.call_timeout, failover_hooks()) {
+    for (const auto& [name, config] : options.configs) catalog.require(name, "a configuration");
     if (!options.listen.empty() && !secret) {
       throw UsageError("the origin accepts nodes at " + options.listen +
                        " but no cluster secret is set (--hatch-secret-file or Options::secret)");

@@ -2,6 +2,10 @@
 // placement of a component the program does not have, or a move that cannot be made gets a
 // message that names it and a non-zero exit, never `terminate`; --hatch-help lists every Hatch
 // flag with its default, and the program's own --help points to it.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -41,8 +45,20 @@ TEST(ExampleErrors, APlacementOfAComponentTheProgramDoesNotHaveIsRefused) {
   const Outcome r = run({"--hatch-place", "ghost=local", "--ops", "100"});
   EXPECT_EQ(r.status, 1);
   expect_says(r,
-              "a placement names 'ghost' (ghost=local), which is no component of this "
+              "the placement ghost=local names 'ghost', which is no component of this "
               "program; its components: counter, kv");
+}
+
+TEST(ExampleErrors, AConfigurationSectionForAComponentTheProgramDoesNotHaveIsRefused) {
+  const std::filesystem::path file = std::filesystem::temp_directory_path() /
+                                     ("hatch-typo-" + std::to_string(::getpid()) + ".toml");
+  std::ofstream(file) << "[components.greter.config]\ngreeting = \"hi\"\n";
+  const Outcome r = run({"--hatch-config", file.string(), "--ops", "100"});
+  std::filesystem::remove(file);
+  EXPECT_EQ(r.status, 1);
+  expect_says(r,
+              "a configuration names 'greter', which is no component of this program; its "
+              "components: counter, kv");
 }
 
 TEST(ExampleErrors, AnOutOfRangeFlagGivesItsBoundsAndAConfigDirectoryIsRefused) {

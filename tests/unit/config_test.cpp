@@ -81,6 +81,20 @@ TEST(Flags, ASecretFileOthersMayReadIsRefused) {
   }
 }
 
+TEST(Flags, ASecretFileThatIsADirectoryIsRefusedAsSuch) {
+  const std::string dir = std::filesystem::temp_directory_path().string();
+  const char* argv[] = {"app", "--hatch-secret-file", dir.c_str()};
+  try {
+    parse_flags(3, argv);
+    FAIL() << "a directory was accepted as the secret";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("the cluster secret file '" + dir +
+                                         "' is not a regular file but a directory"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Flags, BadFlagsAreUsageErrors) {
   const char* place[] = {"app", "--hatch-place", "no-equals-sign"};
   EXPECT_THROW(parse_flags(3, place), UsageError);
@@ -126,6 +140,38 @@ TEST(ConfigFile, ARelativeHttpTokenFileIsTakenFromTheConfigFilesFolder) {
   EXPECT_EQ(options.http_token_file, "/run/token");
   const char* flag[] = {"app", "--hatch-http-token-file", "t"};
   EXPECT_EQ(parse_flags(3, flag).options.http_token_file, "t");
+}
+
+TEST(ConfigFile, EveryFileItNamesIsTakenFromItsFolderWhenRelative) {
+  Options options;
+  AutopilotOptions learn;
+  const auto secret = load_config_text(
+      "secret_file = \"keys/secret\"\ntls_cert = \"c.pem\"\ntls_key = \"/abs/k.pem\"\n"
+      "tls_ca = \"../ca.pem\"\n",
+      "/etc/app/hatch.toml", options, learn);
+  EXPECT_EQ(secret, std::optional<std::string>("/etc/app/keys/secret"));
+  EXPECT_EQ(options.tls.cert_file, "/etc/app/c.pem");
+  EXPECT_EQ(options.tls.key_file, "/abs/k.pem");
+  EXPECT_EQ(options.tls.ca_file, "/etc/app/../ca.pem");
+}
+
+TEST(ConfigFile, AValueOfTheWrongTypeNamesTheFileTheLineAndTheKey) {
+  const auto refused = [](const std::string& text, const std::string& expected) {
+    Options options;
+    AutopilotOptions learn;
+    try {
+      static_cast<void>(load_config_text(text, "/etc/app/hatch.toml", options, learn));
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+  };
+  refused("secret_file = 5\n", "/etc/app/hatch.toml:1: secret_file must be a string");
+  refused("io_threads = 4\n[components.kv]\nplacement = 7001\n",
+          "/etc/app/hatch.toml:3: components.kv.placement must be a string");
+  refused("tls_ca = true\n", "hatch.toml:1: tls_ca must be a string, the name of a file");
+  refused("listen = 7000\n", "hatch.toml:1: listen must be a string, \"host:port\"");
+  refused("[components.kv]\nconfig = 5\n", "hatch.toml:2: components.kv.config must be a table");
 }
 
 TEST(ConfigFile, ReadsPlacementsAndComponentConfig) {
