@@ -173,6 +173,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // progress for the stall watch. A tail read apart grows by a piece per read: zeroing a piece
   // just before the socket fills it keeps the piece in cache.
   static constexpr std::size_t kPiece = 4u << 20;
+  // Reads ask for this much at least: a 64 KiB body and its header arrive in one read.
+  static constexpr std::size_t kReadChunk = 256u << 10;
+  // Buffers kept for reuse, so that steady traffic allocates (and faults in) no new memory;
+  // larger ones (for rare large frames) are freed rather than kept.
+  static constexpr std::size_t kMaxSpareBuffers = 4;
+  static constexpr std::size_t kMaxSpareBytes = 4 * kReadChunk;
 
   struct OutFrame {
     std::string head;
@@ -188,7 +194,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void arm_wait();
   void read_turn();
   void read_for_caller();
-  struct Landed;
+  // What a read brought: the frames complete in the read buffer, and that buffer.
+  struct Landed {
+    std::shared_ptr<const void> storage;
+    std::vector<std::span<const char>> frames;
+    bool reading_elsewhere = false;  // a large frame's rest is read by its own chain
+    std::string failure;             // why the connection must close, if it must
+  };
   // Takes `n` more bytes of the read buffer: cuts the frames complete in it and prepares the
   // next read, starting a large frame's own chain if one has begun. Requires read_mu_.
   Landed land(std::size_t n);
