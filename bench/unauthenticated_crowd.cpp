@@ -42,7 +42,7 @@ UnauthenticatedCrowd::UnauthenticatedCrowd(CrowdOptions options)
   if (!(options_.reconnects_per_s > 0)) {
     throw std::invalid_argument("crowd: reconnects per second must be above 0");
   }
-  const auto [host, port] = rpc::split_address(options_.target);
+  const auto [host, port] = split_address(options_.target);
   in_addr ip{};
   if (::inet_pton(AF_INET, host.c_str(), &ip) != 1) {
     throw std::invalid_argument("crowd: the target must be an IPv4 address: " + options_.target);

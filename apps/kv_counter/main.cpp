@@ -3,6 +3,8 @@
 //
 //   kv_counter --hatch-node 127.0.0.1:7001 --hatch-secret-file secret &
 //   kv_counter --hatch-secret-file secret --hatch-place kv=127.0.0.1:7001 [--ops N]
+//   kv_counter --hatch-secret-file secret --move-kv-between
+//   '127.0.0.1:7001,sharded{127.0.0.1:7001,local}'
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -20,17 +22,29 @@ int main(int argc, char** argv) {
   CLI::App cli("kv_counter: a key-value store and a counter, local or on nodes");
   cli.footer(hatch::kHatchFlagsFooter);
   int ops = 20000;
-  std::vector<std::string> move_between;
+  std::string move_between;
   cli.add_option("--ops", ops, "counter increments to run")->check(CLI::Range(1, 100000000));
   cli.add_option("--move-kv-between", move_between,
-                 "while counting, keep moving kv: origin -> each of these nodes -> origin")
-      ->delimiter(',');
+                 "while counting, keep moving kv: origin -> each of these placements -> origin, "
+                 "at least once round (by commas: HOST:PORT, sharded{A,B}, replicated{A,local})");
   std::vector<const char*> rest;
   for (const std::string& a : app.args()) rest.push_back(a.c_str());
   try {
     cli.parse(static_cast<int>(rest.size()), rest.data());
   } catch (const CLI::ParseError& e) {
     return cli.exit(e);
+  }
+  std::vector<hatch::Placement> homes;
+  try {
+    if (!move_between.empty()) {
+      for (const std::string& item : hatch::split_placements(move_between)) {
+        homes.push_back(hatch::Placement::parse(item));
+      }
+      homes.push_back(hatch::Placement::local());
+    }
+  } catch (const hatch::UsageError& e) {
+    std::fprintf(stderr, "--move-kv-between: %s\n", e.what());
+    return 2;
   }
   return app.run([&] {
     hatch::Ref<Counter> counter = app.get<Counter>("counter");
@@ -41,17 +55,17 @@ int main(int argc, char** argv) {
     std::atomic<bool> counting{true};
     std::thread mover;
     std::string move_error;  // why the mover stopped early; read after it is joined
-    if (!move_between.empty()) {
+    if (!homes.empty()) {
       mover = std::thread([&] {
-        std::vector<std::string> homes = move_between;
-        homes.push_back("origin");
         try {
-          for (std::size_t i = 0; counting.load(); ++i) {
-            hatch::TransitionReport r = app.origin().relocate("kv", homes[i % homes.size()]);
-            std::printf("\n  %s", r.to_string().c_str());
-            if (!r.ok) {
-              move_error = "a move of kv failed: " + r.to_string();
-              return;
+          for (std::size_t i = 0; i < homes.size() || counting.load(); ++i) {
+            for (const hatch::TransitionReport& r :
+                 app.origin().apply({{"kv", homes[i % homes.size()]}})) {
+              std::printf("\n  %s", r.to_string().c_str());
+              if (!r.ok) {
+                move_error = "a move of kv failed: " + r.to_string();
+                return;
+              }
             }
           }
         } catch (const std::exception& e) {

@@ -31,11 +31,21 @@ struct Placement {
   // problem for anything else (an empty or repeated host, a set of fewer than two).
   static Placement parse(std::string_view text);
 
+  // Every factory, and so parse, spells each address one way: localhost is 127.0.0.1, IP
+  // addresses take their standard form, names are in lower case, ports have no leading zeros.
+  // "localhost:7001" and "127.0.0.1:7001" are one host; a set naming both is refused.
+
   std::string to_string() const;
   friend bool operator==(const Placement&, const Placement&) = default;
 };
 
 // One placement for every component it names; a component not named keeps its placement.
 using Design = std::map<std::string, Placement>;
+
+// The items of a comma-separated list of placements, split at the commas outside braces and
+// parentheses: "a:1,sharded{b:2,local}" is "a:1" and "sharded{b:2,local}". Each is trimmed and
+// left for Placement::parse. Throws UsageError naming the list when a bracket is not closed or
+// an item is empty.
+std::vector<std::string> split_placements(std::string_view list);
 
 }  // namespace hatch

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/host_address.hpp"
 #include "hatch/error.hpp"
 
 namespace hatch {
@@ -18,8 +19,15 @@ std::string host_name(std::string_view text, std::string_view whole) {
   if (host.empty()) {
     throw UsageError("placement '" + std::string(whole) + "' has an empty host");
   }
-  if (host == "origin") return "local";
   return std::string(host);
+}
+
+// The origin is "local"; an address (HOST:PORT) takes its one spelling; a bare name (the
+// simulator's hosts) stays as it is.
+std::string spelling(std::string host) {
+  if (host == "origin" || host == "local") return "local";
+  if (host.find(':') == std::string::npos) return host;
+  return canonical_address(host);
 }
 
 std::vector<std::string> host_set(std::string_view list, std::string_view whole) {
@@ -49,16 +57,19 @@ void check_set(const std::vector<std::string>& hosts, std::string_view what) {
 }  // namespace
 
 Placement Placement::on(std::string host) {
-  if (host == "local" || host == "origin") return local();
+  host = spelling(std::move(host));
+  if (host == "local") return local();
   return {Kind::on, {std::move(host)}};
 }
 
 Placement Placement::replicated(std::vector<std::string> hosts) {
+  for (std::string& host : hosts) host = spelling(std::move(host));
   check_set(hosts, "replicated");
   return {Kind::replicated, std::move(hosts)};
 }
 
 Placement Placement::sharded(std::vector<std::string> hosts) {
+  for (std::string& host : hosts) host = spelling(std::move(host));
   check_set(hosts, "sharded");
   return {Kind::sharded, std::move(hosts)};
 }
@@ -111,6 +122,32 @@ std::string Placement::to_string() const {
     }
   }
   return "local";
+}
+
+std::vector<std::string> split_placements(std::string_view list) {
+  std::vector<std::string> items;
+  int depth = 0;
+  std::size_t start = 0;
+  const auto take = [&](std::size_t end) {
+    std::string_view item = trim(list.substr(start, end - start));
+    if (item.empty()) {
+      throw UsageError("the list of placements '" + std::string(list) + "' has an empty item");
+    }
+    items.emplace_back(item);
+    start = end + 1;
+  };
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const char c = list[i];
+    if (c == '{' || c == '(') ++depth;
+    if ((c == '}' || c == ')') && --depth < 0) break;
+    if (c == ',' && depth == 0) take(i);
+  }
+  if (depth != 0) {
+    throw UsageError("the list of placements '" + std::string(list) +
+                     "' has a bracket that is not closed or not opened");
+  }
+  take(list.size());
+  return items;
 }
 
 }  // namespace hatch

@@ -65,7 +65,7 @@ asio::awaitable<void> run(asio::io_context& io, Exchange& x) {
 HttpGetReply http_get(const std::string& address, const std::string& target,
                       const std::string& token, std::chrono::milliseconds timeout,
                       std::size_t max_body_bytes) {
-  const auto [host, port] = rpc::split_address(address);
+  const auto [host, port] = split_address(address);
   Exchange x{host, std::to_string(port), target, token, timeout, max_body_bytes, {}, {}};
   asio::io_context io{1};
   asio::co_spawn(io, run(io, x), asio::detached);

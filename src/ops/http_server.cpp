@@ -45,7 +45,7 @@ Response answer(http::status status, std::string body,
 }
 
 tcp::endpoint endpoint_of(asio::io_context& io, const std::string& address) {
-  const auto [host, port] = rpc::split_address(address);
+  const auto [host, port] = split_address(address);
   boost::system::error_code ec;
   const asio::ip::address ip = asio::ip::make_address(host, ec);
   if (!ec) return {ip, port};

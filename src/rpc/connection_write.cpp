@@ -26,7 +26,8 @@ bool Connection::send(FrameHeader header, std::string body, Tail tail) {
     internal::WireBuffer msg;
     msgpack::pack(msg, std::string("the response is too large: ") + e.what());
     return enqueue(
-        OutFrame{encode_head(error, msg.bytes().size(), options_.limits), std::move(msg.bytes()), {}},
+        OutFrame{
+            encode_head(error, msg.bytes().size(), options_.limits), std::move(msg.bytes()), {}},
         std::nullopt);
   }
   return enqueue(OutFrame{std::move(head), std::move(body), std::move(tail)}, std::nullopt);
@@ -121,10 +122,10 @@ void Connection::write_rest() {
   }
   write_waiting_.store(true, std::memory_order_relaxed);
   watch_stalls();
-  stream_->async_write(piece_, [self = shared_from_this(), bytes](
-                                   const boost::system::error_code& ec, std::size_t) {
-    self->on_written(ec, bytes);
-  });
+  stream_->async_write(
+      piece_, [self = shared_from_this(), bytes](const boost::system::error_code& ec, std::size_t) {
+        self->on_written(ec, bytes);
+      });
 }
 
 void Connection::on_written(const boost::system::error_code& ec, std::size_t bytes) {

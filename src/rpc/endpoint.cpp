@@ -9,24 +9,6 @@
 
 namespace hatch::rpc {
 
-std::pair<std::string, std::uint16_t> split_address(const std::string& address) {
-  const auto colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) {
-    throw UsageError("'" + address + "' is not an address of the form HOST:PORT");
-  }
-  std::string host = address.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  unsigned port = 0;
-  const char* first = address.data() + colon + 1;
-  const char* last = address.data() + address.size();
-  auto [ptr, ec] = std::from_chars(first, last, port);
-  if (ec != std::errc() || ptr != last || port > 65535) {
-    throw UsageError("'" + address + "' has no valid port (0-65535)");
-  }
-  return {host, static_cast<std::uint16_t>(port)};
-}
-
 std::shared_ptr<Connection> connect(Network& network, asio::io_context& io,
                                     const std::string& address, const ClusterSecret& secret,
                                     const PeerIdentity& self, const ConnectionOptions& options,
@@ -42,16 +24,15 @@ std::shared_ptr<Connection> connect(Network& network, asio::io_context& io,
   if (done.wait_until(deadline) != std::future_status::ready) {
     stream->close();
     done.wait();
-    throw ConnectFailure(StatusCode::unavailable,
-                         "could not connect to " + address + " before the deadline");
+    throw ConnectFailure(StatusCode::unavailable, "could not connect before the deadline");
   }
   try {
     done.get();
   } catch (const HandshakeError& e) {
     throw ConnectFailure(StatusCode::unauthenticated,
-                         "authentication with " + address + " failed: " + e.what());
+                         std::string("authentication failed: ") + e.what());
   } catch (const boost::system::system_error& e) {
-    throw ConnectFailure(StatusCode::unavailable, "cannot connect to " + address + ": " + e.what());
+    throw ConnectFailure(StatusCode::unavailable, std::string("cannot connect: ") + e.what());
   }
   // The handshake told us nothing about the server's name but its address; it is a node.
   auto connection = std::make_shared<Connection>(std::move(stream), address,
@@ -103,7 +84,7 @@ std::shared_ptr<Connection> InboundEndpoint::connection(Clock::time_point) {
   std::shared_ptr<Connection> connection = current_();
   if (!connection || !connection->is_open()) {
     throw ConnectFailure(StatusCode::unavailable,
-                         "no open connection from " + address_ + "; only it can reconnect");
+                         "no open connection, and only the peer can open one");
   }
   return connection;
 }

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/host_address.hpp"
 #include "hatch/error.hpp"
 #include "rpc/cluster_secret.hpp"
 #include "rpc/connection.hpp"
@@ -25,9 +26,6 @@ class Endpoint {
   virtual std::shared_ptr<Connection> connection(Clock::time_point deadline) = 0;
   virtual const std::string& address() const noexcept = 0;
 };
-
-// Splits "host:port" or "[v6]:port". Throws UsageError naming `address` when it is malformed.
-std::pair<std::string, std::uint16_t> split_address(const std::string& address);
 
 // Connects to `address` over `network`, runs the client handshake as `self` and starts the
 // connection. Blocks until done or `deadline`. Throws ConnectFailure.

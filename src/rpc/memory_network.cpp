@@ -297,13 +297,11 @@ std::unique_ptr<Stream> MemoryNetwork::connect(const std::string& from, asio::io
     std::lock_guard lock(mu_);
     if (auto it = listeners_.find(address); it != listeners_.end()) listener = it->second.lock();
     if (!listener) {
-      throw ConnectFailure(StatusCode::unavailable,
-                           "cannot connect to " + address + ": connection refused");
+      throw ConnectFailure(StatusCode::unavailable, "cannot connect: connection refused");
     }
     const Link l = link(from, listener->host);
     if (cut_.count(l) != 0) {
-      throw ConnectFailure(StatusCode::unavailable,
-                           "cannot connect to " + address + ": the network is partitioned");
+      throw ConnectFailure(StatusCode::unavailable, "cannot connect: the network is partitioned");
     }
     up->stalled = down->stalled = stalled_.count(l) != 0;
     pipes_.emplace(l, up);
@@ -314,8 +312,7 @@ std::unique_ptr<Stream> MemoryNetwork::connect(const std::string& from, asio::io
   {
     std::lock_guard lock(listener->mu);
     if (listener->closed) {
-      throw ConnectFailure(StatusCode::unavailable,
-                           "cannot connect to " + address + ": connection refused");
+      throw ConnectFailure(StatusCode::unavailable, "cannot connect: connection refused");
     }
     listener->backlog.emplace_back(std::move(server), from + ":0");
     listener->serve();

@@ -27,7 +27,9 @@
 
 namespace hatch::rpc {
 
-// A connection could not be had. code() is unavailable or unauthenticated.
+// A connection could not be had. code() is unavailable or unauthenticated. The message says why
+// but not where: whoever catches it names the address, as RemoteError does ("control operation
+// instantiate on 127.0.0.1:1: unavailable: cannot connect: Connection refused").
 class ConnectFailure : public std::runtime_error {
  public:
   ConnectFailure(StatusCode code, const std::string& message)

@@ -70,14 +70,12 @@ tcp::socket dial(asio::io_context& io, const asio::any_io_executor& executor,
       socket->close(ignored);
     });
     done.wait();
-    throw ConnectFailure(StatusCode::unavailable,
-                         "could not connect to " + address + " before the deadline");
+    throw ConnectFailure(StatusCode::unavailable, "could not connect before the deadline");
   }
   try {
     done.get();
   } catch (const boost::system::system_error& e) {
-    throw ConnectFailure(StatusCode::unavailable,
-                         "cannot connect to " + address + ": " + e.code().message());
+    throw ConnectFailure(StatusCode::unavailable, "cannot connect: " + e.code().message());
   }
   tune_socket(*socket);
   return std::move(*socket);

@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/host_address.hpp"
 #include "hatch/error.hpp"
 #include "rpc/asio.hpp"
 #include "rpc/endpoint.hpp"
@@ -14,11 +15,13 @@
 namespace hatch::runtime {
 namespace {
 
-// "host:port" with a port a node can listen on; throws UsageError naming `address` otherwise.
-void check_node_address(const std::string& address) {
-  if (rpc::split_address(address).second == 0) {
+// The one spelling of "host:port" with a port a node can listen on; throws UsageError naming
+// `address` otherwise.
+std::string node_address(const std::string& address) {
+  if (split_address(address).second == 0) {
     throw UsageError("'" + address + "' names port 0, which no node listens on");
   }
+  return canonical_address(address);
 }
 
 std::string_view trim(std::string_view s) {
@@ -53,8 +56,7 @@ std::vector<std::string> parse_node_file(std::string_view text, const std::strin
     line = trim(line);
     if (line.empty()) continue;
     try {
-      check_node_address(std::string(line));
-      nodes.emplace_back(line);
+      nodes.push_back(node_address(std::string(line)));
     } catch (const UsageError& e) {
       problems.push_back(path + ":" + std::to_string(line_number) + ": " + e.what() +
                          "; line skipped");
@@ -119,7 +121,7 @@ Discovery::Source Discovery::parse(const std::string& spec) {
     source.name = rest.substr(0, colon);
     source.port = rest.substr(colon + 1);
     try {
-      check_node_address("dns:" + source.port);
+      node_address("dns:" + source.port);
     } catch (const UsageError& e) {
       throw UsageError("node source '" + spec + "': " + e.what());
     }
@@ -127,12 +129,11 @@ Discovery::Source Discovery::parse(const std::string& spec) {
   }
   source.kind = Source::Kind::fixed;
   try {
-    check_node_address(spec);
+    source.nodes.push_back(node_address(spec));
   } catch (const UsageError& e) {
     throw UsageError(std::string("node '") + spec +
                      "' is neither HOST:PORT, file:PATH nor dns:NAME:PORT: " + e.what());
   }
-  source.nodes.push_back(spec);
   return source;
 }
 
@@ -204,8 +205,8 @@ void Discovery::resolve(Source& source) {
   std::set<std::string> found;
   for (const auto& entry : results) {
     const asio::ip::address address = entry.endpoint().address();
-    found.insert(address.is_v6() ? "[" + address.to_string() + "]:" + source.port
-                                 : address.to_string() + ":" + source.port);
+    found.insert(canonical_address(address.is_v6() ? "[" + address.to_string() + "]:" + source.port
+                                                   : address.to_string() + ":" + source.port));
   }
   std::vector<std::string> nodes(found.begin(), found.end());
   source.error.clear();

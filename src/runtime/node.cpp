@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/host_address.hpp"
 #include "hatch/context.hpp"
 #include "hatch/internal/call_meter.hpp"
 #include "hatch/internal/call_tracker.hpp"
@@ -83,14 +84,14 @@ struct Node::Impl {
   std::unique_ptr<runtime::NodeJoiner> make_joiner() {
     runtime::NodeJoiner::Settings settings;
     settings.door = options.join;
-    settings.self = options.advertise.empty() ? address : options.advertise;
-    const std::string host = rpc::split_address(settings.self).first;
+    settings.self = canonical_address(options.advertise.empty() ? address : options.advertise);
+    const std::string host = split_address(settings.self).first;
     if (host == "0.0.0.0" || host == "::" || host.empty()) {
       throw UsageError("node " + address + " joins " + options.join +
                        " but listens on every address: say where the origin should dial it "
                        "(--advertise HOST:PORT, NodeOptions::advertise)");
     }
-    rpc::split_address(settings.door);
+    split_address(settings.door);
     // The origin dials back before it answers: that may take its own call timeout.
     settings.timeout = options.call_timeout * 2;
     settings.rejoin = options.rejoin_interval;

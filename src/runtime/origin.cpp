@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/host_address.hpp"
 #include "core/metrics.hpp"
 #include "hatch/context.hpp"
 #include "hatch/internal/call_tracker.hpp"
@@ -101,8 +102,9 @@ struct Origin::Impl {
 
   // A node at `address` asks to join (through `door`, from `from`): reach it there first, so
   // that a wrong address is reported to the node, then count it a member.
-  std::string join(const std::string& address, const std::string& from) {
-    if (rpc::split_address(address).second == 0) return "'" + address + "' names port 0";
+  std::string join(const std::string& asked, const std::string& from) {
+    if (split_address(asked).second == 0) return "'" + asked + "' names port 0";
+    const std::string address = canonical_address(asked);
     try {
       static_cast<void>(runtime::call_remote(
           *fleet.peer(address), runtime::kControlComponent,
@@ -248,7 +250,7 @@ struct Origin::Impl {
   // Refuses (UsageError) a placement `name` cannot take, or a malformed address in it.
   void check(const std::string& name, const Placement& target) {
     for (const std::string& home : runtime::homes_of(target)) {
-      if (home != runtime::kOriginLocation) rpc::split_address(home);
+      if (home != runtime::kOriginLocation) split_address(home);
     }
     resolve(name);
     PlacementRule::of(*directory.record(name).component).check(target);

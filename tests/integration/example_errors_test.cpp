@@ -1,6 +1,7 @@
 // A program built with hatch::App, run as a user would run it, fails honestly: a bad flag, a
 // placement of a component the program does not have, or a move that cannot be made gets a
-// message that names it and a non-zero exit, never `terminate`; --hatch-help lists every Hatch
+// message that names it and a non-zero exit, never `terminate`; placement lists and the
+// spellings of one address are read as they are meant; --hatch-help lists every Hatch
 // flag with its default, and the program's own --help points to it.
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "node_process.hpp"
 #include "program_process.hpp"
 
 namespace hatch::test {
@@ -35,10 +37,55 @@ void expect_says(const Outcome& r, const std::string& text) {
   EXPECT_EQ(r.output.find("terminate called"), std::string::npos) << r.output;
 }
 
+TEST(ExampleErrors, AMalformedPlacementToMoveToIsRefusedBeforeTheProgramRuns) {
+  Outcome r = run({"--ops", "100", "--move-kv-between", "nonsense"});
+  EXPECT_EQ(r.status, 2);
+  expect_says(r, "--move-kv-between: cannot read placement 'nonsense': expected local");
+  EXPECT_EQ(r.output.find("counter:"), std::string::npos) << r.output;
+  r = run({"--ops", "100", "--move-kv-between", "sharded{127.0.0.1:7001,local"});
+  EXPECT_EQ(r.status, 2);
+  expect_says(r, "has a bracket that is not closed or not opened");
+}
+
+// The failed move names the host once: the connection's message leaves it to the error that
+// wraps it (it once read "instantiate on 127.0.0.1:1: ...: cannot connect to 127.0.0.1:1: ...").
 TEST(ExampleErrors, AMoveThatCannotBeMadeEndsTheProgramWithAMessageAndStatusOne) {
-  const Outcome r = run({"--ops", "100", "--move-kv-between", "nonsense"});
+  const SecretFile secret;
+  const Outcome r = run(
+      {"--hatch-secret-file", secret.path(), "--ops", "100", "--move-kv-between", "127.0.0.1:1"});
   EXPECT_EQ(r.status, 1);
-  expect_says(r, "cannot move kv: 'nonsense' is not an address of the form HOST:PORT");
+  expect_says(r,
+              "error: a move of kv failed: could not move 'kv' origin -> 127.0.0.1:1: control "
+              "operation instantiate on 127.0.0.1:1: unavailable: cannot connect: Connection "
+              "refused; it stays at origin");
+  EXPECT_EQ(r.output.find("to 127.0.0.1:1"), std::string::npos) << r.output;
+}
+
+// A list of placements is split at the commas outside braces: kv goes to the node, then sharded
+// over the node and the origin, then home, and the counter loses nothing on the way.
+TEST(ExampleErrors, APlacementListKeepsTheCommasInsideBraces) {
+  const SecretFile secret;
+  const NodeProcess node(secret.path(), "127.0.0.1:0", {}, kProgram);
+  const std::string a = node.address();
+  const Outcome r = run({"--hatch-secret-file", secret.path(), "--ops", "2000", "--move-kv-between",
+                         a + ",sharded{" + a + ",local}"});
+  EXPECT_EQ(r.status, 0) << r.output;
+  expect_says(r, "moved 'kv' origin -> " + a);
+  expect_says(r, "moved 'kv' " + a + " -> sharded{" + a + ",local}");
+  expect_says(r, "moved 'kv' sharded{" + a + ",local} -> origin");
+  expect_says(r, "counter 'visits' = 2000 after 2000 increments (expected 2000)");
+}
+
+// localhost:P and 127.0.0.1:P are one host: kv and the counter placed by the two spellings land
+// on the one node, and both bindings print its one spelling.
+TEST(ExampleErrors, TwoSpellingsOfOneAddressAreOneHost) {
+  const SecretFile secret;
+  const NodeProcess node(secret.path(), "127.0.0.1:0", {}, kProgram);
+  const std::string port = node.address().substr(node.address().rfind(':') + 1);
+  const Outcome r = run({"--hatch-secret-file", secret.path(), "--ops", "100", "--hatch-place",
+                         "kv=LocalHost:0" + port, "--hatch-place", "counter=127.0.0.1:" + port});
+  EXPECT_EQ(r.status, 0) << r.output;
+  expect_says(r, "counter: remote(127.0.0.1:" + port + ")   kv: remote(127.0.0.1:" + port + ")");
 }
 
 TEST(ExampleErrors, APlacementOfAComponentTheProgramDoesNotHaveIsRefused) {

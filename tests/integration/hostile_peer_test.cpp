@@ -73,7 +73,7 @@ TEST_F(HostilePeers, APeerThatNeverReadsItsAnswersLosesItsConnectionAndNoOneElse
 // A TCP connection to `address` from `source` (an address of 127.0.0.0/8) that never says a
 // word. Returns its descriptor.
 int silent_connection(const std::string& address, const std::string& source) {
-  auto [host, port] = rpc::split_address(address);
+  auto [host, port] = split_address(address);
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in from{};
   from.sin_family = AF_INET;

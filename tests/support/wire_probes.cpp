@@ -40,7 +40,7 @@ void probe_call(const std::string& secret, const std::string& address, std::uint
 }
 
 int connect_raw(const std::string& address) {
-  auto [host, port] = rpc::split_address(address);
+  auto [host, port] = split_address(address);
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in sa{};
   sa.sin_family = AF_INET;

@@ -255,14 +255,5 @@ TEST(ClusterSecret, RefusesShortSecrets) {
   EXPECT_NO_THROW(rpc::ClusterSecret::from_bytes(std::string(16, 'k')));
 }
 
-TEST(Address, SplitsHostAndPortAndRefusesMalformedOnes) {
-  EXPECT_EQ(rpc::split_address("127.0.0.1:80"),
-            (std::pair<std::string, std::uint16_t>{"127.0.0.1", 80}));
-  EXPECT_EQ(rpc::split_address("[::1]:9").first, "::1");
-  EXPECT_THROW(rpc::split_address("nohost"), UsageError);
-  EXPECT_THROW(rpc::split_address("h:99999"), UsageError);
-  EXPECT_THROW(rpc::split_address("h:12x"), UsageError);
-}
-
 }  // namespace
 }  // namespace hatch

@@ -97,6 +97,16 @@ TEST(Discovery, StaticAddressesAreListedSortedOnce) {
   EXPECT_EQ(d.nodes(), (Nodes{"10.0.0.1:7000", "10.0.0.2:7000"}));
 }
 
+TEST(Discovery, TwoSpellingsOfOneAddressAreOneNode) {
+  Discovery d({"localhost:7000", "127.0.0.1:7000", "[0:0::1]:07000", "Node-A.Example:7000"},
+              std::chrono::milliseconds(10), nullptr);
+  EXPECT_EQ(d.nodes(), (Nodes{"127.0.0.1:7000", "[::1]:7000", "node-a.example:7000"}));
+  std::vector<std::string> problems;
+  EXPECT_EQ(parse_node_file("LOCALHOST:7001\n127.0.0.1:7001\n", "nodes.txt", problems),
+            (Nodes{"127.0.0.1:7001", "127.0.0.1:7001"}));
+  EXPECT_TRUE(problems.empty());
+}
+
 TEST(Discovery, AFileIsReadAgainWhenItChangesAndKeptWhileItIsGone) {
   const std::string path = temp_path("nodes.txt");
   write_file(path, "10.0.0.1:7000\n");
