@@ -1,5 +1,7 @@
 #include "hatch/internal/call_meter.hpp"
 
+#include <new>
+
 namespace hatch::internal {
 namespace {
 
@@ -62,8 +64,8 @@ std::string_view current_component() noexcept {
 std::string_view calling_component(std::string_view callee) noexcept {
   const MeteredCall* metered = this_thread_metered();
   const std::string_view current = this_thread_component();
-  if (metered != nullptr && current == callee && *metered->callee_ == callee) {
-    return metered->caller_;
+  if (metered != nullptr && current == callee && *metered->measuring_.callee == callee) {
+    return metered->measuring_.caller;
   }
   return current;
 }
@@ -77,19 +79,19 @@ CallerScope::~CallerScope() {
 
 void MeteredCall::begin(CallMeter* meter, const std::string& callee) noexcept {
   meter_ = meter;
-  callee_ = &callee;
-  caller_ = std::exchange(this_thread_component(), callee);
-  outer_ = std::exchange(this_thread_metered(), this);
-  exceptions_ = std::uncaught_exceptions();
-  start_ = std::chrono::steady_clock::now();
+  const std::string_view caller = std::exchange(this_thread_component(), callee);
+  const MeteredCall* outer = std::exchange(this_thread_metered(), this);
+  new (&measuring_) Measuring{&callee, caller, outer, std::uncaught_exceptions(),
+                              std::chrono::steady_clock::now()};
 }
 
 void MeteredCall::end() noexcept {
-  const auto took = std::chrono::steady_clock::now() - start_;
-  this_thread_component() = caller_;
-  this_thread_metered() = outer_;
+  const Measuring& m = measuring_;
+  const auto took = std::chrono::steady_clock::now() - m.start;
+  this_thread_component() = m.caller;
+  this_thread_metered() = m.outer;
   try {
-    meter_->record(caller_, *callee_, took, std::uncaught_exceptions() > exceptions_);
+    meter_->record(m.caller, *m.callee, took, std::uncaught_exceptions() > m.exceptions);
   } catch (const std::bad_alloc&) {
     // A measurement lost for want of memory must not fail the call it measured.
   }

@@ -15,11 +15,15 @@ Fleet::Fleet(std::shared_ptr<rpc::Network> network, asio::io_context& io,
       settings_(std::move(settings)),
       on_request_(std::move(on_request)) {}
 
-std::shared_ptr<rpc::Peer> Fleet::peer(const std::string& address) {
+void Fleet::require_secret(const std::string& address) const {
   if (secret_ == nullptr) {
     throw UsageError("component placed on node " + address +
                      " but no cluster secret is set (--hatch-secret-file or Options::secret)");
   }
+}
+
+std::shared_ptr<rpc::Peer> Fleet::peer(const std::string& address) {
+  require_secret(address);
   MutexLock lock(mu_);
   auto& peer = peers_[address];
   if (!peer) {

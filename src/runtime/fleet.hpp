@@ -41,6 +41,9 @@ class Fleet {
   // cluster secret is set.
   std::shared_ptr<rpc::Peer> peer(const std::string& address);
   Home& home(const std::string& address);
+  // Throws that UsageError, naming `address`, when no cluster secret is set; a transition asks
+  // before it closes any gate.
+  void require_secret(const std::string& address) const;
 
   // Every node dialled so far, and whether a connection to it is open now.
   std::vector<std::pair<std::string, bool>> links() const;

@@ -247,10 +247,13 @@ struct Origin::Impl {
     return location == runtime::kOriginLocation ? *local_home : fleet.home(location);
   }
 
-  // Refuses (UsageError) a placement `name` cannot take, or a malformed address in it.
+  // Refuses (UsageError) a placement `name` cannot take, a malformed address in it, or a node
+  // in it when no cluster secret is set.
   void check(const std::string& name, const Placement& target) {
     for (const std::string& home : runtime::homes_of(target)) {
-      if (home != runtime::kOriginLocation) split_address(home);
+      if (home == runtime::kOriginLocation) continue;
+      split_address(home);
+      fleet.require_secret(home);
     }
     resolve(name);
     PlacementRule::of(*directory.record(name).component).check(target);

@@ -61,6 +61,17 @@ TEST(ExampleErrors, AMoveThatCannotBeMadeEndsTheProgramWithAMessageAndStatusOne)
   EXPECT_EQ(r.output.find("to 127.0.0.1:1"), std::string::npos) << r.output;
 }
 
+// Without a cluster secret no node can be reached: the move is refused before any gate closes,
+// so callers never wait for it.
+TEST(ExampleErrors, AMoveToANodeWithoutASecretIsRefusedBeforeItStarts) {
+  const Outcome r = run({"--ops", "100", "--move-kv-between", "127.0.0.1:1"});
+  EXPECT_EQ(r.status, 1);
+  expect_says(r,
+              "error: cannot move kv: component placed on node 127.0.0.1:1 but no cluster secret "
+              "is set (--hatch-secret-file or Options::secret)");
+  EXPECT_EQ(r.output.find("gate and drain"), std::string::npos) << r.output;
+}
+
 // A list of placements is split at the commas outside braces: kv goes to the node, then sharded
 // over the node and the origin, then home, and the counter loses nothing on the way.
 TEST(ExampleErrors, APlacementListKeepsTheCommasInsideBraces) {

@@ -127,12 +127,21 @@ class MeteredCall {
 
   friend std::string_view calling_component(std::string_view callee) noexcept;
 
+  // What begin() records, for end().
+  struct Measuring {
+    const std::string* callee;
+    std::string_view caller;
+    const MeteredCall* outer;  // the thread's MeteredCall this one is nested in
+    int exceptions;            // in flight when the call began: one more at its end means it failed
+    std::chrono::steady_clock::time_point start;
+  };
+
   CallMeter* meter_ = nullptr;
-  const std::string* callee_ = nullptr;
-  std::string_view caller_;
-  const MeteredCall* outer_ = nullptr;  // the thread's MeteredCall this one is nested in
-  int exceptions_ = 0;  // in flight when the call began: one more at its end means it failed
-  std::chrono::steady_clock::time_point start_;
+  // Written by begin() only: a call that is not measured stores nothing here. Every local Ref
+  // call constructs a MeteredCall, and zeroing these fields was a third of its overhead.
+  union {
+    Measuring measuring_;
+  };
 };
 
 }  // namespace internal
