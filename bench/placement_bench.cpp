@@ -4,8 +4,8 @@
 //
 // BM_Placement/<mix>/<placement> applies the placement, then has kClients threads make a fixed,
 // seeded plan of calls on random keys (the same calls in every run), times each call and reports
-// ops_per_s over the whole plan and p50_us/p99_us of the calls; scripts/bench turns them into
-// build/bench/summary.json.
+// ops_per_s over the whole plan, p50_us/p99_us of the calls and write_p50_us of the writes alone;
+// scripts/bench turns them into build/bench/summary.json.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -69,6 +69,7 @@ std::vector<Call> plan(std::uint64_t seed, int read_percent, int length) {
 
 struct ClientRun {
   std::vector<double> latencies_us;
+  std::vector<double> write_latencies_us;  // the writes' share of latencies_us
   Clock::time_point start;
   Clock::time_point end;
   std::int64_t writes = 0;
@@ -85,8 +86,9 @@ ClientRun run_client(Ref<Counts> counts, const std::vector<Call>& calls, std::la
       const auto t0 = Clock::now();
       const std::int64_t n =
           c.read ? counts->get(world->keys[c.key]) : counts->add(world->keys[c.key], 1);
-      run.latencies_us.push_back(
-          std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+      const double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+      run.latencies_us.push_back(us);
+      if (!c.read) run.write_latencies_us.push_back(us);
       benchmark::DoNotOptimize(n);
       run.writes += c.read ? 0 : 1;
     }
@@ -118,6 +120,7 @@ void BM_Placement(benchmark::State& state, const Placement& placement, const Mix
     }
     for (std::thread& t : clients) t.join();
     std::vector<double> us;
+    std::vector<double> write_us;
     std::int64_t writes = 0;
     Clock::time_point start = runs.front().start;
     Clock::time_point end = runs.front().end;
@@ -127,6 +130,7 @@ void BM_Placement(benchmark::State& state, const Placement& placement, const Mix
         return;
       }
       us.insert(us.end(), run.latencies_us.begin(), run.latencies_us.end());
+      write_us.insert(write_us.end(), run.write_latencies_us.begin(), run.write_latencies_us.end());
       writes += run.writes;
       start = std::min(start, run.start);
       end = std::max(end, run.end);
@@ -144,6 +148,8 @@ void BM_Placement(benchmark::State& state, const Placement& placement, const Mix
     state.counters["ops_per_s"] = static_cast<double>(us.size()) / seconds;
     state.counters["p50_us"] = us[us.size() / 2];
     state.counters["p99_us"] = us[us.size() * 99 / 100];
+    std::sort(write_us.begin(), write_us.end());
+    state.counters["write_p50_us"] = write_us.empty() ? 0 : write_us[write_us.size() / 2];
   }
 }
 

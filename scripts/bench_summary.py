@@ -69,7 +69,7 @@ def main(rpc_path, relocation_path, placement_path, summary_path, control_path=N
     for mix, _ in MIXES:
         for placement in PLACEMENTS:
             run = find(f"BM_Placement/{mix}/{placement}/")
-            for figure in FIGURES:
+            for figure in FIGURES + ("write_p50_us",):
                 s[f"placement_{mix}_{placement}_{figure}"] = run[figure]
     if control_path:
         for key, _, bench, field in CONTROL:
@@ -122,6 +122,10 @@ def main(rpc_path, relocation_path, placement_path, summary_path, control_path=N
          f"raw copy {s['raw_tcp_copy_ms_1MB']:.3f} ms = {s['relocation_pause_p50_ms_1MB'] / s['raw_tcp_copy_ms_1MB']:.1f}x",
          "target <= 1.5x"),
         ("relocation pause p50, reshard 4 -> 5, 1 MB keyed", f"{s['relocation_pause_p50_ms_reshard_4_to_5']:.3f} ms", "under load", ""),
+        ("replicated write p50, 50/50", f"{s['placement_write_heavy_replicated_write_p50_us']:.1f} us",
+         f"remote write {s['placement_write_heavy_remote_write_p50_us']:.1f} us = "
+         f"{s['placement_write_heavy_replicated_write_p50_us'] / s['placement_write_heavy_remote_write_p50_us']:.1f}x"
+         " (one run each, not paired)", "target <= 1.8x"),
         ("relocation pause p50, 64 MB", f"{s['relocation_pause_p50_ms_64MB']:.1f} ms",
          f"raw copy {s['raw_tcp_copy_ms_64MB']:.1f} ms = {s['relocation_pause_p50_ms_64MB'] / s['raw_tcp_copy_ms_64MB']:.2f}x",
          "target <= 1.5x"),
