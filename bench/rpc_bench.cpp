@@ -1,6 +1,7 @@
 // Call costs: a virtual call, a local Ref, a remote call to a node process, and a plain TCP
 // ping-pong to an echo process of the same sizes, all in one run; remote calls beside that
-// ping-pong, and over mutual TLS beside plain ones, in interleaved rounds (BM_*Pairs).
+// ping-pong and beside Cap'n Proto and gRPC echo calls, and over mutual TLS beside plain ones,
+// in interleaved rounds (BM_*Pairs).
 //
 // Latency benchmarks time every call and report p50/p99 (in microseconds) as counters;
 // scripts/bench turns them into build/bench/summary.json.
@@ -26,11 +27,14 @@
 #include <benchmark/benchmark.h>
 
 #include "bench_cluster.hpp"
+#include "capnp_peer.hpp"
 #include "core/metrics.hpp"
+#include "grpc_peer.hpp"
 #include "hatch/component.hpp"
 #include "hatch/hatch.hpp"
 #include "loopback_peer.hpp"
 #include "node_process.hpp"
+#include "peer_process.hpp"
 #include "rpc/connection.hpp"
 #include "rpc/endpoint.hpp"
 #include "rpc/io_pool.hpp"
@@ -44,12 +48,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// What the benchmarks share: one node process, one origin with "calc" on it, one echo server;
-// and the same again over TLS.
+// What the benchmarks share: one node process, one origin with "calc" on it, one echo server,
+// a Cap'n Proto and a gRPC echo server (each a process); and the same cluster again over TLS.
 struct World {
   std::unique_ptr<BenchCluster> cluster;
   Ref<Calc> remote;
   std::unique_ptr<LoopbackPeer> echo;
+  std::unique_ptr<CapnpEchoPeer> capnp;
+  std::unique_ptr<GrpcEchoPeer> grpc;
   std::unique_ptr<test::TempCerts> certs;
   std::unique_ptr<BenchCluster> tls_cluster;
   Ref<Calc> remote_tls;
@@ -264,7 +270,10 @@ BENCHMARK(BM_RemoteCallTlsPairs)->Iterations(11)->UseRealTime();
 // Remote calls beside a plain TCP ping-pong of the same size with the echo process, in
 // interleaved rounds, in the two states of the vCPUs: "raw_hot" polls for its reply for as long
 // as Hatch's caller spins (100 us) before it blocks, so both sides keep the client's core awake
-// alike; "raw_cold" blocks at once. Hatch's figure is over each.
+// alike; "raw_cold" blocks at once. And beside the same echo as a unary call of the two RPC
+// libraries Hatch is held to (issue 16), each served by a process of its own like the node:
+// "capnp" (Cap'n Proto's EzRpcClient, waiting on its kj event loop) and "grpc" (a synchronous
+// stub on an insecure channel); neither spins. Hatch's figure is over each.
 void BM_RemoteCallPairs(benchmark::State& state) {
   const auto size = static_cast<std::size_t>(state.range(0));
   const int calls = size > 1024 ? 500 : 3000;
@@ -279,9 +288,14 @@ void BM_RemoteCallPairs(benchmark::State& state) {
   const auto raw = [&](std::chrono::microseconds spin) {
     return [&, spin] { raw_round_trip(fd, out, in, spin); };
   };
+  // Made here, on the thread that calls: a kj event loop belongs to one thread.
+  CapnpEchoClient capnp(world->capnp->port());
+  GrpcEchoClient grpc(world->grpc->port());
   interleaved(state, {{"hatch", calls, echo_call(world->remote, payload)},
                       {"raw_hot", calls, raw(rpc::ConnectionOptions{}.spin)},
-                      {"raw_cold", calls, raw(std::chrono::microseconds(0))}});
+                      {"raw_cold", calls, raw(std::chrono::microseconds(0))},
+                      {"capnp", calls, [&] { capnp.echo(payload); }},
+                      {"grpc", calls, [&] { grpc.echo(payload); }}});
   ::close(fd);
 }
 BENCHMARK(BM_RemoteCallPairs)->Arg(64)->Arg(64 << 10)->Iterations(9)->UseRealTime();
@@ -351,6 +365,7 @@ BENCHMARK(BM_PipelinedCalls)->Arg(128)->Threads(2)->UseRealTime()->MinTime(2.0);
 }  // namespace hatch::bench
 
 int main(int argc, char** argv) {
+  if (int status = hatch::bench::run_peer_if_asked(argc, argv); status >= 0) return status;
   if (int status = hatch::test::run_node_if_asked(argc, argv); status >= 0) return status;
   hatch::bench::World world;
   world.cluster = std::make_unique<hatch::bench::BenchCluster>(
@@ -370,6 +385,8 @@ int main(int argc, char** argv) {
       world.certs.get());
   world.remote_tls = world.tls_cluster->origin->get<Calc>("calc");
   world.echo = std::make_unique<hatch::bench::LoopbackPeer>(&hatch::bench::serve_echo);
+  world.capnp = std::make_unique<hatch::bench::CapnpEchoPeer>();
+  world.grpc = std::make_unique<hatch::bench::GrpcEchoPeer>();
   hatch::bench::world = &world;
   return hatch::bench::run_benchmarks(argc, argv);
 }

@@ -7,6 +7,9 @@ PLACEMENTS = ("local", "remote", "replicated", "sharded")
 MIXES = (("read_heavy", "read-heavy 95/5"), ("write_heavy", "write-heavy 50/50"))
 FIGURES = ("ops_per_s", "p50_us", "p99_us")
 NODE_COUNTS = (1, 4, 16, 32)
+# The RPC libraries of BM_RemoteCallPairs: side name, label. Issue 16 asks for a Hatch p50 of at
+# most a third of each one's.
+RPC_PEERS = (("capnp", "Cap'n Proto"), ("grpc", "gRPC"))
 # The control plane's figures (bench/control_plane_bench.cpp): key, label, benchmark, field.
 CONTROL = (
     ("apply_ms", "apply one move, ms p50", "BM_Apply", "apply_p50_ms"),
@@ -58,6 +61,12 @@ def main(rpc_path, relocation_path, placement_path, summary_path, control_path=N
             s[f"raw_tcp_{regime}_client_switches_per_call_{label}"] = run[f"raw_{regime}_switches_per_call"]
             for stat in ("median", "min", "max"):
                 s[f"remote_over_raw_{regime}_{label}_{stat}"] = run[f"over_raw_{regime}_{stat}"]
+        # The same echo as a unary call of Cap'n Proto and of gRPC, in the same rounds.
+        for peer, _ in RPC_PEERS:
+            s[f"{peer}_paired_p50_us_{label}"] = run[f"{peer}_p50_us"]
+            s[f"{peer}_client_switches_per_call_{label}"] = run[f"{peer}_switches_per_call"]
+            for stat in ("median", "min", "max"):
+                s[f"remote_over_{peer}_{label}_{stat}"] = run[f"over_{peer}_{stat}"]
     s["raw_tcp_p50_us_64B"] = find("BM_RawTcpPingPong/64/")["p50_us"]
     s["raw_tcp_p50_us_64KB"] = find("BM_RawTcpPingPong/65536/")["p50_us"]
     s["pipelined_calls_per_s"] = find("BM_PipelinedCalls")["items_per_second"]
@@ -107,9 +116,16 @@ def main(rpc_path, relocation_path, placement_path, summary_path, control_path=N
                f"raw TCP cold {s[f'raw_tcp_cold_paired_p50_us_{label}']:.1f} us: "
                f"{s[f'remote_over_raw_cold_{label}_median']:.2f}x "
                f"({s[f'remote_over_raw_cold_{label}_min']:.2f}-{s[f'remote_over_raw_cold_{label}_max']:.2f})", ""),
+              *[("", "",
+                 f"{name} {s[f'{peer}_paired_p50_us_{label}']:.1f} us: "
+                 f"{s[f'remote_over_{peer}_{label}_median']:.2f}x "
+                 f"({s[f'remote_over_{peer}_{label}_min']:.2f}-{s[f'remote_over_{peer}_{label}_max']:.2f})",
+                 "target <= 0.33x") for peer, name in RPC_PEERS],
               ("  client sleeps per call", f"{s[f'remote_client_switches_per_call_{label}']:.2f}",
                f"raw hot {s[f'raw_tcp_hot_client_switches_per_call_{label}']:.2f}, "
-               f"cold {s[f'raw_tcp_cold_client_switches_per_call_{label}']:.2f}", ""))],
+               f"cold {s[f'raw_tcp_cold_client_switches_per_call_{label}']:.2f}, "
+               + ", ".join(f"{name} {s[f'{peer}_client_switches_per_call_{label}']:.2f}"
+                           for peer, name in RPC_PEERS), ""))],
         ("remote p50, 64 B, TLS", f"{s['remote_p50_us_64B_tls']:.1f} us",
          f"plain {s['remote_p50_us_64B_tls_paired_plain']:.1f} us in the same pairs",
          f"ratio {s['remote_tls_ratio_64B']:.2f} ({s['remote_tls_ratio_64B_min']:.2f}-"
