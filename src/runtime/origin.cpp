@@ -1,4 +1,4 @@
-#include "hatch/origin.hpp"
+#include "runtime/origin_impl.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -33,449 +33,302 @@
 
 namespace hatch {
 
-namespace {
-
-std::string new_incarnation() {
+std::string Origin::Impl::new_incarnation() {
   std::random_device rd;
   char buf[32];
   std::snprintf(buf, sizeof buf, "origin/%08x%08x", rd(), rd());
   return buf;
 }
 
-}  // namespace
+Origin::Impl::Impl(const Catalog& c, Options o)
+    : catalog(c),
+      options(std::move(o)),
+      io(options.io_threads),
+      host("origin", options.limits),
+      directory(catalog, options.placements, meter, options.call_timeout * 2),
+      control(host, catalog, io.context(), options.call_timeout, options.call_timeout,
+              control_hooks()),
+      local_home(runtime::make_local_home(control)),
+      fleet(network, io.context(), secret ? &*secret : nullptr, fleet_settings(),
+            [this](const std::shared_ptr<rpc::Connection>& c, const rpc::FrameHeader& h,
+                   internal::Payload p) { host.serve(c, h, std::move(p)); }),
+      failover(directory, io.context(), options.call_timeout, failover_hooks()) {
+  for (const auto& [name, config] : options.configs) catalog.require(name, "a configuration");
+  if (!options.listen.empty() && !secret) {
+    throw UsageError("the origin accepts nodes at " + options.listen +
+                     " but no cluster secret is set (--hatch-secret-file or Options::secret)");
+  }
+  host.set_control(
+      [this](const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
+             internal::Payload& request) { return serve(*connection, method, request); });
+  host.set_lost_backup([this](const std::string& name, const std::string& home) {
+    failover.replica_lost(name, home, true);
+  });
+  membership = std::make_unique<runtime::Membership>(directory, options.heartbeat_interval,
+                                                     options.node_timeout, membership_hooks());
+  if (!options.nodes.empty()) {
+    discovery = std::make_unique<runtime::Discovery>(
+        options.nodes, options.discovery_interval,
+        [this](const std::vector<std::string>& nodes) { membership->listed(nodes); });
+    membership->listed(discovery->nodes());
+  }
+  if (!options.listen.empty()) {
+    door = std::make_unique<runtime::JoinDoor>(
+        *network, io.context(), options.listen, *secret, rpc::ConnectionOptions::of(options),
+        [this](const std::string& address, const std::string& from) {
+          return join(address, from);
+        });
+  }
+}
 
-struct Origin::Impl {
-  class OriginContext final : public Context {
-   public:
-    OriginContext(Impl& impl, std::string component, ConfigMap config)
-        : Context(std::move(component), runtime::kOriginLocation, std::move(config)), impl_(impl) {}
+runtime::Fleet::Settings Origin::Impl::fleet_settings() const {
+  return {rpc::PeerIdentity{"origin", incarnation, options.take_over},
+          rpc::ConnectionOptions::of(options), options.call_timeout};
+}
 
-   protected:
-    std::shared_ptr<BindingCell> resolve(std::string_view name) override {
-      return impl_.resolve(std::string(name));
-    }
-
-   private:
-    Impl& impl_;
+runtime::Membership::Hooks Origin::Impl::membership_hooks() {
+  runtime::Membership::Hooks hooks;
+  hooks.nodes = [this] {
+    std::vector<std::string> nodes;
+    for (auto& [address, open] : fleet.links()) nodes.push_back(std::move(address));
+    return nodes;
   };
+  hooks.ping = [this](const std::vector<std::string>& nodes, rpc::Clock::time_point deadline) {
+    return fleet.heartbeat(nodes, deadline);
+  };
+  hooks.transition = [this](const std::string& name, const Placement& next) {
+    return transition(name, next);
+  };
+  hooks.create_again = [this](const std::string& name, const std::string& dead) {
+    create_again(name, dead);
+  };
+  hooks.replica_lost = [this](const std::string& name, const std::string& home) {
+    failover.replica_lost(name, home, true);
+  };
+  return hooks;
+}
 
-  Impl(const Catalog& c, Options o)
-      : catalog(c),
-        options(std::move(o)),
-        io(options.io_threads),
-        host("origin", options.limits),
-        directory(catalog, options.placements, meter, options.call_timeout * 2),
-        control(host, catalog, io.context(), options.call_timeout, options.call_timeout,
-                control_hooks()),
-        local_home(runtime::make_local_home(control)),
-        fleet(network, io.context(), secret ? &*secret : nullptr, fleet_settings(),
-              [this](const std::shared_ptr<rpc::Connection>& c, const rpc::FrameHeader& h,
-                     internal::Payload p) { host.serve(c, h, std::move(p)); }),
-        failover(directory, io.context(), options.call_timeout, failover_hooks()) {
-    for (const auto& [name, config] : options.configs) catalog.require(name, "a configuration");
-    if (!options.listen.empty() && !secret) {
-      throw UsageError("the origin accepts nodes at " + options.listen +
-                       " but no cluster secret is set (--hatch-secret-file or Options::secret)");
-    }
-    host.set_control(
-        [this](const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
-               internal::Payload& request) { return serve(*connection, method, request); });
-    host.set_lost_backup([this](const std::string& name, const std::string& home) {
-      failover.replica_lost(name, home, true);
-    });
-    membership = std::make_unique<runtime::Membership>(directory, options.heartbeat_interval,
-                                                       options.node_timeout, membership_hooks());
-    if (!options.nodes.empty()) {
-      discovery = std::make_unique<runtime::Discovery>(
-          options.nodes, options.discovery_interval,
-          [this](const std::vector<std::string>& nodes) { membership->listed(nodes); });
-      membership->listed(discovery->nodes());
-    }
-    if (!options.listen.empty()) {
-      door = std::make_unique<runtime::JoinDoor>(
-          *network, io.context(), options.listen, *secret, rpc::ConnectionOptions::of(options),
-          [this](const std::string& address, const std::string& from) {
-            return join(address, from);
-          });
-    }
-  }
+runtime::HostControlHooks Origin::Impl::control_hooks() {
+  runtime::HostControlHooks hooks;
+  hooks.create = [this](const ComponentEntry& component, const runtime::InstantiateRequest& o) {
+    OriginContext context(*this, o.name, o.config);
+    return component.create(context);
+  };
+  hooks.drain_local_refs = [this](std::uint32_t id, rpc::Clock::time_point deadline) {
+    // The transition gated the origin's cell of the component already.
+    std::optional<std::string> name = directory.name_of(id);
+    return !name || internal::drain_local_calls(directory.record(*name).cell.get(), deadline);
+  };
+  hooks.endpoint_for = [this](const std::string& location) { return fleet.peer(location); };
+  return hooks;
+}
 
-  // A node at `address` asks to join (through `door`, from `from`): reach it there first, so
-  // that a wrong address is reported to the node, then count it a member.
-  std::string join(const std::string& asked, const std::string& from) {
-    if (split_address(asked).second == 0) return "'" + asked + "' names port 0";
-    const std::string address = canonical_address(asked);
+runtime::Failover::Hooks Origin::Impl::failover_hooks() {
+  runtime::Failover::Hooks hooks;
+  hooks.transition = [this](const std::string& name, const Placement& next) {
+    return transition(name, next);
+  };
+  hooks.reachable = [this](const std::string& home) {
     try {
-      static_cast<void>(runtime::call_remote(
-          *fleet.peer(address), runtime::kControlComponent,
-          static_cast<std::uint32_t>(runtime::ControlMethod::heartbeat),
-          runtime::encode(runtime::Done{}), options.call_timeout, "control operation heartbeat"));
-    } catch (const std::exception& e) {
-      spdlog::warn("node {} (from {}) asked to join, but the origin cannot reach it there: {}",
-                   address, from, e.what());
-      return "the origin cannot reach the node at " + address + ": " + e.what();
+      fleet.peer(home)->connection(rpc::Clock::now() + options.call_timeout);
+      return true;
+    } catch (const std::exception&) {
+      return false;
     }
-    if (!membership->joined(address)) {
-      return "the origin has " + std::to_string(runtime::Membership::kMaxJoined) +
-             " joined nodes already";
-    }
-    spdlog::info("node {} joined (from {})", address, from);
-    return {};
-  }
-
-  runtime::Fleet::Settings fleet_settings() const {
-    return {rpc::PeerIdentity{"origin", incarnation, options.take_over},
-            rpc::ConnectionOptions::of(options), options.call_timeout};
-  }
-
-  runtime::Membership::Hooks membership_hooks() {
-    runtime::Membership::Hooks hooks;
-    hooks.nodes = [this] {
-      std::vector<std::string> nodes;
-      for (auto& [address, open] : fleet.links()) nodes.push_back(std::move(address));
-      return nodes;
-    };
-    hooks.ping = [this](const std::vector<std::string>& nodes, rpc::Clock::time_point deadline) {
-      return fleet.heartbeat(nodes, deadline);
-    };
-    hooks.transition = [this](const std::string& name, const Placement& next) {
-      return transition(name, next);
-    };
-    hooks.create_again = [this](const std::string& name, const std::string& dead) {
-      create_again(name, dead);
-    };
-    hooks.replica_lost = [this](const std::string& name, const std::string& home) {
-      failover.replica_lost(name, home, true);
-    };
-    return hooks;
-  }
-
-  runtime::HostControlHooks control_hooks() {
-    runtime::HostControlHooks hooks;
-    hooks.create = [this](const ComponentEntry& component, const runtime::InstantiateRequest& o) {
-      OriginContext context(*this, o.name, o.config);
-      return component.create(context);
-    };
-    hooks.drain_local_refs = [this](std::uint32_t id, rpc::Clock::time_point deadline) {
-      // The transition gated the origin's cell of the component already.
-      std::optional<std::string> name = directory.name_of(id);
-      return !name || internal::drain_local_calls(directory.record(*name).cell.get(), deadline);
-    };
-    hooks.endpoint_for = [this](const std::string& location) { return fleet.peer(location); };
-    return hooks;
-  }
-
-  runtime::Failover::Hooks failover_hooks() {
-    runtime::Failover::Hooks hooks;
-    hooks.transition = [this](const std::string& name, const Placement& next) {
-      return transition(name, next);
-    };
-    hooks.reachable = [this](const std::string& home) {
-      try {
-        fleet.peer(home)->connection(rpc::Clock::now() + options.call_timeout);
-        return true;
-      } catch (const std::exception&) {
-        return false;
-      }
-    };
-    hooks.reopen = [this](const std::string& name, std::uint32_t id, const std::string& home) {
-      MutexLock lock(transition_mu);
-      const runtime::ComponentRecord record = directory.record(name);
-      const std::vector<std::string> homes = runtime::homes_of(record.placement);
-      if (record.id != id || std::find(homes.begin(), homes.end(), home) == homes.end()) return;
-      // Callers report every `moved ""` they get, also while a transition runs: only a home
-      // still gated now, with none running, was broken (ungate says whether it was gated).
-      const internal::Payload reply = home_for(home).run(runtime::ControlMethod::ungate,
-                                                         runtime::UngateRequest{id, epoch.load()});
-      if (runtime::decode<runtime::UngateReply>(runtime::ControlMethod::ungate, reply.body,
-                                                options.limits)
-              .reopened) {
-        spdlog::warn("the home {} of '{}' was gated with no transition running; reopened it", home,
-                     name);
-      }
-      // Either way, the callers it told `moved` wait for a rebind: the same placement, again.
-      env().bind(record);
-      push_directory(name, id, id, record.placement);
-    };
-    return hooks;
-  }
-
-  std::shared_ptr<BindingCell> resolve(const std::string& name) {
-    return directory.resolve(name, [this](const std::string& n, const runtime::ComponentRecord& r) {
-      runtime::create_component(env(), n, r);
-    });
-  }
-
-  runtime::TransitionEnv env() {
-    runtime::TransitionEnv e;
-    e.home = [this](const std::string& location) -> runtime::Home& { return home_for(location); };
-    e.new_id = [this] { return directory.new_id(); };
-    e.config_of = [this](const std::string& name) {
-      auto it = options.configs.find(name);
-      return it == options.configs.end() ? ConfigMap{} : it->second;
-    };
-    e.bind = [this](const runtime::ComponentRecord& record) {
-      runtime::bind_placement(*record.cell, *record.component, record.id, record.placement,
-                              reach());
-    };
-    e.commit = [this](const std::string& name, std::uint32_t old_id,
-                      const runtime::ComponentRecord& next) {
-      directory.commit(name, next);
-      push_directory(name, old_id, next.id, next.placement);
-    };
-    e.timeout = options.call_timeout;
-    e.limits = options.limits;
-    return e;
-  }
-
-  runtime::Reach reach() {
-    return runtime::Reach{host,
-                          runtime::kOriginLocation,
-                          [this](const std::string& location) -> std::shared_ptr<rpc::Endpoint> {
-                            return fleet.peer(location);
-                          },
-                          options.call_timeout,
-                          [this](const std::string& name, const std::string& home) {
-                            failover.replica_lost(name, home, false);
-                          },
-                          [this](const std::string& name, std::uint32_t id,
-                                 const std::string& home) { failover.home_stale(name, id, home); },
-                          options.metrics};
-  }
-
-  runtime::Home& home_for(const std::string& location) {
-    return location == runtime::kOriginLocation ? *local_home : fleet.home(location);
-  }
-
-  // Refuses (UsageError) a placement `name` cannot take, a malformed address in it, or a node
-  // in it when no cluster secret is set.
-  void check(const std::string& name, const Placement& target) {
-    for (const std::string& home : runtime::homes_of(target)) {
-      if (home == runtime::kOriginLocation) continue;
-      split_address(home);
-      fleet.require_secret(home);
-    }
-    resolve(name);
-    PlacementRule::of(*directory.record(name).component).check(target);
-  }
-
-  TransitionReport transition(const std::string& name, const Placement& target) {
-    check(name, target);
-    membership->placed(runtime::homes_of(target));
-    MutexLock lock(transition_mu);
-    const runtime::ComponentRecord record = directory.record(name);
-    if (record.placement == target) {
-      TransitionReport r;
-      r.component = name;
-      r.from = r.to = target.to_string();
-      return r;
-    }
-    const std::uint64_t mine = ++epoch;
-    running_epoch = mine;
-    TransitionReport report;
-    try {
-      report = runtime::run_transition(env(), name, record, target, mine);
-    } catch (...) {
-      running_epoch = 0;
-      if (options.metrics) options.metrics->transition(kind_of(target), "error", {});
-      throw;
-    }
-    running_epoch = 0;
-    if (options.metrics) {
-      options.metrics->transition(kind_of(target), report.ok ? "ok" : "rolled_back", report.pause);
-    }
-    return report;
-  }
-
-  // The kind of a transition, as hatch_transitions_total labels it: what the target is.
-  static std::string_view kind_of(const Placement& target) {
-    switch (target.kind) {
-      case Placement::Kind::replicated:
-        return "replicate";
-      case Placement::Kind::sharded:
-        return "shard";
-      default:
-        return "move";
-    }
-  }
-
-  // Tells every node the origin talks to, at once, that `name` (id `old_id`) is now `new_id`
-  // at `placement`. Best effort: the old homes answer a node that missed it `moved`, and that
-  // node's callers wait for a rebind that only a later push brings, until their deadline.
-  // Sending to a node without a connection first connects, which can take up to the call
-  // timeout (a host that is gone), so those nodes come last and delay no one else's push; they
-  // are still tried, since a node cut off for a while comes back with the directory it had.
-  void push_directory(const std::string& name, std::uint32_t old_id, std::uint32_t new_id,
-                      const Placement& placement) {
-    const runtime::RebindRequest order{name, old_id, new_id,
-                                       static_cast<std::uint8_t>(placement.kind),
-                                       runtime::homes_of(placement)};
-    for (auto& [node, pending] : fleet.start_all(runtime::ControlMethod::rebind, order)) {
-      try {
-        static_cast<void>(pending.wait());  // a rebind answers Done: only a failure tells
-      } catch (const std::exception& ex) {
-        spdlog::warn("could not tell node {} that '{}' moved: {}", node, name, ex.what());
-      }
-    }
-  }
-
-  // Turns the timing of calls on or off here and on every node the origin talks to, and
-  // gathers what each measured since the last time, summed per edge.
-  std::vector<CallEdge> gather_call_metrics(bool on) {
-    meter->set_on(on);
-    std::map<std::pair<std::string, std::string>, CallEdge> merged;
-    auto add = [&](CallEdge edge) {
-      CallEdge& sum = merged[{edge.caller, edge.callee}];
-      if (sum.calls == 0) {
-        sum.caller = std::move(edge.caller);
-        sum.callee = std::move(edge.callee);
-      }
-      sum.calls += edge.calls;
-      sum.total_ms += edge.total_ms;
-    };
-    for (CallEdge& edge : meter->take()) add(std::move(edge));
-    // Every node is asked at once, as push_directory does: the gather takes about one round
-    // trip, not one per node. Those without a connection come last, since asking them connects.
-    // A dead or drained node has nothing to tell, and would hold the gather up to the call
-    // timeout.
-    for (auto& [node, pending] :
-         fleet.start_all(runtime::ControlMethod::metrics, runtime::MetricsRequest{on},
-                         [this](const std::string& node) {
-                           return membership->dead(node) || membership->left(node);
-                         })) {
-      try {
-        internal::Payload reply = pending.wait();
-        auto metrics = runtime::decode<runtime::MetricsReply>(runtime::ControlMethod::metrics,
-                                                              reply.body, options.limits);
-        for (auto& [caller, callee, calls, total_ms] : metrics.edges) {
-          add(CallEdge{std::move(caller), std::move(callee), calls, total_ms});
-        }
-      } catch (const std::exception& ex) {
-        spdlog::warn("no call metrics from node {}: {}", node, ex.what());
-      }
-    }
-    std::vector<CallEdge> edges;
-    for (auto& [key, edge] : merged) edges.push_back(std::move(edge));
-    return edges;
-  }
-
-  // Creates stateless `name`, whose only home `dead` died, again on the origin.
-  void create_again(const std::string& name, const std::string& dead) {
+  };
+  hooks.reopen = [this](const std::string& name, std::uint32_t id, const std::string& home) {
     MutexLock lock(transition_mu);
     const runtime::ComponentRecord record = directory.record(name);
     const std::vector<std::string> homes = runtime::homes_of(record.placement);
-    if (std::find(homes.begin(), homes.end(), dead) == homes.end()) return;  // moved meanwhile
-    runtime::ComponentRecord next = record;
-    next.id = directory.new_id();
-    next.placement = Placement::local();
-    runtime::create_component(env(), name, next);
+    if (record.id != id || std::find(homes.begin(), homes.end(), home) == homes.end()) return;
+    // Callers report every `moved ""` they get, also while a transition runs: only a home
+    // still gated now, with none running, was broken (ungate says whether it was gated).
+    const internal::Payload reply = home_for(home).run(runtime::ControlMethod::ungate,
+                                                       runtime::UngateRequest{id, epoch.load()});
+    if (runtime::decode<runtime::UngateReply>(runtime::ControlMethod::ungate, reply.body,
+                                              options.limits)
+            .reopened) {
+      spdlog::warn("the home {} of '{}' was gated with no transition running; reopened it", home,
+                   name);
+    }
+    // Either way, the callers it told `moved` wait for a rebind: the same placement, again.
+    env().bind(record);
+    push_directory(name, id, id, record.placement);
+  };
+  return hooks;
+}
+
+std::shared_ptr<BindingCell> Origin::Impl::resolve(const std::string& name) {
+  return directory.resolve(name, [this](const std::string& n, const runtime::ComponentRecord& r) {
+    runtime::create_component(env(), n, r);
+  });
+}
+
+runtime::TransitionEnv Origin::Impl::env() {
+  runtime::TransitionEnv e;
+  e.home = [this](const std::string& location) -> runtime::Home& { return home_for(location); };
+  e.new_id = [this] { return directory.new_id(); };
+  e.config_of = [this](const std::string& name) {
+    auto it = options.configs.find(name);
+    return it == options.configs.end() ? ConfigMap{} : it->second;
+  };
+  e.bind = [this](const runtime::ComponentRecord& record) {
+    runtime::bind_placement(*record.cell, *record.component, record.id, record.placement, reach());
+  };
+  e.commit = [this](const std::string& name, std::uint32_t old_id,
+                    const runtime::ComponentRecord& next) {
     directory.commit(name, next);
-    push_directory(name, record.id, next.id, next.placement);
-    spdlog::warn("created stateless component '{}' again on the origin: its node {} is dead", name,
-                 dead);
-  }
+    push_directory(name, old_id, next.id, next.placement);
+  };
+  e.timeout = options.call_timeout;
+  e.limits = options.limits;
+  return e;
+}
 
-  // What nodes ask of the origin.
-  runtime::Reply serve(const rpc::Connection& connection, std::uint32_t method_number,
-                       internal::Payload& request) {
-    using runtime::ControlMethod;
-    const auto method = static_cast<ControlMethod>(method_number);
-    const auto done = [] {
-      return runtime::Reply{StatusCode::ok, runtime::encode(runtime::Done{})};
-    };
-    switch (method) {
-      case ControlMethod::resolve: {
-        const auto order =
-            runtime::decode<runtime::ResolveRequest>(method, request.body, options.limits);
-        std::shared_ptr<BindingCell> cell = resolve(order.name);
-        const runtime::ComponentRecord record = directory.record(order.name);
-        return runtime::Reply{StatusCode::ok, runtime::encode(runtime::ResolveReply{
-                                                  record.id, std::string(cell->interface_name()),
-                                                  static_cast<std::uint8_t>(record.placement.kind),
-                                                  runtime::homes_of(record.placement)})};
-      }
-      case ControlMethod::replica_lost: {
-        const auto order =
-            runtime::decode<runtime::ReplicaLostRequest>(method, request.body, options.limits);
-        failover.replica_lost(order.name, order.home, order.missed_writes);
-        return done();
-      }
-      case ControlMethod::home_stale: {
-        const auto order =
-            runtime::decode<runtime::HomeStaleRequest>(method, request.body, options.limits);
-        failover.home_stale(order.name, order.id, order.home);
-        return done();
-      }
-      case ControlMethod::drain: {
-        const auto order =
-            runtime::decode<runtime::DrainRequest>(method, request.body, options.limits);
-        return runtime::Reply{
-            StatusCode::ok, runtime::encode(membership->drain(connection.address(), order.reason))};
-      }
-      case ControlMethod::gate_check: {
-        const auto order =
-            runtime::decode<runtime::GateCheckRequest>(method, request.body, options.limits);
-        return runtime::Reply{StatusCode::ok, runtime::encode(gate_check(order))};
-      }
-      default:
-        return runtime::error_reply(
-            StatusCode::permission_denied,
-            "the origin takes only resolve, replica_lost, home_stale, gate_check and drain from "
-            "nodes");
+runtime::Reach Origin::Impl::reach() {
+  return runtime::Reach{host,
+                        runtime::kOriginLocation,
+                        [this](const std::string& location) -> std::shared_ptr<rpc::Endpoint> {
+                          return fleet.peer(location);
+                        },
+                        options.call_timeout,
+                        [this](const std::string& name, const std::string& home) {
+                          failover.replica_lost(name, home, false);
+                        },
+                        [this](const std::string& name, std::uint32_t id, const std::string& home) {
+                          failover.home_stale(name, id, home);
+                        },
+                        options.metrics};
+}
+
+runtime::Home& Origin::Impl::home_for(const std::string& location) {
+  return location == runtime::kOriginLocation ? *local_home : fleet.home(location);
+}
+
+void Origin::Impl::check(const std::string& name, const Placement& target) {
+  for (const std::string& home : runtime::homes_of(target)) {
+    if (home == runtime::kOriginLocation) continue;
+    split_address(home);
+    fleet.require_secret(home);
+  }
+  resolve(name);
+  PlacementRule::of(*directory.record(name).component).check(target);
+}
+
+TransitionReport Origin::Impl::transition(const std::string& name, const Placement& target) {
+  check(name, target);
+  membership->placed(runtime::homes_of(target));
+  MutexLock lock(transition_mu);
+  const runtime::ComponentRecord record = directory.record(name);
+  if (record.placement == target) {
+    TransitionReport r;
+    r.component = name;
+    r.from = r.to = target.to_string();
+    return r;
+  }
+  const std::uint64_t mine = ++epoch;
+  running_epoch = mine;
+  TransitionReport report;
+  try {
+    report = runtime::run_transition(env(), name, record, target, mine);
+  } catch (...) {
+    running_epoch = 0;
+    if (options.metrics) options.metrics->transition(kind_of(target), "error", {});
+    throw;
+  }
+  running_epoch = 0;
+  if (options.metrics) {
+    options.metrics->transition(kind_of(target), report.ok ? "ok" : "rolled_back", report.pause);
+  }
+  return report;
+}
+
+std::string_view Origin::Impl::kind_of(const Placement& target) {
+  switch (target.kind) {
+    case Placement::Kind::replicated:
+      return "replicate";
+    case Placement::Kind::sharded:
+      return "shard";
+    default:
+      return "move";
+  }
+}
+
+void Origin::Impl::push_directory(const std::string& name, std::uint32_t old_id,
+                                  std::uint32_t new_id, const Placement& placement) {
+  const runtime::RebindRequest order{name, old_id, new_id,
+                                     static_cast<std::uint8_t>(placement.kind),
+                                     runtime::homes_of(placement)};
+  for (auto& [node, pending] : fleet.start_all(runtime::ControlMethod::rebind, order)) {
+    try {
+      static_cast<void>(pending.wait());  // a rebind answers Done: only a failure tells
+    } catch (const std::exception& ex) {
+      spdlog::warn("could not tell node {} that '{}' moved: {}", node, name, ex.what());
     }
   }
+}
 
-  // A node's gate outlived its lease: keep it while its transition runs, reopen an instance
-  // of the current placement, retire any other.
-  runtime::GateCheckReply gate_check(const runtime::GateCheckRequest& order) {
-    if (running_epoch.load() == order.epoch) {
-      return {static_cast<std::uint8_t>(runtime::GateVerdict::keep), {}};
+std::vector<CallEdge> Origin::Impl::gather_call_metrics(bool on) {
+  meter->set_on(on);
+  std::map<std::pair<std::string, std::string>, CallEdge> merged;
+  auto add = [&](CallEdge edge) {
+    CallEdge& sum = merged[{edge.caller, edge.callee}];
+    if (sum.calls == 0) {
+      sum.caller = std::move(edge.caller);
+      sum.callee = std::move(edge.callee);
     }
-    MutexLock lock(transition_mu);
-    if (std::optional<std::string> name = directory.name_of(order.id)) {
-      const Placement placement = directory.record(*name).placement;
-      const std::vector<std::string> homes = runtime::homes_of(placement);
-      if (std::find(homes.begin(), homes.end(), order.home) != homes.end()) {
-        return {static_cast<std::uint8_t>(runtime::GateVerdict::reopen), {}};
+    sum.calls += edge.calls;
+    sum.total_ms += edge.total_ms;
+  };
+  for (CallEdge& edge : meter->take()) add(std::move(edge));
+  // Every node is asked at once, as push_directory does: the gather takes about one round
+  // trip, not one per node. Those without a connection come last, since asking them connects.
+  // A dead or drained node has nothing to tell, and would hold the gather up to the call
+  // timeout.
+  for (auto& [node, pending] :
+       fleet.start_all(runtime::ControlMethod::metrics, runtime::MetricsRequest{on},
+                       [this](const std::string& node) {
+                         return membership->dead(node) || membership->left(node);
+                       })) {
+    try {
+      internal::Payload reply = pending.wait();
+      auto metrics = runtime::decode<runtime::MetricsReply>(runtime::ControlMethod::metrics,
+                                                            reply.body, options.limits);
+      for (auto& [caller, callee, calls, total_ms] : metrics.edges) {
+        add(CallEdge{std::move(caller), std::move(callee), calls, total_ms});
       }
-      return {static_cast<std::uint8_t>(runtime::GateVerdict::retire), placement.to_string()};
+    } catch (const std::exception& ex) {
+      spdlog::warn("no call metrics from node {}: {}", node, ex.what());
     }
-    return {static_cast<std::uint8_t>(runtime::GateVerdict::retire), {}};
   }
+  std::vector<CallEdge> edges;
+  for (auto& [key, edge] : merged) edges.push_back(std::move(edge));
+  return edges;
+}
 
-  void stop() {
-    if (door) door->close();
-    discovery.reset();
-    membership->stop();
-    failover.stop();
-    fleet.resign("the origin is stopping");
-    io.stop();
-  }
+void Origin::Impl::create_again(const std::string& name, const std::string& dead) {
+  MutexLock lock(transition_mu);
+  const runtime::ComponentRecord record = directory.record(name);
+  const std::vector<std::string> homes = runtime::homes_of(record.placement);
+  if (std::find(homes.begin(), homes.end(), dead) == homes.end()) return;  // moved meanwhile
+  runtime::ComponentRecord next = record;
+  next.id = directory.new_id();
+  next.placement = Placement::local();
+  runtime::create_component(env(), name, next);
+  directory.commit(name, next);
+  push_directory(name, record.id, next.id, next.placement);
+  spdlog::warn("created stateless component '{}' again on the origin: its node {} is dead", name,
+               dead);
+}
 
-  const Catalog& catalog;
-  const Options options;
-  // Names this origin to nodes, so that a node can tell a new origin from a reconnecting one.
-  const std::string incarnation = new_incarnation();
-  const std::optional<rpc::ClusterSecret> secret =
-      options.secret.empty() ? std::nullopt
-                             : std::optional(rpc::ClusterSecret::from_bytes(options.secret));
-  const std::shared_ptr<rpc::Network> network =
-      options.network ? options.network : rpc::host_network(options.tls);
-  const std::shared_ptr<internal::CallMeter> meter = std::make_shared<internal::CallMeter>();
-  rpc::IoPool io;
-  runtime::Host host;
-  runtime::Directory directory;
-  runtime::HostControl control;
-  const std::unique_ptr<runtime::Home> local_home;
-  Mutex transition_mu;                          // one transition at a time
-  std::atomic<std::uint64_t> epoch{0};          // of the newest transition
-  std::atomic<std::uint64_t> running_epoch{0};  // of the transition running now, or 0
-  runtime::Fleet fleet;
-  runtime::Failover failover;
-  std::unique_ptr<runtime::Membership> membership;  // its thread calls all of the above
-  std::unique_ptr<runtime::Discovery> discovery;    // its thread tells the membership
-  std::unique_ptr<runtime::JoinDoor> door;          // its joins reach everything above
-};
+void Origin::Impl::stop() {
+  if (door) door->close();
+  discovery.reset();
+  membership->stop();
+  failover.stop();
+  fleet.resign("the origin is stopping");
+  io.stop();
+}
 
 Origin::Origin(const Catalog& catalog, Options options)
     : impl_(std::make_unique<Impl>(catalog, std::move(options))) {}
