@@ -2,12 +2,17 @@
 // secret at the origin's door, the origin dials it back, and it is a member from then on; a node
 // that gives an address the origin cannot reach is told so. The autopilot's design space follows
 // the members as nodes join and die.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,6 +50,40 @@ TEST_F(NodeJoin, ANodeJoinsARunningOriginAndComponentsMoveThere) {
   ASSERT_TRUE(moved.ok) << moved.to_string();
   EXPECT_EQ(tally->bump(1), 4);
   EXPECT_EQ(tally.binding().hosts, std::vector<std::string>{node.address()});
+}
+
+// A loopback port that was free a moment ago: the node below must know its port before it
+// listens, to advertise it in another spelling.
+std::uint16_t free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    throw std::runtime_error("cannot find a free loopback port");
+  }
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// A node that names itself "LocalHost:0P" is the member 127.0.0.1:P, the address it listens on
+// and the one a placement on it spells.
+TEST_F(NodeJoin, ANodeAdvertisingAnotherSpellingOfItsAddressIsOneMember) {
+  Options o = options();
+  o.listen = "127.0.0.1:0";
+  Origin origin(Catalog::program(), o);
+  const std::string port = std::to_string(free_loopback_port());
+  NodeProcess node(
+      secret_.path(), "127.0.0.1:" + port,
+      {"--hatch-join", origin.listen_address(), "--hatch-advertise", "LocalHost:0" + port});
+  ASSERT_EQ(node.address(), "127.0.0.1:" + port);
+  ASSERT_TRUE(wait_for_member(origin, node.address()));
+  EXPECT_EQ(origin.members(), std::vector<std::string>{node.address()});
+  const TransitionReport moved = origin.relocate("tally", "localhost:" + port);
+  ASSERT_TRUE(moved.ok) << moved.to_string();
+  EXPECT_EQ(origin.members(), std::vector<std::string>{node.address()});
 }
 
 TEST_F(NodeJoin, ANodeJoinsAgainWhenItsOriginIsReplaced) {
