@@ -12,13 +12,6 @@
 
 namespace hatch::rpc {
 
-struct Connection::Batch {
-  std::shared_ptr<const void> storage;
-  std::vector<std::span<const char>> frames;
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> helper_queued{false};
-};
-
 struct Connection::Slot {
   std::atomic<bool> done{false};
   std::mutex mu;
@@ -35,6 +28,7 @@ Connection::Connection(std::unique_ptr<Stream> stream, std::string address, Peer
       peer_(std::move(peer)),
       options_(options),
       direct_(stream_->reads_directly()),
+      drain_timer_(stream_->executor()),
       watch_timer_(stream_->executor()) {
   if (options_.metrics) options_.metrics->connection_opened();
 }
@@ -58,49 +52,6 @@ void Connection::start(RequestHandler on_request, CloseHandler on_close) {
 bool Connection::is_open() const {
   std::lock_guard lock(out_mu_);
   return open_;
-}
-
-void Connection::take(Landed& got) {
-  if (!got.failure.empty()) {
-    close(got.failure);
-    return;
-  }
-  if (!got.reading_elsewhere) continue_reading();
-  if (got.frames.empty()) return;
-  if (got.frames.size() == 1) {
-    process(got.storage, got.frames.front());
-    return;
-  }
-  auto work = std::make_shared<Batch>();
-  work->storage = std::move(got.storage);
-  work->frames = std::move(got.frames);
-  post_helper(work);
-  // The responses to a batch of requests leave together, unless a handler waits first.
-  const bool corked = cork();
-  drain(work);
-  if (corked) uncork();
-}
-
-void Connection::post_helper(const std::shared_ptr<Batch>& batch) {
-  if (batch->helper_queued.exchange(true)) return;  // one waiting helper is enough
-  asio::post(stream_->executor(), [self = shared_from_this(), batch] {
-    batch->helper_queued.store(false);
-    // The reading thread holds the cork and may be blocked in a handler: send the responses
-    // it deferred before and after this helper's share of the work.
-    self->flush_deferred();
-    if (batch->next.load(std::memory_order_relaxed) < batch->frames.size()) self->drain(batch);
-    self->flush_deferred();
-  });
-}
-
-void Connection::drain(const std::shared_ptr<Batch>& batch) {
-  for (;;) {
-    const std::size_t i = batch->next.fetch_add(1, std::memory_order_relaxed);
-    if (i >= batch->frames.size()) return;
-    // Keep one helper ready for the frames after this one, in case this one blocks.
-    if (i + 1 < batch->frames.size()) post_helper(batch);
-    process(batch->storage, batch->frames[i]);
-  }
 }
 
 void Connection::process(const std::shared_ptr<const void>& storage, std::span<const char> frame,
@@ -192,6 +143,7 @@ Connection::PendingCall Connection::begin(FrameHeader header, std::string body,
 Connection::Response Connection::finish(PendingCall& call) {
   uncork();  // what this thread deferred may be what the peer needs in order to answer
   if (call.failed_) return std::move(*call.failed_);
+  hand_off_drain();  // a handler that calls out may wait: the frames read with it go on
   Slot& slot = *call.slot_;
   if (options_.spin.count() > 0) {
     if (spinners_.fetch_add(1, std::memory_order_relaxed) == 0) {
@@ -243,6 +195,10 @@ void Connection::close(const std::string& reason) {
   {
     std::lock_guard lock(watch_mu_);
     watch_timer_.cancel();
+  }
+  {
+    std::lock_guard lock(drain_mu_);
+    drain_timer_.cancel();
   }
   std::unordered_map<std::uint64_t, std::shared_ptr<Slot>> pending;
   {

@@ -11,7 +11,8 @@
 //   - at most one read is outstanding; the read loop starts the next read before it hands
 //     requests to the handler, so a handler that blocks never stalls the connection;
 //   - the frames of one read run inline on the reading thread, and a helper in the pool takes
-//     over the rest when a handler blocks, so no frame waits behind a slow call;
+//     over the rest when a handler waits for a call of its own, or runs a whole hand-off period
+//     (kHandOffAfter) without finishing, so no frame waits long behind a slow call;
 //   - writes are batched: the first sender to find the outbox idle writes everything queued,
 //     as much as the socket takes at once, and an asynchronous write carries the rest; no
 //     thread ever waits for the peer to read;
@@ -144,8 +145,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Response finish(PendingCall& call);
 
   // Defers this thread's writes on the connection until uncork() (or until it waits in
-  // finish()), so that many requests or responses go out in one system call. Returns false,
-  // and defers nothing, when another thread holds the cork.
+  // finish()), so that many requests or responses go out in one system call. Several threads
+  // may cork at once; the first to uncork sends what all of them deferred. Returns false when
+  // this thread has corked already.
   bool cork();
   // Sends what cork() deferred.
   void uncork();
@@ -179,6 +181,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // larger ones (for rare large frames) are freed rather than kept.
   static constexpr std::size_t kMaxSpareBuffers = 4;
   static constexpr std::size_t kMaxSpareBytes = 4 * kReadChunk;
+  // Pieces of frames up to this size are copied together before they are written.
+  static constexpr std::size_t kGatherBytes = 4096;
+  // A handler that runs this long hands the frames read with it to another thread. Short enough
+  // that a handler blocked on something of its own delays the frames behind it little; long
+  // enough that a fast batch never wakes a second thread to compete for its frames.
+  static constexpr std::chrono::microseconds kHandOffAfter{500};
+  // Finished batches the watch keeps before registering a new one prunes them.
+  static constexpr std::size_t kPruneDraining = 16;
 
   struct OutFrame {
     std::string head;
@@ -211,11 +221,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void continue_reading();
   void on_read(const boost::system::error_code& ec, std::size_t n);
   struct Batch;
-  // Runs the frames of `batch` that no other thread has claimed yet. While frames remain, one
-  // helper task waits in the pool to claim them, so a handler that blocks never holds up the
-  // frames behind it.
+  struct DrainTurn;
+  // Runs the frames of `batch` that no other thread has claimed yet, corked.
   void drain(const std::shared_ptr<Batch>& batch);
+  // Queues a task in the pool that drains `batch` (one at a time).
   void post_helper(const std::shared_ptr<Batch>& batch);
+  // Called by a thread about to wait: the batches it drains go on in helpers, and the
+  // responses it deferred leave.
+  static void hand_off_drain();
+  // The drain watch: every kHandOffAfter while batches drain, a batch that claimed no frame
+  // since the last look gets a helper.
+  void watch_batch(const std::shared_ptr<Batch>& batch);
+  void arm_drain_watch();  // requires drain_mu_
+  void on_drain_watch();
   // Hands the read buffer to the frames in its first `used` bytes and continues in a buffer of
   // at least `need` bytes, starting with the bytes after them. Returns the handed-over buffer.
   std::shared_ptr<const void> hand_over_buffer(std::size_t used, std::size_t need);
@@ -241,6 +259,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Queues a frame. A request (`wait_until` set) waits while the outbox is over its bound, up
   // to that time. Returns false when the connection is closed.
   bool enqueue(OutFrame frame, std::optional<Clock::time_point> wait_until);
+  // Whether this thread has corked the connection. Requires out_mu_.
+  bool corked_here() const;
+  // Lays in_flight_ out as unwritten_: small pieces copied together into gathered_, so that
+  // a batch of small frames is one buffer (a system call takes at most 64), larger ones as
+  // they lie. Returns the bytes. Requires writing_ set.
+  std::size_t gather();
   // Writes what a corked thread deferred, leaving the cork in place.
   void flush_deferred();
   // Writes the outbox: what the stream takes at once, then the rest asynchronously
@@ -298,16 +322,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Queued and in flight. Written under out_mu_; read without it by the read loop, whose check
   // of the bound must not take the writers' lock on every read.
   std::atomic<std::size_t> out_bytes_{0};
-  bool writing_ = false;       // guarded by out_mu_
-  bool read_paused_ = false;   // guarded by out_mu_; reading waits for the outbox to drain
-  std::thread::id corked_by_;  // guarded by out_mu_; the thread whose writes wait, if any
-  bool open_ = true;           // guarded by out_mu_
-  std::string close_reason_;   // guarded by out_mu_
+  bool writing_ = false;      // guarded by out_mu_
+  bool read_paused_ = false;  // guarded by out_mu_; reading waits for the outbox to drain
+  // Guarded by out_mu_: the threads whose writes wait (few: one per thread that corks).
+  std::vector<std::thread::id> corkers_;
+  bool open_ = true;          // guarded by out_mu_
+  std::string close_reason_;  // guarded by out_mu_
 
   // Write state, owned by the writer (the thread or completion that set writing_).
   std::vector<OutFrame> in_flight_;            // the frames being written
+  std::string gathered_;                       // their small pieces, copied together
   std::vector<asio::const_buffer> unwritten_;  // what of them is still to go
   std::vector<asio::const_buffer> piece_;      // what the asynchronous write has under way
+
+  // The batches being drained, looked at by the drain watch.
+  std::mutex drain_mu_;
+  std::vector<std::weak_ptr<Batch>> draining_;  // guarded by drain_mu_
+  bool drain_armed_ = false;                    // guarded by drain_mu_
+  asio::steady_timer drain_timer_;              // guarded by drain_mu_
+  // The batches this thread is draining, innermost first.
+  static thread_local DrainTurn* drain_turn_;
 
   // The stall watch: progress counts and what may stall, checked every stall_timeout.
   std::atomic<std::uint64_t> read_progress_{0};

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/metrics.hpp"
+#include "hatch/internal/msgpack.hpp"
 
 namespace hatch::rpc {
 
@@ -50,7 +51,7 @@ bool Connection::enqueue(OutFrame frame, std::optional<Clock::time_point> wait_u
     }
     return open_;
   }
-  if (corked_by_ == std::this_thread::get_id() && out_bytes_ < kCorkBytes) return true;
+  if (out_bytes_ < kCorkBytes && corked_here()) return true;
   flush(lock);
   return open_;
 }
@@ -60,14 +61,7 @@ void Connection::flush(std::unique_lock<std::mutex>& lock) {
   while (open_ && !outbox_.empty()) {
     in_flight_.clear();
     in_flight_.swap(outbox_);
-    unwritten_.clear();
-    std::size_t bytes = 0;
-    for (const OutFrame& f : in_flight_) {
-      unwritten_.emplace_back(f.head.data(), f.head.size());
-      if (!f.body.empty()) unwritten_.emplace_back(f.body.data(), f.body.size());
-      if (!f.tail.bytes.empty()) unwritten_.emplace_back(f.tail.bytes.data(), f.tail.bytes.size());
-      bytes += f.head.size() + f.body.size() + f.tail.bytes.size();
-    }
+    const std::size_t bytes = gather();
     lock.unlock();
     boost::system::error_code ec;
     const std::size_t n = stream_->write_now(unwritten_, ec);
@@ -91,6 +85,43 @@ void Connection::flush(std::unique_lock<std::mutex>& lock) {
   }
   in_flight_.clear();
   writing_ = false;
+}
+
+std::size_t Connection::gather() {
+  // First the pieces, with small ones copied together into gathered_ and named by their offset
+  // there (its storage may move while it grows); then the buffers.
+  struct Piece {
+    const char* data;  // null: `offset` in gathered_
+    std::size_t offset;
+    std::size_t size;
+  };
+  std::vector<Piece> pieces;
+  gathered_.clear();
+  std::size_t bytes = 0;
+  const auto add = [&](std::span<const char> b) {
+    if (b.empty()) return;
+    bytes += b.size();
+    if (b.size() <= kGatherBytes) {
+      if (!pieces.empty() && pieces.back().data == nullptr) {
+        pieces.back().size += b.size();
+      } else {
+        pieces.push_back(Piece{nullptr, gathered_.size(), b.size()});
+      }
+      gathered_.append(b.data(), b.size());
+    } else {
+      pieces.push_back(Piece{b.data(), 0, b.size()});
+    }
+  };
+  for (const OutFrame& f : in_flight_) {
+    add(f.head);
+    add(f.body);
+    add(f.tail.bytes);
+  }
+  unwritten_.clear();
+  for (const Piece& p : pieces) {
+    unwritten_.emplace_back(p.data != nullptr ? p.data : gathered_.data() + p.offset, p.size);
+  }
+  return bytes;
 }
 
 void Connection::account_written(std::size_t bytes) {
@@ -183,10 +214,14 @@ void Connection::on_watch() {
   if (partial || waiting) watch_stalls();
 }
 
+bool Connection::corked_here() const {
+  return std::find(corkers_.begin(), corkers_.end(), std::this_thread::get_id()) != corkers_.end();
+}
+
 bool Connection::cork() {
   std::lock_guard lock(out_mu_);
-  if (corked_by_ != std::thread::id()) return false;
-  corked_by_ = std::this_thread::get_id();
+  if (corked_here()) return false;
+  corkers_.push_back(std::this_thread::get_id());
   return true;
 }
 
@@ -197,8 +232,9 @@ void Connection::flush_deferred() {
 
 void Connection::uncork() {
   std::unique_lock lock(out_mu_);
-  if (corked_by_ != std::this_thread::get_id()) return;
-  corked_by_ = std::thread::id();
+  const auto it = std::find(corkers_.begin(), corkers_.end(), std::this_thread::get_id());
+  if (it == corkers_.end()) return;
+  corkers_.erase(it);
   if (!writing_ && open_ && !outbox_.empty()) flush(lock);
 }
 
