@@ -45,44 +45,94 @@ std::uint32_t decode_length(const char* prefix) {
          std::uint32_t{p[3]};
 }
 
+namespace {
+
+// Takes the header's fields as the parser meets them, with no object tree built. Stops the
+// parser at the first thing a header cannot hold.
+class HeaderVisitor : public msgpack::null_visitor {
+ public:
+  bool start_array(std::uint32_t items) {
+    if (depth_++ > 0) return refuse("frame header field has the wrong type");
+    if (items != kHeaderFields) return refuse("frame header is not an array of 7 fields");
+    return true;
+  }
+  bool end_array() {
+    --depth_;
+    return true;
+  }
+  bool visit_positive_integer(std::uint64_t v) {
+    if (depth_ == 0) return refuse("frame header is not an array of 7 fields");
+    fields_[taken_++] = v;
+    return true;
+  }
+  bool start_map(std::uint32_t) { return wrong_type(); }
+  bool visit_nil() { return wrong_type(); }
+  bool visit_boolean(bool) { return wrong_type(); }
+  bool visit_negative_integer(std::int64_t) { return wrong_type(); }
+  bool visit_float32(float) { return wrong_type(); }
+  bool visit_float64(double) { return wrong_type(); }
+  bool visit_str(const char*, std::uint32_t) { return wrong_type(); }
+  bool visit_bin(const char*, std::uint32_t) { return wrong_type(); }
+  bool visit_ext(const char*, std::uint32_t) { return wrong_type(); }
+  void parse_error(std::size_t, std::size_t) { refusal_ = "undecodable frame header"; }
+  void insufficient_bytes(std::size_t, std::size_t) { insufficient_ = true; }
+
+  // The header, or a FrameError (msgpack::insufficient_bytes when the bytes end inside it).
+  FrameHeader header(bool parsed) const {
+    if (insufficient_) throw msgpack::insufficient_bytes("the frame ends inside its header");
+    if (!refusal_.empty()) throw FrameError(refusal_);
+    if (!parsed || taken_ != kHeaderFields) {
+      throw FrameError("frame header is not an array of 7 fields");
+    }
+    if (fields_[0] > 0xff || fields_[1] > 0xff || fields_[3] > 0xffffffff ||
+        fields_[4] > 0xffffffff) {
+      throw FrameError("frame header field has the wrong type");
+    }
+    if (fields_[0] < static_cast<std::uint8_t>(FrameKind::request) ||
+        fields_[0] > static_cast<std::uint8_t>(FrameKind::reject)) {
+      throw FrameError("unknown frame kind " + std::to_string(fields_[0]));
+    }
+    if (fields_[1] > static_cast<std::uint8_t>(kMaxStatusCode)) {
+      throw FrameError("unknown status code " + std::to_string(fields_[1]));
+    }
+    FrameHeader h;
+    h.kind = static_cast<FrameKind>(fields_[0]);
+    h.status = static_cast<StatusCode>(fields_[1]);
+    h.call_id = fields_[2];
+    h.component = static_cast<std::uint32_t>(fields_[3]);
+    h.method = static_cast<std::uint32_t>(fields_[4]);
+    h.budget_us = fields_[5];
+    h.tail_bytes = fields_[6];
+    return h;
+  }
+
+ private:
+  bool wrong_type() { return refuse("frame header field has the wrong type"); }
+  bool refuse(const char* why) {
+    refusal_ = why;
+    return false;
+  }
+
+  std::uint32_t depth_ = 0;
+  std::uint32_t taken_ = 0;
+  std::array<std::uint64_t, kHeaderFields> fields_{};
+  bool insufficient_ = false;
+  std::string refusal_;
+};
+
+}  // namespace
+
 DecodedFrame decode_frame(std::span<const char> frame, bool tail_apart) {
   std::size_t offset = 0;
-  msgpack::object_handle handle;
+  HeaderVisitor visitor;
+  bool parsed = false;
   try {
-    // The header is a small fixed array; tight limits keep a hostile header cheap.
-    msgpack::unpack(handle, frame.data(), frame.size(), offset, nullptr, nullptr,
-                    msgpack::unpack_limit(kHeaderFields, 0, 0, 0, 0, 2));
-  } catch (const msgpack::insufficient_bytes&) {
-    throw;
+    parsed = msgpack::parse(frame.data(), frame.size(), offset, visitor);
   } catch (const std::exception& e) {
     throw FrameError(std::string("undecodable frame header: ") + e.what());
   }
-  const msgpack::object& o = handle.get();
-  if (o.type != msgpack::type::ARRAY || o.via.array.size != kHeaderFields) {
-    throw FrameError("frame header is not an array of 7 fields");
-  }
   DecodedFrame out;
-  try {
-    const msgpack::object* f = o.via.array.ptr;
-    const auto kind = f[0].as<std::uint8_t>();
-    if (kind < static_cast<std::uint8_t>(FrameKind::request) ||
-        kind > static_cast<std::uint8_t>(FrameKind::reject)) {
-      throw FrameError("unknown frame kind " + std::to_string(kind));
-    }
-    const auto status = f[1].as<std::uint8_t>();
-    if (status > static_cast<std::uint8_t>(kMaxStatusCode)) {
-      throw FrameError("unknown status code " + std::to_string(status));
-    }
-    out.header.kind = static_cast<FrameKind>(kind);
-    out.header.status = static_cast<StatusCode>(status);
-    out.header.call_id = f[2].as<std::uint64_t>();
-    out.header.component = f[3].as<std::uint32_t>();
-    out.header.method = f[4].as<std::uint32_t>();
-    out.header.budget_us = f[5].as<std::uint64_t>();
-    out.header.tail_bytes = f[6].as<std::uint64_t>();
-  } catch (const msgpack::type_error&) {
-    throw FrameError("frame header field has the wrong type");
-  }
+  out.header = visitor.header(parsed);
   out.body = frame.subspan(offset);
   if (!tail_apart) {
     if (out.header.tail_bytes > out.body.size()) {
