@@ -326,7 +326,7 @@ void BM_PipelinedCalls(benchmark::State& state) {
         rpc::ClusterSecret::from_bytes(world->cluster->secret.bytes()));
     peer = std::make_shared<rpc::Peer>(
         rpc::tcp_network(), io->context(), world->cluster->addresses.front(), *secret,
-        rpc::PeerIdentity{"node", "bench"}, [] { rpc::ConnectionOptions o; if (std::getenv("NOSPIN")) o.spin = std::chrono::microseconds(std::atoi(std::getenv("NOSPIN"))); return o; }(), [](auto&&...) {});
+        rpc::PeerIdentity{"node", "bench"}, rpc::ConnectionOptions{}, [](auto&&...) {});
   }
   // Let thread 0 finish the setup (Google Benchmark starts the threads together).
   static std::atomic<int> ready{0};
