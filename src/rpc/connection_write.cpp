@@ -88,38 +88,40 @@ void Connection::flush(std::unique_lock<std::mutex>& lock) {
 }
 
 std::size_t Connection::gather() {
-  // First the pieces, with small ones copied together into gathered_ and named by their offset
-  // there (its storage may move while it grows); then the buffers.
-  struct Piece {
-    const char* data;  // null: `offset` in gathered_
-    std::size_t offset;
-    std::size_t size;
-  };
-  std::vector<Piece> pieces;
-  gathered_.clear();
-  std::size_t bytes = 0;
-  const auto add = [&](std::span<const char> b) {
-    if (b.empty()) return;
-    bytes += b.size();
-    if (b.size() <= kGatherBytes) {
-      if (!pieces.empty() && pieces.back().data == nullptr) {
-        pieces.back().size += b.size();
-      } else {
-        pieces.push_back(Piece{nullptr, gathered_.size(), b.size()});
-      }
-      gathered_.append(b.data(), b.size());
-    } else {
-      pieces.push_back(Piece{b.data(), 0, b.size()});
-    }
-  };
+  const auto small = [](std::span<const char> b) { return b.size() <= kGatherBytes; };
+  // Room for every small piece first, so that the buffers below never see gathered_ move.
+  std::size_t room = 0;
   for (const OutFrame& f : in_flight_) {
-    add(f.head);
-    add(f.body);
-    add(f.tail.bytes);
+    for (std::span<const char> b :
+         {std::span<const char>(f.head), std::span<const char>(f.body), f.tail.bytes}) {
+      if (small(b)) room += b.size();
+    }
   }
+  gathered_.clear();
+  gathered_.reserve(room);
   unwritten_.clear();
-  for (const Piece& p : pieces) {
-    unwritten_.emplace_back(p.data != nullptr ? p.data : gathered_.data() + p.offset, p.size);
+  std::size_t bytes = 0;
+  bool joining = false;  // the last buffer is the end of gathered_, and may grow
+  for (const OutFrame& f : in_flight_) {
+    for (std::span<const char> b :
+         {std::span<const char>(f.head), std::span<const char>(f.body), f.tail.bytes}) {
+      if (b.empty()) continue;
+      bytes += b.size();
+      if (!small(b)) {
+        unwritten_.emplace_back(b.data(), b.size());
+        joining = false;
+        continue;
+      }
+      const char* at = gathered_.data() + gathered_.size();
+      gathered_.append(b.data(), b.size());
+      if (joining) {
+        unwritten_.back() =
+            asio::const_buffer(unwritten_.back().data(), unwritten_.back().size() + b.size());
+      } else {
+        unwritten_.emplace_back(at, b.size());
+        joining = true;
+      }
+    }
   }
   return bytes;
 }
