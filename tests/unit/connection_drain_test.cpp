@@ -15,12 +15,33 @@ namespace {
 
 constexpr std::uint32_t kWaitForOpen = 0;  // answers once an `open` request has run
 constexpr std::uint32_t kOpen = 1;
+constexpr std::uint32_t kCallOut = 2;  // answers after a call of its own to a far peer
 
 // A client and a server connection over one in-memory stream pair. The server answers
-// kWaitForOpen only after it has run a kOpen request: its handler blocks until then.
+// kWaitForOpen only after it has run a kOpen request: its handler blocks until then. It answers
+// kCallOut after calling a far peer over a second pair, which answers once the test says so.
 class ConnectionDrain : public testing::Test {
  protected:
-  ConnectionDrain() : net_(MemoryNetwork::create()), pair_(net_) {
+  ConnectionDrain()
+      : net_(MemoryNetwork::create()),
+        pair_(net_),
+        far_net_(MemoryNetwork::create()),
+        far_pair_(far_net_) {
+    out_ = std::make_shared<Connection>(std::move(far_pair_.client), "far",
+                                        PeerIdentity{"node", "far"}, ConnectionOptions{});
+    far_ = std::make_shared<Connection>(std::move(far_pair_.server), "server",
+                                        PeerIdentity{"node", "server"}, ConnectionOptions{});
+    far_may_answer_future_ = far_may_answer_.get_future().share();
+    far_->start(
+        [this](const std::shared_ptr<Connection>& c, const FrameHeader& h, internal::Payload) {
+          if (far_may_answer_future_.wait_for(std::chrono::seconds(30)) !=
+              std::future_status::ready) {
+            ADD_FAILURE() << "the far peer was never allowed to answer";
+          }
+          answer(c, h);
+        },
+        [](const std::string&) {});
+    out_->start([](auto&&...) {}, [](const std::string&) {});
     server_ = std::make_shared<Connection>(std::move(pair_.server), "client",
                                            PeerIdentity{"node", "client"}, ConnectionOptions{});
     client_ = std::make_shared<Connection>(std::move(pair_.client), "server",
@@ -30,23 +51,32 @@ class ConnectionDrain : public testing::Test {
         [this](const std::shared_ptr<Connection>& c, const FrameHeader& h, internal::Payload) {
           if (h.method == kOpen) {
             opened_.set_value();
+          } else if (h.method == kCallOut) {
+            FrameHeader call;
+            const Connection::Response r =
+                out_->call(call, "", Clock::now() + std::chrono::minutes(2));
+            EXPECT_EQ(r.header.status, StatusCode::ok) << r.local_error;
           } else if (opened_future_.wait_for(std::chrono::seconds(30)) !=
                      std::future_status::ready) {
             ADD_FAILURE() << "the open request never ran while a wait held its thread";
           }
-          FrameHeader out;
-          out.kind = FrameKind::response;
-          out.call_id = h.call_id;
-          out.method = h.method;
-          c->send(out, "");
+          answer(c, h);
         },
         [](const std::string&) {});
     client_->start([](auto&&...) {}, [](const std::string&) {});
   }
   ~ConnectionDrain() override {
-    client_->close("the test ends");
-    server_->close("the test ends");
+    for (const auto& c : {client_, server_, out_, far_}) c->close("the test ends");
     pair_.io.stop();
+    far_pair_.io.stop();
+  }
+
+  static void answer(const std::shared_ptr<Connection>& c, const FrameHeader& request) {
+    FrameHeader out;
+    out.kind = FrameKind::response;
+    out.call_id = request.call_id;
+    out.method = request.method;
+    c->send(out, "");
   }
 
   Connection::PendingCall begin(std::uint32_t method) {
@@ -61,6 +91,12 @@ class ConnectionDrain : public testing::Test {
   std::shared_ptr<Connection> client_;
   std::promise<void> opened_;
   std::shared_future<void> opened_future_;
+  std::shared_ptr<MemoryNetwork> far_net_;
+  StreamPair far_pair_;
+  std::shared_ptr<Connection> out_;  // the server's connection to the far peer
+  std::shared_ptr<Connection> far_;
+  std::promise<void> far_may_answer_;
+  std::shared_future<void> far_may_answer_future_;
 };
 
 TEST_F(ConnectionDrain, AHandlerThatBlocksHandsTheFramesReadWithItToAnotherThread) {
@@ -71,6 +107,18 @@ TEST_F(ConnectionDrain, AHandlerThatBlocksHandsTheFramesReadWithItToAnotherThrea
   net_->resume("client", "server");
   EXPECT_EQ(client_->finish(open).header.status, StatusCode::ok);
   EXPECT_EQ(client_->finish(wait).header.status, StatusCode::ok);
+}
+
+TEST_F(ConnectionDrain, AHandlerThatCallsOutSendsTheResponsesItsBatchDeferredBeforeItWaits) {
+  // One read: the open, answered at once and deferred by the batch's cork, then a call out
+  // whose far peer answers only once the client has the open's response.
+  net_->stall("client", "server");
+  Connection::PendingCall open = begin(kOpen);
+  Connection::PendingCall call_out = begin(kCallOut);
+  net_->resume("client", "server");
+  EXPECT_EQ(client_->finish(open).header.status, StatusCode::ok);
+  far_may_answer_.set_value();
+  EXPECT_EQ(client_->finish(call_out).header.status, StatusCode::ok);
 }
 
 TEST_F(ConnectionDrain, ThreadsThatCorkAtOnceAllDeferTheirWritesUntilOneUncorks) {
