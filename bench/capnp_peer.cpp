@@ -1,5 +1,7 @@
 #include "capnp_peer.hpp"
 
+#include "peer_process.hpp"
+
 #include <stdexcept>
 
 #include <capnp/ez-rpc.h>

@@ -7,19 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "peer_process.hpp"
-
 namespace hatch::bench {
-
-// The echo server's process.
-class CapnpEchoPeer {
- public:
-  CapnpEchoPeer() : process_("capnp") {}
-  std::uint16_t port() const noexcept { return process_.port(); }
-
- private:
-  PeerProcess process_;
-};
 
 // A connection to the peer at 127.0.0.1:`port`. Its event loop belongs to the thread that makes
 // it, which alone may use it.

@@ -1,5 +1,7 @@
 #include "grpc_peer.hpp"
 
+#include "peer_process.hpp"
+
 #include <chrono>
 #include <stdexcept>
 

@@ -7,19 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "peer_process.hpp"
-
 namespace hatch::bench {
-
-// The echo server's process.
-class GrpcEchoPeer {
- public:
-  GrpcEchoPeer() : process_("grpc") {}
-  std::uint16_t port() const noexcept { return process_.port(); }
-
- private:
-  PeerProcess process_;
-};
 
 // A channel to the peer at 127.0.0.1:`port`.
 class GrpcEchoClient {

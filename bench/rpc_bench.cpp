@@ -54,8 +54,8 @@ struct World {
   std::unique_ptr<BenchCluster> cluster;
   Ref<Calc> remote;
   std::unique_ptr<LoopbackPeer> echo;
-  std::unique_ptr<CapnpEchoPeer> capnp;
-  std::unique_ptr<GrpcEchoPeer> grpc;
+  std::unique_ptr<PeerProcess> capnp;  // the echo servers of the two RPC libraries
+  std::unique_ptr<PeerProcess> grpc;
   std::unique_ptr<test::TempCerts> certs;
   std::unique_ptr<BenchCluster> tls_cluster;
   Ref<Calc> remote_tls;
@@ -385,8 +385,8 @@ int main(int argc, char** argv) {
       world.certs.get());
   world.remote_tls = world.tls_cluster->origin->get<Calc>("calc");
   world.echo = std::make_unique<hatch::bench::LoopbackPeer>(&hatch::bench::serve_echo);
-  world.capnp = std::make_unique<hatch::bench::CapnpEchoPeer>();
-  world.grpc = std::make_unique<hatch::bench::GrpcEchoPeer>();
+  world.capnp = std::make_unique<hatch::bench::PeerProcess>("capnp");
+  world.grpc = std::make_unique<hatch::bench::PeerProcess>("grpc");
   hatch::bench::world = &world;
   return hatch::bench::run_benchmarks(argc, argv);
 }
