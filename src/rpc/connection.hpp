@@ -152,6 +152,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Sends what cork() deferred.
   void uncork();
 
+  // Called by a thread about to wait for something other than a response (finish() calls it
+  // itself): the frames read with the handler it runs go on in helpers, and the responses it
+  // deferred leave.
+  static void hand_off_drain();
+
   // begin() then finish().
   Response call(FrameHeader header, std::string body, Clock::time_point deadline) {
     PendingCall pending = begin(header, std::move(body), deadline);
@@ -226,9 +231,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void drain(const std::shared_ptr<Batch>& batch);
   // Queues a task in the pool that drains `batch` (one at a time).
   void post_helper(const std::shared_ptr<Batch>& batch);
-  // Called by a thread about to wait: the batches it drains go on in helpers, and the
-  // responses it deferred leave.
-  static void hand_off_drain();
   // The drain watch: every kHandOffAfter while batches drain, a batch that claimed no frame
   // since the last look gets a helper.
   void watch_batch(const std::shared_ptr<Batch>& batch);

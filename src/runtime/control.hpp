@@ -46,6 +46,9 @@
 namespace hatch::runtime {
 
 inline constexpr std::uint32_t kControlComponent = 0;
+// The method id no interface has, by which a primary replica sends a backup a batch of writes
+// to apply in order (runtime/replication.hpp).
+inline constexpr std::uint32_t kApplyWritesMethod = 0xFFFF'FFFF;
 inline constexpr const char* kOriginLocation = "origin";
 
 enum class ControlMethod : std::uint32_t {

@@ -39,6 +39,11 @@ Reply reply_of(F&& f) {
   }
 }
 
+// Whether a write ran: it did unless its arguments did not decode or found no memory.
+bool ran(const Reply& reply) {
+  return reply.status != StatusCode::bad_request && reply.status != StatusCode::resource_exhausted;
+}
+
 }  // namespace
 
 Reply error_reply(StatusCode status, const std::string& message, const std::string& type) {
@@ -88,7 +93,13 @@ bool Host::set_backups(std::uint32_t id, std::vector<std::shared_ptr<RemoteCompo
   if (!c) return false;
   std::shared_ptr<Replication> replication;
   if (!backups.empty()) {
-    replication = std::make_shared<Replication>(std::move(backups), std::move(names));
+    replication = std::make_shared<Replication>(
+        std::move(backups), std::move(names), limits_.max_frame_bytes,
+        [this, component = c->name](const std::string& home, const std::string& why) {
+          spdlog::warn("{}: backup {} of component {} left the replica set: {}", name_, home,
+                       component, why);
+          if (lost_backup_) lost_backup_(component, home);
+        });
   }
   std::atomic_store(&c->replication, std::move(replication));
   return true;
@@ -157,7 +168,8 @@ Reply Host::execute(const std::shared_ptr<rpc::Connection>& connection,
           "no component with id " + std::to_string(header.component) + " is hosted on " + name_);
     }
     const InterfaceEntry& iface = *target->interface;
-    if (header.method >= iface.methods.size()) {
+    const bool batch = header.method == kApplyWritesMethod;
+    if (!batch && header.method >= iface.methods.size()) {
       return error_reply(StatusCode::unknown_method,
                          std::string(iface.name) + " has no method number " +
                              std::to_string(header.method) + " (it has " +
@@ -170,6 +182,7 @@ Reply Host::execute(const std::shared_ptr<rpc::Connection>& connection,
       ~Leave() { c.in_flight.fetch_sub(1); }
     } leave{*target};
     if (target->gated.load()) return moved_reply("");
+    if (batch) return apply_batch(*target, request.body);
     if (iface.methods[header.method].semantics == Semantics::write) {
       if (std::shared_ptr<Replication> replication = std::atomic_load(&target->replication)) {
         return apply_and_forward(*target, *replication, header.method, request.body);
@@ -225,49 +238,55 @@ Reply Host::exhausted_reply(const HostedComponent& component,
 
 Reply Host::apply_and_forward(const HostedComponent& component, Replication& replication,
                               std::uint32_t method, std::span<const char> args) const {
-  MutexLock order(replication.order);
-  Reply reply = run(component, method, args);
-  // A write that failed in the implementation ran, and fails the same way on the backups:
-  // forward it all the same. One whose arguments did not decode, or that found no memory for
-  // them, did not run anywhere.
-  if (reply.status == StatusCode::bad_request || reply.status == StatusCode::resource_exhausted)
-    return reply;
-  // Every backup gets the write at once; the answer waits for the slowest.
-  const std::size_t n = replication.backups.size();
-  std::vector<std::optional<RemoteCall>> calls(n);
-  std::vector<std::string> failures(n);
-  auto failure_of = [&](std::size_t i, auto&& step) {
-    try {
-      step();
-    } catch (const ApplicationError&) {
-      // It failed there as it did here.
-    } catch (const std::exception& e) {
-      failures[i] = e.what();
-    } catch (const internal::Moved&) {
-      failures[i] = "it is moving";
-    }
-  };
-  for (std::size_t i = 0; i < n; ++i) {
-    RemoteComponent& backup = *replication.backups[i];
-    failure_of(i, [&] {
-      internal::WireBuffer copy;
-      copy.bytes().assign(args.data(), args.size());
-      calls[i] = backup.start(method, std::move(copy));
-    });
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    if (calls[i]) failure_of(i, [&] { finish_remote(*calls[i]); });
-  }
-  for (std::size_t i = n; i-- > 0;) {
-    const std::string& failure = failures[i];
-    if (failure.empty()) continue;
-    spdlog::warn("{}: backup {} of component {} left the replica set: {}", name_,
-                 replication.names[i], component.name, failure);
-    if (lost_backup_) lost_backup_(component.name, replication.names[i]);
-    replication.backups.erase(replication.backups.begin() + static_cast<std::ptrdiff_t>(i));
-    replication.names.erase(replication.names.begin() + static_cast<std::ptrdiff_t>(i));
-  }
+  Reply reply;
+  replication.write(method, args, [&] {
+    reply = run(component, method, args);
+    // A write that failed in the implementation ran, and fails the same way on the backups:
+    // it goes to them all the same. One whose arguments did not decode, or that found no
+    // memory for them, did not run anywhere.
+    return ran(reply);
+  });
   return reply;
+}
+
+Reply Host::apply_batch(const HostedComponent& component, std::span<const char> body) const {
+  if (std::atomic_load(&component.replication)) {
+    return error_reply(StatusCode::bad_request,
+                       component.name + " on " + name_ +
+                           " is a primary replica: a batch of writes goes to its backups");
+  }
+  std::vector<BatchedWrite> writes;
+  MemoryBudget::Lease lease;
+  try {
+    // The batch holds its decoded list while its writes run, each with a share of its own.
+    const internal::DecodeCost cost = internal::measure_untrusted(body, limits_);
+    lease = requests_.reserve(cost.bytes_in_flight());
+    if (!lease) return exhausted_reply(component, cost);
+    writes = unpack_write_batch(body, limits_);
+  } catch (const internal::BadArguments& e) {
+    return error_reply(StatusCode::bad_request,
+                       "a batch of writes to " + component.name + " does not decode: " + e.what());
+  }
+  const InterfaceEntry& iface = *component.interface;
+  for (const BatchedWrite& w : writes) {
+    if (w.method >= iface.methods.size() || iface.methods[w.method].semantics != Semantics::write) {
+      return error_reply(StatusCode::bad_request,
+                         "a batch of writes to " + component.name + " holds " +
+                             method_label(iface, w.method) +
+                             ", which is not a write; none of the batch ran");
+    }
+  }
+  for (std::size_t i = 0; i < writes.size(); ++i) {
+    Reply reply = run(component, writes[i].method, writes[i].args);
+    if (!ran(reply)) {
+      return error_reply(reply.status, "write " + std::to_string(i + 1) + " of a batch of " +
+                                           std::to_string(writes.size()) + " to " + component.name +
+                                           " did not run, nor did those after it");
+    }
+  }
+  internal::WireBuffer none;
+  msgpack::pack(none, msgpack::type::nil_t());
+  return Reply{StatusCode::ok, std::move(none.bytes())};
 }
 
 }  // namespace hatch::runtime

@@ -31,6 +31,7 @@
 #include "rpc/log_limiter.hpp"
 #include "runtime/control.hpp"
 #include "runtime/remote_component.hpp"
+#include "runtime/replication.hpp"
 
 namespace hatch::runtime {
 
@@ -46,17 +47,6 @@ Reply moved_reply(const std::string& location);
 
 // Packs an error body: [remote type name, message].
 Reply error_reply(StatusCode status, const std::string& message, const std::string& type = {});
-
-// The backups a primary replica forwards its writes to. A write holds `order` from applying it
-// until every backup has applied it, so all replicas apply writes in one order.
-struct Replication {
-  Replication(std::vector<std::shared_ptr<RemoteComponent>> to, std::vector<std::string> named)
-      : backups(std::move(to)), names(std::move(named)) {}
-
-  Mutex order;
-  std::vector<std::shared_ptr<RemoteComponent>> backups HATCH_GUARDED_BY(order);
-  std::vector<std::string> names HATCH_GUARDED_BY(order);  // for logs
-};
 
 struct HostedComponent {
   std::string name;
@@ -121,14 +111,17 @@ class Host {
   const internal::WireLimits& limits() const noexcept { return limits_; }
 
  private:
-  // Applies a write on a primary replica, then on each of its backups, in write order. A
-  // backup that cannot be reached leaves the set; the write is answered once every backup
-  // still in the set has applied it.
   // Runs `method` of `component`: its reply, or the error reply its exception means.
   Reply run(const HostedComponent& component, std::uint32_t method,
             std::span<const char> args) const;
+  // Applies a write on a primary replica, then on each of its backups, in write order
+  // (runtime/replication.hpp).
   Reply apply_and_forward(const HostedComponent& component, Replication& replication,
                           std::uint32_t method, std::span<const char> args) const;
+  // Applies, in order, the batch of writes a primary sent this backup (kApplyWritesMethod).
+  // Refuses the whole batch unless every item is a write of the component, and stops at a
+  // write that did not run (its arguments did not decode, or found no memory).
+  Reply apply_batch(const HostedComponent& component, std::span<const char> body) const;
   // The resource_exhausted reply for a call to `component` costing `cost`; logs it, limited.
   Reply exhausted_reply(const HostedComponent& component, const internal::DecodeCost& cost) const;
 

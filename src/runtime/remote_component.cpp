@@ -5,6 +5,7 @@
 #include "hatch/deadline.hpp"
 #include "hatch/internal/call_meter.hpp"
 #include "hatch/internal/codec.hpp"
+#include "runtime/control.hpp"
 
 namespace hatch::runtime {
 
@@ -19,6 +20,7 @@ RemoteComponent::RemoteComponent(std::shared_ptr<rpc::Endpoint> endpoint, std::u
       counting_(std::move(counting)) {}
 
 std::string RemoteComponent::method_name(std::uint32_t method) const {
+  if (method == kApplyWritesMethod) return std::string(interface_.name) + "::(a batch of writes)";
   return method_label(interface_, method);
 }
 

@@ -6,14 +6,17 @@
 //
 // Input: one byte that picks the component (low bits) and, with its high bit, a request budget
 // of 4 KiB instead of the default; one byte for the method number (methods that do not exist
-// included); then the packed arguments.
+// included; 0xff is the batch of writes a primary sends its backups, runtime/replication.hpp);
+// then the packed arguments, or the batch.
 //
 // Properties, beyond no crash, no undefined behaviour and no leak:
 // - every reply is ok, or a bad_request, unknown_method, resource_exhausted or
 //   application_error whose body is [type, message]; an ok reply is one msgpack value;
 // - a method of Echo answers ok exactly its argument, decoded as its type and packed again;
 // - serving a call holds at most twice what the host reserved for it (DecodeCost) plus a fixed
-//   part: the decoded arguments and the implementation's copy of its result.
+//   part: the decoded arguments and the implementation's copy of its result; a batch, what it
+//   reserved for its list and for its largest write.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -132,12 +135,25 @@ void serve(std::uint8_t choice, std::uint32_t method, std::span<const char> args
   std::size_t reserved = 0;
   try {
     reserved = internal::measure_untrusted(args, limits).bytes_in_flight();
+    // A batch holds its list while each write runs with a share of its own.
+    if (method == runtime::kApplyWritesMethod) {
+      std::size_t largest = 0;
+      for (const runtime::BatchedWrite& w : runtime::unpack_write_batch(args, limits)) {
+        try {
+          largest =
+              std::max(largest, internal::measure_untrusted(w.args, limits).bytes_in_flight());
+        } catch (const internal::BadArguments&) {
+        }
+      }
+      reserved += largest;
+    }
   } catch (const internal::BadArguments&) {
   }
   check(held <= 2 * reserved + kFixedBytes,
         "serving a call holds at most twice what the host reserves for it");
 
-  if (name != "echo" || reply->status != StatusCode::ok) return;
+  if (name != "echo" || reply->status != StatusCode::ok || method == runtime::kApplyWritesMethod)
+    return;
   const msgpack::object_handle decoded = internal::unpack_untrusted(args, limits);
   if (const std::optional<std::string> expected = expected_echo(method, decoded.get())) {
     check(reply->body == *expected, "Echo answers its argument as the method's type");
@@ -156,6 +172,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
-  hatch::fuzz::serve(data[0], data[1], {reinterpret_cast<const char*>(data) + 2, size - 2});
+  const std::uint32_t method = data[1] == 0xff ? hatch::runtime::kApplyWritesMethod : data[1];
+  hatch::fuzz::serve(data[0], method, {reinterpret_cast<const char*>(data) + 2, size - 2});
   return 0;
 }

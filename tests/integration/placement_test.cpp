@@ -86,6 +86,44 @@ TEST_F(Placements, AReplicatedStatefulComponentWritesThroughItsPrimaryAndEveryRe
   EXPECT_EQ(tally->total(), 910) << "the state left the replica set whole";
 }
 
+TEST_F(Placements, ConcurrentWritesReachEveryReplicaInOneOrder) {
+  NodeProcess a(secret_.path());
+  NodeProcess b(secret_.path());
+  NodeProcess c(secret_.path());
+  Origin origin(Catalog::program(), options());
+  Ref<Sequence> sequence = origin.get<Sequence>("sequence");
+  expect_ok(
+      origin.apply({{"sequence", Placement::replicated({a.address(), b.address(), c.address()})}}));
+  // Writers overlap, so that writes arrive at the primary while others are on their way to
+  // the backups and travel there together.
+  constexpr int kWriters = 6;
+  constexpr int kWrites = 150;
+  std::vector<std::thread> writers;
+  for (int t = 0; t < kWriters; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < kWrites; ++i) sequence->append(std::uint64_t(t * 1000 + i));
+    });
+  }
+  for (std::thread& w : writers) w.join();
+  // Reads go round the replicas: within a few, each has answered.
+  std::map<std::string, std::vector<std::uint64_t>> seen;
+  for (int i = 0; i < 30 && seen.size() < 3; ++i) {
+    auto [host, items] = sequence->items();
+    seen[host] = std::move(items);
+  }
+  ASSERT_EQ(seen.size(), 3u);
+  const std::vector<std::uint64_t>& primary = seen.at(a.address());
+  ASSERT_EQ(primary.size(), std::size_t{kWriters * kWrites});
+  EXPECT_EQ(seen.at(b.address()), primary) << "backup " << b.address();
+  EXPECT_EQ(seen.at(c.address()), primary) << "backup " << c.address();
+  // Each writer's own writes keep the order it made them in.
+  std::vector<int> next(kWriters, 0);
+  for (std::uint64_t v : primary) {
+    const int t = static_cast<int>(v / 1000);
+    EXPECT_EQ(static_cast<int>(v % 1000), next[t]++) << "writer " << t;
+  }
+}
+
 TEST_F(Placements, AStatelessComponentSpreadsItsCallsOverItsReplicas) {
   NodeProcess a(secret_.path());
   NodeProcess b(secret_.path());

@@ -322,6 +322,37 @@ class JournalImpl final : public Journal, public StatefulState {
   std::uint64_t size_ = 0;                        // every append, the sum of times_
 };
 
+class SequenceImpl final : public Sequence, public StatefulState {
+ public:
+  explicit SequenceImpl(Context& context) : host_(context.host()) {}
+  std::uint64_t append(std::uint64_t value) override {
+    std::lock_guard lock(mu_);
+    items_.push_back(value);
+    return items_.size();
+  }
+  std::pair<std::string, std::vector<std::uint64_t>> items() override {
+    std::lock_guard lock(mu_);
+    return {host_, items_};
+  }
+  Bytes save_state() override {
+    std::lock_guard lock(mu_);
+    return to_bytes(items_);
+  }
+  Bytes take_state() override {
+    std::lock_guard lock(mu_);
+    return to_bytes(std::exchange(items_, {}));
+  }
+  void load_state(Bytes state) override {
+    std::lock_guard lock(mu_);
+    items_ = from_bytes<std::vector<std::uint64_t>>(state);
+  }
+
+ private:
+  const std::string host_;
+  std::mutex mu_;
+  std::vector<std::uint64_t> items_;
+};
+
 class BigStateImpl final : public BigState, public StatefulState {
  public:
   void fill(std::uint64_t bytes, std::uint64_t seed) override {
@@ -374,6 +405,7 @@ class LedgerClientImpl final : public LedgerClient {
 HATCH_COMPONENT(EchoImpl, Echo, "echo");
 HATCH_COMPONENT(LedgerImpl, Ledger, "ledger");
 HATCH_COMPONENT(TallyImpl, Tally, "tally");
+HATCH_COMPONENT(SequenceImpl, Sequence, "sequence");
 HATCH_COMPONENT(BlobsImpl, Blobs, "blobs");
 HATCH_COMPONENT(CountsImpl, Counts, "counts");
 HATCH_COMPONENT(BigStateImpl, BigState, "big-state");

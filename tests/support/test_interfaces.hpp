@@ -103,6 +103,11 @@ HATCH_INTERFACE(Journal, (write, std::uint64_t, append, (std::uint64_t /*id*/)),
                 (read, (std::map<std::uint64_t, std::uint64_t>), entries, ()),
                 (read, std::string, where, ()));
 
+// A whole-state list of values in the order they were appended, the stateful kind: replicas
+// that applied the same writes in different orders hold different lists.
+HATCH_INTERFACE(Sequence, (write, std::uint64_t, append, (std::uint64_t)),
+                (read, (std::pair<std::string, std::vector<std::uint64_t>>), items, ()));
+
 namespace hatch::test {
 // Journals are registered as "journal-0" to "journal-<kJournals - 1>": a test that kills the
 // only home of one (its state dies with it) goes on with the next.

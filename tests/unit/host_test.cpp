@@ -33,16 +33,27 @@ void add_component(Host& host, std::uint32_t id, const char* name) {
   host.add(id, name, *entry->interface, entry->create(context));
 }
 
-template <class... A>
-Reply run_on(const Host& host, std::uint32_t component, std::uint32_t method, const A&... args) {
-  internal::WireBuffer in;
-  internal::pack_args(in, args...);
+// Serves a request of `method` on `component` whose body is `body`.
+Reply execute_body(const Host& host, std::uint32_t component, std::uint32_t method,
+                   std::string body) {
   rpc::FrameHeader h;
   h.component = component;
   h.method = method;
   internal::Payload request;
-  request.body = in.bytes();
+  request.body = std::move(body);
   return host.execute(nullptr, h, request);
+}
+
+template <class... A>
+std::string packed_args(const A&... args) {
+  internal::WireBuffer in;
+  internal::pack_args(in, args...);
+  return std::move(in.bytes());
+}
+
+template <class... A>
+Reply run_on(const Host& host, std::uint32_t component, std::uint32_t method, const A&... args) {
+  return execute_body(host, component, method, packed_args(args...));
 }
 
 template <class... A>
@@ -170,6 +181,76 @@ TEST(HostBudget, CallsBeingServedHoldTheirShareUntilTheyReturn) {
   echo.release();
   held.join();
   EXPECT_EQ(run_on(host, 7, text_method, text).status, StatusCode::ok) << "the share came back";
+}
+
+// The values a Sequence on `host` as `id` holds, in order.
+std::vector<std::uint64_t> sequence_items(const Host& host, std::uint32_t id) {
+  return static_cast<Sequence*>(host.find(id)->instance.self)->items().second;
+}
+
+constexpr std::uint32_t kAppend = 0;  // Sequence::append
+constexpr std::uint32_t kItems = 1;   // Sequence::items
+
+TEST(HostBatch, ABackupAppliesABatchOfWritesInItsOrder) {
+  Host host("backup", internal::WireLimits{});
+  add_component(host, 3, "sequence");
+  const std::vector<QueuedWrite> writes = {
+      {kAppend, packed_args(std::uint64_t{7})},
+      {kAppend, packed_args(std::uint64_t{3})},
+      {kAppend, packed_args(std::uint64_t{5})},
+  };
+  EXPECT_EQ(execute_body(host, 3, kApplyWritesMethod, pack_write_batch(writes)).status,
+            StatusCode::ok);
+  EXPECT_EQ(sequence_items(host, 3), (std::vector<std::uint64_t>{7, 3, 5}));
+}
+
+TEST(HostBatch, ABatchWithAnythingButWritesOfTheComponentIsRefusedWhole) {
+  Host host("backup", internal::WireLimits{});
+  add_component(host, 3, "sequence");
+  const std::vector<QueuedWrite> with_read = {{kAppend, packed_args(std::uint64_t{1})},
+                                              {kItems, packed_args()}};
+  Reply r = execute_body(host, 3, kApplyWritesMethod, pack_write_batch(with_read));
+  ASSERT_EQ(r.status, StatusCode::bad_request);
+  EXPECT_EQ(error_of(r).message,
+            "a batch of writes to sequence holds Sequence::items, which is not a write; none of "
+            "the batch ran");
+  const std::vector<QueuedWrite> unknown = {{kAppend, packed_args(std::uint64_t{1})}, {99, ""}};
+  EXPECT_EQ(execute_body(host, 3, kApplyWritesMethod, pack_write_batch(unknown)).status,
+            StatusCode::bad_request);
+  EXPECT_TRUE(sequence_items(host, 3).empty()) << "nothing of a refused batch ran";
+  // Not a list of [method, binary] pairs.
+  r = execute_body(host, 3, kApplyWritesMethod, packed_args(std::uint64_t{1}));
+  ASSERT_EQ(r.status, StatusCode::bad_request);
+  EXPECT_EQ(error_of(r).message,
+            "a batch of writes to sequence does not decode: a batch of writes is a list of "
+            "[method, binary arguments] pairs; item 0 is not a pair");
+  EXPECT_EQ(execute_body(host, 3, kApplyWritesMethod, "\xc1").status, StatusCode::bad_request);
+}
+
+TEST(HostBatch, ABatchStopsAtAWriteThatCannotRunAndSaysWhich) {
+  Host host("backup", internal::WireLimits{});
+  add_component(host, 3, "sequence");
+  const std::vector<QueuedWrite> writes = {
+      {kAppend, packed_args(std::uint64_t{1})},
+      {kAppend, packed_args(std::string("not a number"))},
+      {kAppend, packed_args(std::uint64_t{3})},
+  };
+  Reply r = execute_body(host, 3, kApplyWritesMethod, pack_write_batch(writes));
+  ASSERT_EQ(r.status, StatusCode::bad_request);
+  EXPECT_EQ(error_of(r).message,
+            "write 2 of a batch of 3 to sequence did not run, nor did those after it");
+  EXPECT_EQ(sequence_items(host, 3), (std::vector<std::uint64_t>{1}));
+}
+
+TEST(HostBatch, AGatedBackupAnswersABatchMovedAndRunsNoneOfIt) {
+  Host host("backup", internal::WireLimits{});
+  add_component(host, 3, "sequence");
+  ASSERT_TRUE(host.gate(3, std::chrono::steady_clock::now() + std::chrono::seconds(5)));
+  const std::vector<QueuedWrite> writes = {{kAppend, packed_args(std::uint64_t{1})},
+                                           {kAppend, packed_args(std::uint64_t{2})}};
+  EXPECT_EQ(execute_body(host, 3, kApplyWritesMethod, pack_write_batch(writes)).status,
+            StatusCode::moved);
+  EXPECT_TRUE(sequence_items(host, 3).empty());
 }
 
 TEST_F(HostTest, WithoutAControlHandlerControlRequestsAreRefused) {
