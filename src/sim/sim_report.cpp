@@ -13,6 +13,8 @@ namespace hatch::sim {
 namespace {
 
 constexpr double kWithin = 1.05;
+// A settled window whose design ran above this many times the optimum counts as a bad one.
+constexpr double kBadWindow = 1.1;
 
 // The first window of [first, last) from which `good` held to the end of the range, counted
 // from `first` (1 = from the start); nothing when it does not hold at the end.
@@ -25,17 +27,46 @@ std::optional<std::size_t> settled_from(const std::vector<WindowRecord>& curve, 
   return from - first + 1;
 }
 
-std::optional<double> median(std::vector<std::optional<std::size_t>> values) {
-  if (values.empty()) return std::nullopt;
-  std::vector<double> v;
-  for (const auto& x : values) {
-    v.push_back(x ? static_cast<double>(*x) : std::numeric_limits<double>::infinity());
-  }
+std::optional<double> median(std::vector<double> v) {
+  if (v.empty()) return std::nullopt;
   std::sort(v.begin(), v.end());
   const double mid =
       v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
   if (!std::isfinite(mid)) return std::nullopt;
   return mid;
+}
+
+std::optional<double> median(const std::vector<std::optional<std::size_t>>& values) {
+  std::vector<double> v;
+  for (const auto& x : values) {
+    v.push_back(x ? static_cast<double>(*x) : std::numeric_limits<double>::infinity());
+  }
+  return median(std::move(v));
+}
+
+// The regret figures of a concluded report (see ScenarioReport).
+void measure_regret(ScenarioReport& r, std::size_t shift) {
+  const std::size_t total = r.curve.size();
+  double sum = 0;
+  for (std::size_t i = 0; i < total; ++i) {
+    const WindowRecord& w = r.curve[i];
+    sum += w.run_latency_ms / w.reference_ms - 1;
+    if (i > 0) {
+      r.worst_over_incumbent =
+          std::max(r.worst_over_incumbent, w.run_latency_ms / r.curve[i - 1].best_latency_ms);
+    }
+  }
+  r.mean_regret = total > 0 ? sum / static_cast<double>(total) : 0;
+  auto count_settled = [&](std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) {
+      ++r.settled_windows;
+      if (r.curve[i].run_latency_ms > kBadWindow * r.curve[i].reference_ms) {
+        ++r.settled_bad_windows;
+      }
+    }
+  };
+  if (r.windows_to_within_5pct) count_settled(*r.windows_to_within_5pct - 1, shift);
+  if (r.reconverge_windows) count_settled(shift + *r.reconverge_windows - 1, total);
 }
 
 nlohmann::json optional_json(const std::optional<std::size_t>& v) {
@@ -70,6 +101,10 @@ nlohmann::json scenario_json(const ScenarioReport& r) {
   j["shift_at"] = optional_json(r.shift_at);
   j["reconverge_windows"] = optional_json(r.reconverge_windows);
   j["shift_penalty"] = r.shift_penalty;
+  j["mean_regret"] = r.mean_regret;
+  j["settled_windows"] = r.settled_windows;
+  j["settled_bad_windows"] = r.settled_bad_windows;
+  j["worst_over_incumbent"] = r.worst_over_incumbent;
   if (r.after) {
     j["optimum_after_shift_latency"] = r.after->latency_ms;
     j["optimum_after_shift_design"] = r.after->design;
@@ -88,6 +123,13 @@ std::string with_commas(const std::string& digits) {
 
 std::string show(const std::optional<std::size_t>& v) {
   return v ? std::to_string(*v) : "-";
+}
+
+std::string regret_line(const ScenarioReport& r) {
+  return fmt::format(
+      "regret: mean {:.3f} over all windows; {} of {} windows after convergence ran above "
+      "{:g}x the optimum; the worst window ran {:.2f}x the learner's best before it\n",
+      r.mean_regret, r.settled_bad_windows, r.settled_windows, kBadWindow, r.worst_over_incumbent);
 }
 
 }  // namespace
@@ -111,6 +153,7 @@ void conclude(ScenarioReport& r) {
   if (r.after && r.after->exhaustive && shift < total) {
     r.reconverge_windows = settled_from(r.curve, shift, total, within);
   }
+  measure_regret(r, shift);
   if (total == 0) return;
   const WindowRecord& last = r.curve.back();
   const Reference& reference = shift < total && r.after ? *r.after : r.before;
@@ -128,7 +171,16 @@ Aggregate aggregate(const std::vector<ScenarioReport>& reports) {
   std::size_t sampled = 0;
   std::vector<std::optional<std::size_t>> windows;
   std::vector<std::optional<std::size_t>> reconverge;
+  std::vector<double> regrets;
+  std::size_t settled = 0;
+  std::size_t settled_bad = 0;
   for (const ScenarioReport& r : reports) {
+    if (r.before.exhaustive) {
+      regrets.push_back(r.mean_regret);
+      settled += r.settled_windows;
+      settled_bad += r.settled_bad_windows;
+      a.worst_over_incumbent = std::max(a.worst_over_incumbent, r.worst_over_incumbent);
+    }
     if (!r.before.exhaustive) {
       ++sampled;
       if (r.final_beats_reference) ++beats;
@@ -148,6 +200,8 @@ Aggregate aggregate(const std::vector<ScenarioReport>& reports) {
   a.beats_reference_fraction = sampled > 0 ? static_cast<double>(beats) / sampled : 0;
   a.median_windows = median(windows);
   a.median_reconverge_windows = median(reconverge);
+  a.median_regret = median(std::move(regrets));
+  if (settled > 0) a.settled_bad_fraction = static_cast<double>(settled_bad) / settled;
   return a;
 }
 
@@ -179,6 +233,9 @@ std::string to_json(const std::vector<ScenarioReport>& reports, const Aggregate&
   a["median_reconverge_windows"] = optional_json(total.median_reconverge_windows);
   a["sampled_scenarios"] = total.sampled;
   a["beats_random_fraction"] = total.beats_reference_fraction;
+  a["median_regret"] = optional_json(total.median_regret);
+  a["settled_bad_fraction"] = optional_json(total.settled_bad_fraction);
+  a["worst_over_incumbent"] = total.worst_over_incumbent;
   j["aggregate"] = a;
   return j.dump(2) + "\n";
 }
@@ -251,6 +308,7 @@ std::string summary_text(const std::vector<ScenarioReport>& reports, const Aggre
     if (r.before.exhaustive) {
       out +=
           fmt::format("windows to within 5% of the optimum: {}\n", show(r.windows_to_within_5pct));
+      out += regret_line(r);
     } else {
       out += fmt::format("final design beats the best of 10,000 random: {} (from window {})\n",
                          r.final_beats_reference ? "yes" : "no", show(r.windows_to_beat_reference));
@@ -264,23 +322,25 @@ std::string summary_text(const std::vector<ScenarioReport>& reports, const Aggre
     }
     return out;
   }
-  out +=
-      fmt::format("{:<14} {:>14} {:>11} {:>11} {:>7} {:>8} {:>8} {:>16}\n", "scenario", "designs",
-                  "reference", "final", "ratio", "within5", "windows", "reconverge (hurt)");
+  out += fmt::format("{:<14} {:>14} {:>11} {:>11} {:>7} {:>8} {:>8} {:>16} {:>7} {:>9}\n",
+                     "scenario", "designs", "reference", "final", "ratio", "within5", "windows",
+                     "reconverge (hurt)", "regret", "bad/settl");
   for (const ScenarioReport& r : reports) {
     const Reference& ref = r.after ? *r.after : r.before;
     out += fmt::format(
-        "{:<14} {:>14} {:>9.3f}{} {:>8.3f} ms {:>7.3f} {:>8} {:>8} {:>16}\n", r.name,
+        "{:<14} {:>14} {:>9.3f}{} {:>8.3f} ms {:>7.3f} {:>8} {:>8} {:>16} {:>7.3f} {:>9}\n", r.name,
         r.log10_designs < 15 ? with_commas(r.designs) : fmt::format("10^{:.1f}", r.log10_designs),
         ref.latency_ms, ref.exhaustive ? " *" : " r", r.final_ms, r.final_ms / ref.latency_ms,
         ref.exhaustive ? (r.final_within_5pct ? "yes" : "no") : "-",
         r.before.exhaustive ? show(r.windows_to_within_5pct) : show(r.windows_to_beat_reference),
-        r.after ? fmt::format("{} ({:.2f}x)", show(r.reconverge_windows), r.shift_penalty) : "-");
+        r.after ? fmt::format("{} ({:.2f}x)", show(r.reconverge_windows), r.shift_penalty) : "-",
+        r.mean_regret, fmt::format("{}/{}", r.settled_bad_windows, r.settled_windows));
   }
   out +=
       "(* exhaustive optimum, r best of 10,000 random designs; windows: to within 5% of the "
       "optimum, or to beat the random best; hurt: the old best design after the shift over the "
-      "new optimum)\n";
+      "new optimum; regret: mean over windows of the design run over the reference, minus 1; "
+      "bad/settl: windows after convergence that ran above 1.1x the optimum, of all of them)\n";
   auto median_text = [](const std::optional<double>& m) {
     return m ? fmt::format("{:g}", *m) : std::string("not reached by half");
   };
@@ -289,6 +349,15 @@ std::string summary_text(const std::vector<ScenarioReport>& reports, const Aggre
         "within 5% of the optimum at the end: {:.0f}% of {} scenarios; median "
         "windows to within 5%: {}\n",
         100 * total.within5_fraction, total.exhaustive, median_text(total.median_windows));
+  }
+  if (total.median_regret) {
+    out += fmt::format(
+        "regret: median of the mean regrets {:.3f}; windows after convergence above {:g}x the "
+        "optimum: {}; worst window over the learner's best before it: {:.2f}x\n",
+        *total.median_regret, kBadWindow,
+        total.settled_bad_fraction ? fmt::format("{:.1f}%", 100 * *total.settled_bad_fraction)
+                                   : std::string("none settled"),
+        total.worst_over_incumbent);
   }
   if (total.shifted > 0) {
     out += fmt::format("median windows to reconverge after the shift: {} (over {})\n",

@@ -59,6 +59,15 @@ struct ScenarioReport {
   std::optional<std::size_t> reconverge_windows;
   std::size_t windows_total = 0;
   double simulated_seconds = 0;
+  // Regret, what a live system pays for learning (all against each window's reference):
+  // the mean over windows of (the latency of the design that ran / the reference - 1);
+  double mean_regret = 0;
+  // the windows after convergence (from windows_to_within_5pct to the shift, and from the
+  // reconvergence to the end), and of those the ones whose design ran above 1.1x the reference;
+  std::size_t settled_windows = 0;
+  std::size_t settled_bad_windows = 0;
+  // the worst window over the learner's incumbent (its best before that window).
+  double worst_over_incumbent = 1;
   std::vector<WindowRecord> curve;
 };
 
@@ -71,6 +80,12 @@ struct Aggregate {
   std::optional<double> median_reconverge_windows;
   std::size_t sampled = 0;              // scenarios judged against random designs
   double beats_reference_fraction = 0;  // of those, ending at or below the best of them
+  // Regret over the scenarios with an exhaustive optimum: the median of their mean regrets,
+  // the settled windows above 1.1x the optimum over all their settled windows (pooled), and the
+  // worst window over its incumbent in any of them.
+  std::optional<double> median_regret;
+  std::optional<double> settled_bad_fraction;
+  double worst_over_incumbent = 1;
 };
 
 // Fills the per-scenario conclusions (within 5%, windows) from its curve.
