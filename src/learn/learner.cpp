@@ -98,6 +98,13 @@ bool Learner::Impl::clearly_better(const Choice& design) const {
   return mean_of(design) - mean_of(incumbent) > options.accept_sigmas * standard_error(design);
 }
 
+bool Learner::Impl::known_far_worse(const Choice& design) const {
+  if (runs_of(design) == 0 || runs_of(incumbent) == 0) return false;
+  const double loss = mean_of(incumbent) - mean_of(design);
+  return loss > std::log1p(options.known_loss) &&
+         loss > options.accept_sigmas * standard_error(design);
+}
+
 std::string Learner::Impl::name_of(std::size_t who) const {
   return who == kGroup ? "group moves" : space.component(agents[who].component()).name;
 }
@@ -213,18 +220,27 @@ std::optional<Choice> Learner::Impl::best_tried() const {
 
 std::optional<Choice> Learner::Impl::next_probe() {
   if (turn->who != kGroup) {
-    const auto option = agents[turn->who].next_probe();
-    if (!option) return std::nullopt;
-    return with(turn->who, *option);
+    // A probe already measured far below the incumbent is reported from memory, not run.
+    for (;;) {
+      const auto option = agents[turn->who].next_probe();
+      if (!option) return std::nullopt;
+      Choice design = with(turn->who, *option);
+      if (!known_far_worse(design)) return design;
+      agents[turn->who].report(*option, mean_of(design));
+      ++probes_skipped;
+    }
   }
   // A group move that is already clearly better ends the search: the moves are many, and
   // the agents' next sweep refines from there.
   const auto best = best_tried();
   if (best && incumbent_fresh() && clearly_better(*best)) turn->moves.clear();
-  if (turn->moves.empty()) return std::nullopt;
-  Choice design = std::move(turn->moves.front());
-  turn->moves.pop_front();
-  return design;
+  while (!turn->moves.empty()) {
+    Choice design = std::move(turn->moves.front());
+    turn->moves.pop_front();
+    if (!known_far_worse(design)) return design;
+    ++probes_skipped;
+  }
+  return std::nullopt;
 }
 
 bool Learner::Impl::incumbent_fresh() const {

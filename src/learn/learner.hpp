@@ -64,6 +64,11 @@ struct LearnerOptions {
   // lucky window from crowning a design that is not better. 0 trusts the estimate alone, as a
   // simulation can.
   double noise_floor = 0;
+  // A design measured in this environment whose value lies this far below the incumbent's (as a
+  // relative latency: 0.25 is 25% slower) and more than accept_sigmas standard errors below it
+  // is not probed again: its windows could only confirm the loss, at the price of a live
+  // window run that much slower. 0 skips every design clearly worse than the incumbent.
+  double known_loss = 0.25;
   // The most windows a promising probe gets to prove itself before it is given up.
   unsigned confirm_limit = 3;
   // During exploration the incumbent runs at least once every this many windows, so that a

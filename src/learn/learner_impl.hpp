@@ -61,6 +61,9 @@ struct Learner::Impl {
   // The standard error of the difference between a design's mean and the incumbent's.
   double standard_error(const Choice& design) const;
   bool clearly_better(const Choice& design) const;
+  // Whether `design` ran in this environment and came out clearly and far below the incumbent
+  // (LearnerOptions::known_loss): another window of it could only confirm the loss.
+  bool known_far_worse(const Choice& design) const;
   std::string name_of(std::size_t who) const;
 
   // A sweep: every agent whose component matters, the largest self share of the latency first,
@@ -150,6 +153,7 @@ struct Learner::Impl {
   std::vector<std::optional<OptionIndex>> pins;  // per component, the option pin() holds
   std::vector<double> move_cost;                 // per component, seconds (set_move_cost)
   std::uint64_t skipped_for_cost = 0;
+  std::uint64_t probes_skipped = 0;  // probes known far worse, not run (known_far_worse)
   // Since the learner last became quiet: windows, and windows of other designs than the
   // incumbent (the exploration budget's account).
   std::uint64_t quiet_windows = 0;

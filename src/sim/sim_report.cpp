@@ -208,12 +208,13 @@ Aggregate aggregate(const std::vector<ScenarioReport>& reports) {
 std::string to_csv(const std::vector<ScenarioReport>& reports) {
   std::string out =
       "scenario,window,simulated_seconds,window_seconds,reward,run_latency_ms,best_latency_ms,"
-      "optimum_ms,shifted\n";
+      "optimum_ms,shifted,phase\n";
   for (const ScenarioReport& r : reports) {
     for (const WindowRecord& w : r.curve) {
-      out += fmt::format("{},{},{:.3f},{:.3f},{:.6f},{:.6g},{:.6g},{:.6g},{}\n", r.name, w.window,
-                         w.simulated_seconds, w.window_seconds, w.reward, w.run_latency_ms,
-                         w.best_latency_ms, w.reference_ms, w.shifted ? 1 : 0);
+      out +=
+          fmt::format("{},{},{:.3f},{:.3f},{:.6f},{:.6g},{:.6g},{:.6g},{},\"{}\"\n", r.name,
+                      w.window, w.simulated_seconds, w.window_seconds, w.reward, w.run_latency_ms,
+                      w.best_latency_ms, w.reference_ms, w.shifted ? 1 : 0, w.phase);
     }
   }
   return out;

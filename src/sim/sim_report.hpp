@@ -21,6 +21,7 @@ struct WindowRecord {
   double best_latency_ms = 0;  // the learner's best design after the window
   double reference_ms = 0;     // the optimum (or best-of-random) of the window's workload
   bool shifted = false;
+  std::string phase;  // the learner's phase when it proposed the design
 };
 
 // The yardstick of one workload phase: the exhaustive optimum, or for spaces too large to

@@ -133,6 +133,7 @@ ScenarioReport run_scenario(Scenario scenario, const SimOptions& options, std::u
   for (std::size_t w = 1; w <= options.max_windows; ++w) {
     if (report.shift_at && w == *report.shift_at) sim.set_shifted(true);
     const Choice choice = learner.propose();
+    const std::string phase = learner.phase();
     const double seconds = learner.window_seconds();
     if (choice != previous) clock += sim.scenario().settle_seconds;
     previous = choice;
@@ -150,6 +151,7 @@ ScenarioReport run_scenario(Scenario scenario, const SimOptions& options, std::u
     record.best_latency_ms = sim.expected_latency_ms(best);
     record.reference_ms = sim.shifted() ? report.after->latency_ms : report.before.latency_ms;
     record.shifted = sim.shifted();
+    record.phase = phase;
     report.curve.push_back(record);
     progress.update(
         fmt::format(

@@ -1,6 +1,7 @@
 #include "learn/learner.hpp"
 
 #include <limits>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -215,6 +216,43 @@ TEST(Learner, OnceConvergedExploresWithinItsBudget) {
   }
   // Without the budget the same learners explore more than it allows.
   EXPECT_GT(unlimited, 3 * 20);
+}
+
+// Probes that ran again after a window of theirs had measured them far (here 40%) slower than
+// the incumbent they were probed against, in `windows` windows. A shift the learner detects
+// (noise can raise one) makes it forget what it measured, and starts the count afresh.
+int far_worse_reruns(Learner& learner, SyntheticEnvironment& env, int windows) {
+  std::set<Choice> ran;
+  std::uint64_t shifts = learner.shifts();
+  int reruns = 0;
+  for (int t = 0; t < windows; ++t) {
+    if (learner.shifts() != shifts) ran.clear();
+    shifts = learner.shifts();
+    const Choice design = learner.propose();
+    const Choice incumbent = learner.incumbent();
+    if (design != incumbent && ran.count(design) &&
+        env.latency_ms(design) > 1.4 * env.latency_ms(incumbent)) {
+      ++reruns;
+    }
+    ran.insert(design);
+    const auto [window, reward] = env.run(design, learner.window_seconds());
+    learner.observe(design, window, reward);
+  }
+  return reruns;
+}
+
+TEST(Learner, ADesignMeasuredFarWorseThanTheIncumbentIsNotRunAgain) {
+  const DesignSpace space = five_components(3);
+  int without_rule = 0;
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+    SyntheticEnvironment env(space, {.seed = seed, .interaction_ms = 10, .noise_cv = 0.02});
+    Learner learner(space, {.seed = seed});
+    EXPECT_EQ(far_worse_reruns(learner, env, 400), 0) << "seed " << seed;
+    SyntheticEnvironment again(space, {.seed = seed, .interaction_ms = 10, .noise_cv = 0.02});
+    Learner unruled(space, {.seed = seed, .known_loss = 1e9});
+    without_rule += far_worse_reruns(unruled, again, 400);
+  }
+  EXPECT_GT(without_rule, 0) << "the scenarios re-run far worse designs when nothing stops them";
 }
 
 TEST(Learner, ExplorationBudgetAndHorizonOutOfRangeThrow) {
