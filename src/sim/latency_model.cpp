@@ -83,9 +83,13 @@ LatencyModel::LatencyModel(const Scenario& scenario, const Workload& workload,
       for (std::size_t q = 0; q < kClasses; ++q) {
         const bool write = q >= 2;
         const bool keyless = q % 2 == 1;
+        option.part[q] = 1;
         if (option.sharded && keyless) {
+          // A scatter: every shard serves every call, a read over its own part of the data, a
+          // write (a broadcast) whole.
           option.route[q] = Route::all;
-          option.share[q] = 1;
+          option.part[q] = write ? 1 : option.inverse_count;
+          option.share[q] = option.part[q];
         } else if (replicated && stateful && write) {
           option.route[q] = Route::primary;
           option.share[q] = 1;
@@ -144,10 +148,18 @@ LatencyModel::LatencyModel(const Scenario& scenario, const Workload& workload,
 double LatencyModel::mean_hop_ms(const Edge& edge, const Option& from, const Option& to) const {
   double hops = 0;
   for (std::size_t i = 0; i < from.count; ++i) {
-    const double* row = &edge.hop_ms[from.hosts[i] * host_count_];
-    for (std::size_t j = 0; j < to.count; ++j) hops += row[to.hosts[j]];
+    const std::size_t caller = from.hosts[i];
+    // A caller beside a replica calls it, without a hop; a keyed shard is the key's, wherever.
+    if (!to.sharded && std::find(to.hosts.begin(), to.hosts.begin() + to.count, caller) !=
+                           to.hosts.begin() + to.count) {
+      continue;
+    }
+    const double* row = &edge.hop_ms[caller * host_count_];
+    double sum = 0;
+    for (std::size_t j = 0; j < to.count; ++j) sum += row[to.hosts[j]];
+    hops += sum * to.inverse_count;
   }
-  return hops * from.inverse_count * to.inverse_count;
+  return hops * from.inverse_count;
 }
 
 // The three helpers below run in the brute force's inner loop: always inlined.
@@ -200,13 +212,14 @@ double LatencyModel::mean_hop_ms(const Edge& edge, const Option& from, const Opt
       return hops * from.inverse_count + service * s.inflation[primary] + slowest_backup;
     }
     case Route::all: {
+      const double part = service * to.part[edge.call_class];
       double total = 0;
       for (std::size_t i = 0; i < from.count; ++i) {
         const double* row = &edge.hop_ms[from.hosts[i] * n];
         double slowest = 0;
         for (std::size_t j = 0; j < to.count; ++j) {
           const std::size_t h = to.hosts[j];
-          slowest = std::max(slowest, row[h] + service * s.inflation[h]);
+          slowest = std::max(slowest, row[h] + part * s.inflation[h]);
         }
         total += slowest;
       }
@@ -240,7 +253,9 @@ double LatencyModel::evaluate(const Choice& choice, ModelDetail* detail) const {
     const Component& m = components_[c];
     if (m.cache) {
       for (std::size_t i = 0; i < o.count; ++i) cache_shards[o.hosts[i]] += 1;
-    } else if (m.memory_mb > 0) {
+    }
+    // A cache's own footprint (its code and bookkeeping) counts like any other.
+    if (m.memory_mb > 0) {
       const double per_host = o.sharded ? m.memory_mb * o.inverse_count : m.memory_mb;
       for (std::size_t i = 0; i < o.count; ++i) footprint[o.hosts[i]] += per_host;
     }

@@ -69,6 +69,9 @@ class LatencyModel {
     double inverse_count = 1;
     bool sharded = false;
     std::array<double, kClasses> share{};  // fraction of each class's calls each host serves
+    // Fraction of one call's service each host it reaches does: 1, but a keyless read of a
+    // sharded component reads each shard's own part.
+    std::array<double, kClasses> part{};
     std::array<Route, kClasses> route{};
   };
   struct Component {

@@ -112,11 +112,41 @@ TEST(LatencyModel, KeylessCallsToShardsWaitForTheSlowest) {
   s.rtt_ms[0 * 3 + 2] = s.rtt_ms[2 * 3 + 0] = 2;  // origin <-> b is slow
   const DesignSpace space = s.space();
   const LatencyModel model(s, s.workload, space);
-  EXPECT_NEAR(model.latency_ms({0, option_named(space, 1, "sharded{a,b}")}), 2 + 1 + 1, 1e-3);
+  // Each shard reads its own half: 0.5 ms of the 1 ms a whole read takes.
+  EXPECT_NEAR(model.latency_ms({0, option_named(space, 1, "sharded{a,b}")}), 2 + 1 + 0.5, 1e-3);
+  s.edges[0].op = CallOp::write;  // a keyless write is a broadcast, whole on every shard
+  const LatencyModel broadcast(s, s.workload, space);
+  EXPECT_NEAR(broadcast.latency_ms({0, option_named(space, 1, "sharded{a,b}")}), 2 + 1 + 1, 1e-3);
+  s.edges[0].op = CallOp::read;
   s.edges[0].keyed = true;  // a keyed call goes to one shard: the average
   const LatencyModel keyed(s, s.workload, space);
   EXPECT_NEAR(keyed.latency_ms({0, option_named(space, 1, "sharded{a,b}")}), (1.5 + 1 + 3 + 1) / 2,
               1e-3);
+}
+
+TEST(LatencyModel, AKeylessReadOfShardsCostsEachShardItsOwnPart) {
+  Scenario s = two_tier(StateKind::keyed, 400);
+  s.edges[0].keyed = false;
+  s.rtt_ms.assign(9, 0);
+  s.bandwidth_mb_per_s.assign(9, 1e6);
+  const DesignSpace space = s.space();
+  const LatencyModel model(s, s.workload, space);
+  const ModelDetail one = model.detail({0, option_named(space, 1, "on(a)")});
+  const ModelDetail two = model.detail({0, option_named(space, 1, "sharded{a,b}")});
+  EXPECT_NEAR(one.host_utilisation[1], 0.4, 1e-9);
+  EXPECT_NEAR(two.host_utilisation[1], 0.2, 1e-9);  // half the data each, half the work
+  EXPECT_NEAR(two.host_utilisation[2], 0.2, 1e-9);
+  EXPECT_LT(two.latency_ms, one.latency_ms) << "a scan over two shards is faster than over one";
+}
+
+TEST(LatencyModel, ACallerBesideAReplicaCallsItWithoutAHop) {
+  const Scenario s = two_tier(StateKind::stateless, 0.001);
+  const DesignSpace space = s.space();
+  const LatencyModel model(s, s.workload, space);
+  // The frontend is on the origin, beside one replica: no hop, 1 ms of service.
+  EXPECT_NEAR(model.latency_ms({0, option_named(space, 1, "replicated{local,a}")}), 1.0, 1e-3);
+  // Without a replica beside it, the frontend pays the hop to either.
+  EXPECT_NEAR(model.latency_ms({0, option_named(space, 1, "replicated{a,b}")}), 1.5 + 1.0, 1e-3);
 }
 
 // A cache in front of a store: its working set is twice one node's memory.
@@ -164,6 +194,14 @@ TEST(LatencyModel, AFootprintLeavesLessMemoryForACache) {
   const OptionIndex on_a = option_named(space, 1, "on(a)");
   const OptionIndex store_on_a = option_named(space, 2, "on(a)");
   EXPECT_NEAR(model.detail({0, on_a, store_on_a}).cache_hit_rate[1], 0.25, 1e-9);
+}
+
+TEST(LatencyModel, ACachesOwnFootprintLeavesItLessMemory) {
+  Scenario s = cached(0);
+  s.components[1].memory_mb = 500;  // the cache's code and bookkeeping, 500 of a's 1000 MB
+  const DesignSpace space = s.space();
+  const LatencyModel model(s, s.workload, space);
+  EXPECT_NEAR(model.detail({0, option_named(space, 1, "on(a)"), 0}).cache_hit_rate[1], 0.25, 1e-9);
 }
 
 TEST(LatencyModel, OverloadIsSlowButFinite) {

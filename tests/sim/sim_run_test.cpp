@@ -9,8 +9,11 @@
 namespace hatch::sim {
 namespace {
 
+// A concluded report of windows whose learner's best was `best` and whose design run was `run`
+// (the best itself when empty).
 ScenarioReport synthetic(const std::vector<double>& best, double optimum,
-                         std::optional<std::size_t> shift_at = std::nullopt) {
+                         std::optional<std::size_t> shift_at = std::nullopt,
+                         const std::vector<double>& run = {}) {
   ScenarioReport r;
   r.name = "synthetic";
   r.designs = "1000";
@@ -23,6 +26,7 @@ ScenarioReport synthetic(const std::vector<double>& best, double optimum,
     WindowRecord w;
     w.window = i + 1;
     w.best_latency_ms = best[i];
+    w.run_latency_ms = run.empty() ? best[i] : run[i];
     w.reference_ms = optimum;
     w.shifted = shift_at && w.window >= *shift_at;
     r.curve.push_back(w);
@@ -62,16 +66,39 @@ TEST(SimReport, AggregatesWithNeverConvergedAsInfinite) {
   EXPECT_FALSE(worse.median_windows);
 }
 
+TEST(SimReport, MeasuresRegretAndTheWindowsThatRanBadlyAfterConvergence) {
+  // Within 5% from window 2; windows 2 and 4 then ran designs above 1.1x the optimum.
+  const ScenarioReport r =
+      synthetic({3, 1.0, 1.0, 1.0, 1.0}, 1.0, std::nullopt, {3, 2.0, 1.0, 1.2, 1.05});
+  EXPECT_EQ(r.windows_to_within_5pct, 2u);
+  EXPECT_NEAR(r.mean_regret, (2 + 1 + 0 + 0.2 + 0.05) / 5, 1e-12);
+  EXPECT_EQ(r.settled_windows, 4u);
+  EXPECT_EQ(r.settled_bad_windows, 2u);
+  EXPECT_NEAR(r.worst_over_incumbent, 1.2, 1e-12);  // window 4 over the best after window 3
+  // After a shift, the windows count again once the best is back within 5%.
+  const ScenarioReport shifted =
+      synthetic({1.0, 1.0, 2.0, 1.0, 1.0}, 1.0, 3, {1.0, 1.5, 2.0, 1.5, 1.0});
+  EXPECT_EQ(shifted.settled_windows, 2u + 2u);  // windows 1-2, then 4-5
+  EXPECT_EQ(shifted.settled_bad_windows, 2u);   // windows 2 and 4
+  const Aggregate a = aggregate({r, shifted});
+  EXPECT_NEAR(*a.settled_bad_fraction, 4.0 / 8, 1e-12);
+  EXPECT_NEAR(a.worst_over_incumbent, 2.0, 1e-12);  // the shift window over the best before it
+  const ScenarioReport never = synthetic({3, 2}, 1.0);
+  EXPECT_EQ(never.settled_windows, 0u) << "a run that never converges has no settled windows";
+}
+
 TEST(SimReport, WritesCsvJsonAndSvg) {
   const std::vector<ScenarioReport> reports = {synthetic({2, 1.0}, 1.0, 2)};
   const std::string csv = to_csv(reports);
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
             "scenario,window,simulated_seconds,window_seconds,reward,run_latency_ms,"
-            "best_latency_ms,optimum_ms,shifted");
+            "best_latency_ms,optimum_ms,shifted,phase");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3);
   const nlohmann::json j = nlohmann::json::parse(to_json(reports, aggregate(reports)));
-  for (const char* key : {"designs", "optimum_latency", "final_latency", "windows_to_within_5pct",
-                          "windows_total", "reconverge_windows", "scenarios", "aggregate"}) {
+  for (const char* key :
+       {"designs", "optimum_latency", "final_latency", "windows_to_within_5pct", "windows_total",
+        "reconverge_windows", "scenarios", "aggregate", "mean_regret", "settled_windows",
+        "settled_bad_windows", "worst_over_incumbent"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
   EXPECT_EQ(j["windows_total"], 2);
