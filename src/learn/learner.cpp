@@ -184,8 +184,8 @@ bool Learner::Impl::after_local_optimum() {
         (!from || mean_of(design) > mean_of(*from)))
       from = design;
   near_misses.clear();
-  const bool close =
-      from && mean_of(*from) >= mean_of(incumbent) - std::log1p(options.kick_tolerance);
+  const bool close = from && kicked.size() < options.max_kicks &&
+                     mean_of(*from) >= mean_of(incumbent) - std::log1p(options.kick_tolerance);
   if (!close && (restarted || !options.restart)) return false;
   champion = incumbent;
   if (close) {

@@ -148,18 +148,10 @@ LatencyModel::LatencyModel(const Scenario& scenario, const Workload& workload,
 double LatencyModel::mean_hop_ms(const Edge& edge, const Option& from, const Option& to) const {
   double hops = 0;
   for (std::size_t i = 0; i < from.count; ++i) {
-    const std::size_t caller = from.hosts[i];
-    // A caller beside a replica calls it, without a hop; a keyed shard is the key's, wherever.
-    if (!to.sharded && std::find(to.hosts.begin(), to.hosts.begin() + to.count, caller) !=
-                           to.hosts.begin() + to.count) {
-      continue;
-    }
-    const double* row = &edge.hop_ms[caller * host_count_];
-    double sum = 0;
-    for (std::size_t j = 0; j < to.count; ++j) sum += row[to.hosts[j]];
-    hops += sum * to.inverse_count;
+    const double* row = &edge.hop_ms[from.hosts[i] * host_count_];
+    for (std::size_t j = 0; j < to.count; ++j) hops += row[to.hosts[j]];
   }
-  return hops * from.inverse_count;
+  return hops * from.inverse_count * to.inverse_count;
 }
 
 // The three helpers below run in the brute force's inner loop: always inlined.

@@ -255,6 +255,30 @@ TEST(Learner, ADesignMeasuredFarWorseThanTheIncumbentIsNotRunAgain) {
   EXPECT_GT(without_rule, 0) << "the scenarios re-run far worse designs when nothing stops them";
 }
 
+// Windows until the learner converges, a thousand at most.
+std::size_t windows_to_converge(Learner& learner, SyntheticEnvironment& env) {
+  std::size_t t = 0;
+  for (; t < 1000 && !learner.converged(); ++t) step(learner, env);
+  return t;
+}
+
+TEST(Learner, WithoutKicksOrRestartItConvergesAtItsFirstLocalOptimum) {
+  const DesignSpace space = five_components(3);
+  int sooner = 0;
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    SyntheticEnvironment env(space, {.seed = seed, .interaction_ms = 10, .noise_cv = 0.02});
+    Learner plain(space, {.seed = seed, .max_kicks = 0, .restart = false});
+    SyntheticEnvironment again(space, {.seed = seed, .interaction_ms = 10, .noise_cv = 0.02});
+    Learner searching(space, {.seed = seed, .max_kicks = 1000, .restart = true});
+    const std::size_t first = windows_to_converge(plain, env);
+    const std::size_t later = windows_to_converge(searching, again);
+    EXPECT_LT(first, 1000u) << "seed " << seed;
+    EXPECT_LE(first, later) << "seed " << seed;
+    sooner += first < later;
+  }
+  EXPECT_GT(sooner, 0) << "kicks and the restart search on after the first local optimum";
+}
+
 TEST(Learner, ExplorationBudgetAndHorizonOutOfRangeThrow) {
   const DesignSpace space = five_components(2);
   for (const double budget : {-0.01, 1.01, std::numeric_limits<double>::quiet_NaN()})

@@ -139,16 +139,6 @@ TEST(LatencyModel, AKeylessReadOfShardsCostsEachShardItsOwnPart) {
   EXPECT_LT(two.latency_ms, one.latency_ms) << "a scan over two shards is faster than over one";
 }
 
-TEST(LatencyModel, ACallerBesideAReplicaCallsItWithoutAHop) {
-  const Scenario s = two_tier(StateKind::stateless, 0.001);
-  const DesignSpace space = s.space();
-  const LatencyModel model(s, s.workload, space);
-  // The frontend is on the origin, beside one replica: no hop, 1 ms of service.
-  EXPECT_NEAR(model.latency_ms({0, option_named(space, 1, "replicated{local,a}")}), 1.0, 1e-3);
-  // Without a replica beside it, the frontend pays the hop to either.
-  EXPECT_NEAR(model.latency_ms({0, option_named(space, 1, "replicated{a,b}")}), 1.5 + 1.0, 1e-3);
-}
-
 // A cache in front of a store: its working set is twice one node's memory.
 Scenario cached(double origin_memory_mb) {
   Scenario s = two_tier(StateKind::keyed, 0.001);
