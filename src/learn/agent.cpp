@@ -77,6 +77,14 @@ void Agent::enqueue_neighbours(OptionIndex option) {
     const HostMask without = mask & ~(HostMask{1} << *worst_in);
     enqueue(tree_.over(without));
     if (best_out) enqueue(tree_.over(without | (HostMask{1} << *best_out)));
+    // Then every other member dropped, worst-ranked first: a host's rank comes from single-host
+    // runs under older incumbents, and the member the set is better without (one another
+    // component shares, say) need not be the one ranked worst.
+    for (auto h = ranked.rbegin(); h != ranked.rend(); ++h) {
+      if (*h != *worst_in && (mask & (HostMask{1} << *h))) {
+        enqueue(tree_.over(mask & ~(HostMask{1} << *h)));
+      }
+    }
   }
 }
 

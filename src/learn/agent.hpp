@@ -6,10 +6,11 @@
 //   2. sets (if its kind allows them): grown greedily along that ranking, two hosts, three, ...
 //      and stopped as soon as one more host stops helping;
 //   3. later turns only refine: the best-ranked single hosts, the incumbent's neighbours in the
-//      tree (the best missing host or the origin added, the worst host dropped or swapped for
-//      the best missing one) and the best options of its previous turn.
+//      tree (the best missing host or the origin added, the worst host swapped for the best
+//      missing one, each member dropped, the worst-ranked first) and the best options of its
+//      previous turn.
 // So the ranking learnt from n + 1 probes is shared by every set of every count, and a turn
-// costs about 2n probes (first) or 5 (later) rather than 2^(n+1).
+// costs about 2n probes (first) or 5 plus the set's size (later) rather than 2^(n+1).
 #pragma once
 
 #include <cstdint>

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "hatch/error.hpp"
+#include "learn/agent.hpp"
 #include "synthetic_environment.hpp"
 
 namespace hatch {
@@ -277,6 +278,23 @@ TEST(Learner, WithoutKicksOrRestartItConvergesAtItsFirstLocalOptimum) {
     sooner += first < later;
   }
   EXPECT_GT(sooner, 0) << "kicks and the restart search on after the first local optimum";
+}
+
+TEST(Agent, ARefineTurnDropsEachMemberOfASetNotOnlyTheWorstRanked) {
+  const DesignSpace space = five_components(3);
+  constexpr std::size_t kStore = 4;  // keyed: its sets are shards
+  Agent agent(space, kStore);
+  const OptionTree& tree = agent.tree();
+  const HostMask set = 0b1110;  // the three nodes, without the origin
+  agent.begin_turn(*tree.set(set), 0.0, TurnMode::refine, 0.01);
+  std::set<HostMask> probed;
+  while (const auto option = agent.next_probe()) {
+    probed.insert(tree.shape(*option).hosts);
+    agent.report(*option, -1.0);
+  }
+  for (std::size_t h = 1; h <= 3; ++h) {
+    EXPECT_TRUE(probed.count(set & ~(HostMask{1} << h))) << "the set without host " << h;
+  }
 }
 
 TEST(Learner, ExplorationBudgetAndHorizonOutOfRangeThrow) {
