@@ -4,6 +4,7 @@
 #include <chrono>
 #include <future>
 #include <limits>
+#include <random>
 #include <thread>
 
 #include "hatch/error.hpp"
@@ -15,6 +16,21 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// A result that any design beats.
+SearchResult nothing_found() {
+  SearchResult r;
+  r.latency_ms = std::numeric_limits<double>::infinity();
+  return r;
+}
+
+// Keeps `choice` in `best` if it is faster.
+void keep_if_faster(SearchResult& best, const Choice& choice, double latency) {
+  if (latency < best.latency_ms) {
+    best.latency_ms = latency;
+    best.choice = choice;
+  }
 }
 
 // Designs [first, first + count) in mixed-radix order, component 0 moving fastest.
@@ -29,15 +45,10 @@ SearchResult search_range(const LatencyModel& model, const DesignSpace& space, s
     choice[c] = rest % radix[c];
     rest /= radix[c];
   }
-  SearchResult best;
-  best.latency_ms = std::numeric_limits<double>::infinity();
+  SearchResult best = nothing_found();
   constexpr std::uint64_t kReportEvery = 1 << 16;
   for (std::uint64_t i = 0; i < count; ++i) {
-    const double latency = model.latency_ms(choice);
-    if (latency < best.latency_ms) {
-      best.latency_ms = latency;
-      best.choice = choice;
-    }
+    keep_if_faster(best, choice, model.latency_ms(choice));
     if ((i + 1) % kReportEvery == 0) done.fetch_add(kReportEvery, std::memory_order_relaxed);
     for (std::size_t c = 0; c < n && ++choice[c] == radix[c]; ++c) choice[c] = 0;
   }
@@ -81,8 +92,7 @@ SearchResult exhaustive_optimum(const LatencyModel& model, const DesignSpace& sp
       if (progress) progress(done.load(std::memory_order_relaxed), *total);
     }
   }
-  SearchResult best;
-  best.latency_ms = std::numeric_limits<double>::infinity();
+  SearchResult best = nothing_found();
   for (auto& part : parts) {
     SearchResult r = part.get();
     if (r.latency_ms < best.latency_ms) best = std::move(r);
@@ -98,17 +108,48 @@ SearchResult best_of_random(const LatencyModel& model, const DesignSpace& space,
                             std::size_t samples, std::uint64_t seed) {
   const Clock::time_point start = Clock::now();
   std::mt19937_64 rng(seed);
-  SearchResult best;
-  best.latency_ms = std::numeric_limits<double>::infinity();
+  SearchResult best = nothing_found();
   for (std::size_t i = 0; i < samples; ++i) {
-    Choice choice = space.sample(rng);
-    const double latency = model.latency_ms(choice);
-    if (latency < best.latency_ms) {
-      best.latency_ms = latency;
-      best.choice = std::move(choice);
-    }
+    const Choice choice = space.sample(rng);
+    keep_if_faster(best, choice, model.latency_ms(choice));
   }
   best.evaluated = samples;
+  best.seconds = seconds_since(start);
+  return best;
+}
+
+SearchResult best_of_descents(const LatencyModel& model, const DesignSpace& space,
+                              std::uint64_t max_evaluations, std::uint64_t seed) {
+  const Clock::time_point start = Clock::now();
+  std::mt19937_64 rng(seed);
+  SearchResult best = nothing_found();
+  std::uint64_t evaluated = 0;
+  for (bool first = true; first || evaluated < max_evaluations; first = false) {
+    Choice choice = first ? Choice(space.component_count(), 0) : space.sample(rng);
+    double latency = model.latency_ms(choice);
+    ++evaluated;
+    for (bool improved = true; improved;) {
+      improved = false;
+      for (std::size_t c = 0; c < space.component_count(); ++c) {
+        const OptionIndex held = choice[c];
+        OptionIndex best_option = held;
+        for (OptionIndex o = 0; o < space.option_count(c); ++o) {
+          if (o == held) continue;
+          choice[c] = o;
+          const double l = model.latency_ms(choice);
+          ++evaluated;
+          if (l < latency) {
+            latency = l;
+            best_option = o;
+            improved = true;
+          }
+        }
+        choice[c] = best_option;
+      }
+    }
+    keep_if_faster(best, choice, latency);
+  }
+  best.evaluated = evaluated;
   best.seconds = seconds_since(start);
   return best;
 }

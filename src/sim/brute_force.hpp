@@ -1,6 +1,6 @@
 // Searching a design space with the model: the exhaustive optimum, for spaces small enough to
-// evaluate every design, and the best of N uniformly random designs, the yardstick for spaces
-// that are not.
+// evaluate every design, and for spaces that are not, two yardsticks: the best of N uniformly
+// random designs, and the best of coordinate descents from random starts (a strong heuristic).
 #pragma once
 
 #include <cstdint>
@@ -38,5 +38,12 @@ SearchResult exhaustive_optimum(const LatencyModel& model, const DesignSpace& sp
 // The best of `samples` designs drawn uniformly (DesignSpace::sample) with the given seed.
 SearchResult best_of_random(const LatencyModel& model, const DesignSpace& space,
                             std::size_t samples, std::uint64_t seed);
+
+// The best of coordinate descents: from the all-local design, then from designs drawn uniformly
+// with the given seed, each component in turn takes its best option with the others held, until
+// a pass over every component improves nothing. Descents start while fewer than
+// `max_evaluations` designs have been evaluated (the one running then finishes its pass).
+SearchResult best_of_descents(const LatencyModel& model, const DesignSpace& space,
+                              std::uint64_t max_evaluations, std::uint64_t seed);
 
 }  // namespace hatch::sim

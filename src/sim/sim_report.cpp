@@ -94,6 +94,9 @@ nlohmann::json scenario_json(const ScenarioReport& r) {
   j["final_design"] = r.final_design;
   j["final_within_5pct"] = r.final_within_5pct;
   j["final_beats_reference"] = r.final_beats_reference;
+  j["descent_latency"] = optional_json(r.before.descent_ms);
+  j["descent_seconds"] = r.before.descent_seconds;
+  j["final_over_descent"] = optional_json(r.final_over_descent);
   j["windows_to_within_5pct"] = optional_json(r.windows_to_within_5pct);
   j["windows_to_beat_reference"] = optional_json(r.windows_to_beat_reference);
   j["windows_total"] = r.windows_total;
@@ -160,6 +163,7 @@ void conclude(ScenarioReport& r) {
   r.final_ms = last.best_latency_ms;
   r.final_within_5pct = reference.exhaustive && within(last);
   r.final_beats_reference = beats(last);
+  if (reference.descent_ms) r.final_over_descent = last.best_latency_ms / *reference.descent_ms;
   r.simulated_seconds = last.simulated_seconds;
 }
 
@@ -172,6 +176,8 @@ Aggregate aggregate(const std::vector<ScenarioReport>& reports) {
   std::vector<std::optional<std::size_t>> windows;
   std::vector<std::optional<std::size_t>> reconverge;
   std::vector<double> regrets;
+  std::vector<double> over_descent;
+  std::size_t beats_descent = 0;
   std::size_t settled = 0;
   std::size_t settled_bad = 0;
   for (const ScenarioReport& r : reports) {
@@ -184,6 +190,10 @@ Aggregate aggregate(const std::vector<ScenarioReport>& reports) {
     if (!r.before.exhaustive) {
       ++sampled;
       if (r.final_beats_reference) ++beats;
+      if (r.final_over_descent) {
+        over_descent.push_back(*r.final_over_descent);
+        if (*r.final_over_descent <= 1 + 1e-12) ++beats_descent;
+      }
     }
     if (r.before.exhaustive) {
       ++a.exhaustive;
@@ -198,6 +208,9 @@ Aggregate aggregate(const std::vector<ScenarioReport>& reports) {
   a.within5_fraction = a.exhaustive > 0 ? static_cast<double>(within) / a.exhaustive : 0;
   a.sampled = sampled;
   a.beats_reference_fraction = sampled > 0 ? static_cast<double>(beats) / sampled : 0;
+  a.beats_descent_fraction =
+      over_descent.empty() ? 0 : static_cast<double>(beats_descent) / over_descent.size();
+  a.median_final_over_descent = median(std::move(over_descent));
   a.median_windows = median(windows);
   a.median_reconverge_windows = median(reconverge);
   a.median_regret = median(std::move(regrets));
@@ -234,6 +247,8 @@ std::string to_json(const std::vector<ScenarioReport>& reports, const Aggregate&
   a["median_reconverge_windows"] = optional_json(total.median_reconverge_windows);
   a["sampled_scenarios"] = total.sampled;
   a["beats_random_fraction"] = total.beats_reference_fraction;
+  a["beats_descent_fraction"] = total.beats_descent_fraction;
+  a["median_final_over_descent"] = optional_json(total.median_final_over_descent);
   a["median_regret"] = optional_json(total.median_regret);
   a["settled_bad_fraction"] = optional_json(total.settled_bad_fraction);
   a["worst_over_incumbent"] = total.worst_over_incumbent;
@@ -294,8 +309,14 @@ std::string summary_text(const std::vector<ScenarioReport>& reports, const Aggre
           "optimum{}: {:.3f} ms, exhaustive in {:.1f} s ({:.0f} ns per design per thread)\n  {}\n",
           when, ref.latency_ms, ref.search_seconds, ref.ns_per_design, ref.design);
     }
-    return fmt::format("best of 10,000 random designs{}: {:.3f} ms (no brute force)\n  {}\n", when,
-                       ref.latency_ms, ref.design);
+    std::string text =
+        fmt::format("best of 10,000 random designs{}: {:.3f} ms (no brute force)\n  {}\n", when,
+                    ref.latency_ms, ref.design);
+    if (ref.descent_ms) {
+      text += fmt::format("best of coordinate descents{}: {:.3f} ms, in {:.1f} s\n  {}\n", when,
+                          *ref.descent_ms, ref.descent_seconds, ref.descent_design);
+    }
+    return text;
   };
   if (reports.size() == 1) {
     const ScenarioReport& r = reports[0];
@@ -313,6 +334,10 @@ std::string summary_text(const std::vector<ScenarioReport>& reports, const Aggre
     } else {
       out += fmt::format("final design beats the best of 10,000 random: {} (from window {})\n",
                          r.final_beats_reference ? "yes" : "no", show(r.windows_to_beat_reference));
+      if (r.final_over_descent) {
+        out += fmt::format("final design over the best of coordinate descents: {:.3f}\n",
+                           *r.final_over_descent);
+      }
     }
     if (r.after) {
       out += reference_line(*r.after, " after the shift");
@@ -369,6 +394,12 @@ std::string summary_text(const std::vector<ScenarioReport>& reports, const Aggre
         "final design beats the best of 10,000 random designs: {:.0f}% of {} "
         "scenarios\n",
         100 * total.beats_reference_fraction, total.sampled);
+    if (total.median_final_over_descent) {
+      out += fmt::format(
+          "final design at or below the best of coordinate descents: {:.0f}%; median final / "
+          "descents {:.3f}\n",
+          100 * total.beats_descent_fraction, *total.median_final_over_descent);
+    }
   }
   return out;
 }

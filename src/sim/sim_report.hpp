@@ -33,6 +33,11 @@ struct Reference {
   Choice choice;
   double search_seconds = 0;
   double ns_per_design = 0;  // one evaluation on one thread
+  // For spaces too large to search: the best of coordinate descents (a stronger judge than
+  // random designs), its design and the seconds it took.
+  std::optional<double> descent_ms;
+  std::string descent_design;
+  double descent_seconds = 0;
 };
 
 struct ScenarioReport {
@@ -51,6 +56,8 @@ struct ScenarioReport {
   std::string final_design;
   bool final_within_5pct = false;      // of the final phase's optimum (exhaustive only)
   bool final_beats_reference = false;  // at most the final phase's reference latency
+  // The final design over the final phase's best of descents, when there is one.
+  std::optional<double> final_over_descent;
   // The first window from which the learner's best design stayed within 5% of the optimum until
   // the shift (or the end); nothing when it never did or there is no exhaustive optimum.
   std::optional<std::size_t> windows_to_within_5pct;
@@ -81,6 +88,10 @@ struct Aggregate {
   std::optional<double> median_reconverge_windows;
   std::size_t sampled = 0;              // scenarios judged against random designs
   double beats_reference_fraction = 0;  // of those, ending at or below the best of them
+  // Of those, the fraction ending at or below the best of coordinate descents, and the median
+  // of final / best of descents.
+  double beats_descent_fraction = 0;
+  std::optional<double> median_final_over_descent;
   // Regret over the scenarios with an exhaustive optimum: the median of their mean regrets,
   // the settled windows above 1.1x the optimum over all their settled windows (pooled), and the
   // worst window over its incumbent in any of them.

@@ -73,6 +73,16 @@ Reference find_reference(const Simulator& sim, bool after_shift, const SimOption
     ref.exhaustive = true;
   } else {
     found = best_of_random(model, sim.space(), options.random_samples, seed ^ 0x5eed);
+    if (options.descent_evaluations > 0) {
+      progress.update(
+          fmt::format("{} coordinate descents{}", label, after_shift ? " (after the shift)" : ""),
+          true);
+      const SearchResult descent =
+          best_of_descents(model, sim.space(), options.descent_evaluations, seed ^ 0xde5c);
+      ref.descent_ms = descent.latency_ms;
+      ref.descent_design = sim.space().describe(descent.choice);
+      ref.descent_seconds = descent.seconds;
+    }
   }
   ref.latency_ms = found.latency_ms;
   ref.design = sim.space().describe(found.choice);

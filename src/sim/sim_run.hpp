@@ -31,6 +31,9 @@ struct SimOptions {
   // of `random_samples` uniformly random designs.
   std::uint64_t brute_force_limit = 30'000'000;
   std::size_t random_samples = 10'000;
+  // And the best of coordinate descents from random starts, within this many evaluations (about
+  // 3 s on one thread): a judge much stronger than random designs. 0 skips it.
+  std::uint64_t descent_evaluations = 20'000'000;
   unsigned threads = 0;  // for the brute force; 0: one per core
   // The reward's cap: the scenario's, else this, else cap_factor times the response time of a
   // first all-local window (what a live system could measure before it learns).

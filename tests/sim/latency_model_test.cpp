@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "sim/brute_force.hpp"
+#include "sim/random_scenario.hpp"
 
 namespace hatch::sim {
 namespace {
@@ -240,6 +241,24 @@ TEST(BruteForce, FindsTheSameOptimumAsALoopOverTheSpace) {
   EXPECT_EQ(reported, 49u);
   const SearchResult sampled = best_of_random(model, space, 500, 3);
   EXPECT_GE(sampled.latency_ms, best);
+}
+
+TEST(BruteForce, CoordinateDescentsComeCloserToTheOptimumThanRandomDesigns) {
+  int closer = 0;
+  for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+    const Scenario s = random_scenario(seed, {.components = 4, .nodes = 3});
+    const DesignSpace space = s.space();
+    const LatencyModel model(s, s.workload, space);
+    const SearchResult optimum = exhaustive_optimum(model, space, 2);
+    const SearchResult descents = best_of_descents(model, space, 2000, seed);
+    const SearchResult sampled = best_of_random(model, space, descents.evaluated, seed);
+    EXPECT_GE(descents.latency_ms, optimum.latency_ms) << "seed " << seed;
+    EXPECT_DOUBLE_EQ(model.latency_ms(descents.choice), descents.latency_ms);
+    EXPECT_GE(descents.evaluated, 2000u);
+    EXPECT_LE(descents.latency_ms, sampled.latency_ms) << "seed " << seed;
+    closer += descents.latency_ms < sampled.latency_ms;
+  }
+  EXPECT_GT(closer, 0) << "with as many evaluations, descents beat random designs somewhere";
 }
 
 }  // namespace

@@ -113,12 +113,16 @@ TEST(SimRun, RunsTheLearnerAgainstARandomScenario) {
   options.max_windows = 40;
   options.brute_force_limit = 0;  // judge against random designs: fast
   options.random_samples = 500;
+  options.descent_evaluations = 20'000;
   options.progress = false;
   const ScenarioReport a = run_scenario(
       random_scenario(4, {.components = 5, .nodes = 4, .shift_at = 20}), options, 4, "test");
   EXPECT_EQ(a.windows_total, 40u);
   EXPECT_EQ(a.curve.size(), 40u);
   EXPECT_FALSE(a.before.exhaustive);
+  ASSERT_TRUE(a.before.descent_ms) << "a space too large to search is judged by descents too";
+  ASSERT_TRUE(a.final_over_descent);
+  EXPECT_NEAR(*a.final_over_descent, a.final_ms / *a.after->descent_ms, 1e-12);
   ASSERT_TRUE(a.after);
   EXPECT_FALSE(a.curve[18].shifted);
   EXPECT_TRUE(a.curve[19].shifted);
