@@ -39,6 +39,12 @@ Reply reply_of(F&& f) {
   }
 }
 
+// The message of an error reply built by error_reply().
+std::string error_message(const Reply& reply) {
+  const msgpack::object_handle h = internal::unpack_untrusted(reply.body, internal::WireLimits{});
+  return h.get().as<std::pair<std::string, std::string>>().second;
+}
+
 // Whether a write ran: it did unless its arguments did not decode or found no memory.
 bool ran(const Reply& reply) {
   return reply.status != StatusCode::bad_request && reply.status != StatusCode::resource_exhausted;
@@ -279,9 +285,10 @@ Reply Host::apply_batch(const HostedComponent& component, std::span<const char> 
   for (std::size_t i = 0; i < writes.size(); ++i) {
     Reply reply = run(component, writes[i].method, writes[i].args);
     if (!ran(reply)) {
-      return error_reply(reply.status, "write " + std::to_string(i + 1) + " of a batch of " +
-                                           std::to_string(writes.size()) + " to " + component.name +
-                                           " did not run, nor did those after it");
+      return error_reply(reply.status,
+                         "write " + std::to_string(i + 1) + " of a batch of " +
+                             std::to_string(writes.size()) + " to " + component.name +
+                             " did not run, nor did those after it: " + error_message(reply));
     }
   }
   internal::WireBuffer none;
