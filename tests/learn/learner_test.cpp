@@ -55,9 +55,17 @@ Choice step(Learner& learner, SyntheticEnvironment& env) {
   return design;
 }
 
+// Runs windows until the learner has converged, `limit` at most; returns how many ran.
+std::size_t windows_to_converge(Learner& learner, SyntheticEnvironment& env,
+                                std::size_t limit = 1000) {
+  std::size_t t = 0;
+  for (; t < limit && !learner.converged(); ++t) step(learner, env);
+  return t;
+}
+
 // Runs windows until the learner has converged; false if it does not within `limit`.
 bool run_until_converged(Learner& learner, SyntheticEnvironment& env, std::size_t limit = 1000) {
-  for (std::size_t t = 0; t < limit && !learner.converged(); ++t) step(learner, env);
+  windows_to_converge(learner, env, limit);
   return learner.converged();
 }
 
@@ -254,13 +262,6 @@ TEST(Learner, ADesignMeasuredFarWorseThanTheIncumbentIsNotRunAgain) {
     without_rule += far_worse_reruns(unruled, again, 400);
   }
   EXPECT_GT(without_rule, 0) << "the scenarios re-run far worse designs when nothing stops them";
-}
-
-// Windows until the learner converges, a thousand at most.
-std::size_t windows_to_converge(Learner& learner, SyntheticEnvironment& env) {
-  std::size_t t = 0;
-  for (; t < 1000 && !learner.converged(); ++t) step(learner, env);
-  return t;
 }
 
 TEST(Learner, WithoutKicksOrRestartItConvergesAtItsFirstLocalOptimum) {
