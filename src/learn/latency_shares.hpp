@@ -27,4 +27,8 @@ struct LatencyShares {
 // All zero if the window measured nothing. The entry component's inclusive share is 1.
 LatencyShares latency_shares(const Window& window);
 
+// Per component, the milliseconds of an entry request spent in calls to it (its inclusive share
+// times the entry latency, unclamped); all zero if the window completed no request.
+std::vector<double> inclusive_ms(const Window& window);
+
 }  // namespace hatch

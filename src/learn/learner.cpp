@@ -18,6 +18,7 @@
 #include <string>
 
 #include "hatch/error.hpp"
+#include "learn/crew.hpp"
 #include "learn/group_moves.hpp"
 #include "learn/latency_shares.hpp"
 #include "learn/learner_impl.hpp"
@@ -25,6 +26,7 @@
 namespace hatch {
 
 using learner_detail::kGroup;
+using learner_detail::Member;
 using learner_detail::number;
 using learner_detail::State;
 using learner_detail::Turn;
@@ -75,6 +77,12 @@ Choice Learner::Impl::with(std::size_t agent, OptionIndex option) const {
   return choice;
 }
 
+Choice Learner::Impl::on_base(std::size_t agent, OptionIndex option) const {
+  Choice choice = turn->base;
+  choice[agents[agent].component()] = option;
+  return choice;
+}
+
 double Learner::Impl::mean_of(const Choice& choice) const {
   const DesignRecord* record = memory.find(choice);
   return record ? record->value.mean : 0.0;
@@ -106,7 +114,12 @@ bool Learner::Impl::known_far_worse(const Choice& design) const {
 }
 
 std::string Learner::Impl::name_of(std::size_t who) const {
-  return who == kGroup ? "group moves" : space.component(agents[who].component()).name;
+  if (who == kGroup) return "group moves";
+  std::string names = space.component(agents[who].component()).name;
+  if (turn && turn->who == who)
+    for (std::size_t i = 1; i < turn->crew.size(); ++i)
+      names += ", " + space.component(agents[turn->crew[i].agent].component()).name;
+  return names;
 }
 
 void Learner::Impl::start_sweep(TurnMode mode, bool by_inclusive) {
@@ -145,28 +158,69 @@ bool Learner::Impl::begin_turn(std::size_t who, TurnMode mode) {
     }
     if (group_cursor >= moves.size()) group_cursor = 0;
     const std::size_t end = std::min(moves.size(), group_cursor + options.group_probes);
-    turn = Turn{.who = who, .moves = {}, .tried = {}, .began = windows};
+    turn.emplace();
+    turn->who = who;
+    turn->began = windows;
     turn->moves.assign(moves.begin() + group_cursor, moves.begin() + end);
     group_cursor = end;
   } else {
-    const std::size_t c = agents[who].component();
-    if (pins[c]) return false;
-    if (mode == TurnMode::refine && !repays(shares.inclusive[c], move_cost[c])) {
-      ++skipped_for_cost;
+    if (!may_explore(who, mode)) {
+      if (!pins[agents[who].component()]) ++skipped_for_cost;
       return false;
     }
-    turn = Turn{.who = who, .moves = {}, .tried = {}, .began = windows};
-    agents[who].begin_turn(incumbent[c], mean_of(incumbent), mode, noise());
+    turn.emplace();
+    turn->who = who;
+    turn->began = windows;
+    turn->base = incumbent;
+    turn->crew.emplace_back().agent = who;
+    enlist_crew(mode);
+    for (const Member& m : turn->crew) {
+      const std::size_t c = agents[m.agent].component();
+      agents[m.agent].begin_turn(incumbent[c], mean_of(incumbent), mode, noise());
+    }
   }
   phase = "exploring " + name_of(who);
   return true;
+}
+
+bool Learner::Impl::may_explore(std::size_t agent, TurnMode mode) const {
+  const std::size_t c = agents[agent].component();
+  return !pins[c] && (mode != TurnMode::refine || repays(shares.inclusive[c], move_cost[c]));
+}
+
+void Learner::Impl::enlist_crew(TurnMode mode) {
+  // A window in which several moved can be screened only against the incumbent's own latency
+  // breakdown, and who interacts with whom is known only from its edges.
+  if (options.concurrent_agents <= 1 || incumbent_inclusive.empty()) return;
+  const CallReach reach(space.component_count(), edges);
+  auto apart = [&](std::size_t a) {
+    return std::all_of(turn->crew.begin(), turn->crew.end(), [&](const Member& m) {
+      return reach.independent(agents[m.agent].component(), agents[a].component());
+    });
+  };
+  for (auto it = sweep.begin();
+       it != sweep.end() && turn->crew.size() < options.concurrent_agents;) {
+    if (*it != kGroup && apart(*it) && may_explore(*it, mode)) {
+      turn->crew.emplace_back().agent = *it;
+      it = sweep.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::optional<std::size_t> Learner::Impl::member_for(std::size_t c) const {
+  if (!turn) return std::nullopt;
+  for (std::size_t i = 0; i < turn->crew.size(); ++i)
+    if (agents[turn->crew[i].agent].component() == c) return i;
+  return std::nullopt;
 }
 
 void Learner::Impl::end_turn() {
   if (turn->who == kGroup)
     near_misses.insert(near_misses.end(), turn->tried.begin(), turn->tried.end());
   else
-    agents[turn->who].end_turn();
+    for (const Member& m : turn->crew) agents[m.agent].end_turn();
   turn.reset();
 }
 
@@ -202,11 +256,10 @@ bool Learner::Impl::after_local_optimum() {
   return true;
 }
 
-void Learner::Impl::accept(const Choice& design) {
+void Learner::Impl::adopt(const Choice& design) {
   incumbent = design;
   accepted_in_sweep = true;
   last_incumbent_window = windows;
-  end_turn();
   if (state == State::quiet) start_sweep(TurnMode::refine);
   quiet_gap = options.quiet_gap_min;
 }
@@ -220,15 +273,29 @@ std::optional<Choice> Learner::Impl::best_tried() const {
 
 std::optional<Choice> Learner::Impl::next_probe() {
   if (turn->who != kGroup) {
-    // A probe already measured far below the incumbent is reported from memory, not run.
-    for (;;) {
-      const auto option = agents[turn->who].next_probe();
-      if (!option) return std::nullopt;
-      Choice design = with(turn->who, *option);
-      if (!known_far_worse(design)) return design;
-      agents[turn->who].report(*option, mean_of(design));
-      ++probes_skipped;
+    // Every member with a probe left moves at once. A probe already measured far below the
+    // incumbent is reported from memory, not run.
+    Choice design = incumbent;
+    bool any = false;
+    for (Member& m : turn->crew) {
+      while (m.probing) {
+        const auto option = agents[m.agent].next_probe();
+        if (!option) {
+          m.probing = false;
+          break;
+        }
+        const Choice alone = with(m.agent, *option);
+        if (!known_far_worse(alone)) {
+          design[agents[m.agent].component()] = *option;
+          any = true;
+          break;
+        }
+        agents[m.agent].report(*option, mean_of(alone));
+        ++probes_skipped;
+      }
     }
+    if (!any) return std::nullopt;
+    return design;
   }
   // A group move that is already clearly better ends the search: the moves are many, and
   // the agents' next sweep refines from there.
@@ -247,7 +314,74 @@ bool Learner::Impl::incumbent_fresh() const {
   return last_incumbent_window > turn->began;
 }
 
+std::optional<OptionIndex> Learner::Impl::best_gain(const Member& m) const {
+  // A screened value is noisier than a window's: besides the window's noise it carries the
+  // others' measured change. It must beat the base by one standard error to be worth a window
+  // of its own; a measured one, by anything.
+  const double base = mean_of(turn->base);
+  const double base_runs = double(std::max<std::uint64_t>(runs_of(turn->base), 1));
+  std::optional<OptionIndex> best;
+  double best_gain = 0;
+  for (OptionIndex option : m.probed) {
+    if (std::find(m.rejected.begin(), m.rejected.end(), option) != m.rejected.end()) continue;
+    const Choice alone = on_base(m.agent, option);
+    double gain = mean_of(alone) - base;
+    if (runs_of(alone) == 0) {
+      const auto it = turn->screened.find({m.agent, option});
+      if (it == turn->screened.end()) continue;
+      const double n = it->second.count;
+      gain = it->second.sum / n - base - noise() * std::sqrt(1 / n + 1 / base_runs);
+    }
+    if (gain > best_gain) {
+      best = option;
+      best_gain = gain;
+    }
+  }
+  return best;
+}
+
+std::optional<Choice> Learner::Impl::decide_crew() {
+  // Members in turn: each one's best probe runs alone against the incumbent, which an earlier
+  // member's acceptance may have changed (their components do not interact, so its gain holds).
+  for (Member& m : turn->crew) {
+    while (!m.settled) {
+      const auto option = best_gain(m);
+      if (!option) {
+        m.settled = true;
+        break;
+      }
+      const Choice design = with(m.agent, *option);
+      const std::string name = space.component(agents[m.agent].component()).name;
+      if (runs_of(design) == 0) {
+        phase = "confirming " + name;
+        return design;
+      }
+      if (mean_of(design) <= mean_of(incumbent)) {
+        // A screen that misled once is not followed further: its next picks are weaker still.
+        m.rejected.push_back(*option);
+        m.settled = turn->screened.count({m.agent, *option}) > 0;
+        continue;
+      }
+      if (!incumbent_fresh()) return incumbent;
+      if (clearly_better(design)) {
+        adopt(design);
+        m.settled = true;
+        break;
+      }
+      if (runs_of(design) < options.confirm_limit) {
+        phase = "confirming " + name;
+        return design;
+      }
+      if (runs_of(incumbent) < runs_of(design)) return incumbent;
+      m.settled = true;
+    }
+  }
+  end_turn();
+  return std::nullopt;
+}
+
 std::optional<Choice> Learner::Impl::decide() {
+  if (turn->who != kGroup) return decide_crew();
   const auto best = best_tried();
   if (!best || mean_of(*best) <= mean_of(incumbent)) {
     end_turn();
@@ -255,7 +389,8 @@ std::optional<Choice> Learner::Impl::decide() {
   }
   if (!incumbent_fresh()) return incumbent;
   if (clearly_better(*best)) {
-    accept(*best);
+    adopt(*best);
+    end_turn();
     return std::nullopt;
   }
   if (runs_of(*best) < options.confirm_limit) {
@@ -371,21 +506,46 @@ void Learner::Impl::observe(const Choice& ran, const Window& w, double reward) {
   }
   if (!turn || ran.size() != incumbent.size()) return;
   if (turn->who != kGroup) {
-    // Only a design that differs from the incumbent in this agent's component is its probe.
-    const std::size_t c = agents[turn->who].component();
-    if (with(turn->who, ran[c]) != ran) return;
-    agents[turn->who].report(ran[c], mean_of(ran));
+    observe_crew(ran, w, value);
+    return;
   }
   if (std::find(turn->tried.begin(), turn->tried.end(), ran) == turn->tried.end())
     turn->tried.push_back(ran);
+}
+
+void Learner::Impl::observe_crew(const Choice& ran, const Window& w, double value) {
+  // Only a design that differs from the incumbent in members' components is the turn's.
+  std::vector<std::size_t> movers;
+  for (std::size_t c = 0; c < ran.size(); ++c) {
+    if (ran[c] == incumbent[c]) continue;
+    if (!member_for(c)) return;
+    movers.push_back(c);
+  }
+  for (std::size_t c : movers) {
+    Member& m = turn->crew[*member_for(c)];
+    const OptionIndex option = ran[c];
+    double reported = mean_of(ran);
+    if (movers.size() > 1) {
+      learner_detail::Screened& s = turn->screened[{m.agent, option}];
+      s.sum += screened_value(value, w, incumbent_inclusive, movers, c);
+      ++s.count;
+      const Choice alone = on_base(m.agent, option);
+      reported = runs_of(alone) > 0 ? mean_of(alone) : s.sum / s.count;
+    }
+    agents[m.agent].report(option, reported);
+    if (std::find(m.probed.begin(), m.probed.end(), option) == m.probed.end())
+      m.probed.push_back(option);
+  }
 }
 
 void Learner::Impl::observe_incumbent(const Window& w) {
   last_incumbent_window = windows;
   remeasure = false;
   if (state == State::warmup) ++warmup_runs;
-  if (w.components.size() == space.component_count() && w.entry.count > 0)
+  if (w.components.size() == space.component_count() && w.entry.count > 0) {
     shares = latency_shares(w);
+    incumbent_inclusive = inclusive_ms(w);
+  }
   edges = w.edges;
   std::sort(edges.begin(), edges.end(), [](const EdgeWindow& a, const EdgeWindow& b) {
     return a.calls_per_s * a.latency_ms > b.calls_per_s * b.latency_ms;

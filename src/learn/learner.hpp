@@ -12,7 +12,9 @@
 // How it works (docs/learner.md has the whole story):
 //   - It keeps an incumbent design (all local at first) and lets one agent explore at a time:
 //     the agent's probes change only its own component, so every comparison is between two
-//     designs that differ in one place, and the joint design cannot thrash.
+//     designs that differ in one place, and the joint design cannot thrash. Optionally a crew
+//     of agents whose components do not call each other probe in the same windows, each
+//     reading its share of them (crew.hpp); a probe is still accepted only once run alone.
 //   - Agents search their options as a tree, kind -> count -> hosts (agent.hpp).
 //   - A probe that beats the incumbent is re-measured until the gain exceeds the noise, then
 //     becomes the incumbent. A sweep gives every agent whose component matters a turn, the
@@ -69,6 +71,11 @@ struct LearnerOptions {
   // is not probed again: its windows could only confirm the loss, at the price of a live
   // window run that much slower. 0 skips every design clearly worse than the incumbent.
   double known_loss = 0.25;
+  // The most agents that explore at once. Agents whose components do not call each other,
+  // directly or through others (as the incumbent's edges show), probe in the same windows; each
+  // reads its probe's value from such a window less the others' measured change (crew.hpp), and
+  // its best probe runs alone before it is accepted. 1: one agent at a time.
+  unsigned concurrent_agents = 1;
   // The most windows a promising probe gets to prove itself before it is given up.
   unsigned confirm_limit = 3;
   // During exploration the incumbent runs at least once every this many windows, so that a

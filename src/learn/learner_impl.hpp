@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <optional>
 #include <random>
 #include <set>
@@ -36,14 +37,32 @@ inline std::string number(double x) {
 
 enum class State { warmup, sweep, quiet };
 
-// Who explores in a turn: one agent, or the coordinator with its group moves.
+// Who explores in a turn: a crew of agents, or the coordinator with its group moves.
 constexpr std::size_t kGroup = std::size_t(-1);
 
+// One agent of a crew.
+struct Member {
+  std::size_t agent = 0;
+  bool probing = true;   // it may have probes left
+  bool settled = false;  // its best probe was accepted or given up
+  std::vector<OptionIndex> probed;
+  std::vector<OptionIndex> rejected;  // ran alone and came out no better than the incumbent
+};
+
+// The mean of the screened values of one member's option (crew.hpp).
+struct Screened {
+  double sum = 0;
+  unsigned count = 0;
+};
+
 struct Turn {
-  std::size_t who = kGroup;  // an agent's index, or kGroup
-  std::deque<Choice> moves;  // group turn: the designs still to probe
-  std::vector<Choice> tried;
-  std::uint64_t began = 0;  // windows observed when it began
+  std::size_t who = kGroup;  // kGroup, or the crew's first agent
+  std::vector<Member> crew;  // agent turn: the agents exploring at once, `who` first
+  Choice base;               // agent turn: the incumbent when it began; probes differ from it
+  std::map<std::pair<std::size_t, OptionIndex>, Screened> screened;  // by (agent, option)
+  std::deque<Choice> moves;   // group turn: the designs still to probe
+  std::vector<Choice> tried;  // group turn: the designs probed
+  std::uint64_t began = 0;    // windows observed when it began
 };
 
 }  // namespace learner_detail
@@ -53,6 +72,8 @@ struct Learner::Impl {
   Impl(const DesignSpace& s, LearnerOptions o);
 
   Choice with(std::size_t agent, OptionIndex option) const;
+  // The turn's base design with `agent`'s component at `option`.
+  Choice on_base(std::size_t agent, OptionIndex option) const;
   double mean_of(const Choice& choice) const;
   std::uint64_t runs_of(const Choice& choice) const;
   // The standard deviation of one window's value at the current length, never quite 0 so that
@@ -73,6 +94,19 @@ struct Learner::Impl {
   // Opens a turn, unless the agent's component is pinned or, in refine mode, no move of the
   // turn could pay for itself (a group turn keeps the moves that can). Returns whether it did.
   bool begin_turn(std::size_t who, TurnMode mode);
+  // Whether the agent may take a turn in this mode: its component is not pinned and, in refine
+  // mode, a move of it could pay for itself.
+  bool may_explore(std::size_t agent, TurnMode mode) const;
+  // Up to `concurrent_agents` - 1 more agents from the sweep, which leave it, whose components
+  // interact neither with `who`'s nor with each other's (crew.hpp).
+  void enlist_crew(TurnMode mode);
+  // Whether an agent of the open turn owns component `c`; its crew index if so.
+  std::optional<std::size_t> member_for(std::size_t c) const;
+  // The option of `m` with the largest gain over the turn's base, measured alone if it ran
+  // alone, else screened; none if no option gains.
+  std::optional<OptionIndex> best_gain(const learner_detail::Member& m) const;
+  void observe_crew(const Choice& ran, const Window& w, double value);
+  std::optional<Choice> decide_crew();
   void end_turn();
   // A sweep changed nothing: the incumbent is a local optimum. If it was reached from a kick,
   // it is kept only if it clearly beats the design the kick left (the champion). Then, if a
@@ -82,7 +116,8 @@ struct Learner::Impl {
   // restart: a new search from the all-local design with the callers first. Returns false when
   // there is nothing left to kick from.
   bool after_local_optimum();
-  void accept(const Choice& design);
+  // `design` becomes the incumbent; the open turn goes on.
+  void adopt(const Choice& design);
   std::optional<Choice> best_tried() const;
   // The next design the turn wants measured, if it has one left.
   std::optional<Choice> next_probe();
@@ -127,14 +162,15 @@ struct Learner::Impl {
   ActionMatrix matrix;
   WindowController window;
   PageHinkley change;
-  LatencyShares shares;             // per component, from the incumbent's latest window
-  std::vector<EdgeWindow> edges;    // likewise, the busiest first
-  std::optional<Choice> champion;   // the best design while a kick is explored
-  std::vector<Choice> near_misses;  // group moves tried since the last local optimum
-  std::set<Choice> kicked;          // designs already kicked to in this environment
-  bool restarted = false;           // whether this environment had its restart
-  Choice group_for;                 // the incumbent the group cursor belongs to
-  std::size_t group_cursor = 0;     // the next group move to try
+  LatencyShares shares;                     // per component, from the incumbent's latest window
+  std::vector<double> incumbent_inclusive;  // likewise, inclusive_ms; empty until measured
+  std::vector<EdgeWindow> edges;            // likewise, the busiest first
+  std::optional<Choice> champion;           // the best design while a kick is explored
+  std::vector<Choice> near_misses;          // group moves tried since the last local optimum
+  std::set<Choice> kicked;                  // designs already kicked to in this environment
+  bool restarted = false;                   // whether this environment had its restart
+  Choice group_for;                         // the incumbent the group cursor belongs to
+  std::size_t group_cursor = 0;             // the next group move to try
 
   learner_detail::State state = learner_detail::State::warmup;
   std::deque<std::size_t> sweep;  // turns still to come in this sweep (agents, then kGroup)

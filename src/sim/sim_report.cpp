@@ -95,6 +95,7 @@ nlohmann::json scenario_json(const ScenarioReport& r) {
   j["final_within_5pct"] = r.final_within_5pct;
   j["final_beats_reference"] = r.final_beats_reference;
   j["descent_latency"] = optional_json(r.before.descent_ms);
+  j["descent_design"] = r.before.descent_design;
   j["descent_seconds"] = r.before.descent_seconds;
   j["final_over_descent"] = optional_json(r.final_over_descent);
   j["windows_to_within_5pct"] = optional_json(r.windows_to_within_5pct);

@@ -137,6 +137,7 @@ ScenarioReport run_scenario(Scenario scenario, const SimOptions& options, std::u
 
   LearnerOptions learner_options;
   learner_options.seed = seed;
+  learner_options.concurrent_agents = options.concurrent_agents;
   Learner learner(space, learner_options);
   Choice previous = all_local;
   const std::size_t milestone = std::max<std::size_t>(1, options.max_windows / 10);

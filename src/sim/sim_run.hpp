@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "learn/learner.hpp"
 #include "sim/random_scenario.hpp"
 #include "sim/scenario.hpp"
 #include "sim/sim_report.hpp"
@@ -34,6 +35,8 @@ struct SimOptions {
   // And the best of coordinate descents from random starts, within this many evaluations (about
   // 3 s on one thread): a judge much stronger than random designs. 0 skips it.
   std::uint64_t descent_evaluations = 20'000'000;
+  // The learner's LearnerOptions::concurrent_agents: the most agents exploring at once.
+  unsigned concurrent_agents = LearnerOptions{}.concurrent_agents;
   unsigned threads = 0;  // for the brute force; 0: one per core
   // The reward's cap: the scenario's, else this, else cap_factor times the response time of a
   // first all-local window (what a live system could measure before it learns).

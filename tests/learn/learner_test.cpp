@@ -430,5 +430,44 @@ TEST(Learner, MovesThatCannotPayForThemselvesAreNotTried) {
   EXPECT_THROW(learner.set_move_cost(0, -1), UsageError);
 }
 
+// Agents whose components do not call each other probe in the same windows, and each one's best
+// probe runs alone before it is accepted: the same optimum in fewer windows.
+TEST(Learner, AgentsWhoseComponentsDoNotCallEachOtherExploreTogether) {
+  const DesignSpace space = five_components(3, true);
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    SyntheticEnvironment env(space, {.seed = seed, .star = true});
+    Learner crew(space, {.seed = seed, .concurrent_agents = 4});
+    std::set<Choice> ran;
+    int together = 0;
+    std::size_t windows = 0;
+    for (; windows < 1000 && !crew.converged(); ++windows) {
+      ran.insert(step(crew, env));
+      together += crew.phase().find(", ") != std::string::npos;
+      EXPECT_TRUE(ran.count(crew.incumbent())) << "an incumbent that never ran as itself";
+    }
+    SyntheticEnvironment again(space, {.seed = seed, .star = true});
+    Learner alone(space, {.seed = seed});
+    const std::size_t sequential = windows_to_converge(alone, again);
+    EXPECT_GT(together, 0) << "seed " << seed;
+    EXPECT_DOUBLE_EQ(env.latency_ms(crew.best()), env.optimum_ms()) << "seed " << seed;
+    EXPECT_DOUBLE_EQ(again.latency_ms(alone.best()), again.optimum_ms()) << "seed " << seed;
+    EXPECT_LT(windows, sequential) << "seed " << seed;
+  }
+}
+
+// In a chain every component reaches every later one: no two may explore together, and the
+// learner proposes exactly what one agent at a time would.
+TEST(Learner, ACrewNeverJoinsComponentsThatCallEachOther) {
+  const DesignSpace space = five_components(2, true);
+  SyntheticEnvironment env(space, {.seed = 4, .interaction_ms = 3, .noise_cv = 0.02});
+  SyntheticEnvironment again(space, {.seed = 4, .interaction_ms = 3, .noise_cv = 0.02});
+  Learner crew(space, {.seed = 4, .concurrent_agents = 4});
+  Learner alone(space, {.seed = 4});
+  for (int t = 0; t < 300; ++t) {
+    ASSERT_EQ(step(crew, env), step(alone, again)) << "window " << t + 1;
+    EXPECT_EQ(crew.phase().find(", "), std::string::npos) << crew.phase();
+  }
+}
+
 }  // namespace
 }  // namespace hatch

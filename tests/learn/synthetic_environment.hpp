@@ -1,11 +1,12 @@
 // A seeded stand-in for a system the learner could run against, for the learner's tests:
 // a design's latency is a base, plus a cost for each component's option, plus a penalty for
 // every pair of talking components that share no host, plus noise that shrinks with the
-// window's length. Component c calls c + 1. An option's cost has the structure real placements
-// have: each host has a cost for each component (its speed there); a set spreads the work, so it
-// costs the mean of its hosts' costs divided by sqrt(count), plus a coordination overhead per extra
-// host. Small enough to brute-force the optimum. Windows carry the entry latency and per-component
-// latencies and call rates, as perception would report them.
+// window's length. Component c calls c + 1, or in a star component 0 calls every other one. An
+// option's cost has the structure real placements have: each host has a cost for each component
+// (its speed there); a set spreads the work, so it costs the mean of its hosts' costs divided by
+// sqrt(count), plus a coordination overhead per extra host. Small enough to brute-force the
+// optimum. Windows carry the entry latency and per-component latencies and call rates, as
+// perception would report them.
 #pragma once
 
 #include <algorithm>
@@ -26,6 +27,7 @@ struct SyntheticOptions {
   std::uint64_t seed = 1;
   double interaction_ms = 0;  // penalty per talking pair on disjoint hosts; 0: separable
   double noise_cv = 0;        // noise of a 1-second window, as a fraction of the latency
+  bool star = false;          // component 0 calls all others, which call no one
 };
 
 class SyntheticEnvironment {
@@ -59,8 +61,9 @@ class SyntheticEnvironment {
   double latency_ms(const Choice& choice) const {
     double total = 5;
     for (std::size_t c = 0; c < choice.size(); ++c) total += costs_[c][choice[c]];
-    for (std::size_t c = 0; c + 1 < choice.size(); ++c)
-      if (!share_a_host(c, choice[c], c + 1, choice[c + 1])) total += options_.interaction_ms;
+    for (const auto& [caller, callee] : calls())
+      if (!share_a_host(caller, choice[caller], callee, choice[callee]))
+        total += options_.interaction_ms;
     return total;
   }
 
@@ -89,19 +92,26 @@ class SyntheticEnvironment {
       component.latency.mean_ms = costs_[c][choice[c]];
       w.components.push_back(component);
     }
-    for (std::size_t c = 0; c + 1 < choice.size(); ++c) {
-      const bool apart = !share_a_host(c, choice[c], c + 1, choice[c + 1]);
+    for (const auto& [caller, callee] : calls()) {
+      const bool apart = !share_a_host(caller, choice[caller], callee, choice[callee]);
       w.edges.push_back(
-          {.caller = c,
-           .callee = c + 1,
+          {.caller = caller,
+           .callee = callee,
            .calls_per_s = 100,
            .bytes_per_call = 1000,
-           .latency_ms = costs_[c + 1][choice[c + 1]] + (apart ? options_.interaction_ms : 0)});
+           .latency_ms = costs_[callee][choice[callee]] + (apart ? options_.interaction_ms : 0)});
     }
     return {w, 1 - std::min(measured, cap_ms()) / cap_ms()};
   }
 
  private:
+  // Who calls whom: (caller, callee).
+  std::vector<std::pair<std::size_t, std::size_t>> calls() const {
+    std::vector<std::pair<std::size_t, std::size_t>> out;
+    for (std::size_t c = 1; c < space_.component_count(); ++c)
+      out.emplace_back(options_.star ? 0 : c - 1, c);
+    return out;
+  }
   bool share_a_host(std::size_t a, OptionIndex option_a, std::size_t b,
                     OptionIndex option_b) const {
     for (const std::string& h : hosts_of(a, option_a))

@@ -17,9 +17,12 @@ ScenarioReport synthetic(const std::vector<double>& best, double optimum,
   ScenarioReport r;
   r.name = "synthetic";
   r.designs = "1000";
-  r.before = {true, optimum, "a", {}, 0, 0};
+  r.before.exhaustive = true;
+  r.before.latency_ms = optimum;
+  r.before.design = "a";
   if (shift_at) {
-    r.after = Reference{true, optimum, "b", {}, 0, 0};
+    r.after = r.before;
+    r.after->design = "b";
     r.shift_at = shift_at;
   }
   for (std::size_t i = 0; i < best.size(); ++i) {
