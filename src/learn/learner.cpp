@@ -341,8 +341,36 @@ std::optional<OptionIndex> Learner::Impl::best_gain(const Member& m) const {
 }
 
 std::optional<Choice> Learner::Impl::decide_crew() {
-  // Members in turn: each one's best probe runs alone against the incumbent, which an earlier
-  // member's acceptance may have changed (their components do not interact, so its gain holds).
+  // First, once, every member's best probe together: a design measured clearly better than the
+  // incumbent is accepted as a whole, and its members are done.
+  if (!turn->joint) {
+    Choice joint = incumbent;
+    std::size_t count = 0;
+    for (const Member& m : turn->crew) {
+      if (m.settled) continue;
+      if (const auto option = best_gain(m)) {
+        joint[agents[m.agent].component()] = *option;
+        ++count;
+      }
+    }
+    turn->joint = joint;
+    if (count >= 2) {
+      phase = "confirming " + name_of(turn->who) + " together";
+      return joint;
+    }
+  } else if (*turn->joint != incumbent && runs_of(*turn->joint) > 0 &&
+             mean_of(*turn->joint) > mean_of(incumbent)) {
+    if (!incumbent_fresh()) return incumbent;
+    if (clearly_better(*turn->joint)) {
+      for (Member& m : turn->crew)
+        m.settled = m.settled || (*turn->joint)[agents[m.agent].component()] !=
+                                     incumbent[agents[m.agent].component()];
+      adopt(*turn->joint);
+    }
+    turn->joint = incumbent;
+  }
+  // Then members in turn: each one's best probe runs alone against the incumbent, which an
+  // earlier acceptance may have changed (their components do not interact, so a gain holds).
   for (Member& m : turn->crew) {
     while (!m.settled) {
       const auto option = best_gain(m);

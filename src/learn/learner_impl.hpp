@@ -60,9 +60,10 @@ struct Turn {
   std::vector<Member> crew;  // agent turn: the agents exploring at once, `who` first
   Choice base;               // agent turn: the incumbent when it began; probes differ from it
   std::map<std::pair<std::size_t, OptionIndex>, Screened> screened;  // by (agent, option)
-  std::deque<Choice> moves;   // group turn: the designs still to probe
-  std::vector<Choice> tried;  // group turn: the designs probed
-  std::uint64_t began = 0;    // windows observed when it began
+  std::optional<Choice> joint;  // agent turn: every member's best probe at once, once proposed
+  std::deque<Choice> moves;     // group turn: the designs still to probe
+  std::vector<Choice> tried;    // group turn: the designs probed
+  std::uint64_t began = 0;      // windows observed when it began
 };
 
 }  // namespace learner_detail

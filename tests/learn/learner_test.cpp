@@ -434,15 +434,20 @@ TEST(Learner, MovesThatCannotPayForThemselvesAreNotTried) {
 // probe runs alone before it is accepted: the same optimum in fewer windows.
 TEST(Learner, AgentsWhoseComponentsDoNotCallEachOtherExploreTogether) {
   const DesignSpace space = five_components(3, true);
+  int joint = 0;  // windows whose incumbent was accepted as a whole
   for (std::uint64_t seed = 1; seed <= 3; ++seed) {
     SyntheticEnvironment env(space, {.seed = seed, .star = true});
     Learner crew(space, {.seed = seed, .concurrent_agents = 4});
     std::set<Choice> ran;
     int together = 0;
     std::size_t windows = 0;
+    std::set<Choice> joints;  // the members' best probes, run together
     for (; windows < 1000 && !crew.converged(); ++windows) {
-      ran.insert(step(crew, env));
+      const Choice design = step(crew, env);
+      ran.insert(design);
       together += crew.phase().find(", ") != std::string::npos;
+      if (crew.phase().ends_with(" together")) joints.insert(design);
+      joint += joints.count(crew.incumbent()) > 0;
       EXPECT_TRUE(ran.count(crew.incumbent())) << "an incumbent that never ran as itself";
     }
     SyntheticEnvironment again(space, {.seed = seed, .star = true});
@@ -453,6 +458,7 @@ TEST(Learner, AgentsWhoseComponentsDoNotCallEachOtherExploreTogether) {
     EXPECT_DOUBLE_EQ(again.latency_ms(alone.best()), again.optimum_ms()) << "seed " << seed;
     EXPECT_LT(windows, sequential) << "seed " << seed;
   }
+  EXPECT_GT(joint, 0) << "no crew's best probes were accepted together";
 }
 
 // In a chain every component reaches every later one: no two may explore together, and the
