@@ -84,16 +84,20 @@ void Replication::forward(std::uint32_t method, std::span<const char> args) {
   }
 }
 
-void Replication::send_next_batch() {
-  // The oldest writes, as many as fit half a frame (one at least, which fit a request).
+std::size_t next_batch_length(std::span<const QueuedWrite> queued, std::uint32_t max_frame_bytes) {
   std::size_t n = 0;
   std::size_t bytes = 0;
-  while (n < queued_.size() && n < kMaxBatchWrites) {
-    const std::size_t more = queued_[n].args.size() + kBytesPerWrite;
-    if (n > 0 && bytes + more > max_frame_bytes_ / 2) break;
+  while (n < queued.size() && n < kMaxBatchWrites) {
+    const std::size_t more = queued[n].args.size() + kBytesPerWrite;
+    if (n > 0 && bytes + more > max_frame_bytes / 2) break;
     bytes += more;
     ++n;
   }
+  return n;
+}
+
+void Replication::send_next_batch() {
+  const std::size_t n = next_batch_length(queued_, max_frame_bytes_);
   const auto end = queued_.begin() + static_cast<std::ptrdiff_t>(n);
   std::vector<QueuedWrite> batch(std::make_move_iterator(queued_.begin()),
                                  std::make_move_iterator(end));

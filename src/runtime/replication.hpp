@@ -51,6 +51,10 @@ std::string pack_write_batch(std::span<const QueuedWrite> writes);
 std::vector<BatchedWrite> unpack_write_batch(std::span<const char> body,
                                              const internal::WireLimits& limits);
 
+// How many of the oldest `queued` writes the next batch takes: at most 1,024, and as many as fit
+// half of a `max_frame_bytes` frame once packed, but always one (a write fit a request).
+std::size_t next_batch_length(std::span<const QueuedWrite> queued, std::uint32_t max_frame_bytes);
+
 class Replication {
  public:
   // Told the home of a backup that left the set, and why.

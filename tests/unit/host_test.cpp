@@ -204,6 +204,24 @@ TEST(HostBatch, ABackupAppliesABatchOfWritesInItsOrder) {
   EXPECT_EQ(sequence_items(host, 3), (std::vector<std::uint64_t>{7, 3, 5}));
 }
 
+TEST(HostBatch, ABatchTakesAtMost1024WritesAndHalfAFrame) {
+  constexpr std::uint32_t kFrame = 64 * 1024;
+  const std::vector<QueuedWrite> small(3000, {kAppend, packed_args(std::uint64_t{1})});
+  EXPECT_EQ(next_batch_length(small, 1u << 30), 1024u) << "a bound on the count";
+  const std::vector<QueuedWrite> larger(3000, {kAppend, std::string(100, 'x')});
+  const std::size_t fitting = next_batch_length(larger, kFrame);
+  EXPECT_LT(fitting, 1024u) << "a bound on the bytes";
+  const std::size_t packed = pack_write_batch(std::span(larger).first(fitting)).size();
+  EXPECT_LE(packed, kFrame / 2);
+  EXPECT_GT(packed, kFrame / 4) << "and a batch uses most of what it may";
+
+  const std::vector<QueuedWrite> big(3, {kAppend, std::string(kFrame / 3, 'x')});
+  EXPECT_EQ(next_batch_length(big, kFrame), 1u) << "two would pass half a frame";
+  const std::vector<QueuedWrite> huge(2, {kAppend, std::string(kFrame, 'x')});
+  EXPECT_EQ(next_batch_length(huge, kFrame), 1u) << "one write always goes";
+  EXPECT_EQ(next_batch_length({}, kFrame), 0u);
+}
+
 TEST(HostBatch, ABatchWithAnythingButWritesOfTheComponentIsRefusedWhole) {
   Host host("backup", internal::WireLimits{});
   add_component(host, 3, "sequence");
