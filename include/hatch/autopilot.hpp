@@ -77,6 +77,10 @@ struct AutopilotOptions {
   double noise_floor = 0.02;
   // Once converged, at most this fraction of windows runs anything but the learned design.
   double exploration_budget = 0.05;
+  // The most agents that explore at once: components that do not call each other probe in the
+  // same windows, and each one's best probe is confirmed before it is accepted. 1: one at a
+  // time (docs/learner.md, "Crews").
+  unsigned concurrent_agents = 1;
   // A probe must be able to repay its moves (pause and settle, there and back, as measured)
   // within this many seconds of the gain its component's latency share allows. 0: off.
   double move_horizon_seconds = 300;

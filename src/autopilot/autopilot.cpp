@@ -31,6 +31,7 @@ LearningLoopOptions loop_options(const AutopilotOptions& o) {
   l.learner.accept_sigmas = o.accept_sigmas;
   l.learner.noise_floor = o.noise_floor;
   l.learner.exploration_budget = o.exploration_budget;
+  l.learner.concurrent_agents = o.concurrent_agents;
   l.learner.horizon_seconds = o.move_horizon_seconds;
   l.learner.window.initial_seconds = o.window_initial_seconds;
   l.learner.window.min_seconds = o.window_min_seconds;

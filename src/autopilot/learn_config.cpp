@@ -87,6 +87,7 @@ const std::set<std::string>& known_keys() {
                                           "accept_sigmas",
                                           "noise_floor",
                                           "exploration_budget",
+                                          "concurrent_agents",
                                           "move_horizon_seconds",
                                           "guard_multiple",
                                           "settle_slice_ms",
@@ -126,6 +127,9 @@ void read_learn_config(const toml::table& root, const std::string& path, Autopil
   learn.number("accept_sigmas", out.accept_sigmas);
   learn.number("noise_floor", out.noise_floor);
   learn.number("exploration_budget", out.exploration_budget);
+  std::int64_t crew = out.concurrent_agents;
+  learn.integer("concurrent_agents", 1, 64, crew);
+  out.concurrent_agents = static_cast<unsigned>(crew);
   learn.number("move_horizon_seconds", out.move_horizon_seconds);
   learn.number("guard_multiple", out.guard_multiple);
   learn.milliseconds("settle_slice_ms", out.settle_slice);

@@ -80,6 +80,7 @@ cost_per_host = 0.01
 accept_sigmas = 3
 noise_floor = 0.04
 exploration_budget = 0.1
+concurrent_agents = 4
 move_horizon_seconds = 60
 guard_multiple = 3
 settle_slice_ms = 100
@@ -106,6 +107,7 @@ cache = "local"
   EXPECT_EQ(learn.accept_sigmas, 3);
   EXPECT_EQ(learn.noise_floor, 0.04);
   EXPECT_EQ(learn.exploration_budget, 0.1);
+  EXPECT_EQ(learn.concurrent_agents, 4u);
   EXPECT_EQ(learn.move_horizon_seconds, 60);
   EXPECT_EQ(learn.guard_multiple, 3);
   EXPECT_EQ(learn.settle_slice, std::chrono::milliseconds(100));
@@ -128,6 +130,8 @@ TEST(LearnConfig, ABadKeyOrValueNamesTheFileTheLineAndTheKey) {
   EXPECT_TRUE(contains(e, "learn.toml:3: learn.reward_cap_ms must be a number")) << e;
   e = error_of("[learn]\n\nexploration_budget = 1.5\n");
   EXPECT_TRUE(contains(e, "learn.toml:3: learn.exploration_budget must lie between 0 and 1")) << e;
+  e = error_of("[learn]\nconcurrent_agents = 0\n");
+  EXPECT_TRUE(contains(e, "learn.toml:2: learn.concurrent_agents must lie between 1 and 64")) << e;
   e = error_of("[learn]\nreward = \"median\"\n");
   EXPECT_TRUE(contains(e, "learn.toml:2: learn.reward must be one of mean, p50, p95, p99, mix"))
       << e;
