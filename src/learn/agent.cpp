@@ -88,12 +88,6 @@ void Agent::enqueue_neighbours(OptionIndex option) {
   }
 }
 
-void Agent::stagger(std::size_t part, std::size_t parts) {
-  if (queue_.empty() || parts == 0) return;
-  const std::size_t by = part * queue_.size() / parts % queue_.size();
-  std::rotate(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(by), queue_.end());
-}
-
 std::optional<OptionIndex> Agent::next_probe() {
   while (stage_ != Stage::done) {
     if (!queue_.empty()) {

@@ -39,10 +39,6 @@ class Agent {
   // Starts a turn against the incumbent's option and its measured value. `slack` is how much
   // worse (in value) a bigger set may look, from noise alone, before growth stops.
   void begin_turn(OptionIndex incumbent, double incumbent_value, TurnMode mode, double slack);
-  // Member `part` of a crew of `parts` (learner.hpp) starts its turn's queued probes `part` /
-  // `parts` of the way along, so that the members do not all try the same host in one window
-  // and crowd it. Call right after begin_turn().
-  void stagger(std::size_t part, std::size_t parts);
   // The next option to measure this turn; nullopt when the turn has nothing left to try.
   std::optional<OptionIndex> next_probe();
   // The mean value of the incumbent design with this component at `option`.

@@ -174,10 +174,9 @@ bool Learner::Impl::begin_turn(std::size_t who, TurnMode mode) {
     turn->base = incumbent;
     turn->crew.emplace_back().agent = who;
     enlist_crew(mode);
-    for (std::size_t i = 0; i < turn->crew.size(); ++i) {
-      Agent& agent = agents[turn->crew[i].agent];
-      agent.begin_turn(incumbent[agent.component()], mean_of(incumbent), mode, noise());
-      agent.stagger(i, turn->crew.size());
+    for (const Member& m : turn->crew) {
+      const std::size_t c = agents[m.agent].component();
+      agents[m.agent].begin_turn(incumbent[c], mean_of(incumbent), mode, noise());
     }
   }
   phase = "exploring " + name_of(who);

@@ -281,20 +281,6 @@ TEST(Learner, WithoutKicksOrRestartItConvergesAtItsFirstLocalOptimum) {
   EXPECT_GT(sooner, 0) << "kicks and the restart search on after the first local optimum";
 }
 
-// Crew members that probed the same host in the same window would crowd it and each read the
-// other's load as its own: each starts its queue a share of the way along.
-TEST(Agent, CrewMembersStartTheirProbesOnDifferentHosts) {
-  const DesignSpace space = five_components(4);  // 4 nodes: 4 single hosts besides the origin
-  std::set<HostMask> first;
-  for (std::size_t part = 0; part < 4; ++part) {
-    Agent agent(space, 1 + part);
-    agent.begin_turn(0, 0.0, TurnMode::full, 0.01);
-    agent.stagger(part, 4);
-    first.insert(agent.tree().shape(*agent.next_probe()).hosts);
-  }
-  EXPECT_EQ(first.size(), 4u) << "four members, four hosts in their first window";
-}
-
 TEST(Agent, ARefineTurnDropsEachMemberOfASetNotOnlyTheWorstRanked) {
   const DesignSpace space = five_components(3);
   constexpr std::size_t kStore = 4;  // keyed: its sets are shards
