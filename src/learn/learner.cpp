@@ -3,10 +3,11 @@
 //
 // Invariants: `incumbent` is always a valid choice with every component the space pins local
 // and every component pin() holds at its option (best() likewise); at most one turn is open at a
-// time, no agent of a pinned component has one, and every design an agent's turn proposes
-// differs from the incumbent in that agent's component only; `memory` holds measurements of the
-// current environment only (or of the one restore() was given). While quiet, quiet_probes <=
-// exploration_budget * quiet_windows.
+// time, no agent of a pinned component has one, and every design an agent turn proposes differs
+// from the incumbent in its crew's components only, no two of which call each other; every
+// incumbent a turn accepts ran as itself (a screen alone never crowns one); `memory` holds
+// measurements of the current environment only (or of the one restore() was given). While quiet,
+// quiet_probes <= exploration_budget * quiet_windows.
 #include "learn/learner.hpp"
 
 #include <algorithm>
