@@ -341,9 +341,8 @@ std::optional<OptionIndex> Learner::Impl::best_gain(const Member& m) const {
   return best;
 }
 
-std::optional<Choice> Learner::Impl::decide_crew() {
-  // First, once, every member's best probe together: a design measured clearly better than the
-  // incumbent is accepted as a whole, and its members are done.
+std::optional<Choice> Learner::Impl::decide_joint() {
+  if (turn->joint_done) return std::nullopt;
   if (!turn->joint) {
     Choice joint = incumbent;
     std::size_t count = 0;
@@ -354,22 +353,30 @@ std::optional<Choice> Learner::Impl::decide_crew() {
         ++count;
       }
     }
+    turn->joint_done = count < 2;
+    if (turn->joint_done) return std::nullopt;
     turn->joint = joint;
-    if (count >= 2) {
-      phase = "confirming " + name_of(turn->who) + " together";
-      return joint;
-    }
-  } else if (*turn->joint != incumbent && runs_of(*turn->joint) > 0 &&
-             mean_of(*turn->joint) > mean_of(incumbent)) {
-    if (!incumbent_fresh()) return incumbent;
-    if (clearly_better(*turn->joint)) {
-      for (Member& m : turn->crew)
-        m.settled = m.settled || (*turn->joint)[agents[m.agent].component()] !=
-                                     incumbent[agents[m.agent].component()];
-      adopt(*turn->joint);
-    }
-    turn->joint = incumbent;
+    phase = "confirming " + name_of(turn->who) + " together";
+    return joint;
   }
+  const Choice& joint = *turn->joint;
+  if (runs_of(joint) > 0 && mean_of(joint) > mean_of(incumbent)) {
+    if (!incumbent_fresh()) return incumbent;
+    if (clearly_better(joint)) {
+      for (Member& m : turn->crew) {
+        const std::size_t c = agents[m.agent].component();
+        m.settled = m.settled || joint[c] != incumbent[c];
+      }
+      adopt(joint);
+    }
+  }
+  turn->joint_done = true;
+  return std::nullopt;
+}
+
+std::optional<Choice> Learner::Impl::decide_crew() {
+  if (turn->crew.size() > 1)
+    if (auto design = decide_joint()) return design;
   // Then members in turn: each one's best probe runs alone against the incumbent, which an
   // earlier acceptance may have changed (their components do not interact, so a gain holds).
   for (Member& m : turn->crew) {
