@@ -5,7 +5,8 @@
 // and every component pin() holds at its option (best() likewise); at most one turn is open at a
 // time, no agent of a pinned component has one, and every design an agent turn proposes differs
 // from the incumbent in its crew's components only, no two of which call each other; every
-// incumbent a turn accepts ran as itself (a screen alone never crowns one); `memory` holds
+// incumbent an agent turn accepts ran alone, differing from the incumbent before it in one
+// component (a screen never crowns one); `memory` holds
 // measurements of the current environment only (or of the one restore() was given). While quiet,
 // quiet_probes <= exploration_budget * quiet_windows.
 #include "learn/learner.hpp"
@@ -341,44 +342,9 @@ std::optional<OptionIndex> Learner::Impl::best_gain(const Member& m) const {
   return best;
 }
 
-std::optional<Choice> Learner::Impl::decide_joint() {
-  if (turn->joint_done) return std::nullopt;
-  if (!turn->joint) {
-    Choice joint = incumbent;
-    std::size_t count = 0;
-    for (const Member& m : turn->crew) {
-      if (m.settled) continue;
-      if (const auto option = best_gain(m)) {
-        joint[agents[m.agent].component()] = *option;
-        ++count;
-      }
-    }
-    turn->joint_done = count < 2;
-    if (turn->joint_done) return std::nullopt;
-    turn->joint = joint;
-    phase = "confirming " + name_of(turn->who) + " together";
-    return joint;
-  }
-  const Choice& joint = *turn->joint;
-  if (runs_of(joint) > 0 && mean_of(joint) > mean_of(incumbent)) {
-    if (!incumbent_fresh()) return incumbent;
-    if (clearly_better(joint)) {
-      for (Member& m : turn->crew) {
-        const std::size_t c = agents[m.agent].component();
-        m.settled = m.settled || joint[c] != incumbent[c];
-      }
-      adopt(joint);
-    }
-  }
-  turn->joint_done = true;
-  return std::nullopt;
-}
-
 std::optional<Choice> Learner::Impl::decide_crew() {
-  if (turn->crew.size() > 1)
-    if (auto design = decide_joint()) return design;
-  // Then members in turn: each one's best probe runs alone against the incumbent, which an
-  // earlier acceptance may have changed (their components do not interact, so a gain holds).
+  // Members in turn: each one's best probe runs alone against the incumbent, which an earlier
+  // member's acceptance may have changed (their components do not interact, so a gain holds).
   for (Member& m : turn->crew) {
     while (!m.settled) {
       const auto option = best_gain(m);

@@ -14,8 +14,7 @@
 //     the agent's probes change only its own component, so every comparison is between two
 //     designs that differ in one place, and the joint design cannot thrash. Optionally a crew
 //     of agents whose components do not call each other probe in the same windows, each
-//     reading its share of them (crew.hpp); their probes are accepted only on windows of the
-//     design accepted: the members' best together, or each alone.
+//     reading its share of them (crew.hpp); a probe is still accepted only once run alone.
 //   - Agents search their options as a tree, kind -> count -> hosts (agent.hpp).
 //   - A probe that beats the incumbent is re-measured until the gain exceeds the noise, then
 //     becomes the incumbent. A sweep gives every agent whose component matters a turn, the
@@ -74,9 +73,8 @@ struct LearnerOptions {
   double known_loss = 0.25;
   // The most agents that explore at once. Agents whose components do not call each other,
   // directly or through others (as the incumbent's edges show), probe in the same windows; each
-  // reads its probe's value from such a window less the others' measured change (crew.hpp). The
-  // members' best probes then run together, and are accepted together if that design is clearly
-  // better; if not, each runs alone before it is accepted. 1: one agent at a time.
+  // reads its probe's value from such a window less the others' measured change (crew.hpp), and
+  // its best probe runs alone before it is accepted. 1: one agent at a time.
   unsigned concurrent_agents = 1;
   // The most windows a promising probe gets to prove itself before it is given up.
   unsigned confirm_limit = 3;

@@ -60,11 +60,9 @@ struct Turn {
   std::vector<Member> crew;  // agent turn: the agents exploring at once, `who` first
   Choice base;               // agent turn: the incumbent when it began; probes differ from it
   std::map<std::pair<std::size_t, OptionIndex>, Screened> screened;  // by (agent, option)
-  std::optional<Choice> joint;  // agent turn: every member's best probe at once, once proposed
-  bool joint_done = false;      // it was decided, or there was none
-  std::deque<Choice> moves;     // group turn: the designs still to probe
-  std::vector<Choice> tried;    // group turn: the designs probed
-  std::uint64_t began = 0;      // windows observed when it began
+  std::deque<Choice> moves;   // group turn: the designs still to probe
+  std::vector<Choice> tried;  // group turn: the designs probed
+  std::uint64_t began = 0;    // windows observed when it began
 };
 
 }  // namespace learner_detail
@@ -108,9 +106,6 @@ struct Learner::Impl {
   // alone, else screened; none if no option gains.
   std::optional<OptionIndex> best_gain(const learner_detail::Member& m) const;
   void observe_crew(const Choice& ran, const Window& w, double value);
-  // Once per crew turn, the members' best probes together: the design to run (or the incumbent
-  // first, to be fresh), or none when it was decided; accepted as a whole if clearly better.
-  std::optional<Choice> decide_joint();
   // The members in turn, each one's best probe alone: the design to run, or none when the turn
   // ended.
   std::optional<Choice> decide_crew();

@@ -434,21 +434,18 @@ TEST(Learner, MovesThatCannotPayForThemselvesAreNotTried) {
 // probe runs alone before it is accepted: the same optimum in fewer windows.
 TEST(Learner, AgentsWhoseComponentsDoNotCallEachOtherExploreTogether) {
   const DesignSpace space = five_components(3, true);
-  int joint = 0;  // windows whose incumbent was accepted as a whole
   for (std::uint64_t seed = 1; seed <= 3; ++seed) {
     SyntheticEnvironment env(space, {.seed = seed, .star = true});
     Learner crew(space, {.seed = seed, .concurrent_agents = 4});
-    std::set<Choice> ran;
     int together = 0;
     std::size_t windows = 0;
-    std::set<Choice> joints;  // the members' best probes, run together
     for (; windows < 1000 && !crew.converged(); ++windows) {
+      const Choice before = crew.incumbent();
       const Choice design = step(crew, env);
-      ran.insert(design);
       together += crew.phase().find(", ") != std::string::npos;
-      if (crew.phase().ends_with(" together")) joints.insert(design);
-      joint += joints.count(crew.incumbent()) > 0;
-      EXPECT_TRUE(ran.count(crew.incumbent())) << "an incumbent that never ran as itself";
+      std::size_t changed = 0;
+      for (std::size_t c = 0; c < design.size(); ++c) changed += crew.incumbent()[c] != before[c];
+      EXPECT_LE(changed, 1u) << "an incumbent accepted on a window in which several moved";
     }
     SyntheticEnvironment again(space, {.seed = seed, .star = true});
     Learner alone(space, {.seed = seed});
@@ -458,7 +455,6 @@ TEST(Learner, AgentsWhoseComponentsDoNotCallEachOtherExploreTogether) {
     EXPECT_DOUBLE_EQ(again.latency_ms(alone.best()), again.optimum_ms()) << "seed " << seed;
     EXPECT_LT(windows, sequential) << "seed " << seed;
   }
-  EXPECT_GT(joint, 0) << "no crew's best probes were accepted together";
 }
 
 // In a chain every component reaches every later one: no two may explore together, and the
