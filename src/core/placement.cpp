@@ -54,24 +54,93 @@ void check_set(const std::vector<std::string>& hosts, std::string_view what) {
   }
 }
 
+std::string join(const std::vector<std::string>& hosts) {
+  std::string out;
+  for (const std::string& host : hosts) out += (out.empty() ? "" : ",") + host;
+  return out;
+}
+
+// The shards of "sharded{...}" written with replica sets: each item a host or replicated{...}.
+std::vector<std::vector<std::string>> shard_sets(std::string_view list, std::string_view whole) {
+  std::vector<std::vector<std::string>> shards;
+  for (const std::string& item : split_placements(list)) {
+    if (item.find_first_of("(){}") == std::string::npos) {
+      shards.push_back({host_name(item, whole)});
+      continue;
+    }
+    const Placement shard = Placement::parse(item);
+    if (shard.kind != Placement::Kind::replicated) {
+      throw UsageError("placement '" + std::string(whole) + "' has shard '" + item +
+                       "': a shard is a host or replicated{h1,h2,...}");
+    }
+    shards.push_back(shard.hosts);
+  }
+  return shards;
+}
+
 }  // namespace
 
 Placement Placement::on(std::string host) {
   host = spelling(std::move(host));
   if (host == "local") return local();
-  return {Kind::on, {std::move(host)}};
+  Placement p;
+  p.kind = Kind::on;
+  p.hosts = {std::move(host)};
+  return p;
 }
 
 Placement Placement::replicated(std::vector<std::string> hosts) {
   for (std::string& host : hosts) host = spelling(std::move(host));
   check_set(hosts, "replicated");
-  return {Kind::replicated, std::move(hosts)};
+  Placement p;
+  p.kind = Kind::replicated;
+  p.hosts = std::move(hosts);
+  return p;
 }
 
 Placement Placement::sharded(std::vector<std::string> hosts) {
   for (std::string& host : hosts) host = spelling(std::move(host));
   check_set(hosts, "sharded");
-  return {Kind::sharded, std::move(hosts)};
+  Placement p;
+  p.kind = Kind::sharded;
+  p.hosts = std::move(hosts);
+  return p;
+}
+
+Placement Placement::replicated_shards(std::vector<std::vector<std::string>> shards) {
+  if (shards.size() < 2) {
+    throw UsageError("replicated shards need at least two shards, got " +
+                     std::to_string(shards.size()));
+  }
+  Placement p;
+  p.kind = Kind::sharded;
+  bool replicas = false;
+  for (std::vector<std::string>& shard : shards) {
+    if (shard.empty())
+      throw UsageError("replicated shards: shard " + std::to_string(p.shard_replicas.size()) +
+                       " has no host");
+    for (std::string& host : shard) p.hosts.push_back(spelling(std::move(host)));
+    p.shard_replicas.push_back(static_cast<std::uint32_t>(shard.size()));
+    replicas = replicas || shard.size() > 1;
+  }
+  check_set(p.hosts, "sharded");
+  if (!replicas) p.shard_replicas.clear();
+  return p;
+}
+
+std::vector<std::vector<std::string>> Placement::shards() const {
+  if (kind != Kind::sharded) return {hosts};
+  std::vector<std::vector<std::string>> out;
+  if (shard_replicas.empty()) {
+    for (const std::string& host : hosts) out.push_back({host});
+    return out;
+  }
+  auto next = hosts.begin();
+  for (std::uint32_t size : shard_replicas) {
+    out.emplace_back(next, next + size);
+    next += size;
+  }
+  return out;
 }
 
 Placement Placement::parse(std::string_view text) {
@@ -94,6 +163,9 @@ Placement Placement::parse(std::string_view text) {
   }
   if (s.starts_with("sharded")) {
     std::string_view list = inside("sharded", '{', '}');
+    if (list.data() != nullptr && list.find('{') != std::string_view::npos) {
+      return replicated_shards(shard_sets(list, text));
+    }
     if (list.data() != nullptr) return sharded(host_set(list, text));
   }
   if (!s.empty() && s.find_first_of("(){},") == std::string_view::npos &&
@@ -101,8 +173,8 @@ Placement Placement::parse(std::string_view text) {
     return on(std::string(s));
   }
   throw UsageError("cannot read placement '" + std::string(text) +
-                   "': expected local, on(host:port), replicated{h1,h2,...} or "
-                   "sharded{h1,h2,...}");
+                   "': expected local, on(host:port), replicated{h1,h2,...}, "
+                   "sharded{h1,h2,...} or sharded{replicated{h1,h2},...}");
 }
 
 std::string Placement::to_string() const {
@@ -111,15 +183,18 @@ std::string Placement::to_string() const {
       return "local";
     case Kind::on:
       return "on(" + hosts.at(0) + ")";
-    case Kind::replicated:
-    case Kind::sharded: {
-      std::string out = kind == Kind::replicated ? "replicated{" : "sharded{";
-      for (std::size_t i = 0; i < hosts.size(); ++i) {
-        if (i > 0) out += ",";
-        out += hosts[i];
+    case Kind::sharded:
+      if (has_replicated_shards()) {
+        std::string out = "sharded{";
+        for (const std::vector<std::string>& shard : shards()) {
+          if (out.size() > 8) out += ",";
+          out += shard.size() == 1 ? shard.front() : "replicated{" + join(shard) + "}";
+        }
+        return out + "}";
       }
-      return out + "}";
-    }
+      [[fallthrough]];
+    case Kind::replicated:
+      return (kind == Kind::replicated ? "replicated{" : "sharded{") + join(hosts) + "}";
   }
   return "local";
 }

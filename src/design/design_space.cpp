@@ -202,6 +202,7 @@ std::optional<OptionIndex> DesignSpace::set(std::size_t component, HostMask mask
 
 std::optional<OptionIndex> DesignSpace::find(std::size_t component,
                                              const Placement& placement) const {
+  if (placement.has_replicated_shards()) return std::nullopt;
   HostMask mask = 0;
   for (const std::string& host : placement.hosts) {
     if (host == "local" || host == "origin") {

@@ -76,7 +76,8 @@ class DesignSpace {
   // places in `mask`, if it has two or more and the component may form sets.
   std::optional<OptionIndex> set(std::size_t component, HostMask mask) const;
   // The option that places the component as `placement` does: the same kind over the same
-  // hosts in any order, "origin" being "local" and on(local) being local.
+  // hosts in any order, "origin" being "local" and on(local) being local. Replicated shards
+  // are no option.
   std::optional<OptionIndex> find(std::size_t component, const Placement& placement) const;
 
   std::string size() const;   // exact, in decimal

@@ -45,11 +45,18 @@ std::vector<Home> homes_of(const Placement& p) {
         out.push_back({host_name(p.hosts[i]), i == 0 ? "primary" : "replica"});
       }
       break;
-    case Placement::Kind::sharded:
-      for (std::size_t i = 0; i < p.hosts.size(); ++i) {
-        out.push_back({host_name(p.hosts[i]), "shard " + std::to_string(i)});
+    case Placement::Kind::sharded: {
+      // A replicated shard's homes read "shard 0 primary", "shard 0 replica".
+      const std::vector<std::vector<std::string>> shards = p.shards();
+      for (std::size_t s = 0; s < shards.size(); ++s) {
+        for (std::size_t i = 0; i < shards[s].size(); ++i) {
+          std::string role = "shard " + std::to_string(s);
+          if (shards[s].size() > 1) role += i == 0 ? " primary" : " replica";
+          out.push_back({host_name(shards[s][i]), std::move(role)});
+        }
       }
       break;
+    }
   }
   return out;
 }

@@ -174,7 +174,8 @@ struct RebindRequest {
   std::uint32_t new_id = 0;
   std::uint8_t kind = 0;  // Placement::Kind
   std::vector<std::string> homes;
-  HATCH_FIELDS(name, old_id, new_id, kind, homes);
+  std::vector<std::uint32_t> shard_replicas;  // Placement::shard_replicas
+  HATCH_FIELDS(name, old_id, new_id, kind, homes, shard_replicas);
 };
 
 struct MetricsRequest {
@@ -198,7 +199,8 @@ struct ResolveReply {
   std::string interface;
   std::uint8_t kind = 0;  // Placement::Kind
   std::vector<std::string> homes;
-  HATCH_FIELDS(id, interface, kind, homes);
+  std::vector<std::uint32_t> shard_replicas;  // Placement::shard_replicas
+  HATCH_FIELDS(id, interface, kind, homes, shard_replicas);
 };
 
 struct ReplicaLostRequest {

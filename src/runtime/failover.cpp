@@ -103,17 +103,13 @@ void Failover::run(const std::string& name, const std::string& home, bool missed
 
 bool Failover::fail_over(const std::string& name, const std::string& home, bool missed_writes) {
   const ComponentRecord record = directory_.record(name);
-  std::vector<std::string> homes = homes_of(record.placement);
-  auto lost = std::find(homes.begin(), homes.end(), home);
-  if (record.placement.kind != Placement::Kind::replicated || lost == homes.end()) return true;
+  if (!has_fellow_replica(record.placement, home)) return true;
   if (!missed_writes) {
     // The origin always reaches itself; a replica that answers holds every write and keeps
     // its place.
     if (home == kOriginLocation || hooks_.reachable(home)) return true;
   }
-  homes.erase(lost);
-  const Placement next =
-      placement_of(homes.size() > 1 ? Placement::Kind::replicated : Placement::Kind::on, homes);
+  const Placement next = without_home(record.placement, home);
   spdlog::warn("the replica of '{}' at {} {}: moving to {}", name, home,
                missed_writes ? "missed writes" : "is unreachable", next.to_string());
   return hooks_.transition(name, next).ok;

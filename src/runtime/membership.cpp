@@ -159,7 +159,7 @@ void Membership::died(const std::string& node, std::chrono::milliseconds silent)
     if (!has_home(placement, node)) continue;
     try {
       const ComponentRecord record = directory_.record(name);
-      if (placement.kind == Placement::Kind::replicated && homes_of(placement).size() > 1) {
+      if (has_fellow_replica(placement, node)) {
         spdlog::warn("'{}' loses its replica on dead node {}", name, node);
         hooks_.replica_lost(name, node);
       } else if (record.component->kind == StateKind::stateless) {

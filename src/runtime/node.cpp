@@ -330,7 +330,8 @@ struct Node::Impl {
       case ControlMethod::rebind: {
         const auto order =
             runtime::decode<runtime::RebindRequest>(method, request.body, options.limits);
-        refs.rebind(order.old_id, order.new_id, runtime::read_placement(order.kind, order.homes));
+        refs.rebind(order.old_id, order.new_id,
+                    runtime::read_placement(order.kind, order.homes, order.shard_replicas));
         return runtime::Reply{StatusCode::ok, runtime::encode(runtime::Done{})};
       }
       default:

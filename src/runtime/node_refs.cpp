@@ -7,12 +7,28 @@
 
 namespace hatch::runtime {
 
-Placement read_placement(std::uint8_t kind, const std::vector<std::string>& homes) {
+Placement read_placement(std::uint8_t kind, const std::vector<std::string>& homes,
+                         const std::vector<std::uint32_t>& shard_replicas) {
+  const auto not_one = [&](const std::string& why) {
+    return UsageError("a placement of kind " + std::to_string(kind) + " with " +
+                      std::to_string(homes.size()) + " homes is not one: " + why);
+  };
   if (kind > static_cast<std::uint8_t>(Placement::Kind::sharded) || homes.empty()) {
-    throw UsageError("a placement of kind " + std::to_string(kind) + " with " +
-                     std::to_string(homes.size()) + " homes is not one");
+    throw not_one("no such kind, or no home");
   }
-  return placement_of(static_cast<Placement::Kind>(kind), homes);
+  if (shard_replicas.empty()) return placement_of(static_cast<Placement::Kind>(kind), homes);
+  if (kind != static_cast<std::uint8_t>(Placement::Kind::sharded) || shard_replicas.size() < 2) {
+    throw not_one("only two shards or more have replicas");
+  }
+  std::vector<std::vector<std::string>> sets;
+  std::size_t next = 0;
+  for (std::uint32_t size : shard_replicas) {
+    if (size == 0 || size > homes.size() - next) throw not_one("the shards' sizes do not add up");
+    sets.emplace_back(homes.begin() + next, homes.begin() + next + size);
+    next += size;
+  }
+  if (next != homes.size()) throw not_one("the shards' sizes do not add up");
+  return placement_of_sets(Placement::Kind::sharded, sets);
 }
 
 NodeRefs::NodeRefs(const Catalog& catalog, const Host& host,
@@ -34,7 +50,7 @@ std::shared_ptr<BindingCell> NodeRefs::resolve(const std::string& name) {
     throw UsageError(host_.name() + " has no component named '" + name + "' in its binary");
   }
   const ResolveReply where = hooks_.resolve_at_origin(name);
-  const Placement placement = read_placement(where.kind, where.homes);
+  const Placement placement = read_placement(where.kind, where.homes, where.shard_replicas);
   auto cell = std::make_shared<BindingCell>(name, component->interface->name, meter_);
   bind(*cell, name, where.id, placement);
   MutexLock lock(mu_);

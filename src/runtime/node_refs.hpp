@@ -12,10 +12,10 @@
 #include <memory>
 #include <string>
 
-#include "hatch/internal/mutex.hpp"
 #include "hatch/catalog.hpp"
 #include "hatch/internal/binding_cell.hpp"
 #include "hatch/internal/call_meter.hpp"
+#include "hatch/internal/mutex.hpp"
 #include "hatch/placement.hpp"
 #include "runtime/control.hpp"
 #include "runtime/host.hpp"
@@ -75,8 +75,9 @@ class NodeRefs {
   std::map<std::string, Ref> refs_ HATCH_GUARDED_BY(mu_);
 };
 
-// The placement a control message spells as `kind` and `homes`. Throws UsageError when it is
-// not one.
-Placement read_placement(std::uint8_t kind, const std::vector<std::string>& homes);
+// The placement a control message spells as `kind`, `homes` and `shard_replicas`. Throws
+// UsageError when it is not one.
+Placement read_placement(std::uint8_t kind, const std::vector<std::string>& homes,
+                         const std::vector<std::uint32_t>& shard_replicas);
 
 }  // namespace hatch::runtime

@@ -256,9 +256,12 @@ std::string_view Origin::Impl::kind_of(const Placement& target) {
 
 void Origin::Impl::push_directory(const std::string& name, std::uint32_t old_id,
                                   std::uint32_t new_id, const Placement& placement) {
-  const runtime::RebindRequest order{name, old_id, new_id,
+  const runtime::RebindRequest order{name,
+                                     old_id,
+                                     new_id,
                                      static_cast<std::uint8_t>(placement.kind),
-                                     runtime::homes_of(placement)};
+                                     runtime::homes_of(placement),
+                                     placement.shard_replicas};
   for (auto& [node, pending] : fleet.start_all(runtime::ControlMethod::rebind, order)) {
     try {
       static_cast<void>(pending.wait());  // a rebind answers Done: only a failure tells

@@ -45,7 +45,8 @@ runtime::Reply Origin::Impl::serve(const rpc::Connection& connection, std::uint3
       return runtime::Reply{StatusCode::ok, runtime::encode(runtime::ResolveReply{
                                                 record.id, std::string(cell->interface_name()),
                                                 static_cast<std::uint8_t>(record.placement.kind),
-                                                runtime::homes_of(record.placement)})};
+                                                runtime::homes_of(record.placement),
+                                                record.placement.shard_replicas})};
     }
     case ControlMethod::replica_lost: {
       const auto order =

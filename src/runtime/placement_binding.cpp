@@ -32,20 +32,64 @@ Placement placement_of(Placement::Kind kind, const std::vector<std::string>& hom
   return p;
 }
 
+std::vector<std::vector<std::string>> replica_sets(const Placement& placement) {
+  if (placement.kind == Placement::Kind::local) return {{std::string(kOriginLocation)}};
+  std::vector<std::vector<std::string>> sets = placement.shards();
+  for (std::vector<std::string>& set : sets) {
+    std::replace(set.begin(), set.end(), std::string("local"), std::string(kOriginLocation));
+  }
+  return sets;
+}
+
+Placement placement_of_sets(Placement::Kind kind,
+                            const std::vector<std::vector<std::string>>& sets) {
+  std::vector<std::string> homes;
+  std::vector<std::uint32_t> sizes;
+  bool replicas = false;
+  for (const std::vector<std::string>& set : sets) {
+    homes.insert(homes.end(), set.begin(), set.end());
+    sizes.push_back(static_cast<std::uint32_t>(set.size()));
+    replicas = replicas || set.size() > 1;
+  }
+  if (homes.empty()) return Placement::local();
+  if (homes.size() == 1) return placement_of(Placement::Kind::on, homes);
+  if (kind != Placement::Kind::sharded || sets.size() < 2) {
+    return placement_of(Placement::Kind::replicated, homes);
+  }
+  Placement p = placement_of(Placement::Kind::sharded, homes);
+  if (replicas) p.shard_replicas = std::move(sizes);
+  return p;
+}
+
+bool has_fellow_replica(const Placement& placement, const std::string& home) {
+  if (placement.kind != Placement::Kind::replicated && placement.kind != Placement::Kind::sharded) {
+    return false;
+  }
+  for (const std::vector<std::string>& set : replica_sets(placement)) {
+    if (set.size() > 1 && std::find(set.begin(), set.end(), home) != set.end()) return true;
+  }
+  return false;
+}
+
 Placement without_home(const Placement& placement, const std::string& home) {
-  std::vector<std::string> rest;
-  for (const std::string& h : homes_of(placement)) {
-    if (h != home) rest.push_back(h);
+  const std::vector<std::string> all = homes_of(placement);
+  const bool origin_holds_one =
+      std::find(all.begin(), all.end(), std::string(kOriginLocation)) != all.end();
+  std::vector<std::vector<std::string>> sets;
+  for (std::vector<std::string> set : replica_sets(placement)) {
+    const auto it = std::find(set.begin(), set.end(), home);
+    if (it != set.end()) {
+      // A shard of one host keeps its place in the shard order on the origin.
+      const bool keep_shard = placement.kind == Placement::Kind::sharded && set.size() == 1;
+      if (keep_shard && !origin_holds_one) {
+        *it = kOriginLocation;
+      } else {
+        set.erase(it);
+      }
+    }
+    if (!set.empty()) sets.push_back(std::move(set));
   }
-  const bool on_origin =
-      std::find(rest.begin(), rest.end(), std::string(kOriginLocation)) != rest.end();
-  if (placement.kind == Placement::Kind::sharded && !on_origin) {
-    rest = homes_of(placement);
-    std::replace(rest.begin(), rest.end(), home, std::string(kOriginLocation));
-  }
-  if (rest.empty()) return Placement::local();
-  if (rest.size() == 1) return placement_of(Placement::Kind::on, rest);
-  return placement_of(placement.kind, rest);
+  return placement_of_sets(placement.kind, sets);
 }
 
 namespace {
@@ -94,41 +138,50 @@ void bind_placement(BindingCell& cell, const ComponentEntry& component, std::uin
     }
     return;
   }
-  std::vector<std::shared_ptr<internal::CallTarget>> targets;
-  for (const std::string& home : homes) {
-    if (home == reach.self) {
-      const Host& host = reach.host;
-      targets.push_back(std::make_shared<primitives::LocalTarget>(
-          [&host](std::uint32_t component, std::uint32_t method, internal::Payload& request) {
-            rpc::FrameHeader header;
-            header.component = component;
-            header.method = method;
-            Reply reply = host.execute(nullptr, header, request);
-            return std::make_pair(reply.status, std::move(reply.body));
-          },
-          id, iface, reach.timeout, reach.self));
-    } else {
-      targets.push_back(
-          std::make_shared<RemoteComponent>(reach.endpoint_for(home), id, iface, reach.timeout,
-                                            stale_report(reach, component.name, id, home),
-                                            CallCounting{reach.metrics, component.name}));
+  const auto target_at = [&](const std::string& home) -> std::shared_ptr<internal::CallTarget> {
+    if (home != reach.self) {
+      return std::make_shared<RemoteComponent>(reach.endpoint_for(home), id, iface, reach.timeout,
+                                               stale_report(reach, component.name, id, home),
+                                               CallCounting{reach.metrics, component.name});
     }
-  }
-  std::shared_ptr<internal::CallTarget> target;
-  Binding binding;
-  binding.hosts = homes;
-  if (placement.kind == Placement::Kind::sharded) {
-    target = std::make_shared<primitives::ShardedTarget>(std::move(targets), iface);
-    binding.kind = Binding::Kind::sharded;
-  } else {
+    const Host& host = reach.host;
+    return std::make_shared<primitives::LocalTarget>(
+        [&host](std::uint32_t component, std::uint32_t method, internal::Payload& request) {
+          rpc::FrameHeader header;
+          header.component = component;
+          header.method = method;
+          Reply reply = host.execute(nullptr, header, request);
+          return std::make_pair(reply.status, std::move(reply.body));
+        },
+        id, iface, reach.timeout, reach.self);
+  };
+  const auto replicas_at =
+      [&](const std::vector<std::string>& set) -> std::shared_ptr<internal::CallTarget> {
+    if (set.size() == 1) return target_at(set.front());
+    std::vector<std::shared_ptr<internal::CallTarget>> targets;
+    for (const std::string& home : set) targets.push_back(target_at(home));
     primitives::ReplicatedTarget::LostReplica lost;
     if (reach.lost_replica) {
       lost = [report = reach.lost_replica, name = component.name](const std::string& home) {
         report(name, home);
       };
     }
-    target = std::make_shared<primitives::ReplicatedTarget>(
-        std::move(targets), homes, iface, component.kind != StateKind::stateless, std::move(lost));
+    return std::make_shared<primitives::ReplicatedTarget>(
+        std::move(targets), set, iface, component.kind != StateKind::stateless, std::move(lost));
+  };
+  std::shared_ptr<internal::CallTarget> target;
+  Binding binding;
+  binding.hosts = homes;
+  if (placement.kind == Placement::Kind::sharded) {
+    // Each shard is one home, or a replica set with its own primary.
+    std::vector<std::shared_ptr<internal::CallTarget>> shards;
+    for (const std::vector<std::string>& set : replica_sets(placement)) {
+      shards.push_back(replicas_at(set));
+    }
+    target = std::make_shared<primitives::ShardedTarget>(std::move(shards), iface);
+    binding.kind = Binding::Kind::sharded;
+  } else {
+    target = replicas_at(homes);
     binding.kind = Binding::Kind::replicated;
   }
   void* self = nullptr;

@@ -26,9 +26,24 @@ std::vector<std::string> homes_of(const Placement& placement);
 // The placement whose homes are `homes` ("origin" is local).
 Placement placement_of(Placement::Kind kind, const std::vector<std::string>& homes);
 
+// The homes as replica sets, each with its primary first: one set per shard of a sharded
+// placement, and one set of every home for any other (a single home is a set of one). The
+// transition engine and failover handle every placement as such sets.
+std::vector<std::vector<std::string>> replica_sets(const Placement& placement);
+
+// The placement of kind `kind` over `sets` (homes as replica_sets gives them): none is local,
+// one home is on(h) or local, one set of several is replicated, and several sets of a sharded
+// kind are sharded, with replicated shards where a set has more than one home.
+Placement placement_of_sets(Placement::Kind kind,
+                            const std::vector<std::vector<std::string>>& sets);
+
+// Whether `home` holds a replica of `placement` beside which another replica of the same set
+// holds the same state: a replicated home, or a member of a replicated shard.
+bool has_fellow_replica(const Placement& placement, const std::string& home);
+
 // `placement` without `home`, for a node that leaves: a single home becomes the origin, a
-// replicated set loses that replica (on(h) when one is left), and a sharded set gets the
-// origin in its place, or loses the shard when the origin holds one already.
+// replica set (replicated, or one shard's) loses that replica, and a shard of one host gets
+// the origin in its place, or is dropped when the origin holds a shard already.
 Placement without_home(const Placement& placement, const std::string& home);
 
 // What this process needs to reach a component's homes.

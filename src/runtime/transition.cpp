@@ -113,6 +113,7 @@ class Transition {
         next_(from),
         epoch_(epoch),
         old_homes_(homes_of(from.placement)),
+        old_sets_(replica_sets(from.placement)),
         new_homes_(homes_of(to)) {
     next_.placement = to;
     if (!single(from.placement) || !single(to)) next_.id = env.new_id();
@@ -147,17 +148,17 @@ class Transition {
 
  private:
   void gate_old_homes() {
-    const bool replicas = from_.placement.kind == Placement::Kind::replicated;
     const GateRequest order{from_.id, epoch_};
     const Start gate = [&](Home& home, std::size_t) {
       return home.start(ControlMethod::gate, order);
     };
-    // The primary first: its writes in flight reach the backups before they close.
-    std::vector<std::string> first(old_homes_.begin(), old_homes_.begin() + 1);
-    std::vector<std::string> rest(old_homes_.begin() + 1, old_homes_.end());
-    if (!replicas) {
-      first.clear();
-      rest = old_homes_;
+    // The primaries of replica sets first: their writes in flight reach the backups before
+    // those close.
+    std::vector<std::string> first;
+    std::vector<std::string> rest;
+    for (const std::vector<std::string>& set : old_sets_) {
+      (set.size() > 1 ? first : rest).push_back(set.front());
+      rest.insert(rest.end(), set.begin() + 1, set.end());
     }
     for (const std::vector<std::string>* group : {&first, &rest}) {
       if (group->empty()) continue;
@@ -168,14 +169,26 @@ class Transition {
           gated_.push_back((*group)[i]);
           continue;
         }
-        if (!replicas || !unreachable(failures[i])) std::rethrow_exception(failures[i]);
+        if (!has_fellow_replica(from_.placement, (*group)[i]) || !unreachable(failures[i])) {
+          std::rethrow_exception(failures[i]);
+        }
         // A replica that cannot be reached leaves the set; every other one holds every
         // acknowledged write.
         spdlog::warn("replica of '{}' at {} is unreachable and leaves the set: {}", name_,
                      (*group)[i], what_of(failures[i]));
       }
     }
-    if (gated_.empty()) throw UsageError("no replica of '" + name_ + "' can be reached");
+    // Each set's first home that closed is where its state comes from.
+    for (std::size_t s = 0; s < old_sets_.size(); ++s) {
+      const auto source = std::find_first_of(old_sets_[s].begin(), old_sets_[s].end(),
+                                             gated_.begin(), gated_.end());
+      if (source == old_sets_[s].end()) {
+        throw UsageError("no replica of '" + name_ + "'" +
+                         (old_sets_.size() > 1 ? " shard " + std::to_string(s) : std::string()) +
+                         " can be reached");
+      }
+      sources_.push_back(*source);
+    }
   }
 
   static bool unreachable(const std::exception_ptr& failure) {
@@ -189,26 +202,25 @@ class Transition {
     }
   }
 
+  // A resharding between plain shards, where only the entries whose shard changes move.
   bool resharding() const {
     return from_.placement.kind == Placement::Kind::sharded &&
-           next_.placement.kind == Placement::Kind::sharded;
+           next_.placement.kind == Placement::Kind::sharded &&
+           !from_.placement.has_replicated_shards() && !next_.placement.has_replicated_shards();
   }
 
-  // Every shard holds a part, every replica the whole; in a resharding, only the entries
-  // whose shard changes leave their node.
+  // One replica of every set exports: a shard holds a part, a replica the whole.
   void export_state() {
     const StateKind kind = from_.component->kind;
     if (kind == StateKind::stateless) return;
-    const bool parts = from_.placement.kind == Placement::Kind::sharded;
     const bool decode =
-        kind == StateKind::keyed && (parts || next_.placement.kind == Placement::Kind::sharded);
-    const std::vector<std::string> sources =
-        parts ? gated_ : std::vector<std::string>{gated_.front()};
+        kind == StateKind::keyed && (from_.placement.kind == Placement::Kind::sharded ||
+                                     next_.placement.kind == Placement::Kind::sharded);
     ExportRequest order{from_.id, std::nullopt};
     if (resharding()) order.reshard_to = new_homes_;
     std::vector<internal::Payload> replies;
     const std::vector<std::exception_ptr> failures = on_all(
-        env_, sources,
+        env_, sources_,
         [&](Home& home, std::size_t) { return home.start(ControlMethod::export_state, order); },
         &replies);
     if (any(failures)) rethrow_first(failures);
@@ -229,16 +241,21 @@ class Transition {
 
   void instantiate_new_homes() {
     const bool sharded = next_.placement.kind == Placement::Kind::sharded;
+    const std::vector<std::vector<std::string>> sets = replica_sets(next_.placement);
     std::vector<std::string> packed(new_homes_.size());
     // One new home takes the exported state itself, so that the origin's own home can adopt
     // a tail that landed in a buffer of its own instead of copying it.
     std::vector<internal::Payload> states(new_homes_.size() - 1, whole_);
     states.push_back(std::move(whole_));
     if (entries_) {
-      for (std::size_t i = 0; i < new_homes_.size(); ++i) {
-        packed[i] = pack_entries(*entries_, sharded ? static_cast<int>(i) : -1,
-                                 static_cast<std::uint32_t>(new_homes_.size()));
-        states[i] = internal::Payload{nullptr, packed[i], {}, nullptr};
+      // Every replica of shard s holds that shard's entries.
+      std::size_t i = 0;
+      for (std::size_t shard = 0; shard < sets.size(); ++shard) {
+        for (std::size_t r = 0; r < sets[shard].size(); ++r, ++i) {
+          packed[i] = pack_entries(*entries_, sharded ? static_cast<int>(shard) : -1,
+                                   static_cast<std::uint32_t>(sets.size()));
+          states[i] = internal::Payload{nullptr, packed[i], {}, nullptr};
+        }
       }
     }
     const std::vector<std::exception_ptr> failures =
@@ -256,18 +273,16 @@ class Transition {
   }
 
  public:
-  // Makes the primary of a replicated stateful or keyed component forward its writes to the
-  // other replicas.
+  // Makes the primary of each replica set of a stateful or keyed component forward its writes
+  // to the other replicas of its set.
   static void set_backups(const TransitionEnv& env, const ComponentRecord& record) {
-    if (record.placement.kind != Placement::Kind::replicated ||
-        record.component->kind == StateKind::stateless) {
-      return;
+    if (record.component->kind == StateKind::stateless) return;
+    for (const std::vector<std::string>& set : replica_sets(record.placement)) {
+      if (set.size() < 2) continue;
+      env.home(set.front())
+          .run(ControlMethod::set_backups,
+               SetBackupsRequest{record.id, std::vector<std::string>(set.begin() + 1, set.end())});
     }
-    const std::vector<std::string> homes = homes_of(record.placement);
-    env.home(homes.front())
-        .run(
-            ControlMethod::set_backups,
-            SetBackupsRequest{record.id, std::vector<std::string>(homes.begin() + 1, homes.end())});
   }
 
   // Drops the instances a failed step created. Best effort: an instance left behind is
@@ -343,6 +358,7 @@ class Transition {
   ComponentRecord next_;
   const std::uint64_t epoch_;
   const std::vector<std::string> old_homes_;
+  const std::vector<std::vector<std::string>> old_sets_;
   const std::vector<std::string> new_homes_;
   TransitionReport report_;
   Stopwatch clock_{report_};
@@ -350,6 +366,7 @@ class Transition {
   void* old_target_ = nullptr;
   std::vector<std::string> sent_gates_;  // homes sent a gate, answered or not
   std::vector<std::string> gated_;       // homes whose gate closed
+  std::vector<std::string> sources_;     // per old replica set, the home its state comes from
   std::vector<std::string> created_;     // new homes that hold an instance
   internal::Payload whole_;              // the state as exported, when it goes on whole
   std::optional<StateEntries> entries_;  // a keyed state taken apart

@@ -2,14 +2,17 @@
 // written once over Home (runtime/home.hpp), for every pair of placements.
 //
 //   1. The origin's own ref cell is gated: its callers wait for the rebind.
-//   2. Gate: every old home closes its gate and drains its calls. A replicated component's
-//      primary goes first, so that the writes it is forwarding reach the backups before they
-//      close; the other homes then gate at once. A replica that cannot be reached leaves the
-//      set; any other failure abandons the transition.
-//   3. Export: a stateful state from the primary; a keyed one from the primary or from every
-//      shard at once (in a resharding, only the entries whose shard changes).
-//   4. Instantiate: every new home at once, each with its share of the state; then a new
-//      replicated primary learns its backups.
+//   2. Gate: every old home closes its gate and drains its calls. The homes are taken as
+//      replica sets (runtime::replica_sets: a replicated component is one set, each shard of a
+//      sharded one is a set, a single home a set of one). The primary of every set of several
+//      goes first, so that the writes it is forwarding reach its backups before they close;
+//      the other homes then gate at once. A replica that cannot be reached leaves its set, as
+//      long as the set keeps one; any other failure abandons the transition.
+//   3. Export: from one replica of every set at once: a stateful state whole, a keyed one as
+//      entries when either side is sharded (in a resharding between plain shards, only the
+//      entries whose shard changes).
+//   4. Instantiate: every new home at once, each with its share of the state (every replica
+//      of a shard holds that shard's entries); then each new set's primary learns its backups.
 //   5. Retire: every old home at once leaves a tombstone that answers `moved`.
 //   6. Complete: the origin's cell is rebound, the directory committed and pushed to nodes.
 // A failure in 2-4 abandons: the new instances are removed, every home that was sent a gate is

@@ -24,7 +24,7 @@ struct RandomScenarioOptions {
   // When set, the workload shifts at this window: the read/write mix flips, and a light load
   // (all-local origin below 105%) becomes heavy (160-300%) or a heavy one light (25-50%): of
   // 8 such draws, the one that hurts the design that was best before the most.
-  std::optional<std::size_t> shift_at;
+  std::optional<std::size_t> shift_at = std::nullopt;
 };
 
 // The same seed and options give the same scenario. Throws UsageError for options out of range.

@@ -1,5 +1,7 @@
 // Randomized histories: threads call a stateless, a stateful and a keyed component while
 // random transitions move each of them among every placement kind, over three node processes.
+// Every third transition puts the keyed component on replicated shards, so that every run
+// moves it to them and from them.
 // Every result is checked against a sequential model. Each run is seeded; the seed is printed,
 // and HATCH_HISTORY_SEED=<seed> reruns exactly that sequence of transitions.
 #include <algorithm>
@@ -26,18 +28,32 @@ constexpr int kTransitions = 18;
 constexpr int kCallsBetweenTransitions = 150;
 constexpr int kKeysPerThread = 6;
 
+// Replicated shards over three or four of the origin and `nodes`, in two shards of which one
+// at least is a replica set, drawn at random.
+Placement random_replicated_shards(std::mt19937_64& rng, const std::vector<std::string>& nodes) {
+  std::vector<std::string> hosts = nodes;
+  hosts.push_back("local");
+  std::shuffle(hosts.begin(), hosts.end(), rng);
+  hosts.resize(std::uniform_int_distribution<std::size_t>(3, hosts.size())(rng));
+  const auto split = std::uniform_int_distribution<std::size_t>(1, hosts.size() - 1)(rng);
+  return Placement::replicated_shards({{hosts.begin(), hosts.begin() + static_cast<long>(split)},
+                                       {hosts.begin() + static_cast<long>(split), hosts.end()}});
+}
+
 // Every placement a component of `kind` may take over the origin and `nodes`, drawn at random.
 Placement random_placement(std::mt19937_64& rng, StateKind kind,
                            const std::vector<std::string>& nodes) {
   std::vector<std::string> hosts = nodes;
   hosts.push_back("local");
-  const int kinds = kind == StateKind::keyed ? 4 : 3;
+  const int kinds = kind == StateKind::keyed ? 5 : 3;
   switch (std::uniform_int_distribution<int>(0, kinds - 1)(rng)) {
     case 0:
       return Placement::local();
     case 1:
       return Placement::on(
           nodes[std::uniform_int_distribution<std::size_t>(0, nodes.size() - 1)(rng)]);
+    case 4:
+      return random_replicated_shards(rng, nodes);
     default: {
       std::shuffle(hosts.begin(), hosts.end(), rng);
       hosts.resize(std::uniform_int_distribution<std::size_t>(2, hosts.size())(rng));
@@ -119,21 +135,33 @@ TEST_P(History, EveryResultMatchesTheSequentialModelAcrossRandomTransitions) {
   }
   const std::vector<std::pair<std::string, StateKind>> components = {
       {"echo", StateKind::stateless}, {"tally", StateKind::stateful}, {"counts", StateKind::keyed}};
+  int moves_to = 0;    // transitions to replicated shards
+  int moves_from = 0;  // transitions from them
   for (int i = 0; i < kTransitions; ++i) {
     const std::int64_t before = calls.load();
     while (calls.load() < before + kCallsBetweenTransitions && mismatches.empty()) {
       std::this_thread::yield();
     }
+    const bool to_replicated_shards = i % 3 == 2;
     const auto& [component, kind] =
-        components[std::uniform_int_distribution<std::size_t>(0, components.size() - 1)(rng)];
-    const Placement placement = random_placement(rng, kind, nodes);
+        to_replicated_shards
+            ? components.back()
+            : components[std::uniform_int_distribution<std::size_t>(0, components.size() - 1)(rng)];
+    const Placement placement = to_replicated_shards ? random_replicated_shards(rng, nodes)
+                                                     : random_placement(rng, kind, nodes);
+    const Placement before_move = origin.placements().at(component);
     for (const TransitionReport& r : origin.apply({{component, placement}})) {
       EXPECT_TRUE(r.ok) << r.to_string();
     }
+    if (placement.has_replicated_shards()) ++moves_to;
+    if (before_move.has_replicated_shards() && before_move != placement) ++moves_from;
+    EXPECT_EQ(origin.placements().at(component), placement);
   }
   stop = true;
   for (auto& t : threads) t.join();
   EXPECT_TRUE(mismatches.empty()) << mismatches.front();
+  EXPECT_GE(moves_to, kTransitions / 3);
+  EXPECT_GE(moves_from, 1);
 
   // The tally's writes had one total order: every result distinct, each thread's increasing,
   // the last equal to the number of bumps.

@@ -328,6 +328,95 @@ TEST_F(Placements, WhenThePrimaryDiesTheOriginFailsOverAndWritesGoOn) {
   }
 }
 
+TEST_F(Placements, WhenAShardsPrimaryDiesItsReplicaKeepsEveryAcknowledgedWrite) {
+  auto a = std::make_unique<NodeProcess>(secret_.path());
+  NodeProcess b(secret_.path());
+  NodeProcess c(secret_.path());
+  Origin origin(Catalog::program(), options());
+  Ref<Counts> counts = origin.get<Counts>("counts");
+  const std::string dead = a->address();
+  expect_ok(origin.apply(
+      {{"counts", Placement::replicated_shards({{dead, b.address()}, {c.address(), "local"}})}}));
+  EXPECT_EQ(counts.binding(),
+            (Binding{Binding::Kind::sharded, {dead, b.address(), c.address(), "origin"}}));
+  EXPECT_EQ(counts->hosts().size(), 2u) << "a read without a key reaches one replica per shard";
+  // Writers on keys of both shards; a write whose primary died under it may or may not have
+  // been applied.
+  constexpr int kKeys = 8;
+  std::vector<std::int64_t> acked(kKeys, 0);
+  std::vector<std::int64_t> unknown(kKeys, 0);
+  std::atomic<bool> stop{false};
+  std::atomic<bool> killed{false};
+  std::atomic<int> acked_after_kill{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; !stop.load(); ++round) {
+        const int k = t * 2 + round % 2;
+        try {
+          counts->add(key(k), 1);
+          ++acked[k];
+          if (killed.load()) ++acked_after_kill;
+          // Reads spread over each shard's replicas: every one holds the acknowledged writes.
+          EXPECT_GE(counts->get(key(k)), acked[k]) << key(k);
+        } catch (const RemoteError&) {
+          ++unknown[k];
+        }
+      }
+    });
+  }
+  std::int64_t total = 0;
+  while (total < 200) {
+    std::this_thread::yield();
+    total = 0;
+    for (int k = 0; k < kKeys; ++k) total += acked[k];
+  }
+  a->kill_and_reap(SIGKILL);
+  killed = true;
+  // Readiness, not time: the writers go on once the origin has failed the shard over.
+  while (acked_after_kill.load() < 200) std::this_thread::yield();
+  stop = true;
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(origin.placements().at("counts"),
+            Placement::replicated_shards({{b.address()}, {c.address(), "local"}}));
+  std::set<std::string> shard_of_dead;
+  for (int k = 0; k < kKeys; ++k) {
+    const std::int64_t value = counts->get(key(k));
+    EXPECT_GE(value, acked[k]) << key(k) << " lost an acknowledged write";
+    EXPECT_LE(value, acked[k] + unknown[k]) << key(k);
+    if (home_of(key(k), {dead, c.address()}) == dead) shard_of_dead.insert(key(k));
+  }
+  EXPECT_FALSE(shard_of_dead.empty()) << "no key lived on the shard whose primary died";
+  EXPECT_TRUE(origin.lost_components().empty());
+}
+
+TEST_F(Placements, AComponentOnANodeCallsReplicatedShardsAndFollowsTheirMoves) {
+  NodeProcess a(secret_.path());
+  NodeProcess b(secret_.path());
+  NodeProcess c(secret_.path());
+  Options o = options();
+  o.placements["counts-client"] = b.address();
+  Origin origin(Catalog::program(), o);
+  Ref<CountsClient> client = origin.get<CountsClient>("counts-client");
+  Ref<Counts> counts = origin.get<Counts>("counts");
+  const std::vector<Placement> moves = {
+      Placement::replicated_shards({{a.address(), b.address()}, {c.address(), "local"}}),
+      Placement::replicated_shards({{c.address()}, {"local", a.address(), b.address()}}),
+      Placement::sharded({a.address(), b.address(), c.address()}),
+      Placement::replicated_shards({{b.address(), c.address()}, {a.address()}})};
+  std::map<std::string, std::int64_t> model;
+  for (const Placement& to : moves) {
+    expect_ok(origin.apply({{"counts", to}}));
+    // The client resolved the counts at the origin the first time, and was told of each move.
+    for (int i = 0; i < 40; ++i) {
+      ASSERT_EQ(client->add_via(key(i), i), model[key(i)] += i) << to.to_string();
+    }
+    for (int i = 0; i < 40; ++i) ASSERT_EQ(counts->get(key(i)), model[key(i)]) << key(i);
+    EXPECT_EQ(counts->size(), 40u);
+    EXPECT_EQ(client->size_via(), 40u);
+  }
+}
+
 // EMULATION: a node told to hold every frame it sends serves exactly as before, only later.
 TEST_F(Placements, ANodeWithEmulatedLinkLatencyAnswersCorrectlyAndNeverSooner) {
   NodeProcess slow(secret_.path(), "127.0.0.1:0", {"--hatch-emulated-link-latency-ms", "30"});

@@ -221,7 +221,8 @@ struct Case {
   std::string to;
 };
 
-// Every kind of transition: between single homes, to and from replicas and shards, resharding.
+// Every kind of transition: between single homes, to and from replicas and shards, resharding,
+// to and from replicated shards.
 const std::vector<Case> kCases = {
     {"local", "a"},
     {"a", "b"},
@@ -230,6 +231,9 @@ const std::vector<Case> kCases = {
     {"sharded{a,b}", "sharded{a,b,c}"},
     {"sharded{a,b,c}", "replicated{b,c}"},
     {"replicated{b,c}", "local"},
+    {"sharded{a,b}", "sharded{replicated{a,b},replicated{c,local}}"},
+    {"sharded{replicated{a,b},replicated{c,local}}", "sharded{replicated{c,a},b}"},
+    {"sharded{replicated{c,a},b}", "replicated{b,c}"},
 };
 
 TEST(TransitionFaults, EveryControlOperationOfEveryTransitionMayFailWithoutHarm) {

@@ -402,6 +402,18 @@ class LedgerClientImpl final : public LedgerClient {
   const std::string host_;
 };
 
+class CountsClientImpl final : public CountsClient {
+ public:
+  explicit CountsClientImpl(Context& context) : counts_(context.ref<Counts>("counts")) {}
+  std::int64_t add_via(const std::string& key, std::int64_t delta) override {
+    return counts_->add(key, delta);
+  }
+  std::uint64_t size_via() override { return counts_->size(); }
+
+ private:
+  Ref<Counts> counts_;
+};
+
 HATCH_COMPONENT(EchoImpl, Echo, "echo");
 HATCH_COMPONENT(LedgerImpl, Ledger, "ledger");
 HATCH_COMPONENT(TallyImpl, Tally, "tally");
@@ -410,6 +422,7 @@ HATCH_COMPONENT(BlobsImpl, Blobs, "blobs");
 HATCH_COMPONENT(CountsImpl, Counts, "counts");
 HATCH_COMPONENT(BigStateImpl, BigState, "big-state");
 HATCH_COMPONENT(LedgerClientImpl, LedgerClient, "ledger-client");
+HATCH_COMPONENT(CountsClientImpl, CountsClient, "counts-client");
 HATCH_COMPONENT(StoreImpl, Store, "store");
 HATCH_COMPONENT(RelayImpl, Relay, "relay");
 [[maybe_unused]] const bool journals_registered = [] {

@@ -121,3 +121,8 @@ inline std::string journal_name(int i) {
 HATCH_INTERFACE(LedgerClient,
                 (write, std::int64_t, add_via, (const std::string&, std::int64_t), shard_key<0>),
                 (read, std::string, where, ()));
+
+// Calls the counts, which every placement allows, from wherever it is placed.
+HATCH_INTERFACE(CountsClient,
+                (write, std::int64_t, add_via, (const std::string&, std::int64_t), shard_key<0>),
+                (read, std::uint64_t, size_via, ()));

@@ -50,6 +50,39 @@ TEST(Placement, TwoSpellingsOfOneAddressAreOneHost) {
   EXPECT_EQ(Placement::sharded({"a", "B"}).hosts, (Items{"a", "B"}));
 }
 
+TEST(Placement, ReplicatedShardsReadAndPrintEachShardsReplicaSet) {
+  const Placement p =
+      Placement::parse("sharded{replicated{localhost:1,b:2}, c:3, replicated{local,d:4}}");
+  EXPECT_EQ(p.kind, Placement::Kind::sharded);
+  EXPECT_EQ(p.hosts, (Items{"127.0.0.1:1", "b:2", "c:3", "local", "d:4"}));
+  EXPECT_EQ(p.shard_replicas, (std::vector<std::uint32_t>{2, 1, 2}));
+  EXPECT_EQ(p.shards(), (std::vector<Items>{{"127.0.0.1:1", "b:2"}, {"c:3"}, {"local", "d:4"}}));
+  EXPECT_EQ(p.to_string(), "sharded{replicated{127.0.0.1:1,b:2},c:3,replicated{local,d:4}}");
+  EXPECT_EQ(Placement::parse(p.to_string()), p);
+  EXPECT_EQ(Placement::replicated_shards({{"a:1", "b:2"}, {"c:3", "d:4"}}).to_string(),
+            "sharded{replicated{a:1,b:2},replicated{c:3,d:4}}");
+  // Shards of one host each are plain shards.
+  EXPECT_EQ(Placement::replicated_shards({{"a:1"}, {"b:2"}}), Placement::sharded({"a:1", "b:2"}));
+  EXPECT_EQ(Placement::sharded({"a:1", "b:2"}).shards(), (std::vector<Items>{{"a:1"}, {"b:2"}}));
+
+  const auto refused = [](const char* text, const char* why) {
+    try {
+      Placement::parse(text);
+      ADD_FAILURE() << text << " was taken";
+    } catch (const UsageError& e) {
+      EXPECT_STREQ(e.what(), why) << text;
+    }
+  };
+  refused("sharded{replicated{a:1,b:2},replicated{b:2,c:3}}", "sharded names host 'b:2' twice");
+  refused("sharded{replicated{a:1,b:2}}", "replicated shards need at least two shards, got 1");
+  refused("sharded{replicated{a:1,b:2},on(c:3)}",
+          "placement 'sharded{replicated{a:1,b:2},on(c:3)}' has shard 'on(c:3)': a shard is a "
+          "host or replicated{h1,h2,...}");
+  refused("sharded{replicated{a:1},c:3}", "replicated needs at least two hosts, got 1");
+  refused("sharded{replicated{a:1,b:2},}",
+          "the list of placements 'replicated{a:1,b:2},' has an empty item");
+}
+
 TEST(PlacementList, SplitsAtCommasOutsideBraces) {
   EXPECT_EQ(split_placements("127.0.0.1:7001"), (Items{"127.0.0.1:7001"}));
   EXPECT_EQ(split_placements("a:1, sharded{a:1,local} ,on(b:2),replicated{a:1,b:2}"),
