@@ -177,6 +177,10 @@ double LatencyModel::mean_hop_ms(const Edge& edge, const Option& from, const Opt
   return host.inflation[i] + t * (host.inflation[i + 1] - host.inflation[i]);
 }
 
+double LatencyModel::queueing_inflation(std::size_t host, double utilisation) const {
+  return inflation(hosts_.at(host), utilisation);
+}
+
 [[gnu::always_inline]] inline double LatencyModel::edge_cost(const Edge& edge,
                                                              const Scratch& s) const {
   const Option& from = *s.option[edge.caller];

@@ -51,6 +51,9 @@ class LatencyModel {
   ModelDetail detail(const Choice& choice) const;
 
   double rate() const { return rate_; }
+  // Response time over service time at `host` when it is busy `utilisation` of the time: the
+  // queueing the model adds to every call served there.
+  double queueing_inflation(std::size_t host, double utilisation) const;
 
  private:
   // How a call of one class reaches a placement's hosts.

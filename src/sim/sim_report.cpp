@@ -69,6 +69,17 @@ void measure_regret(ScenarioReport& r, std::size_t shift) {
   if (r.reconverge_windows) count_settled(shift + *r.reconverge_windows - 1, total);
 }
 
+// The twin's errors over `curve`: against the measured latency of every window it predicted,
+// or against the model's expectation of first runs only.
+void add_twin_errors(const std::vector<WindowRecord>& curve, bool first_runs,
+                     std::vector<double>& out) {
+  for (const WindowRecord& w : curve) {
+    if (!w.twin_ms || (first_runs && !w.first_run)) continue;
+    const double actual = first_runs ? w.run_latency_ms : w.measured_ms;
+    if (actual > 0) out.push_back(std::abs(*w.twin_ms / actual - 1));
+  }
+}
+
 nlohmann::json optional_json(const std::optional<std::size_t>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
@@ -109,6 +120,8 @@ nlohmann::json scenario_json(const ScenarioReport& r) {
   j["settled_windows"] = r.settled_windows;
   j["settled_bad_windows"] = r.settled_bad_windows;
   j["worst_over_incumbent"] = r.worst_over_incumbent;
+  j["twin_error"] = optional_json(r.twin_error);
+  j["twin_new_design_error"] = optional_json(r.twin_new_design_error);
   if (r.after) {
     j["optimum_after_shift_latency"] = r.after->latency_ms;
     j["optimum_after_shift_design"] = r.after->design;
@@ -158,6 +171,12 @@ void conclude(ScenarioReport& r) {
     r.reconverge_windows = settled_from(r.curve, shift, total, within);
   }
   measure_regret(r, shift);
+  std::vector<double> errors;
+  add_twin_errors(r.curve, false, errors);
+  r.twin_error = median(std::move(errors));
+  errors.clear();
+  add_twin_errors(r.curve, true, errors);
+  r.twin_new_design_error = median(std::move(errors));
   if (total == 0) return;
   const WindowRecord& last = r.curve.back();
   const Reference& reference = shift < total && r.after ? *r.after : r.before;
@@ -216,19 +235,27 @@ Aggregate aggregate(const std::vector<ScenarioReport>& reports) {
   a.median_reconverge_windows = median(reconverge);
   a.median_regret = median(std::move(regrets));
   if (settled > 0) a.settled_bad_fraction = static_cast<double>(settled_bad) / settled;
+  std::vector<double> twin_errors;
+  std::vector<double> twin_new_errors;
+  for (const ScenarioReport& r : reports) {
+    add_twin_errors(r.curve, false, twin_errors);
+    add_twin_errors(r.curve, true, twin_new_errors);
+  }
+  a.twin_error = median(std::move(twin_errors));
+  a.twin_new_design_error = median(std::move(twin_new_errors));
   return a;
 }
 
 std::string to_csv(const std::vector<ScenarioReport>& reports) {
   std::string out =
       "scenario,window,simulated_seconds,window_seconds,reward,run_latency_ms,best_latency_ms,"
-      "optimum_ms,shifted,phase\n";
+      "optimum_ms,shifted,phase,twin_ms\n";
   for (const ScenarioReport& r : reports) {
     for (const WindowRecord& w : r.curve) {
-      out +=
-          fmt::format("{},{},{:.3f},{:.3f},{:.6f},{:.6g},{:.6g},{:.6g},{},\"{}\"\n", r.name,
-                      w.window, w.simulated_seconds, w.window_seconds, w.reward, w.run_latency_ms,
-                      w.best_latency_ms, w.reference_ms, w.shifted ? 1 : 0, w.phase);
+      out += fmt::format("{},{},{:.3f},{:.3f},{:.6f},{:.6g},{:.6g},{:.6g},{},\"{}\",{}\n", r.name,
+                         w.window, w.simulated_seconds, w.window_seconds, w.reward,
+                         w.run_latency_ms, w.best_latency_ms, w.reference_ms, w.shifted ? 1 : 0,
+                         w.phase, w.twin_ms ? fmt::format("{:.6g}", *w.twin_ms) : std::string());
     }
   }
   return out;
@@ -253,6 +280,8 @@ std::string to_json(const std::vector<ScenarioReport>& reports, const Aggregate&
   a["median_regret"] = optional_json(total.median_regret);
   a["settled_bad_fraction"] = optional_json(total.settled_bad_fraction);
   a["worst_over_incumbent"] = total.worst_over_incumbent;
+  a["twin_error"] = optional_json(total.twin_error);
+  a["twin_new_design_error"] = optional_json(total.twin_new_design_error);
   j["aggregate"] = a;
   return j.dump(2) + "\n";
 }
@@ -385,6 +414,14 @@ std::string summary_text(const std::vector<ScenarioReport>& reports, const Aggre
         total.settled_bad_fraction ? fmt::format("{:.1f}%", 100 * *total.settled_bad_fraction)
                                    : std::string("none settled"),
         total.worst_over_incumbent);
+  }
+  if (total.twin_error) {
+    out += fmt::format(
+        "twin: median prediction error {:.1f}% against the windows' measured latency, {} on "
+        "designs run for the first time, against the model\n",
+        100 * *total.twin_error,
+        total.twin_new_design_error ? fmt::format("{:.1f}%", 100 * *total.twin_new_design_error)
+                                    : std::string("none"));
   }
   if (total.shifted > 0) {
     out += fmt::format("median windows to reconverge after the shift: {} (over {})\n",

@@ -22,6 +22,11 @@ struct WindowRecord {
   double reference_ms = 0;     // the optimum (or best-of-random) of the window's workload
   bool shifted = false;
   std::string phase;  // the learner's phase when it proposed the design
+  // With a twin (SimOptions::twin): its prediction for the design before it ran, the window's
+  // measured mean entry latency, and whether the design ran for the first time.
+  std::optional<double> twin_ms;
+  double measured_ms = 0;
+  bool first_run = false;
 };
 
 // The yardstick of one workload phase: the exhaustive optimum, or for spaces too large to
@@ -76,6 +81,11 @@ struct ScenarioReport {
   std::size_t settled_bad_windows = 0;
   // the worst window over the learner's incumbent (its best before that window).
   double worst_over_incumbent = 1;
+  // The twin's prediction error, |predicted / actual - 1|, median over windows: against each
+  // window's measured latency (what a live system can report), and against the model's
+  // expectation for designs that ran for the first time (the probes a twin would screen).
+  std::optional<double> twin_error;
+  std::optional<double> twin_new_design_error;
   std::vector<WindowRecord> curve;
 };
 
@@ -98,6 +108,9 @@ struct Aggregate {
   std::optional<double> median_regret;
   std::optional<double> settled_bad_fraction;
   double worst_over_incumbent = 1;
+  // The twin's errors as in ScenarioReport, median over the windows of every scenario.
+  std::optional<double> twin_error;
+  std::optional<double> twin_new_design_error;
 };
 
 // Fills the per-scenario conclusions (within 5%, windows) from its curve.

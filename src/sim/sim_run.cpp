@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -15,6 +16,7 @@
 #include "sim/brute_force.hpp"
 #include "sim/scenario_toml.hpp"
 #include "sim/simulator.hpp"
+#include "sim/twin.hpp"
 
 namespace hatch::sim {
 namespace {
@@ -139,6 +141,13 @@ ScenarioReport run_scenario(Scenario scenario, const SimOptions& options, std::u
   learner_options.seed = seed;
   learner_options.concurrent_agents = options.concurrent_agents;
   Learner learner(space, learner_options);
+  std::optional<Twin> twin;
+  std::set<Choice> ran;
+  if (options.twin) {
+    std::vector<double> cores;
+    for (const HostSpec& h : sim.scenario().hosts) cores.push_back(h.cores);
+    twin.emplace(space, sim.scenario().entry, std::move(cores));
+  }
   Choice previous = all_local;
   const std::size_t milestone = std::max<std::size_t>(1, options.max_windows / 10);
   for (std::size_t w = 1; w <= options.max_windows; ++w) {
@@ -150,10 +159,16 @@ ScenarioReport run_scenario(Scenario scenario, const SimOptions& options, std::u
     previous = choice;
     const Window window = sim.simulate_window(choice, seconds, rng);
     clock += seconds;
+    WindowRecord record;
+    if (twin) {
+      record.twin_ms = twin->predict_ms(choice);
+      record.measured_ms = window.entry.mean_ms;
+      record.first_run = ran.insert(choice).second;
+      twin->observe(choice, window);
+    }
     const double r = reward(window.entry, hosts_used(space, choice));
     learner.observe(choice, window, r);
     const Choice best = learner.best();
-    WindowRecord record;
     record.window = w;
     record.simulated_seconds = clock;
     record.window_seconds = seconds;

@@ -37,6 +37,8 @@ struct SimOptions {
   std::uint64_t descent_evaluations = 20'000'000;
   // The learner's LearnerOptions::concurrent_agents: the most agents exploring at once.
   unsigned concurrent_agents = LearnerOptions{}.concurrent_agents;
+  // Fit a twin (sim/twin.hpp) on each scenario's own windows, and report its prediction error.
+  bool twin = false;
   unsigned threads = 0;  // for the brute force; 0: one per core
   // The reward's cap: the scenario's, else this, else cap_factor times the response time of a
   // first all-local window (what a live system could measure before it learns).

@@ -95,7 +95,7 @@ TEST(SimReport, WritesCsvJsonAndSvg) {
   const std::string csv = to_csv(reports);
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
             "scenario,window,simulated_seconds,window_seconds,reward,run_latency_ms,"
-            "best_latency_ms,optimum_ms,shifted,phase");
+            "best_latency_ms,optimum_ms,shifted,phase,twin_ms");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3);
   const nlohmann::json j = nlohmann::json::parse(to_json(reports, aggregate(reports)));
   for (const char* key :
@@ -138,6 +138,41 @@ TEST(SimRun, RunsTheLearnerAgainstARandomScenario) {
       random_scenario(4, {.components = 5, .nodes = 4, .shift_at = 20}), options, 4, "test");
   EXPECT_EQ(a.final_design, b.final_design);  // seeded end to end
   EXPECT_EQ(a.curve.back().reward, b.curve.back().reward);
+  EXPECT_FALSE(a.twin_error) << "no twin unless asked";
+}
+
+TEST(SimRun, ATwinPredictsEachWindowFromTheWindowsBeforeIt) {
+  SimOptions options;
+  options.max_windows = 40;
+  options.brute_force_limit = 0;
+  options.random_samples = 500;
+  options.descent_evaluations = 0;
+  options.progress = false;
+  options.twin = true;
+  const ScenarioReport r =
+      run_scenario(random_scenario(4, {.components = 5, .nodes = 4}), options, 4, "test");
+  ASSERT_EQ(r.curve.size(), 40u);
+  EXPECT_FALSE(r.curve[0].twin_ms) << "nothing to predict from before the first window";
+  EXPECT_TRUE(r.curve[0].first_run);
+  std::size_t first_runs = 0;
+  for (std::size_t i = 1; i < r.curve.size(); ++i) {
+    ASSERT_TRUE(r.curve[i].twin_ms) << "window " << i + 1;
+    EXPECT_GT(*r.curve[i].twin_ms, 0);
+    EXPECT_GT(r.curve[i].measured_ms, 0);
+    if (r.curve[i].first_run) ++first_runs;
+  }
+  EXPECT_GT(first_runs, 0u);
+  ASSERT_TRUE(r.twin_error);
+  ASSERT_TRUE(r.twin_new_design_error);
+  // Twin and windows are seeded: the same run gives the same errors.
+  const ScenarioReport again =
+      run_scenario(random_scenario(4, {.components = 5, .nodes = 4}), options, 4, "test");
+  EXPECT_EQ(*again.twin_error, *r.twin_error);
+  // The CSV's last column: empty for the first window, the prediction after it.
+  const std::string csv = to_csv({r});
+  const std::size_t second = csv.find('\n', csv.find('\n') + 1);
+  EXPECT_EQ(csv[second - 1], ',');
+  EXPECT_NE(csv[csv.find('\n', second + 1) - 1], ',');
 }
 
 }  // namespace
