@@ -108,6 +108,16 @@ bool Learner::Impl::known_far_worse(const Choice& design) const {
          loss > options.accept_sigmas * standard_error(design);
 }
 
+std::optional<double> Learner::Impl::predicted_loss(const Choice& design) const {
+  if (!options.predict_ms) return std::nullopt;
+  const std::optional<double> mine = options.predict_ms(design);
+  const std::optional<double> base = options.predict_ms(incumbent);
+  if (!mine || !base || !(*base > 0)) return std::nullopt;
+  const double loss = std::log(*mine / *base);
+  if (!(loss > std::log1p(options.screen_loss))) return std::nullopt;
+  return loss;
+}
+
 std::string Learner::Impl::name_of(std::size_t who) const {
   if (who == kGroup) return "group moves";
   std::string names = space.component(agents[who].component()).name;
@@ -247,13 +257,19 @@ std::optional<Choice> Learner::Impl::next_probe() {
           break;
         }
         const Choice alone = with(m.agent, *option);
-        if (!known_far_worse(alone)) {
-          design[agents[m.agent].component()] = *option;
-          any = true;
-          break;
+        if (known_far_worse(alone)) {
+          agents[m.agent].report(*option, mean_of(alone));
+          ++probes_skipped;
+          continue;
         }
-        agents[m.agent].report(*option, mean_of(alone));
-        ++probes_skipped;
+        if (const std::optional<double> loss = predicted_loss(alone)) {
+          agents[m.agent].report(*option, mean_of(incumbent) - *loss);
+          ++probes_screened;
+          continue;
+        }
+        design[agents[m.agent].component()] = *option;
+        any = true;
+        break;
       }
     }
     if (!any) return std::nullopt;
@@ -266,8 +282,13 @@ std::optional<Choice> Learner::Impl::next_probe() {
   while (!turn->moves.empty()) {
     Choice design = std::move(turn->moves.front());
     turn->moves.pop_front();
-    if (!known_far_worse(design)) return design;
-    ++probes_skipped;
+    if (known_far_worse(design)) {
+      ++probes_skipped;
+    } else if (predicted_loss(design)) {
+      ++probes_screened;
+    } else {
+      return design;
+    }
   }
   return std::nullopt;
 }

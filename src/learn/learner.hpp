@@ -37,7 +37,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -71,6 +73,12 @@ struct LearnerOptions {
   // is not probed again: its windows could only confirm the loss, at the price of a live
   // window run that much slower. 0 skips every design clearly worse than the incumbent.
   double known_loss = 0.25;
+  // A prediction of a design's mean latency, such as a calibrated twin's (sim/twin.hpp), or
+  // nothing when it cannot tell. When set, a probe predicted more than screen_loss slower than
+  // the incumbent's prediction (0.5: 50% slower) is not run: its agent is told the incumbent's
+  // value less the predicted loss, and a group move is passed over.
+  std::function<std::optional<double>(const Choice&)> predict_ms = nullptr;
+  double screen_loss = 0.5;
   // The most agents that explore at once. Agents whose components do not call each other,
   // directly or through others (as the incumbent's edges show), probe in the same windows; each
   // reads its probe's value from such a window less the others' measured change (crew.hpp), and

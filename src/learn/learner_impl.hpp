@@ -86,6 +86,9 @@ struct Learner::Impl {
   // Whether `design` ran in this environment and came out clearly and far below the incumbent
   // (LearnerOptions::known_loss): another window of it could only confirm the loss.
   bool known_far_worse(const Choice& design) const;
+  // The predicted loss of `design` against the incumbent, as a value difference (the log of
+  // the latency ratio), when options.predict_ms says it is more than screen_loss slower.
+  std::optional<double> predicted_loss(const Choice& design) const;
   std::string name_of(std::size_t who) const;
 
   // A sweep: every agent whose component matters, the largest self share of the latency first,
@@ -192,7 +195,8 @@ struct Learner::Impl {
   std::vector<std::optional<OptionIndex>> pins;  // per component, the option pin() holds
   std::vector<double> move_cost;                 // per component, seconds (set_move_cost)
   std::uint64_t skipped_for_cost = 0;
-  std::uint64_t probes_skipped = 0;  // probes known far worse, not run (known_far_worse)
+  std::uint64_t probes_skipped = 0;   // probes known far worse, not run (known_far_worse)
+  std::uint64_t probes_screened = 0;  // probes predicted far worse, not run (predicted_loss)
   // Since the learner last became quiet: windows, and windows of other designs than the
   // incumbent (the exploration budget's account).
   std::uint64_t quiet_windows = 0;

@@ -137,10 +137,6 @@ ScenarioReport run_scenario(Scenario scenario, const SimOptions& options, std::u
   reward_options.cap_ms = cap;
   const RewardFunction reward(reward_options);
 
-  LearnerOptions learner_options;
-  learner_options.seed = seed;
-  learner_options.concurrent_agents = options.concurrent_agents;
-  Learner learner(space, learner_options);
   std::optional<Twin> twin;
   std::set<Choice> ran;
   if (options.twin) {
@@ -148,6 +144,14 @@ ScenarioReport run_scenario(Scenario scenario, const SimOptions& options, std::u
     for (const HostSpec& h : sim.scenario().hosts) cores.push_back(h.cores);
     twin.emplace(space, sim.scenario().entry, std::move(cores));
   }
+  LearnerOptions learner_options;
+  learner_options.seed = seed;
+  learner_options.concurrent_agents = options.concurrent_agents;
+  if (twin && options.screen_loss) {
+    learner_options.predict_ms = [&twin](const Choice& c) { return twin->predict_ms(c); };
+    learner_options.screen_loss = *options.screen_loss;
+  }
+  Learner learner(space, learner_options);
   Choice previous = all_local;
   const std::size_t milestone = std::max<std::size_t>(1, options.max_windows / 10);
   for (std::size_t w = 1; w <= options.max_windows; ++w) {

@@ -39,6 +39,9 @@ struct SimOptions {
   unsigned concurrent_agents = LearnerOptions{}.concurrent_agents;
   // Fit a twin (sim/twin.hpp) on each scenario's own windows, and report its prediction error.
   bool twin = false;
+  // With a twin, the learner's LearnerOptions::screen_loss: probes the twin predicts this much
+  // slower than the incumbent are not run. Nothing: the twin only predicts.
+  std::optional<double> screen_loss;
   unsigned threads = 0;  // for the brute force; 0: one per core
   // The reward's cap: the scenario's, else this, else cap_factor times the response time of a
   // first all-local window (what a live system could measure before it learns).

@@ -264,6 +264,38 @@ TEST(Learner, ADesignMeasuredFarWorseThanTheIncumbentIsNotRunAgain) {
   EXPECT_GT(without_rule, 0) << "the scenarios re-run far worse designs when nothing stops them";
 }
 
+// Of `windows` windows, how many ran a design more than `factor` times the incumbent's latency.
+int far_worse_windows(Learner& learner, SyntheticEnvironment& env, int windows, double factor) {
+  int worse = 0;
+  for (int t = 0; t < windows; ++t) {
+    const Choice incumbent = learner.incumbent();
+    const Choice design = step(learner, env);
+    if (env.latency_ms(design) > factor * env.latency_ms(incumbent)) ++worse;
+  }
+  return worse;
+}
+
+TEST(Learner, AProbePredictedFarWorseThanTheIncumbentIsNotRun) {
+  const DesignSpace space = five_components(3);
+  int unscreened = 0;
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+    // A perfect twin: the environment's own latency.
+    SyntheticEnvironment env(space, {.seed = seed, .interaction_ms = 10, .noise_cv = 0.02});
+    LearnerOptions screened{.seed = seed};
+    screened.predict_ms = [&env](const Choice& c) { return env.latency_ms(c); };
+    screened.screen_loss = 0.5;
+    Learner learner(space, screened);
+    EXPECT_EQ(far_worse_windows(learner, env, 400, 1.5), 0) << "seed " << seed;
+    SyntheticEnvironment again(space, {.seed = seed, .interaction_ms = 10, .noise_cv = 0.02});
+    Learner plain(space, {.seed = seed});
+    unscreened += far_worse_windows(plain, again, 400, 1.5);
+    // What it did not run cost it nothing: it ends where the unscreened learner ends.
+    EXPECT_LE(env.latency_ms(learner.best()), again.latency_ms(plain.best()) * 1.01)
+        << "seed " << seed;
+  }
+  EXPECT_GT(unscreened, 0) << "without a prediction, such probes run";
+}
+
 TEST(Learner, WithoutKicksOrRestartItConvergesAtItsFirstLocalOptimum) {
   const DesignSpace space = five_components(3);
   int sooner = 0;

@@ -42,6 +42,10 @@ void add_sim_options(CLI::App& sim, hatch::sim::SimOptions& o) {
   sim.add_flag("--twin", o.twin,
                "fit a calibrated twin on each scenario's own windows and report its prediction "
                "error");
+  sim.add_option("--screen", o.screen_loss,
+                 "with --twin: do not run probes the twin predicts this much slower than the "
+                 "incumbent (0.5: 50% slower)")
+      ->check(CLI::PositiveNumber);
   sim.add_option("--threads", o.threads, "brute-force threads (0: one per core)");
   sim.add_option("--cap-ms", o.cap_ms, "the reward's cap (default: 2x a first all-local window)")
       ->check(CLI::PositiveNumber);
