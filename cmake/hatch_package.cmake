@@ -12,10 +12,12 @@
 # (nlohmann-json) are not exported at all.
 include(CMakePackageConfigHelpers)
 
-set(hatch_libraries hatch hatch_runtime hatch_ops hatch_learn hatch_design hatch_perception)
+set(hatch_libraries hatch hatch_runtime hatch_ops hatch_learn hatch_model hatch_design
+    hatch_perception)
 set_target_properties(hatch_runtime PROPERTIES EXPORT_NAME runtime)
 set_target_properties(hatch_ops PROPERTIES EXPORT_NAME ops)
 set_target_properties(hatch_learn PROPERTIES EXPORT_NAME learn)
+set_target_properties(hatch_model PROPERTIES EXPORT_NAME model)
 set_target_properties(hatch_design PROPERTIES EXPORT_NAME design)
 set_target_properties(hatch_perception PROPERTIES EXPORT_NAME perception)
 

@@ -3,12 +3,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -183,7 +187,23 @@ struct PhaseOutcome {
   std::string best_static_name;
   double learn_seconds = -1;         // to within 5% of the best static design; -1: not reached
   std::vector<Comparison> compared;  // all local, best static, learned
+  // The calibrated twin's median |predicted / measured - 1| over the phase's learning windows
+  // it predicted, and how many those were.
+  std::optional<double> twin_error;
+  std::size_t twin_windows = 0;
 };
+
+// The twin's median prediction error over `windows`, and how many it predicted.
+std::pair<std::optional<double>, std::size_t> twin_error(
+    const std::vector<AutopilotWindow>& windows) {
+  std::vector<double> errors;
+  for (const AutopilotWindow& w : windows) {
+    if (w.twin_ms && w.mean_ms > 0) errors.push_back(std::abs(*w.twin_ms / w.mean_ms - 1));
+  }
+  if (errors.empty()) return {std::nullopt, 0};
+  std::nth_element(errors.begin(), errors.begin() + errors.size() / 2, errors.end());
+  return {errors[errors.size() / 2], errors.size()};
+}
 
 std::string fixed(double v, int decimals) {
   char text[64];
@@ -297,6 +317,8 @@ void write_json(const std::string& path, const std::vector<PhaseOutcome>& phases
     j[prefix + "best_static_p99_ms"] = o.compared.at(1).seen.latency.p99_ms;
     j[prefix + "learn_seconds"] = o.learn_seconds;
     j[prefix + "best_static_design"] = o.best_static_name;
+    j[prefix + "twin_error"] = o.twin_error ? nlohmann::json(*o.twin_error) : nullptr;
+    j[prefix + "twin_windows"] = o.twin_windows;
   }
   std::ofstream(path) << j.dump(2) << "\n";
 }
@@ -376,6 +398,11 @@ int run_showcase(Autopilot& pilot, Frontend& frontend, const ShowcaseOptions& op
     progress.end();
     const Design learned = pilot.status().best;
     std::printf("learned: %s\n", in_words(learned, label).c_str());
+    std::tie(outcome.twin_error, outcome.twin_windows) = twin_error(learned_windows);
+    if (outcome.twin_error) {
+      std::printf("twin: median prediction error %.1f%% over %zu learning windows\n",
+                  100 * *outcome.twin_error, outcome.twin_windows);
+    }
 
     std::printf("sweep of %zu static designs, %.1f s each:\n", sweep.size(),
                 options.sweep_window_seconds);

@@ -81,6 +81,12 @@ struct AutopilotOptions {
   // same windows, and each one's best probe is confirmed before it is accepted. 1: one at a
   // time (docs/learner.md, "Crews").
   unsigned concurrent_agents = 1;
+  // Fit a calibrated twin of the program from its windows (docs/simulator.md, "The twin"); each
+  // window then carries the twin's prediction of its latency (AutopilotWindow::twin_ms). Needs
+  // an entry component. With screen_loss > 0, probes the twin predicts that much slower than
+  // the learned design (0.25: 25%) are not run; 0 only predicts.
+  bool twin = true;
+  double screen_loss = 0;
   // A probe must be able to repay its moves (pause and settle, there and back, as measured)
   // within this many seconds of the gain its component's latency share allows. 0: off.
   double move_horizon_seconds = 300;
@@ -120,6 +126,9 @@ struct AutopilotWindow {
   std::uint64_t errors = 0;  // entry calls that failed
   double transition_ms = 0;  // the pause of the move before it, summed over components
   double settle_ms = 0;      // the wait for that move to settle
+  // The calibrated twin's prediction of mean_ms, made before the window ran from the windows
+  // before it (AutopilotOptions::twin); nothing without a twin or before its first window.
+  std::optional<double> twin_ms;
   // The calls between components during it, per caller and callee, on every process (the
   // component graph as perception saw it; caller "" is the program's own entry calls).
   std::vector<CallEdge> calls;

@@ -32,6 +32,8 @@ LearningLoopOptions loop_options(const AutopilotOptions& o) {
   l.learner.noise_floor = o.noise_floor;
   l.learner.exploration_budget = o.exploration_budget;
   l.learner.concurrent_agents = o.concurrent_agents;
+  l.twin = o.twin;
+  l.screen_loss = o.screen_loss;
   l.learner.horizon_seconds = o.move_horizon_seconds;
   l.learner.window.initial_seconds = o.window_initial_seconds;
   l.learner.window.min_seconds = o.window_min_seconds;

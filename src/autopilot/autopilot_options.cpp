@@ -47,6 +47,8 @@ void AutopilotOptions::check() const {
           "exploration_budget", "must lie between 0 and 1, not " + number(exploration_budget));
   require(concurrent_agents >= 1 && concurrent_agents <= 64, "concurrent_agents",
           "must lie between 1 and 64, not " + std::to_string(concurrent_agents));
+  require(finite(screen_loss) && screen_loss >= 0 && screen_loss <= 100, "screen_loss",
+          "must be 0 (off) or a relative latency up to 100, not " + number(screen_loss));
   require(finite(move_horizon_seconds) && move_horizon_seconds >= 0, "move_horizon_seconds",
           "must be 0 (off) or a positive number of seconds, not " + number(move_horizon_seconds));
   require(finite(guard_multiple) && (guard_multiple == 0 || guard_multiple > 1), "guard_multiple",

@@ -88,6 +88,8 @@ const std::set<std::string>& known_keys() {
                                           "noise_floor",
                                           "exploration_budget",
                                           "concurrent_agents",
+                                          "twin",
+                                          "screen_loss",
                                           "move_horizon_seconds",
                                           "guard_multiple",
                                           "settle_slice_ms",
@@ -130,6 +132,8 @@ void read_learn_config(const toml::table& root, const std::string& path, Autopil
   std::int64_t crew = out.concurrent_agents;
   learn.integer("concurrent_agents", 1, 64, crew);
   out.concurrent_agents = static_cast<unsigned>(crew);
+  learn.boolean("twin", out.twin);
+  learn.number("screen_loss", out.screen_loss);
   learn.number("move_horizon_seconds", out.move_horizon_seconds);
   learn.number("guard_multiple", out.guard_multiple);
   learn.milliseconds("settle_slice_ms", out.settle_slice);

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,12 @@ struct LearningLoopOptions {
   // How much worse than the incumbent a probe's slice may be before the window is cut short;
   // 0 turns the guard off.
   double guard_multiple = 0;
+  // Fit a calibrated twin (sim/twin.hpp) on the windows, so that each window carries the
+  // twin's prediction of its latency. It needs entry_component; each place is taken to have
+  // this machine's cores. With screen_loss > 0, the learner does not run probes the twin
+  // predicts that much slower than the incumbent (LearnerOptions::screen_loss).
+  bool twin = false;
+  double screen_loss = 0;
   // Windows run by the loops before this one (over an earlier design space): this loop's
   // windows are numbered from windows_before + 1.
   std::uint64_t windows_before = 0;
@@ -91,6 +98,7 @@ struct LiveWindow {
   std::uint64_t errors = 0;           // entry calls that failed during it
   std::vector<CallEdge> calls;        // the calls between components during it, as measured
   Window window;
+  std::optional<double> twin_ms;  // the twin's prediction of its mean latency, made before it
   double reward = 0;
   Choice best;          // the learner's best design after this window
   std::string purpose;  // why this design ran: "exploring cache", "rollback", "measuring", ...

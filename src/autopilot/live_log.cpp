@@ -90,6 +90,7 @@ AutopilotWindow LiveLog::window(const LiveWindow& w, const Learner& learner,
   out.errors = w.errors;
   out.transition_ms = w.transition_ms;
   out.settle_ms = w.settle_ms;
+  out.twin_ms = w.twin_ms;
   out.calls = w.calls;
   last_window_index_ = w.index;
 

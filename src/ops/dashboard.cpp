@@ -182,7 +182,8 @@ json learner_view(const DashboardSource& source, std::uint64_t after) {
                          {"p99_ms", w.p99_ms},
                          {"errors", w.errors},
                          {"transition_ms", w.transition_ms},
-                         {"settle_ms", w.settle_ms}});
+                         {"settle_ms", w.settle_ms},
+                         {"twin_ms", w.twin_ms ? json(*w.twin_ms) : json(nullptr)}});
     }
   }
   return {{"status", status ? status_json(source, *status) : json(nullptr)},

@@ -77,10 +77,6 @@ Twin::Twin(const DesignSpace& space, std::size_t entry, std::vector<double> core
   }
   for (std::size_t c = 0; c < space_.component_count(); ++c) {
     const ComponentSpec& spec = space_.component(c);
-    if (!spec.cannot_shard.empty()) {
-      throw UsageError("twin: component '" + spec.name +
-                       "' is keyed but cannot shard, which the model does not describe");
-    }
     ComponentModel m;
     m.name = spec.name;
     m.kind = spec.kind;

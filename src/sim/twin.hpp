@@ -41,8 +41,10 @@ class Twin {
   static constexpr int kPasses = 3;           // link-fitting passes after each window
 
   // `space` must outlive the twin; `entry` is the component that receives the requests;
-  // `cores` has one figure per place, the origin first. Throws UsageError when the sizes do not
-  // match the space, or the space has components or hosts beyond the model's limits.
+  // `cores` has one figure per place, the origin first. The model takes each option's kind from
+  // `space`, so a keyed component that cannot shard forms replicated sets, as it does live.
+  // Throws UsageError when the sizes do not match the space, or the space has components or
+  // hosts beyond the model's limits.
   Twin(const DesignSpace& space, std::size_t entry, std::vector<double> cores);
   ~Twin();
 

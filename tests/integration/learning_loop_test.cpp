@@ -57,6 +57,7 @@ TEST_F(LearningLoopTest, EachWindowRunsItsDesignAndMeasuresTheCallsOfEveryProces
 
   LearningLoopOptions loop_options;
   loop_options.entry_component = "entry";
+  loop_options.twin = true;
   loop_options.learner.window.initial_seconds = 0.2;
   loop_options.learner.window.min_seconds = 0.1;
   loop_options.learner.window.max_seconds = 0.3;
@@ -91,10 +92,14 @@ TEST_F(LearningLoopTest, EachWindowRunsItsDesignAndMeasuresTheCallsOfEveryProces
   }
   EXPECT_TRUE(entry_edge);
   EXPECT_TRUE(client_edge);
+  EXPECT_FALSE(measured.twin_ms) << "a static window is no learning window: the twin has none";
 
-  // Learning windows: each one runs the design the learner proposed, wherever that is.
+  // Learning windows: each one runs the design the learner proposed, wherever that is. From
+  // the second, the twin fitted on those before it predicts each.
   for (std::size_t i = 0; i < 6; ++i) {
     const LiveWindow& w = loop.step();
+    EXPECT_EQ(w.twin_ms.has_value(), i > 0) << "window " << w.index;
+    EXPECT_GT(w.twin_ms.value_or(1), 0);
     EXPECT_TRUE(w.learning);
     EXPECT_EQ(w.index, i + 2);
     EXPECT_TRUE(w.failures.empty()) << w.failures.front();

@@ -81,6 +81,8 @@ accept_sigmas = 3
 noise_floor = 0.04
 exploration_budget = 0.1
 concurrent_agents = 4
+twin = false
+screen_loss = 0.25
 move_horizon_seconds = 60
 guard_multiple = 3
 settle_slice_ms = 100
@@ -108,6 +110,8 @@ cache = "local"
   EXPECT_EQ(learn.noise_floor, 0.04);
   EXPECT_EQ(learn.exploration_budget, 0.1);
   EXPECT_EQ(learn.concurrent_agents, 4u);
+  EXPECT_FALSE(learn.twin);
+  EXPECT_EQ(learn.screen_loss, 0.25);
   EXPECT_EQ(learn.move_horizon_seconds, 60);
   EXPECT_EQ(learn.guard_multiple, 3);
   EXPECT_EQ(learn.settle_slice, std::chrono::milliseconds(100));
@@ -132,6 +136,10 @@ TEST(LearnConfig, ABadKeyOrValueNamesTheFileTheLineAndTheKey) {
   EXPECT_TRUE(contains(e, "learn.toml:3: learn.exploration_budget must lie between 0 and 1")) << e;
   e = error_of("[learn]\nconcurrent_agents = 0\n");
   EXPECT_TRUE(contains(e, "learn.toml:2: learn.concurrent_agents must lie between 1 and 64")) << e;
+  e = error_of("[learn]\nscreen_loss = -1\n");
+  EXPECT_TRUE(contains(e, "learn.toml:2: learn.screen_loss must be 0 (off) or a relative")) << e;
+  e = error_of("[learn]\ntwin = 1\n");
+  EXPECT_TRUE(contains(e, "learn.toml:2: learn.twin must be")) << e;
   e = error_of("[learn]\nreward = \"median\"\n");
   EXPECT_TRUE(contains(e, "learn.toml:2: learn.reward must be one of mean, p50, p95, p99, mix"))
       << e;
