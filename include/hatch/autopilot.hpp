@@ -82,9 +82,9 @@ struct AutopilotOptions {
   // time (docs/learner.md, "Crews").
   unsigned concurrent_agents = 1;
   // Fit a calibrated twin of the program from its windows (docs/simulator.md, "The twin"); each
-  // window then carries the twin's prediction of its latency (AutopilotWindow::twin_ms). Needs
-  // an entry component. With screen_loss > 0, probes the twin predicts that much slower than
-  // the learned design (0.25: 25%) are not run; 0 only predicts.
+  // window then carries the twin's prediction of its latency (AutopilotWindow::twin_ms). With
+  // screen_loss > 0, probes the twin predicts that much slower than the learned design (0.25:
+  // 25%) are not run; 0 only predicts.
   bool twin = true;
   double screen_loss = 0;
   // A probe must be able to repay its moves (pause and settle, there and back, as measured)

@@ -8,10 +8,8 @@
 #include <set>
 #include <thread>
 
-#include <spdlog/spdlog.h>
-
+#include "autopilot/live_twin.hpp"
 #include "hatch/error.hpp"
-#include "sim/twin.hpp"
 
 namespace hatch {
 namespace {
@@ -22,30 +20,8 @@ double seconds_between(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
-// The twin of the live program, when the options ask for one and it can be had: its entry
-// component stands for the callers outside, and the model takes the space.
-std::unique_ptr<sim::Twin> make_twin(const DesignSpace& space, const LearningLoopOptions& o) {
-  if (!o.twin) return nullptr;
-  std::size_t entry = 0;
-  while (entry < space.component_count() && space.component(entry).name != o.entry_component) {
-    ++entry;
-  }
-  if (entry == space.component_count()) {
-    spdlog::warn("no twin: it needs the entry component, and the design space has none");
-    return nullptr;
-  }
-  const std::vector<double> cores(space.place_count(),
-                                  std::max(1u, std::thread::hardware_concurrency()));
-  try {
-    return std::make_unique<sim::Twin>(space, entry, cores);
-  } catch (const UsageError& e) {
-    spdlog::warn("no twin: {}", e.what());
-    return nullptr;
-  }
-}
-
 // The learner's options, with the twin's predictions to screen probes by when asked.
-LearnerOptions screened_by(LearnerOptions learner, const sim::Twin* twin, double screen_loss) {
+LearnerOptions screened_by(LearnerOptions learner, const LiveTwin* twin, double screen_loss) {
   if (twin != nullptr && screen_loss > 0) {
     learner.predict_ms = [twin](const Choice& c) { return twin->predict_ms(c); };
     learner.screen_loss = screen_loss;
@@ -61,7 +37,7 @@ struct LearningLoop::Impl {
         space(s),
         entry(std::move(e)),
         options(std::move(opts)),
-        twin(make_twin(s, options)),
+        twin(options.twin ? LiveTwin::make(s, options.entry_component) : nullptr),
         learner(s, screened_by(options.learner, twin.get(), options.screen_loss)),
         reward(options.reward),
         running(start.empty() ? Choice(s.component_count(), 0) : std::move(start)),
@@ -251,7 +227,9 @@ struct LearningLoop::Impl {
       learner.observe(w.design, w.window, w.reward);
       // A window cut short measured a slice of a design that was going badly: the twin fits
       // whole windows only.
-      if (twin && !w.cut_short && w.window.entry.count > 0) twin->observe(w.design, w.window);
+      if (twin && !w.cut_short && w.window.entry.count > 0) {
+        twin->observe(w.design, w.window, w.calls);
+      }
       if (!w.cut_short && w.design == learner.incumbent()) {
         reference_mean_ms = w.window.entry.mean_ms;
         reference_rps = w.window.throughput_rps;
@@ -275,7 +253,7 @@ struct LearningLoop::Impl {
   const DesignSpace& space;
   const EntryProbe entry;
   const LearningLoopOptions options;
-  const std::unique_ptr<sim::Twin> twin;
+  const std::unique_ptr<LiveTwin> twin;
   Learner learner;
   const RewardFunction reward;
   Choice running;

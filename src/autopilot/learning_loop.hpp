@@ -55,10 +55,9 @@ struct LearningLoopOptions {
   // How much worse than the incumbent a probe's slice may be before the window is cut short;
   // 0 turns the guard off.
   double guard_multiple = 0;
-  // Fit a calibrated twin (sim/twin.hpp) on the windows, so that each window carries the
-  // twin's prediction of its latency. It needs entry_component; each place is taken to have
-  // this machine's cores. With screen_loss > 0, the learner does not run probes the twin
-  // predicts that much slower than the incumbent (LearnerOptions::screen_loss).
+  // Fit a calibrated twin (autopilot/live_twin.hpp) on the windows, so that each window carries
+  // the twin's prediction of its latency. With screen_loss > 0, the learner does not run
+  // probes the twin predicts that much slower than the incumbent (LearnerOptions::screen_loss).
   bool twin = false;
   double screen_loss = 0;
   // Windows run by the loops before this one (over an earlier design space): this loop's
