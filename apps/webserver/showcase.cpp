@@ -191,6 +191,7 @@ struct PhaseOutcome {
   // it predicted, and how many those were.
   std::optional<double> twin_error;
   std::size_t twin_windows = 0;
+  std::string twin_optimum;  // the twin's predicted optimum, in short form; "" without one
 };
 
 // The twin's median prediction error over `windows`, and how many it predicted.
@@ -319,6 +320,7 @@ void write_json(const std::string& path, const std::vector<PhaseOutcome>& phases
     j[prefix + "best_static_design"] = o.best_static_name;
     j[prefix + "twin_error"] = o.twin_error ? nlohmann::json(*o.twin_error) : nullptr;
     j[prefix + "twin_windows"] = o.twin_windows;
+    j[prefix + "twin_optimum"] = o.twin_optimum;
   }
   std::ofstream(path) << j.dump(2) << "\n";
 }
@@ -406,14 +408,29 @@ int run_showcase(Autopilot& pilot, Frontend& frontend, const ShowcaseOptions& op
 
     std::printf("sweep of %zu static designs, %.1f s each:\n", sweep.size(),
                 options.sweep_window_seconds);
-    const Candidate* best_static = &sweep.front();
-    for (const Candidate& c : sweep) {
+    // The twin's predicted optimum runs too, as a static design an engineer with the twin would
+    // try, when the sweep does not hold it: the judge is the best of them all.
+    std::vector<Candidate> judged = sweep;
+    if (const std::optional<Design> predicted = pilot.twin_optimum()) {
+      Design design = sweep.front().design;
+      for (const auto& [component, placement] : *predicted) design[component] = placement;
+      outcome.twin_optimum = short_form(design, label);
+      if (std::none_of(sweep.begin(), sweep.end(),
+                       [&](const Candidate& c) { return c.design == design; })) {
+        judged.push_back({"the twin's predicted optimum", design});
+      }
+    }
+    const Candidate* best_static = &judged.front();
+    for (const Candidate& c : judged) {
       const AutopilotWindow w = pilot.measure(c.design, options.sweep_window_seconds);
       std::printf("  %-48s %8.0f req/s  reward %.3f\n", c.name.c_str(), w.requests_per_s, w.reward);
       if (w.requests_per_s > outcome.best_static_rps) {
         outcome.best_static_rps = w.requests_per_s;
         best_static = &c;
       }
+    }
+    if (!outcome.twin_optimum.empty()) {
+      std::printf("  (the twin's predicted optimum: %s)\n", outcome.twin_optimum.c_str());
     }
     outcome.best_static_name = best_static->name;
 

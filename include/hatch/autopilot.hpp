@@ -221,6 +221,10 @@ class Autopilot {
   // While paused: moves to `design` (components it names; the rest stay), settles and measures
   // a window of `seconds`, without telling the learner. For comparisons against static designs.
   AutopilotWindow measure(const Design& design, double seconds);
+  // While paused: the design the calibrated twin (AutopilotOptions::twin) predicts fastest, a
+  // second's search of its model; nothing without a twin or before its first window. For
+  // comparisons too: a static design an engineer with the twin would run.
+  std::optional<Design> twin_optimum();
 
   // One of the program's own requests, when `entry` is "reported".
   void report(std::chrono::nanoseconds latency, bool failed = false);

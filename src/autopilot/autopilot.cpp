@@ -319,13 +319,22 @@ struct Autopilot::Impl {
     cv.notify_all();
   }
 
-  // Requires the worker to be idle: paused, and the window in progress ended.
+  // Throws unless the worker is idle: paused, and the window in progress ended.
+  void require_idle(const char* what) {
+    std::lock_guard lock(mu);
+    if (!started || stopped) throw UsageError("the autopilot has not started learning yet");
+    if (!paused || busy) throw UsageError(std::string(what) + " needs the autopilot paused");
+  }
+
+  std::optional<Design> twin_optimum() {
+    require_idle("Autopilot::twin_optimum");
+    const std::optional<Choice> best = loop->twin_optimum();
+    if (!best) return std::nullopt;
+    return space->design(*best);
+  }
+
   AutopilotWindow measure(const Design& design, double seconds) {
-    {
-      std::lock_guard lock(mu);
-      if (!started || stopped) throw UsageError("the autopilot has not started learning yet");
-      if (!paused || busy) throw UsageError("Autopilot::measure needs the autopilot paused");
-    }
+    require_idle("Autopilot::measure");
     Choice choice = loop->running();
     for (const auto& [name, placement] : design) {
       const std::size_t c = component_of(name);
@@ -459,6 +468,10 @@ void Autopilot::unpin(const std::string& component) {
 
 AutopilotWindow Autopilot::measure(const Design& design, double seconds) {
   return impl_->measure(design, seconds);
+}
+
+std::optional<Design> Autopilot::twin_optimum() {
+  return impl_->twin_optimum();
 }
 
 void Autopilot::report(std::chrono::nanoseconds latency, bool failed) {

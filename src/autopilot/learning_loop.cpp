@@ -302,6 +302,11 @@ LiveWindow LearningLoop::measure(const Choice& design, double seconds) {
   return w;
 }
 
+std::optional<Choice> LearningLoop::twin_optimum() const {
+  if (!impl_->twin) return std::nullopt;
+  return impl_->twin->best_design();
+}
+
 void LearningLoop::cancel() {
   impl_->cancelled.store(true);
 }

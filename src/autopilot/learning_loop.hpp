@@ -129,6 +129,10 @@ class LearningLoop {
   // that it measures its incumbent again before it compares anything with it.
   LiveWindow measure(const Choice& design, double seconds);
 
+  // The design the loop's twin predicts fastest; nothing without a twin or before its first
+  // window. About a second's search.
+  std::optional<Choice> twin_optimum() const;
+
   Learner& learner();
   // Ends the window or settle in progress at its next slice (a quarter second at most), without
   // showing it to the learner, and every later one at once: the program is stopping, and what

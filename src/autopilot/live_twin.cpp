@@ -11,6 +11,8 @@ namespace hatch {
 namespace {
 
 constexpr const char* kOutside = "(outside)";
+// About a second of coordinate descents on the model.
+constexpr std::uint64_t kSearchEvaluations = 4'000'000;
 
 }  // namespace
 
@@ -50,6 +52,12 @@ Choice LiveTwin::twin_choice(const Choice& design) const {
 
 std::optional<double> LiveTwin::predict_ms(const Choice& design) const {
   return twin_.predict_ms(twin_choice(design));
+}
+
+std::optional<Choice> LiveTwin::best_design() const {
+  std::optional<Choice> best = twin_.best_design(kSearchEvaluations, 1);
+  if (best && with_outside_) best->pop_back();
+  return best;
 }
 
 void LiveTwin::observe(const Choice& design, const Window& window,

@@ -31,6 +31,8 @@ class LiveTwin {
 
   // The predicted mean entry latency of `design`; nothing before the first window.
   std::optional<double> predict_ms(const Choice& design) const;
+  // The design the twin predicts fastest (Twin::best_design); nothing before the first window.
+  std::optional<Choice> best_design() const;
   // Fits one whole window of `design`; `calls` are the window's measured calls, by name.
   void observe(const Choice& design, const Window& window, const std::vector<CallEdge>& calls);
 

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "hatch/error.hpp"
+#include "sim/brute_force.hpp"
 
 namespace hatch::sim {
 namespace {
@@ -120,6 +121,11 @@ std::optional<double> Twin::predict_ms(const Choice& design) const {
   if (!model_) return std::nullopt;
   space_.check(design);
   return model_->latency_ms(design);
+}
+
+std::optional<Choice> Twin::best_design(std::uint64_t evaluations, std::uint64_t seed) const {
+  if (!model_) return std::nullopt;
+  return best_of_descents(*model_, space_, evaluations, seed).choice;
 }
 
 void Twin::fit_graph() {

@@ -56,6 +56,10 @@ class Twin {
   // requests.
   std::optional<double> predict_ms(const Choice& design) const;
 
+  // The design the fitted model predicts fastest: the best of coordinate descents within
+  // `evaluations` model evaluations (sim/brute_force.hpp); nothing before the first window.
+  std::optional<Choice> best_design(std::uint64_t evaluations, std::uint64_t seed) const;
+
   // The scenario as fitted, for reports and tests.
   const Scenario& scenario() const { return fitted_; }
 

@@ -100,8 +100,13 @@ TEST_F(AutopilotControl, PauseMeasurePinFreezeAndFailedMovesLeaveTheProgramOnIts
 
   // Paused: no learning window ends, and measure() runs a design the program chooses.
   EXPECT_THROW(pilot.measure({{"counts", Placement::local()}}, 0.1), UsageError);
+  EXPECT_THROW(pilot.twin_optimum(), UsageError);
   pilot.pause();
   EXPECT_TRUE(pilot.status().paused);
+  // The twin's predicted optimum places every component the autopilot places, within its space.
+  const std::optional<Design> optimum = pilot.twin_optimum();
+  ASSERT_TRUE(optimum);
+  ASSERT_EQ(optimum->count("counts"), 1u);
   const std::uint64_t learned = pilot.status().windows;
   // A design that moves counts, wherever the last window left it (a probe cut short stays
   // until the next window rolls it back).

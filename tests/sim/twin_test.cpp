@@ -47,6 +47,7 @@ TEST(Twin, FittedOnDesignsThatRanItPredictsOnesThatNeverDid) {
   const DesignSpace& space = sim.space();
   Twin twin(space, 0, {2, 4, 4});
   EXPECT_FALSE(twin.predict_ms(Choice(3, 0)).has_value()) << "nothing is known before a window";
+  EXPECT_FALSE(twin.best_design(1000, 1).has_value());
   std::mt19937_64 rng(1);
   // The options: 0 local, 1 on(a), 2 on(b). Each component moves alone from all-local.
   const std::vector<Choice> ran = {{0, 0, 0}, {0, 1, 0}, {0, 0, 1}, {0, 2, 0}, {0, 0, 2}};
@@ -70,6 +71,14 @@ TEST(Twin, FittedOnDesignsThatRanItPredictsOnesThatNeverDid) {
     return sim.expected_latency_ms(x) < sim.expected_latency_ms(y);
   });
   EXPECT_EQ(by_twin.front(), by_model.front());
+  // Its predicted optimum over the whole space is the model's optimum, or within 10% of it.
+  const std::optional<Choice> best = twin.best_design(100'000, 1);
+  ASSERT_TRUE(best);
+  double optimum = sim.expected_latency_ms({0, 0, 0});
+  Choice c(3, 0);
+  do optimum = std::min(optimum, sim.expected_latency_ms(c));
+  while (space.next(c));
+  EXPECT_LE(sim.expected_latency_ms(*best), 1.10 * optimum) << space.describe(*best);
 }
 
 TEST(Twin, WithoutAWindowAcrossALinkItCannotKnowThatLink) {
