@@ -224,7 +224,9 @@ struct LearningLoop::Impl {
     // program was idle): the learner does not see it, and re-measures its incumbent next.
     w.observed = !cancelled.load() && (w.cut_short || w.window.entry.count > 0 || w.errors > 0);
     if (w.observed) {
+      const std::uint64_t shifts = learner.shifts();
       learner.observe(w.design, w.window, w.reward);
+      if (twin && learner.shifts() != shifts) twin->forget();
       // A window cut short measured a slice of a design that was going badly: the twin fits
       // whole windows only.
       if (twin && !w.cut_short && w.window.entry.count > 0) {

@@ -62,10 +62,15 @@ std::optional<Choice> LiveTwin::best_design() const {
 
 void LiveTwin::observe(const Choice& design, const Window& window,
                        const std::vector<CallEdge>& calls) {
-  if (!with_outside_) {
-    twin_.observe(design, window);
-    return;
+  // A window the model cannot take is the twin's loss, never the learner's: it is left out.
+  try {
+    twin_.observe(twin_choice(design), with_outside_ ? with_outside(window, calls) : window);
+  } catch (const std::exception& e) {
+    spdlog::warn("the twin left out window of {}: {}", space_.describe(design), e.what());
   }
+}
+
+Window LiveTwin::with_outside(const Window& window, const std::vector<CallEdge>& calls) const {
   // The outside: as many calls as entry calls completed, each as long as an entry call, and
   // an edge to every component it called.
   Window w = window;
@@ -87,7 +92,7 @@ void LiveTwin::observe(const Choice& design, const Window& window,
       w.edges.push_back(edge);
     }
   }
-  twin_.observe(twin_choice(design), w);
+  return w;
 }
 
 }  // namespace hatch

@@ -31,15 +31,20 @@ class LiveTwin {
 
   // The predicted mean entry latency of `design`; nothing before the first window.
   std::optional<double> predict_ms(const Choice& design) const;
+  // Drops the windows seen so far (Twin::forget): the workload changed.
+  void forget() { twin_.forget(); }
   // The design the twin predicts fastest (Twin::best_design); nothing before the first window.
   std::optional<Choice> best_design() const;
-  // Fits one whole window of `design`; `calls` are the window's measured calls, by name.
+  // Fits one whole window of `design`; `calls` are the window's measured calls, by name. A
+  // window the model cannot take is left out, with a warning: it never throws.
   void observe(const Choice& design, const Window& window, const std::vector<CallEdge>& calls);
 
  private:
   LiveTwin(const DesignSpace& space, std::optional<DesignSpace> with_outside, std::size_t entry,
            std::vector<double> cores);
   Choice twin_choice(const Choice& design) const;
+  // `window` with the outside as one more component, its calls those without a caller.
+  Window with_outside(const Window& window, const std::vector<CallEdge>& calls) const;
 
   const DesignSpace& space_;
   const std::optional<DesignSpace> with_outside_;  // space_ and the outside, when no entry

@@ -164,14 +164,19 @@ ScenarioReport run_scenario(Scenario scenario, const SimOptions& options, std::u
     const Window window = sim.simulate_window(choice, seconds, rng);
     clock += seconds;
     WindowRecord record;
+    const std::uint64_t shifts = learner.shifts();
     if (twin) {
       record.twin_ms = twin->predict_ms(choice);
       record.measured_ms = window.entry.mean_ms;
       record.first_run = ran.insert(choice).second;
-      twin->observe(choice, window);
     }
     const double r = reward(window.entry, hosts_used(space, choice));
     learner.observe(choice, window, r);
+    if (twin) {
+      // A shift the learner detected makes the windows before it the twin's past too.
+      if (learner.shifts() != shifts) twin->forget();
+      twin->observe(choice, window);
+    }
     const Choice best = learner.best();
     record.window = w;
     record.simulated_seconds = clock;

@@ -104,17 +104,31 @@ void Twin::observe(const Choice& design, const Window& window) {
     }
   }
   if (!(window.throughput_rps > 0)) return;  // nothing ran: nothing to fit
-  recent_.push_back({design, window});
-  if (recent_.size() > kRecent) recent_.pop_front();
-  fit_graph();
-  rebuild();
-  fit_services();
-  // A link's residual depends on the links below it: a few passes settle them.
-  for (int pass = 0; pass < kPasses; ++pass) {
+  // A fit that fails leaves the twin as it was, without the window.
+  const std::deque<Recent> recent = recent_;
+  const std::vector<double> service = service_ms_;
+  const std::vector<double> rtt = rtt_ms_;
+  const Scenario fitted = fitted_;
+  try {
+    recent_.push_back({design, window});
+    if (recent_.size() > kRecent) recent_.pop_front();
+    fit_graph();
     rebuild();
-    fit_links();
+    fit_services();
+    // A link's residual depends on the links below it: a few passes settle them.
+    for (int pass = 0; pass < kPasses; ++pass) {
+      rebuild();
+      fit_links();
+    }
+    rebuild();
+  } catch (...) {
+    recent_ = recent;
+    service_ms_ = service;
+    rtt_ms_ = rtt;
+    fitted_ = fitted;
+    if (!recent_.empty()) rebuild();
+    throw;
   }
-  rebuild();
 }
 
 std::optional<double> Twin::predict_ms(const Choice& design) const {

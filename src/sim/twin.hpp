@@ -49,8 +49,12 @@ class Twin {
   ~Twin();
 
   // Takes one window of `design` into the fit. Throws UsageError when the window does not
-  // describe the space's components.
+  // describe the space's components, or the fit cannot model it; the twin is then as before.
   void observe(const Choice& design, const Window& window);
+
+  // Drops the windows it has seen, for a workload that changed: the fit starts again from the
+  // next window, its current parameters the first guess.
+  void forget() { recent_.clear(); }
 
   // The fitted model's mean entry latency of `design`; nothing before the first window with
   // requests.

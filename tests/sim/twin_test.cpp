@@ -14,7 +14,7 @@ namespace {
 
 // Three components in a chain over the origin and two nodes, with what the twin assumes (keyed
 // reads, no cache, ample memory): what it cannot fit is only the windows' noise.
-Scenario chain() {
+Scenario chain(double rate = 300) {
   Scenario s;
   s.name = "chain";
   s.hosts = {{"local", 2, 1e6}, {"a", 4, 1e6}, {"b", 4, 1e6}};
@@ -27,7 +27,7 @@ Scenario chain() {
   s.classes = {"all"};
   s.edges = {{0, 1, CallOp::read, true, {2}, 200, 2000, CallWhen::always, 0},
              {1, 2, CallOp::read, true, {3}, 100, 500, CallWhen::always, 0}};
-  s.workload = {300, {1}};
+  s.workload = {rate, {1}};
   s.latency_cv = 0.8;
   validate(s);
   return s;
@@ -90,6 +90,29 @@ TEST(Twin, WithoutAWindowAcrossALinkItCannotKnowThatLink) {
   for (int i = 0; i < 15; ++i) run(sim, twin, {0, 0, 0}, rng);
   EXPECT_LT(error(sim, twin, {0, 0, 0}), 0.10);
   EXPECT_GT(error(sim, twin, {0, 2, 2}), 0.10);
+}
+
+TEST(Twin, AfterForgettingItFitsTheNewWorkloadAlone) {
+  // The load doubles: a twin that keeps the old windows averages the two workloads' rates.
+  const Simulator before(chain(150));
+  const Simulator after(chain(300));
+  std::mt19937_64 rng(1);
+  const Choice local = {0, 0, 0};
+  Twin forgetting(before.space(), 0, {2, 4, 4});
+  Twin keeping(before.space(), 0, {2, 4, 4});
+  for (int i = 0; i < 10; ++i) {
+    const Window w = before.simulate_window(local, 5, rng);
+    forgetting.observe(local, w);
+    keeping.observe(local, w);
+  }
+  forgetting.forget();
+  for (int i = 0; i < 3; ++i) {
+    const Window w = after.simulate_window(local, 5, rng);
+    forgetting.observe(local, w);
+    keeping.observe(local, w);
+  }
+  EXPECT_LT(error(after, forgetting, local), 0.15);
+  EXPECT_GT(error(after, keeping, local), 0.15);
 }
 
 TEST(Twin, RefusesWhatDoesNotDescribeItsSpace) {
