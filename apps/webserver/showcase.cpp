@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "design_labels.hpp"
 #include "load_driver.hpp"
 #include "sim/svg_plot.hpp"
 
@@ -24,81 +25,6 @@ namespace {
 
 // Rounds of the comparison: each design's figure is its median round.
 constexpr int kCompareRounds = 3;
-
-// Names the origin "origin" and the nodes A, B, C, ... in what the showcase prints.
-class HostLabels {
- public:
-  explicit HostLabels(const std::vector<std::string>& nodes) {
-    for (std::size_t i = 0; i < nodes.size(); ++i) {
-      labels_[nodes[i]] = i < 26 ? std::string(1, static_cast<char>('A' + i)) : nodes[i];
-    }
-  }
-  std::string operator()(const std::string& host) const {
-    if (host == "local" || host == "origin") return "origin";
-    auto it = labels_.find(host);
-    return it == labels_.end() ? host : it->second;
-  }
-  std::string list(const std::vector<std::string>& hosts, const char* separator) const {
-    std::string out;
-    for (const std::string& h : hosts) out += (out.empty() ? "" : separator) + (*this)(h);
-    return out;
-  }
-
- private:
-  std::map<std::string, std::string> labels_;
-};
-
-// "cache=sharded{origin,A,B} content_store=on(C)", only the components not on the origin.
-std::string short_form(const Design& design, const HostLabels& label) {
-  std::string out;
-  for (const auto& [name, p] : design) {
-    if (p.kind == Placement::Kind::local) continue;
-    std::string where;
-    switch (p.kind) {
-      case Placement::Kind::on:
-        where = "on(" + label(p.hosts.front()) + ")";
-        break;
-      case Placement::Kind::replicated:
-        where = "replicated{" + label.list(p.hosts, ",") + "}";
-        break;
-      default:
-        where = "sharded{" + label.list(p.hosts, ",") + "}";
-    }
-    out += (out.empty() ? "" : " ") + name + "=" + where;
-  }
-  return out.empty() ? "all local" : out;
-}
-
-// The design in words: "cache sharded over origin, A, B; content_store on node C; the rest on
-// the origin".
-std::string in_words(const Design& design, const HostLabels& label) {
-  std::vector<std::string> parts, local;
-  for (const auto& [name, p] : design) {
-    switch (p.kind) {
-      case Placement::Kind::local:
-        local.push_back(name);
-        break;
-      case Placement::Kind::on:
-        parts.push_back(name + " on node " + label(p.hosts.front()));
-        break;
-      case Placement::Kind::replicated:
-        parts.push_back(name + " replicated on " + label.list(p.hosts, ", "));
-        break;
-      case Placement::Kind::sharded:
-        parts.push_back(name + " sharded over " + label.list(p.hosts, ", "));
-        break;
-    }
-  }
-  if (parts.empty()) return "everything on the origin";
-  std::string out;
-  for (const std::string& part : parts) out += (out.empty() ? "" : "; ") + part;
-  if (!local.empty()) {
-    std::string names;
-    for (const std::string& n : local) names += (names.empty() ? "" : ", ") + n;
-    out += "; " + names + " on the origin";
-  }
-  return out;
-}
 
 struct Candidate {
   std::string name;

@@ -101,23 +101,6 @@ bool Learner::Impl::clearly_better(const Choice& design) const {
   return mean_of(design) - mean_of(incumbent) > options.accept_sigmas * standard_error(design);
 }
 
-bool Learner::Impl::known_far_worse(const Choice& design) const {
-  if (runs_of(design) == 0 || runs_of(incumbent) == 0) return false;
-  const double loss = mean_of(incumbent) - mean_of(design);
-  return loss > std::log1p(options.known_loss) &&
-         loss > options.accept_sigmas * standard_error(design);
-}
-
-std::optional<double> Learner::Impl::predicted_loss(const Choice& design) const {
-  if (!options.predict_ms) return std::nullopt;
-  const std::optional<double> mine = options.predict_ms(design);
-  const std::optional<double> base = options.predict_ms(incumbent);
-  if (!mine || !base || !(*base > 0)) return std::nullopt;
-  const double loss = std::log(*mine / *base);
-  if (!(loss > std::log1p(options.screen_loss))) return std::nullopt;
-  return loss;
-}
-
 std::string Learner::Impl::name_of(std::size_t who) const {
   if (who == kGroup) return "group moves";
   std::string names = space.component(agents[who].component()).name;
