@@ -34,6 +34,7 @@ LearningLoopOptions loop_options(const AutopilotOptions& o) {
   l.learner.concurrent_agents = o.concurrent_agents;
   l.twin = o.twin;
   l.screen_loss = o.screen_loss;
+  l.suggest = o.suggest;
   l.learner.horizon_seconds = o.move_horizon_seconds;
   l.learner.window.initial_seconds = o.window_initial_seconds;
   l.learner.window.min_seconds = o.window_min_seconds;

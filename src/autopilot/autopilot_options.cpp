@@ -49,6 +49,7 @@ void AutopilotOptions::check() const {
           "must lie between 1 and 64, not " + std::to_string(concurrent_agents));
   require(finite(screen_loss) && screen_loss >= 0 && screen_loss <= 100, "screen_loss",
           "must be 0 (off) or a relative latency up to 100, not " + number(screen_loss));
+  require(twin || !suggest, "suggest", "needs the twin (twin = true) whose designs it runs");
   require(finite(move_horizon_seconds) && move_horizon_seconds >= 0, "move_horizon_seconds",
           "must be 0 (off) or a positive number of seconds, not " + number(move_horizon_seconds));
   require(finite(guard_multiple) && (guard_multiple == 0 || guard_multiple > 1), "guard_multiple",

@@ -90,6 +90,7 @@ const std::set<std::string>& known_keys() {
                                           "concurrent_agents",
                                           "twin",
                                           "screen_loss",
+                                          "suggest",
                                           "move_horizon_seconds",
                                           "guard_multiple",
                                           "settle_slice_ms",
@@ -134,6 +135,7 @@ void read_learn_config(const toml::table& root, const std::string& path, Autopil
   out.concurrent_agents = static_cast<unsigned>(crew);
   learn.boolean("twin", out.twin);
   learn.number("screen_loss", out.screen_loss);
+  learn.boolean("suggest", out.suggest);
   learn.number("move_horizon_seconds", out.move_horizon_seconds);
   learn.number("guard_multiple", out.guard_multiple);
   learn.milliseconds("settle_slice_ms", out.settle_slice);

@@ -20,11 +20,17 @@ double seconds_between(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
-// The learner's options, with the twin's predictions to screen probes by when asked.
-LearnerOptions screened_by(LearnerOptions learner, const LiveTwin* twin, double screen_loss) {
-  if (twin != nullptr && screen_loss > 0) {
+// The learner's options, with the twin's predictions to screen probes by and its suggestions
+// when asked.
+LearnerOptions led_by(LearnerOptions learner, const LiveTwin* twin,
+                      const LearningLoopOptions& options) {
+  if (twin == nullptr) return learner;
+  if (options.screen_loss > 0) {
     learner.predict_ms = [twin](const Choice& c) { return twin->predict_ms(c); };
-    learner.screen_loss = screen_loss;
+    learner.screen_loss = options.screen_loss;
+  }
+  if (options.suggest) {
+    learner.suggest = [twin](const Choice& incumbent) { return twin->suggest(incumbent); };
   }
   return learner;
 }
@@ -38,7 +44,7 @@ struct LearningLoop::Impl {
         entry(std::move(e)),
         options(std::move(opts)),
         twin(options.twin ? LiveTwin::make(s, options.entry_component) : nullptr),
-        learner(s, screened_by(options.learner, twin.get(), options.screen_loss)),
+        learner(s, led_by(options.learner, twin.get(), options)),
         reward(options.reward),
         running(start.empty() ? Choice(s.component_count(), 0) : std::move(start)),
         windows(options.windows_before) {

@@ -58,8 +58,11 @@ struct LearningLoopOptions {
   // Fit a calibrated twin (autopilot/live_twin.hpp) on the windows, so that each window carries
   // the twin's prediction of its latency. With screen_loss > 0, the learner does not run
   // probes the twin predicts that much slower than the incumbent (LearnerOptions::screen_loss).
+  // With suggest, the learner begins each sweep with the designs the twin predicts best
+  // (LearnerOptions::suggest).
   bool twin = false;
   double screen_loss = 0;
+  bool suggest = false;
   // Windows run by the loops before this one (over an earlier design space): this loop's
   // windows are numbered from windows_before + 1.
   std::uint64_t windows_before = 0;

@@ -35,6 +35,9 @@ class LiveTwin {
   void forget() { twin_.forget(); }
   // The design the twin predicts fastest (Twin::best_design); nothing before the first window.
   std::optional<Choice> best_design() const;
+  // A design the twin predicts clearly faster than `incumbent` (Twin::suggest, a search of
+  // about 50 ms), or nothing: LearnerOptions::suggest.
+  std::optional<Choice> suggest(const Choice& incumbent) const;
   // Fits one whole window of `design`; `calls` are the window's measured calls, by name. A
   // window the model cannot take is left out, with a warning: it never throws.
   void observe(const Choice& design, const Window& window, const std::vector<CallEdge>& calls);

@@ -26,7 +26,9 @@
 
 namespace hatch {
 
+using learner_detail::is_agent;
 using learner_detail::kGroup;
+using learner_detail::kLead;
 using learner_detail::Member;
 using learner_detail::number;
 using learner_detail::State;
@@ -103,6 +105,7 @@ bool Learner::Impl::clearly_better(const Choice& design) const {
 
 std::string Learner::Impl::name_of(std::size_t who) const {
   if (who == kGroup) return "group moves";
+  if (who == kLead) return "the model's suggestions";
   std::string names = space.component(agents[who].component()).name;
   if (turn && turn->who == who)
     for (std::size_t i = 1; i < turn->crew.size(); ++i)
@@ -172,7 +175,7 @@ bool Learner::Impl::begin_turn(std::size_t who, TurnMode mode) {
 }
 
 void Learner::Impl::end_turn() {
-  if (turn->who == kGroup)
+  if (!is_agent(turn->who))
     near_misses.insert(near_misses.end(), turn->tried.begin(), turn->tried.end());
   else
     for (const Member& m : turn->crew) agents[m.agent].end_turn();
@@ -227,7 +230,8 @@ std::optional<Choice> Learner::Impl::best_tried() const {
 }
 
 std::optional<Choice> Learner::Impl::next_probe() {
-  if (turn->who != kGroup) {
+  if (turn->who == kLead) return next_suggestion();
+  if (is_agent(turn->who)) {
     // Every member with a probe left moves at once. A probe already measured far below the
     // incumbent is reported from memory, not run.
     Choice design = incumbent;
@@ -277,11 +281,11 @@ std::optional<Choice> Learner::Impl::next_probe() {
 }
 
 bool Learner::Impl::incumbent_fresh() const {
-  return last_incumbent_window > turn->began;
+  return last_incumbent_window >= turn->began;
 }
 
 std::optional<Choice> Learner::Impl::decide() {
-  if (turn->who != kGroup) return decide_crew();
+  if (is_agent(turn->who)) return decide_crew();
   const auto best = best_tried();
   if (!best || mean_of(*best) <= mean_of(incumbent)) {
     end_turn();
@@ -290,7 +294,8 @@ std::optional<Choice> Learner::Impl::decide() {
   if (!incumbent_fresh()) return incumbent;
   if (clearly_better(*best)) {
     adopt(*best);
-    end_turn();
+    // A lead turn goes on: the model suggests again from the new incumbent.
+    if (turn->who != kLead) end_turn();
     return std::nullopt;
   }
   if (runs_of(*best) < options.confirm_limit) {
@@ -318,9 +323,12 @@ Choice Learner::Impl::propose_exploring() {
           return exploit();
         }
       }
-      const std::size_t who = sweep.front();
-      sweep.pop_front();
-      if (!begin_turn(who, sweep_mode)) continue;
+      // The model's suggestion, when it has one, comes before the next turn of the sweep.
+      if (!suggestion() || !begin_lead()) {
+        const std::size_t who = sweep.front();
+        sweep.pop_front();
+        if (!begin_turn(who, sweep_mode)) continue;
+      }
     }
     if (auto probe = next_probe()) {
       phase = "exploring " + name_of(turn->who);
@@ -364,7 +372,9 @@ Choice Learner::Impl::propose() {
     if (++quiet_wait < quiet_gap) return exploit();
     quiet_wait = 0;
     quiet_gap = std::min(quiet_gap * 2, options.quiet_gap_max);
-    // The agents in turn, then the group moves; a turn that may not run passes to the next.
+    // The model's suggestion if it has one; else the agents in turn, then the group moves. A
+    // turn that may not run passes to the next.
+    if (suggestion()) begin_lead();
     for (std::size_t k = 0; k <= agents.size() && !turn; ++k) {
       quiet_turn = (quiet_turn + 1) % (agents.size() + 1);
       begin_turn(quiet_turn < agents.size() ? quiet_turn : kGroup, TurnMode::refine);
@@ -405,7 +415,7 @@ void Learner::Impl::observe(const Choice& ran, const Window& w, double reward) {
     return;
   }
   if (!turn || ran.size() != incumbent.size()) return;
-  if (turn->who != kGroup) {
+  if (is_agent(turn->who)) {
     observe_crew(ran, w, value);
     return;
   }

@@ -14,7 +14,7 @@
 
 namespace hatch {
 
-using learner_detail::kGroup;
+using learner_detail::is_agent;
 using learner_detail::number;
 using learner_detail::State;
 
@@ -63,7 +63,7 @@ void Learner::Impl::pin(std::size_t c, OptionIndex option) {
   if (champion) (*champion)[c] = option;
   // A turn of that agent ends, and so does any turn whose designs could break the pin: one
   // measured against the incumbent before the pin moved it, or a group turn.
-  if (turn && (moved || turn->who == kGroup || member_for(c))) end_turn();
+  if (turn && (moved || !is_agent(turn->who) || member_for(c))) end_turn();
   std::erase_if(near_misses, [&](const Choice& design) { return !keeps_pins(design); });
   remeasure = true;
 }

@@ -14,7 +14,7 @@
 
 namespace hatch {
 
-using learner_detail::kGroup;
+using learner_detail::is_agent;
 using learner_detail::Member;
 
 Choice Learner::Impl::on_base(std::size_t agent, OptionIndex option) const {
@@ -40,7 +40,7 @@ void Learner::Impl::enlist_crew(TurnMode mode) {
   };
   for (auto it = sweep.begin();
        it != sweep.end() && turn->crew.size() < options.concurrent_agents;) {
-    if (*it != kGroup && apart(*it) && may_explore(*it, mode)) {
+    if (is_agent(*it) && apart(*it) && may_explore(*it, mode)) {
       turn->crew.emplace_back().agent = *it;
       it = sweep.erase(it);
     } else {

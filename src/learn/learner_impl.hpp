@@ -38,8 +38,14 @@ inline std::string number(double x) {
 
 enum class State { warmup, sweep, quiet };
 
-// Who explores in a turn: a crew of agents, or the coordinator with its group moves.
+// Who explores in a turn: a crew of agents, the coordinator with its group moves, or the
+// coordinator with a model's suggestions (a lead turn).
 constexpr std::size_t kGroup = std::size_t(-1);
+constexpr std::size_t kLead = std::size_t(-2);
+
+inline bool is_agent(std::size_t who) {
+  return who != kGroup && who != kLead;
+}
 
 // One agent of a crew.
 struct Member {
@@ -57,12 +63,12 @@ struct Screened {
 };
 
 struct Turn {
-  std::size_t who = kGroup;  // kGroup, or the crew's first agent
+  std::size_t who = kGroup;  // kGroup, kLead, or the crew's first agent
   std::vector<Member> crew;  // agent turn: the agents exploring at once, `who` first
   Choice base;               // agent turn: the incumbent when it began; probes differ from it
   std::map<std::pair<std::size_t, OptionIndex>, Screened> screened;  // by (agent, option)
   std::deque<Choice> moves;   // group turn: the designs still to probe
-  std::vector<Choice> tried;  // group turn: the designs probed
+  std::vector<Choice> tried;  // group or lead turn: the designs probed
   std::uint64_t began = 0;    // windows observed when it began
 };
 
@@ -127,6 +133,15 @@ struct Learner::Impl {
   std::optional<Choice> best_tried() const;
   // The next design the turn wants measured, if it has one left.
   std::optional<Choice> next_probe();
+  // learner_lead.cpp: the model's suggestion, when it has one worth running: not the
+  // incumbent, not run in the open turn, not known far worse, within the pins and, in refine
+  // mode, worth its moves.
+  std::optional<Choice> suggestion() const;
+  // The lead turn's next design: a suggestion, while the turn has run fewer than
+  // options.suggestions.
+  std::optional<Choice> next_suggestion();
+  // Opens a lead turn; false without options.suggest.
+  bool begin_lead();
   // Whether the incumbent was measured since the turn began, so that the turn's probes are
   // compared with a measurement of the same environment. The program may have run other
   // designs, or its workload may have shifted, between turns: a stale incumbent would crown any
@@ -179,7 +194,7 @@ struct Learner::Impl {
   std::size_t group_cursor = 0;             // the next group move to try
 
   learner_detail::State state = learner_detail::State::warmup;
-  std::deque<std::size_t> sweep;  // turns still to come in this sweep (agents, then kGroup)
+  std::deque<std::size_t> sweep;  // turns still to come in this sweep (kLead, agents, kGroup)
   TurnMode sweep_mode = TurnMode::full;
   bool accepted_in_sweep = false;
   std::optional<learner_detail::Turn> turn;  // who explores now, and what it tried

@@ -119,13 +119,15 @@ SearchResult best_of_random(const LatencyModel& model, const DesignSpace& space,
 }
 
 SearchResult best_of_descents(const LatencyModel& model, const DesignSpace& space,
-                              std::uint64_t max_evaluations, std::uint64_t seed) {
+                              std::uint64_t max_evaluations, std::uint64_t seed,
+                              const std::optional<Choice>& first) {
   const Clock::time_point start = Clock::now();
   std::mt19937_64 rng(seed);
   SearchResult best = nothing_found();
   std::uint64_t evaluated = 0;
-  for (bool first = true; first || evaluated < max_evaluations; first = false) {
-    Choice choice = first ? Choice(space.component_count(), 0) : space.sample(rng);
+  for (bool initial = true; initial || evaluated < max_evaluations; initial = false) {
+    Choice choice =
+        !initial ? space.sample(rng) : first.value_or(Choice(space.component_count(), 0));
     double latency = model.latency_ms(choice);
     ++evaluated;
     for (bool improved = true; improved;) {

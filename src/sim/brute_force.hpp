@@ -39,11 +39,13 @@ SearchResult exhaustive_optimum(const LatencyModel& model, const DesignSpace& sp
 SearchResult best_of_random(const LatencyModel& model, const DesignSpace& space,
                             std::size_t samples, std::uint64_t seed);
 
-// The best of coordinate descents: from the all-local design, then from designs drawn uniformly
-// with the given seed, each component in turn takes its best option with the others held, until
-// a pass over every component improves nothing. Descents start while fewer than
-// `max_evaluations` designs have been evaluated (the one running then finishes its pass).
+// The best of coordinate descents: from `first` (the all-local design when not given), then
+// from designs drawn uniformly with the given seed, each component in turn takes its best option
+// with the others held, until a pass over every component improves nothing. Descents start while
+// fewer than `max_evaluations` designs have been evaluated (the one running then finishes its
+// pass).
 SearchResult best_of_descents(const LatencyModel& model, const DesignSpace& space,
-                              std::uint64_t max_evaluations, std::uint64_t seed);
+                              std::uint64_t max_evaluations, std::uint64_t seed,
+                              const std::optional<Choice>& first = std::nullopt);
 
 }  // namespace hatch::sim

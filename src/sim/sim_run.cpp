@@ -21,6 +21,12 @@
 namespace hatch::sim {
 namespace {
 
+// A twin's suggestion must be predicted this much faster than the incumbent: the learner's
+// resolution, below which a window cannot tell the difference.
+constexpr double kSuggestGain = 0.02;
+// Model evaluations per suggestion: about 15 ms of coordinate descents.
+constexpr std::uint64_t kSuggestEvaluations = 100'000;
+
 // Progress on stderr: rewritten in place on a terminal, a line now and then in a log.
 class Progress {
  public:
@@ -150,6 +156,11 @@ ScenarioReport run_scenario(Scenario scenario, const SimOptions& options, std::u
   if (twin && options.screen_loss) {
     learner_options.predict_ms = [&twin](const Choice& c) { return twin->predict_ms(c); };
     learner_options.screen_loss = *options.screen_loss;
+  }
+  if (twin && options.suggest) {
+    learner_options.suggest = [&twin, seed](const Choice& incumbent) {
+      return twin->suggest(incumbent, kSuggestGain, kSuggestEvaluations, seed);
+    };
   }
   Learner learner(space, learner_options);
   Choice previous = all_local;

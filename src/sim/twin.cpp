@@ -14,8 +14,8 @@ namespace hatch::sim {
 namespace {
 
 constexpr double kAmpleMemoryMb = 1e9;
-constexpr double kAmpleBandwidth = 1e9;  // MB/s: payload costs are folded into the round trip
-constexpr double kPriorRttMs = 0.1;      // a link not measured yet, before any is
+constexpr double kPriorRttMs = 0.05;  // a link not measured yet, before any is; the least a
+                                      // link of one payload size is taken to cost
 constexpr double kTiny = 1e-6;
 
 using Pair = std::pair<std::size_t, std::size_t>;
@@ -69,7 +69,7 @@ Twin::Twin(const DesignSpace& space, std::size_t entry, std::vector<double> core
     if (!(c > 0)) throw UsageError("twin: every place needs a positive number of cores");
   }
   service_ms_.assign(space_.component_count(), 0);
-  rtt_ms_.assign(space_.place_count() * space_.place_count(), -1);  // < 0: not measured
+  links_.assign(space_.place_count() * space_.place_count(), Link{});
 
   fitted_.name = "twin";
   fitted_.hosts.push_back({"local", cores_[0], kAmpleMemoryMb});
@@ -87,7 +87,8 @@ Twin::Twin(const DesignSpace& space, std::size_t entry, std::vector<double> core
   fitted_.entry = entry_;
   fitted_.classes = {"all"};
   fitted_.workload.mix = {1};
-  fitted_.bandwidth_mb_per_s.assign(rtt_ms_.size(), kAmpleBandwidth);
+  fitted_.rtt_ms.assign(links_.size(), kPriorRttMs);
+  fitted_.bandwidth_mb_per_s.assign(links_.size(), 1e9);
 }
 
 Twin::~Twin() = default;
@@ -107,7 +108,7 @@ void Twin::observe(const Choice& design, const Window& window) {
   // A fit that fails leaves the twin as it was, without the window.
   const std::deque<Recent> recent = recent_;
   const std::vector<double> service = service_ms_;
-  const std::vector<double> rtt = rtt_ms_;
+  const std::vector<Link> links = links_;
   const Scenario fitted = fitted_;
   try {
     recent_.push_back({design, window});
@@ -124,7 +125,7 @@ void Twin::observe(const Choice& design, const Window& window) {
   } catch (...) {
     recent_ = recent;
     service_ms_ = service;
-    rtt_ms_ = rtt;
+    links_ = links;
     fitted_ = fitted;
     if (!recent_.empty()) rebuild();
     throw;
@@ -134,12 +135,28 @@ void Twin::observe(const Choice& design, const Window& window) {
 std::optional<double> Twin::predict_ms(const Choice& design) const {
   if (!model_) return std::nullopt;
   space_.check(design);
-  return model_->latency_ms(design);
+  return std::min(model_->latency_ms(design), payload_model_->latency_ms(design));
+}
+
+Choice Twin::best_of_readings(std::uint64_t evaluations, std::uint64_t seed,
+                              const std::optional<Choice>& first) const {
+  const Choice a = best_of_descents(*model_, space_, evaluations / 2, seed, first).choice;
+  const Choice b = best_of_descents(*payload_model_, space_, evaluations / 2, seed, first).choice;
+  return *predict_ms(a) <= *predict_ms(b) ? a : b;
 }
 
 std::optional<Choice> Twin::best_design(std::uint64_t evaluations, std::uint64_t seed) const {
   if (!model_) return std::nullopt;
-  return best_of_descents(*model_, space_, evaluations, seed).choice;
+  return best_of_readings(evaluations, seed, std::nullopt);
+}
+
+std::optional<Choice> Twin::suggest(const Choice& incumbent, double min_gain,
+                                    std::uint64_t evaluations, std::uint64_t seed) const {
+  if (!model_) return std::nullopt;
+  space_.check(incumbent);
+  Choice best = best_of_readings(evaluations, seed, incumbent);
+  if (!(*predict_ms(best) * (1 + min_gain) < *predict_ms(incumbent))) return std::nullopt;
+  return best;
 }
 
 void Twin::fit_graph() {
@@ -188,24 +205,41 @@ void Twin::fit_graph() {
 
 void Twin::rebuild() {
   const std::size_t places = space_.place_count();
-  double known_sum = 0;
-  std::size_t known = 0;
-  for (std::size_t i = 0; i < rtt_ms_.size(); ++i) {
-    if (rtt_ms_[i] >= 0 && i / places != i % places) {
-      known_sum += rtt_ms_[i];
-      ++known;
-    }
+  // A link not measured yet is taken to be as fast as the fastest measured ones: optimism, so
+  // that a design across it is predicted well and tried, and its window measures the link.
+  // A link of one size reads its cost as a round trip at the least cost per KB measured.
+  std::optional<double> least_rtt;
+  std::optional<double> least_per_kb;
+  for (std::size_t i = 0; i < links_.size(); ++i) {
+    if (links_[i].rtt_ms < 0 || i / places == i % places) continue;
+    least_rtt = std::min(least_rtt.value_or(links_[i].rtt_ms), links_[i].rtt_ms);
+    if (!links_[i].one_size)
+      least_per_kb = std::min(least_per_kb.value_or(links_[i].ms_per_kb), links_[i].ms_per_kb);
   }
-  const double prior = known > 0 ? known_sum / static_cast<double>(known) : kPriorRttMs;
-  fitted_.rtt_ms.resize(rtt_ms_.size());
-  for (std::size_t i = 0; i < rtt_ms_.size(); ++i) {
-    fitted_.rtt_ms[i] = rtt_ms_[i] >= 0 ? rtt_ms_[i] : prior;
+  const Link unknown{least_rtt.value_or(kPriorRttMs), least_per_kb.value_or(0)};
+  auto bandwidth = [](double ms_per_kb) { return ms_per_kb > 0 ? 1 / ms_per_kb : 1e9; };
+  for (std::size_t i = 0; i < links_.size(); ++i) {
+    Link link = links_[i].rtt_ms >= 0 ? links_[i] : unknown;
+    if (link.one_size) {
+      link.ms_per_kb = std::min(unknown.ms_per_kb, link.kb > 0 ? link.cost_ms / link.kb : 0);
+      link.rtt_ms = std::max(0.0, link.cost_ms - link.ms_per_kb * link.kb);
+    }
+    // The model charges bytes / (MB/s * 1e3) ms.
+    fitted_.rtt_ms[i] = link.rtt_ms;
+    fitted_.bandwidth_mb_per_s[i] = bandwidth(link.ms_per_kb);
   }
   for (std::size_t c = 0; c < service_ms_.size(); ++c) {
     fitted_.components[c].read_ms = fitted_.components[c].write_ms = service_ms_[c];
   }
   validate(fitted_);
   model_ = std::make_unique<LatencyModel>(fitted_, fitted_.workload, space_);
+  payload_reading_ = fitted_;
+  for (std::size_t i = 0; i < links_.size(); ++i) {
+    if (!links_[i].one_size) continue;
+    payload_reading_.rtt_ms[i] = links_[i].rtt_ms;
+    payload_reading_.bandwidth_mb_per_s[i] = bandwidth(links_[i].ms_per_kb);
+  }
+  payload_model_ = std::make_unique<LatencyModel>(payload_reading_, fitted_.workload, space_);
 }
 
 std::optional<std::size_t> Twin::single_place(const Choice& design, std::size_t component) const {
@@ -282,11 +316,16 @@ double Twin::queueing_factor(std::size_t place, double busy_at_one) const {
 }
 
 void Twin::fit_links() {
-  // Per pair of places, the calls-weighted mean of (measured - modelled) call latency between
-  // single homes there.
+  // Per pair of places, what each measured call between single homes there says the link
+  // costs: the link's modelled cost at that call's payload plus the call's residual (measured
+  // less modelled latency). A line through those costs against payload gives the round trip
+  // and the cost per KB.
+  struct Fit {
+    double w = 0, wb = 0, wbb = 0, wt = 0, wbt = 0;
+    double least_kb = 0, most_kb = 0;
+  };
   const std::size_t places = space_.place_count();
-  std::vector<double> residual(rtt_ms_.size(), 0);
-  std::vector<double> weight(rtt_ms_.size(), 0);
+  std::vector<Fit> fits(links_.size());
   for (const Recent& r : recent_) {
     const ModelDetail d = model_->detail(r.design);
     const std::map<Pair, PairCalls> pairs = pairs_of(r.window);
@@ -296,18 +335,36 @@ void Twin::fit_links() {
       const std::optional<std::size_t> to = single_place(r.design, edge.callee);
       const auto measured = pairs.find({edge.caller, edge.callee});
       if (!from || !to || *from == *to || measured == pairs.end()) continue;
+      const std::size_t i = *from * places + *to;
+      const double kb = (edge.request_bytes + edge.response_bytes) / 1e3;
+      const double cost = fitted_.rtt_ms[i] + kb / fitted_.bandwidth_mb_per_s[i] +
+                          measured->second.latency_ms() - d.edge_latency_ms[e];
       const double w = measured->second.calls_per_s * r.window.seconds;
-      const double r_ms = measured->second.latency_ms() - d.edge_latency_ms[e];
-      for (const std::size_t i : {*from * places + *to, *to * places + *from}) {
-        residual[i] += w * r_ms;
-        weight[i] += w;
+      for (const std::size_t link : {i, *to * places + *from}) {
+        Fit& f = fits[link];
+        f.least_kb = f.w > 0 ? std::min(f.least_kb, kb) : kb;
+        f.most_kb = f.w > 0 ? std::max(f.most_kb, kb) : kb;
+        f.w += w;
+        f.wb += w * kb;
+        f.wbb += w * kb * kb;
+        f.wt += w * cost;
+        f.wbt += w * kb * cost;
       }
     }
   }
-  for (std::size_t i = 0; i < rtt_ms_.size(); ++i) {
-    if (weight[i] <= 0) continue;
-    const double current = fitted_.rtt_ms[i];
-    rtt_ms_[i] = std::max(0.0, current + residual[i] / weight[i]);
+  for (std::size_t i = 0; i < links_.size(); ++i) {
+    const Fit& f = fits[i];
+    if (!(f.w > 0)) continue;
+    const double mean_kb = f.wb / f.w;
+    const double mean_cost = std::max(0.0, f.wt / f.w);
+    const double spread = f.wbb / f.w - mean_kb * mean_kb;
+    const bool one_size = !(f.most_kb > 1.5 * f.least_kb && spread > 0);
+    // Least squares; for one size, the payload reading: the least round trip that fits.
+    double per_kb = !one_size     ? (f.wbt / f.w - mean_kb * mean_cost) / spread
+                    : mean_kb > 0 ? (mean_cost - std::min(mean_cost, kPriorRttMs)) / mean_kb
+                                  : 0;
+    per_kb = std::clamp(per_kb, 0.0, mean_kb > 0 ? mean_cost / mean_kb : 0.0);
+    links_[i] = {std::max(0.0, mean_cost - per_kb * mean_kb), per_kb, one_size, mean_kb, mean_cost};
   }
 }
 

@@ -13,8 +13,12 @@
 //     what it spent in its own calls), measured in windows where every component on its host
 //     ran there alone beside its callers, less that host's queueing, which the model's queueing
 //     law and the measured times give;
-//   - per pair of hosts, a round trip: the model's latency of a call between single homes on
-//     them is made to match the measured one.
+//   - per pair of hosts, a round trip and a cost per KB of payload, so that the model's
+//     latency of each call between single homes on them matches the measured one. Calls of two
+//     payload sizes tell the two apart. Calls of one size do not: their cost may be the round
+//     trip, or mostly payload. The twin keeps both readings and predicts the faster, so that
+//     neither a lighter nor a heavier call across the link is predicted slower than it may be,
+//     and a design that would tell is tried.
 // A link's modelled latency includes the calls below it, so links are fitted in a few passes
 // after each window. What perception does not tell, the
 // twin assumes, and docs/simulator.md lists: every call is a keyed read, no component is a
@@ -64,6 +68,12 @@ class Twin {
   // `evaluations` model evaluations (sim/brute_force.hpp); nothing before the first window.
   std::optional<Choice> best_design(std::uint64_t evaluations, std::uint64_t seed) const;
 
+  // A design to try next: the best of coordinate descents within `evaluations` model
+  // evaluations, the first from `incumbent`, when the fitted model predicts it at least
+  // `min_gain` faster than `incumbent` (0.02: 2%); else nothing. LearnerOptions::suggest.
+  std::optional<Choice> suggest(const Choice& incumbent, double min_gain, std::uint64_t evaluations,
+                                std::uint64_t seed) const;
+
   // The scenario as fitted, for reports and tests.
   const Scenario& scenario() const { return fitted_; }
 
@@ -91,9 +101,26 @@ class Twin {
   const std::vector<double> cores_;
   std::deque<Recent> recent_;
   std::vector<double> service_ms_;  // per component; 0 until first measured
-  std::vector<double> rtt_ms_;      // place x place
+  // One link per pair of places, place x place; a round trip below 0: not measured. A link
+  // measured at one payload size has its cost at that size in both readings.
+  struct Link {
+    double rtt_ms = -1;
+    double ms_per_kb = -1;
+    bool one_size = false;
+    double kb = 0;  // one_size: the payload size, and its cost
+    double cost_ms = 0;
+  };
+  std::vector<Link> links_;
+  // The fitted scenario's links as links of one size read as payload: fitted_ reads them as
+  // round trips.
+  Scenario payload_reading_;
   Scenario fitted_;
+  // Over fitted_ and payload_reading_; empty before the first window.
   std::unique_ptr<LatencyModel> model_;
+  std::unique_ptr<LatencyModel> payload_model_;
+  // The best of coordinate descents on either reading, by the faster prediction.
+  Choice best_of_readings(std::uint64_t evaluations, std::uint64_t seed,
+                          const std::optional<Choice>& first) const;
 };
 
 }  // namespace hatch::sim

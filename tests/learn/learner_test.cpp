@@ -296,6 +296,55 @@ TEST(Learner, AProbePredictedFarWorseThanTheIncumbentIsNotRun) {
   EXPECT_GT(unscreened, 0) << "without a prediction, such probes run";
 }
 
+// The environment's fastest design.
+Choice optimum_of(const DesignSpace& space, const SyntheticEnvironment& env) {
+  Choice c(space.component_count(), 0);
+  Choice best = c;
+  do
+    if (env.latency_ms(c) < env.latency_ms(best)) best = c;
+  while (space.next(c));
+  return best;
+}
+
+TEST(Learner, ADesignAModelSuggestsRunsFirstAndIsAcceptedOnlyWhenMeasuredBetter) {
+  const DesignSpace space = five_components(2);
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+    // A perfect model suggests the optimum: the learner stands on it within a few windows (the
+    // warmup, the suggestion, its confirmation), long before it would find it alone.
+    SyntheticEnvironment env(space, {.seed = seed, .interaction_ms = 10, .noise_cv = 0.02});
+    const Choice optimum = optimum_of(space, env);
+    LearnerOptions led{.seed = seed};
+    led.suggest = [&](const Choice& incumbent) -> std::optional<Choice> {
+      if (env.latency_ms(optimum) < 0.98 * env.latency_ms(incumbent)) return optimum;
+      return std::nullopt;
+    };
+    Learner learner(space, led);
+    const std::size_t with = run(learner, env, 300);
+    SyntheticEnvironment again(space, {.seed = seed, .interaction_ms = 10, .noise_cv = 0.02});
+    Learner plain(space, {.seed = seed});
+    const std::size_t without = run(plain, again, 300);
+    EXPECT_GE(with, 1u) << "seed " << seed;
+    EXPECT_LE(with, 6u) << "seed " << seed;
+    EXPECT_TRUE(without == 0 || with < without) << "seed " << seed << ": " << without;
+
+    // A model that is wrong suggests the worst design: it runs once and is never accepted.
+    SyntheticEnvironment third(space, {.seed = seed, .interaction_ms = 10, .noise_cv = 0.02});
+    Choice worst = optimum;
+    Choice c(space.component_count(), 0);
+    do
+      if (third.latency_ms(c) > third.latency_ms(worst)) worst = c;
+    while (space.next(c));
+    LearnerOptions misled{.seed = seed};
+    misled.suggest = [&](const Choice&) -> std::optional<Choice> { return worst; };
+    Learner fooled(space, misled);
+    int ran = 0;
+    for (int t = 0; t < 300; ++t) ran += step(fooled, third) == worst;
+    EXPECT_EQ(ran, 1) << "seed " << seed;
+    EXPECT_NE(fooled.best(), worst);
+    EXPECT_NE(fooled.incumbent(), worst);
+  }
+}
+
 TEST(Learner, WithoutKicksOrRestartItConvergesAtItsFirstLocalOptimum) {
   const DesignSpace space = five_components(3);
   int sooner = 0;

@@ -125,6 +125,10 @@ cache = "local"
   AutopilotOptions off;
   load_config_file(write_file("off.toml", "[learn]\nenabled = false\n"), options, off);
   EXPECT_FALSE(off.enabled);
+
+  AutopilotOptions led;
+  load_config_file(write_file("led.toml", "[learn]\nsuggest = true\n"), options, led);
+  EXPECT_TRUE(led.suggest);
 }
 
 TEST(LearnConfig, ABadKeyOrValueNamesTheFileTheLineAndTheKey) {
@@ -138,6 +142,8 @@ TEST(LearnConfig, ABadKeyOrValueNamesTheFileTheLineAndTheKey) {
   EXPECT_TRUE(contains(e, "learn.toml:2: learn.concurrent_agents must lie between 1 and 64")) << e;
   e = error_of("[learn]\nscreen_loss = -1\n");
   EXPECT_TRUE(contains(e, "learn.toml:2: learn.screen_loss must be 0 (off) or a relative")) << e;
+  e = error_of("[learn]\ntwin = false\nsuggest = true\n");
+  EXPECT_TRUE(contains(e, "learn.suggest needs the twin")) << e;
   e = error_of("[learn]\ntwin = 1\n");
   EXPECT_TRUE(contains(e, "learn.toml:2: learn.twin must be")) << e;
   e = error_of("[learn]\nreward = \"median\"\n");

@@ -39,13 +39,19 @@ void add_sim_options(CLI::App& sim, hatch::sim::SimOptions& o) {
   sim.add_option("--concurrent-agents", o.concurrent_agents,
                  "the most agents that explore at once (1: one at a time)")
       ->check(CLI::Range(1, 64));
-  sim.add_flag("--twin", o.twin,
-               "fit a calibrated twin on each scenario's own windows and report its prediction "
-               "error");
+  auto* twin =
+      sim.add_flag("--twin", o.twin,
+                   "fit a calibrated twin on each scenario's own windows and report its prediction "
+                   "error");
   sim.add_option("--screen", o.screen_loss,
                  "with --twin: do not run probes the twin predicts this much slower than the "
                  "incumbent (0.5: 50% slower)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::PositiveNumber)
+      ->needs(twin);
+  sim.add_flag("--suggest", o.suggest,
+               "with --twin: begin each of the learner's sweeps with the designs the twin "
+               "predicts best")
+      ->needs(twin);
   sim.add_option("--threads", o.threads, "brute-force threads (0: one per core)");
   sim.add_option("--cap-ms", o.cap_ms, "the reward's cap (default: 2x a first all-local window)")
       ->check(CLI::PositiveNumber);

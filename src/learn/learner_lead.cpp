@@ -1,0 +1,40 @@
+// The lead turn: designs a model suggests (LearnerOptions::suggest), run one after another while
+// the model learns from each window. A calibrated model's best design can be many moves away
+// from the incumbent, where no agent's single move would lead; the agents then refine from it.
+// learner.cpp runs the turn as it runs a group turn: the best design tried is accepted only when
+// clearly better than the incumbent, after confirmation if need be.
+#include <optional>
+
+#include "learn/learner_impl.hpp"
+
+namespace hatch {
+
+using learner_detail::kLead;
+using learner_detail::State;
+
+std::optional<Choice> Learner::Impl::suggestion() const {
+  if (!options.suggest) return std::nullopt;
+  std::optional<Choice> design = options.suggest(incumbent);
+  if (!design || *design == incumbent || !keeps_pins(*design) || known_far_worse(*design))
+    return std::nullopt;
+  space.check(*design);
+  if (runs_of(*design) > 0) return std::nullopt;
+  const bool refine = state == State::quiet || sweep_mode == TurnMode::refine;
+  if (refine && !worth_moving(*design)) return std::nullopt;
+  return design;
+}
+
+std::optional<Choice> Learner::Impl::next_suggestion() {
+  if (turn->tried.size() >= options.suggestions) return std::nullopt;
+  return suggestion();
+}
+
+bool Learner::Impl::begin_lead() {
+  if (!options.suggest) return false;
+  turn.emplace();
+  turn->who = kLead;
+  turn->began = windows;
+  return true;
+}
+
+}  // namespace hatch
