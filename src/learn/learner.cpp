@@ -249,7 +249,7 @@ std::optional<Choice> Learner::Impl::next_probe() {
           ++probes_skipped;
           continue;
         }
-        if (const std::optional<double> loss = predicted_loss(alone)) {
+        if (const std::optional<double> loss = predicted_loss(alone, options.screen_loss)) {
           agents[m.agent].report(*option, mean_of(incumbent) - *loss);
           ++probes_screened;
           continue;
@@ -271,7 +271,7 @@ std::optional<Choice> Learner::Impl::next_probe() {
     turn->moves.pop_front();
     if (known_far_worse(design)) {
       ++probes_skipped;
-    } else if (predicted_loss(design)) {
+    } else if (predicted_loss(design, std::min(options.screen_loss, options.resolution))) {
       ++probes_screened;
     } else {
       return design;

@@ -76,9 +76,10 @@ struct LearnerOptions {
   // window run that much slower. 0 skips every design clearly worse than the incumbent.
   double known_loss = 0.25;
   // A prediction of a design's mean latency, such as a calibrated twin's (sim/twin.hpp), or
-  // nothing when it cannot tell. When set, a probe predicted more than screen_loss slower than
-  // the incumbent's prediction (0.5: 50% slower) is not run: its agent is told the incumbent's
-  // value less the predicted loss, and a group move is passed over.
+  // nothing when it cannot tell. When set, an agent's probe predicted more than screen_loss
+  // slower than the incumbent's prediction (0.5: 50% slower) is not run: its agent is told the
+  // incumbent's value less the predicted loss. A group move, a guess many moves wide, is passed
+  // over when predicted slower by more than the resolution.
   std::function<std::optional<double>(const Choice&)> predict_ms = nullptr;
   double screen_loss = 0.5;
   // A design a model predicts clearly faster than the incumbent it is given, such as the best

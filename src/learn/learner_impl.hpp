@@ -93,8 +93,9 @@ struct Learner::Impl {
   // (LearnerOptions::known_loss): another window of it could only confirm the loss.
   bool known_far_worse(const Choice& design) const;
   // The predicted loss of `design` against the incumbent, as a value difference (the log of
-  // the latency ratio), when options.predict_ms says it is more than screen_loss slower.
-  std::optional<double> predicted_loss(const Choice& design) const;
+  // the latency ratio), when options.predict_ms says it is more than `limit` (a relative
+  // latency) slower.
+  std::optional<double> predicted_loss(const Choice& design, double limit) const;
   std::string name_of(std::size_t who) const;
 
   // A sweep: every agent whose component matters, the largest self share of the latency first,

@@ -13,13 +13,13 @@ bool Learner::Impl::known_far_worse(const Choice& design) const {
          loss > options.accept_sigmas * standard_error(design);
 }
 
-std::optional<double> Learner::Impl::predicted_loss(const Choice& design) const {
+std::optional<double> Learner::Impl::predicted_loss(const Choice& design, double limit) const {
   if (!options.predict_ms) return std::nullopt;
   const std::optional<double> mine = options.predict_ms(design);
   const std::optional<double> base = options.predict_ms(incumbent);
   if (!mine || !base || !(*base > 0)) return std::nullopt;
   const double loss = std::log(*mine / *base);
-  if (!(loss > std::log1p(options.screen_loss))) return std::nullopt;
+  if (!(loss > std::log1p(limit))) return std::nullopt;
   return loss;
 }
 
