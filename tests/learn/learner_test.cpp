@@ -264,20 +264,33 @@ TEST(Learner, ADesignMeasuredFarWorseThanTheIncumbentIsNotRunAgain) {
   EXPECT_GT(without_rule, 0) << "the scenarios re-run far worse designs when nothing stops them";
 }
 
-// Of `windows` windows, how many ran a design more than `factor` times the incumbent's latency.
-int far_worse_windows(Learner& learner, SyntheticEnvironment& env, int windows, double factor) {
-  int worse = 0;
+// Of `windows` windows: how many ran a design more than `factor` times the incumbent's latency,
+// and how many ran a group move more than `group_factor` times it.
+struct WorseWindows {
+  int probes = 0;
+  int group_moves = 0;
+};
+WorseWindows worse_windows(Learner& learner, SyntheticEnvironment& env, int windows, double factor,
+                           double group_factor) {
+  WorseWindows worse;
   for (int t = 0; t < windows; ++t) {
     const Choice incumbent = learner.incumbent();
-    const Choice design = step(learner, env);
-    if (env.latency_ms(design) > factor * env.latency_ms(incumbent)) ++worse;
+    const Choice design = learner.propose();
+    const bool group = learner.phase() == "exploring group moves";
+    const auto [window, reward] = env.run(design, learner.window_seconds());
+    learner.observe(design, window, reward);
+    const double ratio = env.latency_ms(design) / env.latency_ms(incumbent);
+    worse.probes += ratio > factor;
+    worse.group_moves += group && ratio > group_factor;
   }
   return worse;
 }
 
-TEST(Learner, AProbePredictedFarWorseThanTheIncumbentIsNotRun) {
+TEST(Learner, AProbePredictedFarWorseOrAGroupMovePredictedWorseIsNotRun) {
+  // A probe predicted more than screen_loss (50%) slower than the incumbent is not run; a group
+  // move, a guess many moves wide, not when predicted slower by more than the resolution (2%).
   const DesignSpace space = five_components(3);
-  int unscreened = 0;
+  WorseWindows unscreened;
   for (std::uint64_t seed = 1; seed <= 4; ++seed) {
     // A perfect twin: the environment's own latency.
     SyntheticEnvironment env(space, {.seed = seed, .interaction_ms = 10, .noise_cv = 0.02});
@@ -285,15 +298,20 @@ TEST(Learner, AProbePredictedFarWorseThanTheIncumbentIsNotRun) {
     screened.predict_ms = [&env](const Choice& c) { return env.latency_ms(c); };
     screened.screen_loss = 0.5;
     Learner learner(space, screened);
-    EXPECT_EQ(far_worse_windows(learner, env, 400, 1.5), 0) << "seed " << seed;
+    const WorseWindows worse = worse_windows(learner, env, 400, 1.5, 1.03);
+    EXPECT_EQ(worse.probes, 0) << "seed " << seed;
+    EXPECT_EQ(worse.group_moves, 0) << "seed " << seed;
     SyntheticEnvironment again(space, {.seed = seed, .interaction_ms = 10, .noise_cv = 0.02});
     Learner plain(space, {.seed = seed});
-    unscreened += far_worse_windows(plain, again, 400, 1.5);
+    const WorseWindows plain_worse = worse_windows(plain, again, 400, 1.5, 1.03);
+    unscreened.probes += plain_worse.probes;
+    unscreened.group_moves += plain_worse.group_moves;
     // What it did not run cost it nothing: it ends where the unscreened learner ends.
     EXPECT_LE(env.latency_ms(learner.best()), again.latency_ms(plain.best()) * 1.01)
         << "seed " << seed;
   }
-  EXPECT_GT(unscreened, 0) << "without a prediction, such probes run";
+  EXPECT_GT(unscreened.probes, 0) << "without a prediction, such probes run";
+  EXPECT_GT(unscreened.group_moves, 0) << "without a prediction, such group moves run";
 }
 
 // The environment's fastest design.
@@ -343,43 +361,6 @@ TEST(Learner, ADesignAModelSuggestsRunsFirstAndIsAcceptedOnlyWhenMeasuredBetter)
     EXPECT_NE(fooled.best(), worst);
     EXPECT_NE(fooled.incumbent(), worst);
   }
-}
-
-// Of `windows` windows, how many ran a group move more than `factor` times the incumbent's
-// latency.
-int worse_group_moves(Learner& learner, SyntheticEnvironment& env, int windows, double factor) {
-  int worse = 0;
-  for (int t = 0; t < windows; ++t) {
-    const Choice incumbent = learner.incumbent();
-    const Choice design = learner.propose();
-    const std::string phase = learner.phase();
-    const auto [window, reward] = env.run(design, learner.window_seconds());
-    learner.observe(design, window, reward);
-    if (phase == "exploring group moves" &&
-        env.latency_ms(design) > factor * env.latency_ms(incumbent))
-      ++worse;
-  }
-  return worse;
-}
-
-TEST(Learner, AGroupMovePredictedWorseThanTheIncumbentIsNotRun) {
-  // A group move is a guess many moves wide. With a prediction, one predicted slower than the
-  // incumbent by more than the resolution (2%) is passed over, however loose the screen of the
-  // agents' probes.
-  const DesignSpace space = five_components(3);
-  int unscreened = 0;
-  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
-    SyntheticEnvironment env(space, {.seed = seed, .interaction_ms = 10, .noise_cv = 0.02});
-    LearnerOptions screened{.seed = seed};
-    screened.predict_ms = [&env](const Choice& c) { return env.latency_ms(c); };
-    screened.screen_loss = 0.5;
-    Learner learner(space, screened);
-    EXPECT_EQ(worse_group_moves(learner, env, 400, 1.03), 0) << "seed " << seed;
-    SyntheticEnvironment again(space, {.seed = seed, .interaction_ms = 10, .noise_cv = 0.02});
-    Learner plain(space, {.seed = seed});
-    unscreened += worse_group_moves(plain, again, 400, 1.03);
-  }
-  EXPECT_GT(unscreened, 0) << "without a prediction, such group moves run";
 }
 
 TEST(Learner, WithoutKicksOrRestartItConvergesAtItsFirstLocalOptimum) {
