@@ -84,8 +84,8 @@ struct AutopilotOptions {
   // Fit a calibrated twin of the program from its windows (docs/simulator.md, "The twin"); each
   // window then carries the twin's prediction of its latency (AutopilotWindow::twin_ms). With
   // screen_loss > 0, probes the twin predicts that much slower than the learned design (0.25:
-  // 25%) are not run; 0 only predicts. With suggest, each of the learner's sweeps begins with
-  // the designs the twin predicts best (docs/learner.md, "Designs a model suggests").
+  // 25%) are not run; 0 only predicts. With suggest, the designs the twin predicts best run
+  // before the learner's agents take their turns (docs/learner.md, "Designs a model suggests").
   bool twin = true;
   double screen_loss = 0;
   bool suggest = false;

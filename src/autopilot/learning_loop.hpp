@@ -58,8 +58,8 @@ struct LearningLoopOptions {
   // Fit a calibrated twin (autopilot/live_twin.hpp) on the windows, so that each window carries
   // the twin's prediction of its latency. With screen_loss > 0, the learner does not run
   // probes the twin predicts that much slower than the incumbent (LearnerOptions::screen_loss).
-  // With suggest, the learner begins each sweep with the designs the twin predicts best
-  // (LearnerOptions::suggest).
+  // With suggest, the designs the twin predicts best run before the learner's agents take
+  // their turns (LearnerOptions::suggest).
   bool twin = false;
   double screen_loss = 0;
   bool suggest = false;

@@ -20,8 +20,9 @@
 //     becomes the incumbent. A sweep gives every agent whose component matters a turn, the
 //     components with the largest share of the latency first; sweeps repeat until one changes
 //     nothing. Then the learner exploits, probing now and then with exponentially spaced turns.
-//   - With a model's suggestions (LearnerOptions::suggest), each sweep begins with a lead turn
-//     that runs the designs the model predicts best, refitted after each window.
+//   - With a model's suggestions (LearnerOptions::suggest), a lead turn comes before each turn
+//     of a sweep while the model has one: it runs the designs the model predicts best, the
+//     model refitted after each window.
 //   - After each sweep the coordinator tries group moves that no single agent can make
 //     (group_moves.hpp): busy pairs and subtrees moved together, host swaps and merges.
 //   - At a local optimum it kicks: the agents search again from the group move that came
@@ -83,11 +84,12 @@ struct LearnerOptions {
   std::function<std::optional<double>(const Choice&)> predict_ms = nullptr;
   double screen_loss = 0.5;
   // A design a model predicts clearly faster than the incumbent it is given, such as the best
-  // design of a calibrated twin (sim/twin.hpp), or nothing. When set, every sweep begins with a
-  // lead turn: the suggestion runs, the model learns from its window and suggests again, up to
+  // design of a calibrated twin (sim/twin.hpp), or nothing. When set, the learner asks before
+  // each turn of a sweep, and before each refinement turn once converged; a suggestion opens a
+  // lead turn: it runs, the model learns from its window and suggests again, up to
   // `suggestions` designs, and the best of them is accepted as any group move is (clearly
-  // better than the incumbent, confirmed if need be). A converged learner asks for a
-  // suggestion before each refinement turn. The agents then search from what the lead found.
+  // better than the incumbent, confirmed if need be). A design that ran in this environment is
+  // not suggested again. The agents then search from what the lead found.
   std::function<std::optional<Choice>(const Choice& incumbent)> suggest = nullptr;
   unsigned suggestions = 6;
   // The most agents that explore at once. Agents whose components do not call each other,

@@ -42,8 +42,8 @@ struct SimOptions {
   // With a twin, the learner's LearnerOptions::screen_loss: probes the twin predicts this much
   // slower than the incumbent are not run. Nothing: the twin only predicts.
   std::optional<double> screen_loss;
-  // With a twin, the learner's LearnerOptions::suggest: each sweep begins with the designs the
-  // twin predicts best.
+  // With a twin, the learner's LearnerOptions::suggest: the designs the twin predicts best run
+  // before the agents' turns.
   bool suggest = false;
   unsigned threads = 0;  // for the brute force; 0: one per core
   // The reward's cap: the scenario's, else this, else cap_factor times the response time of a

@@ -49,8 +49,8 @@ void add_sim_options(CLI::App& sim, hatch::sim::SimOptions& o) {
       ->check(CLI::PositiveNumber)
       ->needs(twin);
   sim.add_flag("--suggest", o.suggest,
-               "with --twin: begin each of the learner's sweeps with the designs the twin "
-               "predicts best")
+               "with --twin: run the designs the twin predicts best before the learner's agents "
+               "take their turns")
       ->needs(twin);
   sim.add_option("--threads", o.threads, "brute-force threads (0: one per core)");
   sim.add_option("--cap-ms", o.cap_ms, "the reward's cap (default: 2x a first all-local window)")
