@@ -15,10 +15,11 @@ using learner_detail::State;
 std::optional<Choice> Learner::Impl::suggestion() const {
   if (!options.suggest) return std::nullopt;
   std::optional<Choice> design = options.suggest(incumbent);
-  if (!design || *design == incumbent || !keeps_pins(*design) || known_far_worse(*design))
+  if (!design) return std::nullopt;
+  space.check(*design);  // a model that names no design of the space is a bug: UsageError
+  if (*design == incumbent || !keeps_pins(*design) || runs_of(*design) > 0 ||
+      known_far_worse(*design))
     return std::nullopt;
-  space.check(*design);
-  if (runs_of(*design) > 0) return std::nullopt;
   const bool refine = state == State::quiet || sweep_mode == TurnMode::refine;
   if (refine && !worth_moving(*design)) return std::nullopt;
   return design;

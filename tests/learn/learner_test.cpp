@@ -363,6 +363,17 @@ TEST(Learner, ADesignAModelSuggestsRunsFirstAndIsAcceptedOnlyWhenMeasuredBetter)
   }
 }
 
+TEST(Learner, ASuggestionOutsideTheSpaceIsRefusedBeforeItIsRead) {
+  const DesignSpace space = five_components(2);
+  SyntheticEnvironment env(space, {.seed = 1});
+  LearnerOptions options{.seed = 1};
+  options.suggest = [](const Choice&) -> std::optional<Choice> { return Choice{1}; };
+  Learner learner(space, options);
+  learner.pin(1, 1);  // the pins are read against the suggestion
+  for (int t = 0; t < 2; ++t) step(learner, env);
+  EXPECT_THROW(learner.propose(), UsageError);
+}
+
 TEST(Learner, WithoutKicksOrRestartItConvergesAtItsFirstLocalOptimum) {
   const DesignSpace space = five_components(3);
   int sooner = 0;
