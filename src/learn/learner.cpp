@@ -475,32 +475,4 @@ void Learner::interrupted() {
   impl_->remeasure = true;
 }
 
-Choice Learner::best() const {
-  return impl_->champion.value_or(impl_->incumbent);
-}
-
-Choice Learner::incumbent() const {
-  return impl_->incumbent;
-}
-
-bool Learner::converged() const {
-  return impl_->state == State::quiet;
-}
-
-std::uint64_t Learner::shifts() const {
-  return impl_->shifts;
-}
-
-std::string Learner::phase() const {
-  return impl_->phase;
-}
-
-std::string Learner::matrix_csv() const {
-  return impl_->matrix.csv();
-}
-
-std::string Learner::matrix_json() const {
-  return impl_->matrix.json();
-}
-
 }  // namespace hatch

@@ -1,6 +1,7 @@
-// What steers the learner's search from outside: the program's pins, the rule that leaves alone
-// the moves that cannot pay for themselves, the exploration budget of a converged learner, and
-// memory() and restore(), which carry what was learned across a restart. The search itself, and
+// What steers the learner's search from outside, and what it reports: the program's pins, the
+// rule that leaves alone the moves that cannot pay for themselves, the exploration budget of a
+// converged learner, memory() and restore(), which carry what was learned across a restart, and
+// the accessors (best, phase, the matrix). The search itself, and
 // the invariants, are in learner.cpp; learner_impl.hpp has the coordinator both share.
 #include "learn/learner.hpp"
 
@@ -156,6 +157,34 @@ LearnerMemory Learner::memory() const {
 
 void Learner::restore(const LearnerMemory& memory) {
   impl_->restore(memory);
+}
+
+Choice Learner::best() const {
+  return impl_->champion.value_or(impl_->incumbent);
+}
+
+Choice Learner::incumbent() const {
+  return impl_->incumbent;
+}
+
+bool Learner::converged() const {
+  return impl_->state == State::quiet;
+}
+
+std::uint64_t Learner::shifts() const {
+  return impl_->shifts;
+}
+
+std::string Learner::phase() const {
+  return impl_->phase;
+}
+
+std::string Learner::matrix_csv() const {
+  return impl_->matrix.csv();
+}
+
+std::string Learner::matrix_json() const {
+  return impl_->matrix.json();
 }
 
 }  // namespace hatch

@@ -1,9 +1,11 @@
-// The learner's coordinator, Learner::Impl, shared by the learner's three source files: the
-// search itself (learner.cpp: sweeps, turns, kicks, proposing and observing), its crews
-// (learner_crew.cpp: who explores together, screened windows, deciding each member) and what
-// steers it from outside (learner_control.cpp: pins, the move-cost rule, the exploration budget,
-// memory and restore). It exists so that all can define the coordinator's methods; it is private to
-// src/learn and no other file includes it. learner.cpp has the invariants.
+// The learner's coordinator, Learner::Impl, shared by the learner's source files: the search
+// itself (learner.cpp: sweeps, turns, kicks, proposing and observing), its crews
+// (learner_crew.cpp: who explores together, screened windows, deciding each member), its lead
+// turns (learner_lead.cpp: the designs a model suggests), the probes it does not run
+// (learner_screen.cpp) and what steers it from outside (learner_control.cpp: pins, the
+// move-cost rule, the exploration budget, memory and restore, the accessors). It exists so that
+// all can define the coordinator's methods; it is private to src/learn and no other file
+// includes it. learner.cpp has the invariants.
 #pragma once
 
 #include <cstddef>
