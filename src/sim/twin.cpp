@@ -233,13 +233,14 @@ void Twin::rebuild() {
   }
   validate(fitted_);
   model_ = std::make_unique<LatencyModel>(fitted_, fitted_.workload, space_);
-  payload_reading_ = fitted_;
+  Scenario payload_reading = fitted_;
   for (std::size_t i = 0; i < links_.size(); ++i) {
     if (!links_[i].one_size) continue;
-    payload_reading_.rtt_ms[i] = links_[i].rtt_ms;
-    payload_reading_.bandwidth_mb_per_s[i] = bandwidth(links_[i].ms_per_kb);
+    payload_reading.rtt_ms[i] = links_[i].rtt_ms;
+    payload_reading.bandwidth_mb_per_s[i] = bandwidth(links_[i].ms_per_kb);
   }
-  payload_model_ = std::make_unique<LatencyModel>(payload_reading_, fitted_.workload, space_);
+  validate(payload_reading);
+  payload_model_ = std::make_unique<LatencyModel>(payload_reading, fitted_.workload, space_);
 }
 
 std::optional<std::size_t> Twin::single_place(const Choice& design, std::size_t component) const {

@@ -111,11 +111,9 @@ class Twin {
     double cost_ms = 0;
   };
   std::vector<Link> links_;
-  // The fitted scenario's links as links of one size read as payload: fitted_ reads them as
-  // round trips.
-  Scenario payload_reading_;
   Scenario fitted_;
-  // Over fitted_ and payload_reading_; empty before the first window.
+  // Over fitted_, which reads links of one payload size as round trips, and over the same
+  // scenario reading them as payload; empty before the first window.
   std::unique_ptr<LatencyModel> model_;
   std::unique_ptr<LatencyModel> payload_model_;
   // The best of coordinate descents on either reading, by the faster prediction.
