@@ -324,7 +324,7 @@ Choice Learner::Impl::propose_exploring() {
         }
       }
       // The model's suggestion, when it has one, comes before the next turn of the sweep.
-      if (!suggestion() || !begin_lead()) {
+      if (!begin_lead()) {
         const std::size_t who = sweep.front();
         sweep.pop_front();
         if (!begin_turn(who, sweep_mode)) continue;
@@ -374,7 +374,7 @@ Choice Learner::Impl::propose() {
     quiet_gap = std::min(quiet_gap * 2, options.quiet_gap_max);
     // The model's suggestion if it has one; else the agents in turn, then the group moves. A
     // turn that may not run passes to the next.
-    if (suggestion()) begin_lead();
+    begin_lead();
     for (std::size_t k = 0; k <= agents.size() && !turn; ++k) {
       quiet_turn = (quiet_turn + 1) % (agents.size() + 1);
       begin_turn(quiet_turn < agents.size() ? quiet_turn : kGroup, TurnMode::refine);

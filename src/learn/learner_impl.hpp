@@ -69,7 +69,7 @@ struct Turn {
   std::vector<Member> crew;  // agent turn: the agents exploring at once, `who` first
   Choice base;               // agent turn: the incumbent when it began; probes differ from it
   std::map<std::pair<std::size_t, OptionIndex>, Screened> screened;  // by (agent, option)
-  std::deque<Choice> moves;   // group turn: the designs still to probe
+  std::deque<Choice> moves;   // group turn: the designs still to probe; lead turn: the first
   std::vector<Choice> tried;  // group or lead turn: the designs probed
   std::uint64_t began = 0;    // windows observed when it began
 };
@@ -143,7 +143,8 @@ struct Learner::Impl {
   // The lead turn's next design: a suggestion, while the turn has run fewer than
   // options.suggestions.
   std::optional<Choice> next_suggestion();
-  // Opens a lead turn; false without options.suggest.
+  // Opens a lead turn when the model has a suggestion, which the turn runs first; returns
+  // whether it did.
   bool begin_lead();
   // Whether the incumbent was measured since the turn began, so that the turn's probes are
   // compared with a measurement of the same environment. The program may have run other

@@ -26,15 +26,24 @@ std::optional<Choice> Learner::Impl::suggestion() const {
 }
 
 std::optional<Choice> Learner::Impl::next_suggestion() {
+  // The suggestion that opened the turn, unless windows ran since (the turn waited for the
+  // exploration budget) and the model may have learned from them.
+  if (!turn->moves.empty()) {
+    Choice first = std::move(turn->moves.front());
+    turn->moves.clear();
+    if (turn->began == windows) return first;
+  }
   if (turn->tried.size() >= options.suggestions) return std::nullopt;
   return suggestion();
 }
 
 bool Learner::Impl::begin_lead() {
-  if (!options.suggest) return false;
+  std::optional<Choice> first = suggestion();
+  if (!first) return false;
   turn.emplace();
   turn->who = kLead;
   turn->began = windows;
+  turn->moves.push_back(std::move(*first));
   return true;
 }
 
