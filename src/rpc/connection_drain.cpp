@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "rpc/io_pool.hpp"
+
 namespace hatch::rpc {
 
 struct Connection::Batch {
@@ -70,6 +72,7 @@ void Connection::drain(const std::shared_ptr<Batch>& batch) {
 }
 
 void Connection::hand_off_drain() {
+  IoPool::step_aside();
   for (DrainTurn* turn = drain_turn_; turn != nullptr; turn = turn->outer) {
     if (turn->handed_off) continue;
     turn->handed_off = true;

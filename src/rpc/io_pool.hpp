@@ -5,8 +5,26 @@
 // handler blocks (see connection.hpp). A handler that blocks (for example on a nested remote
 // call) holds one thread and never the connection, so the pool bounds how many served calls
 // may block at once.
+//
+// One thread at a time leads: it alone runs the I/O context, waiting for events and running
+// their handlers inline. The others stand by. Were every thread to run the context, Asio would
+// wake a second thread for every event, to wait for the next one while the first runs its
+// handler: two wake-ups per message instead of one (docs/decisions.md, "One thread leads the
+// I/O pool"). The leader hands the lead to a standby thread when:
+//   - it is about to wait (Connection::finish and hand_off_drain call step_aside());
+//   - a watch thread sees it finish no handler for a period (kStepAsideAfter) while it is not
+//     waiting for events: a handler runs long, or waits without saying so.
+// So a slow or blocked handler delays the process's other I/O by a period or two. The old
+// leader, once its handler returns, runs what that handler left queued on it, then leads again
+// if no one does, else stands by.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -16,6 +34,12 @@ namespace hatch::rpc {
 
 class IoPool {
  public:
+  // A leader that finishes no handler this long, while it does not wait for events, hands the
+  // lead to another thread.
+  static constexpr std::chrono::microseconds kStepAsideAfter{500};
+  // How often the watch looks at a leader that waits for events.
+  static constexpr std::chrono::milliseconds kIdleLook{10};
+
   explicit IoPool(int threads);
   ~IoPool();
   IoPool(const IoPool&) = delete;
@@ -25,10 +49,36 @@ class IoPool {
   // Stops the threads and joins them. Idempotent. Must not be called from a pool thread.
   void stop();
 
+  // Called by a thread about to wait: if it leads a pool, another thread leads now. Cheap, and
+  // a no-op, on any other thread.
+  static void step_aside();
+
  private:
+  void run(std::uint64_t token);
+  // Wakes a standby thread to lead in place of `token`, if `token` leads. Requires mu_.
+  void hand_lead_from(std::uint64_t token);
+  void watch();
+  // Whether the leader is waiting for events (in epoll_wait), read from /proc; nothing when
+  // that cannot be read.
+  std::optional<bool> leader_waits_for_events() const;
+
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
+  // Never set. Asio adds its reactor to a context with the first timer or socket: this one puts
+  // it there from the start, so that an idle leader waits in epoll_wait, where the watch sees it.
+  asio::steady_timer reactor_;
+  std::mutex mu_;
+  std::condition_variable standby_;  // threads waiting to lead
+  std::condition_variable watch_cv_;
+  bool stopping_ = false;  // guarded by mu_
+  // The leading thread's token (its index + 1), 0 for none. Written under mu_.
+  std::atomic<std::uint64_t> leader_{0};
+  std::atomic<int> leader_tid_{0};
+  // Handlers the leaders have finished; the watch looks at it every period while it moves.
+  std::atomic<std::uint64_t> progress_{0};
+  std::atomic<bool> watching_{false};  // the watch looks every kStepAsideAfter, not kIdleLook
   std::vector<std::thread> threads_;
+  std::thread watcher_;
 };
 
 }  // namespace hatch::rpc

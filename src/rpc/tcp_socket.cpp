@@ -10,6 +10,7 @@
 
 #include "hatch/error.hpp"
 #include "rpc/endpoint.hpp"
+#include "rpc/io_pool.hpp"
 #include "rpc/stream.hpp"
 
 namespace hatch::rpc {
@@ -64,6 +65,7 @@ tcp::socket dial(asio::io_context& io, const asio::any_io_executor& executor,
     co_await asio::async_connect(*socket, results, asio::use_awaitable);
   };
   std::future<void> done = asio::co_spawn(io, attempt, asio::use_future);
+  IoPool::step_aside();  // the pool's leader, if this is it, runs the connect
   if (done.wait_until(deadline) != std::future_status::ready) {
     asio::post(socket->get_executor(), [socket] {
       boost::system::error_code ignored;

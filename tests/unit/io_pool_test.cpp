@@ -1,0 +1,169 @@
+// How the I/O pool's threads share the lead: one thread runs the events, a slow or waiting
+// handler hands the lead on, and an event wakes one thread, not two.
+#include "rpc/io_pool.hpp"
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <future>
+#include <string>
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+namespace hatch::rpc {
+namespace {
+
+constexpr auto kBound = std::chrono::seconds(30);
+
+// The voluntary context switches (sleeps) of every thread of this process but the caller.
+std::uint64_t sleeps_of_other_threads() {
+  const std::string self = std::to_string(::syscall(SYS_gettid));
+  std::uint64_t total = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    if (task.path().filename() == self) continue;
+    std::ifstream status(task.path() / "status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.rfind("voluntary_ctxt_switches:", 0) == 0) {
+        total += std::stoull(line.substr(line.find(':') + 1));
+      }
+    }
+  }
+  return total;
+}
+
+// Whether thread `tid` of this process is blocked in epoll_wait.
+bool waits_for_events(long tid) {
+  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/syscall");
+  std::string call;
+  return in >> call &&
+         (call == std::to_string(SYS_epoll_wait) || call == std::to_string(SYS_epoll_pwait));
+}
+
+// A handler that runs until a later event has run, spinning or blocked: only another thread can
+// run that event, once the watch has seen the leader stuck.
+TEST(IoPool, AHandlerThatRunsLongHandsTheLeadOnSoTheEventsBehindItRun) {
+  IoPool pool(4);
+  std::atomic<bool> released{false};
+  std::promise<void> long_done;
+  asio::post(pool.context(), [&] {
+    const auto until = std::chrono::steady_clock::now() + kBound;
+    while (!released.load() && std::chrono::steady_clock::now() < until) {
+    }
+    long_done.set_value();
+  });
+  std::promise<void> later_ran;
+  asio::post(pool.context(), [&] {
+    released.store(true);
+    later_ran.set_value();
+  });
+  ASSERT_EQ(later_ran.get_future().wait_for(kBound), std::future_status::ready);
+  ASSERT_EQ(long_done.get_future().wait_for(kBound), std::future_status::ready);
+  EXPECT_TRUE(released.load());
+  pool.stop();
+}
+
+TEST(IoPool, AHandlerThatBlocksWithoutSayingSoHandsTheLeadOn) {
+  IoPool pool(4);
+  std::promise<void> answer;
+  std::shared_future<void> answered = answer.get_future().share();
+  std::promise<bool> waited;
+  asio::post(pool.context(),
+             [&] { waited.set_value(answered.wait_for(kBound) == std::future_status::ready); });
+  asio::post(pool.context(), [&] { answer.set_value(); });
+  std::future<bool> result = waited.get_future();
+  ASSERT_EQ(result.wait_for(kBound + std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_TRUE(result.get());
+  pool.stop();
+}
+
+TEST(IoPool, AHandlerThatStepsAsideBeforeItWaitsLetsAnotherThreadRunWhatItWaitsFor) {
+  IoPool pool(2);
+  // The watch would hand the lead on too, but only after a period: the answer comes sooner.
+  std::promise<void> answer;
+  std::shared_future<void> answered = answer.get_future().share();
+  std::promise<bool> waited;
+  asio::post(pool.context(), [&] {
+    IoPool::step_aside();
+    asio::post(pool.context(), [&] { answer.set_value(); });
+    waited.set_value(answered.wait_for(kBound) == std::future_status::ready);
+  });
+  std::future<bool> result = waited.get_future();
+  ASSERT_EQ(result.wait_for(kBound + std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_TRUE(result.get());
+  pool.stop();
+}
+
+// A handler that lost the lead queues work as a continuation (which Asio keeps on the thread
+// until the handler returns) while the new leader waits for events: the work still runs.
+TEST(IoPool, WhatAHandlerQueuesAfterItLostTheLeadRuns) {
+  IoPool pool(2);
+  std::promise<void> ran;
+  std::future<void> done = ran.get_future();
+  asio::post(pool.context(), [&] {
+    IoPool::step_aside();
+    std::promise<long> other_leads;
+    asio::post(pool.context(), [&] { other_leads.set_value(::syscall(SYS_gettid)); });
+    const long leader = other_leads.get_future().get();
+    // Once the new leader waits for events, nothing but this work can wake it.
+    const auto until = std::chrono::steady_clock::now() + kBound;
+    while (!waits_for_events(leader) && std::chrono::steady_clock::now() < until) {
+    }
+    asio::defer(pool.context(), [&] { ran.set_value(); });
+  });
+  EXPECT_EQ(done.wait_for(kBound), std::future_status::ready);
+  pool.stop();
+}
+
+// Bytes arriving on a socket the pool reads: the events the reactor delivers.
+TEST(IoPool, AnEventWakesOneThreadNotTwo) {
+  IoPool pool(8);
+  asio::local::stream_protocol::socket reader(pool.context());
+  asio::local::stream_protocol::socket writer(pool.context());
+  asio::local::connect_pair(reader, writer);
+  char byte = 0;
+  std::mutex mu;
+  std::condition_variable cv;
+  int arrived = 0;
+  std::function<void()> read_one = [&] {
+    asio::async_read(reader, asio::buffer(&byte, 1),
+                     [&](const boost::system::error_code& ec, std::size_t) {
+                       if (ec) return;
+                       {
+                         std::lock_guard lock(mu);
+                         ++arrived;
+                       }
+                       cv.notify_one();
+                       read_one();
+                     });
+  };
+  asio::post(pool.context(), read_one);
+  const auto send_and_wait = [&](int count) {
+    for (int i = 0; i < count; ++i) {
+      std::unique_lock lock(mu);
+      const int before = arrived;
+      lock.unlock();
+      ASSERT_EQ(::write(writer.native_handle(), "x", 1), 1);
+      lock.lock();
+      ASSERT_TRUE(cv.wait_for(lock, kBound, [&] { return arrived > before; }));
+    }
+  };
+  send_and_wait(20);  // every thread has run, and gone to sleep, once
+  constexpr int kEvents = 400;
+  const std::uint64_t before = sleeps_of_other_threads();
+  send_and_wait(kEvents);
+  const std::uint64_t sleeps = sleeps_of_other_threads() - before;
+  // The leader wakes for each byte and sleeps again. Were every thread to run the context, the
+  // thread that took the byte's completion would first wake another to wait for the next
+  // event: two sleeps per event.
+  EXPECT_LT(sleeps, kEvents * 3 / 2)
+      << sleeps << " sleeps of the pool's threads for " << kEvents << " events";
+  pool.stop();  // before what its handlers use goes out of scope
+}
+
+}  // namespace
+}  // namespace hatch::rpc
