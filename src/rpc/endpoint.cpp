@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "rpc/handshake.hpp"
+#include "rpc/io_pool.hpp"
 
 namespace hatch::rpc {
 
@@ -21,6 +22,7 @@ std::shared_ptr<Connection> connect(Network& network, asio::io_context& io,
     co_await handshake_as_client(*raw, secret, self);
   };
   std::future<void> done = asio::co_spawn(io, handshake, asio::use_future);
+  IoPool::step_aside();  // the pool's leader, if this is it, runs the handshake
   if (done.wait_until(deadline) != std::future_status::ready) {
     stream->close();
     done.wait();
