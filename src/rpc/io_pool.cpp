@@ -100,7 +100,8 @@ void IoPool::watch() {
     }
     // No handler finished for a whole look: the leader waits for events, or is stuck in one.
     lock.unlock();
-    const std::optional<bool> waits = leader_waits_for_events();
+    const int tid = leader_tid_.load();
+    const std::optional<bool> waits = tid == 0 ? true : waits_for_events(tid);
     lock.lock();
     if (waits.value_or(false)) {
       watching_.store(false);
@@ -112,9 +113,7 @@ void IoPool::watch() {
   }
 }
 
-std::optional<bool> IoPool::leader_waits_for_events() const {
-  const int tid = leader_tid_.load();
-  if (tid == 0) return true;  // no one leads: nothing to move
+std::optional<bool> IoPool::waits_for_events(long tid) {
   // The first field is the number of the system call the thread is blocked in, or "running".
   std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/syscall");
   std::string call;

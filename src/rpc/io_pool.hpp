@@ -53,14 +53,15 @@ class IoPool {
   // a no-op, on any other thread.
   static void step_aside();
 
+  // Whether thread `tid` of this process is blocked in epoll_wait, read from /proc; nothing
+  // when that cannot be read.
+  static std::optional<bool> waits_for_events(long tid);
+
  private:
   void run(std::uint64_t token);
   // Wakes a standby thread to lead in place of `token`, if `token` leads. Requires mu_.
   void hand_lead_from(std::uint64_t token);
   void watch();
-  // Whether the leader is waiting for events (in epoll_wait), read from /proc; nothing when
-  // that cannot be read.
-  std::optional<bool> leader_waits_for_events() const;
 
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;

@@ -36,12 +36,22 @@ std::uint64_t sleeps_of_other_threads() {
   return total;
 }
 
-// Whether thread `tid` of this process is blocked in epoll_wait.
-bool waits_for_events(long tid) {
-  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/syscall");
-  std::string call;
-  return in >> call &&
-         (call == std::to_string(SYS_epoll_wait) || call == std::to_string(SYS_epoll_pwait));
+// Whether a handler that posts its answer and then waits for it gets it, having stepped aside
+// first or not.
+bool a_waiting_handler_gets_its_answer(IoPool& pool, bool step_aside) {
+  std::promise<void> answer;
+  std::shared_future<void> answered = answer.get_future().share();
+  std::promise<bool> waited;
+  asio::post(pool.context(), [&] {
+    if (step_aside) IoPool::step_aside();
+    asio::post(pool.context(), [&] { answer.set_value(); });
+    waited.set_value(answered.wait_for(kBound) == std::future_status::ready);
+  });
+  std::future<bool> result = waited.get_future();
+  const bool got = result.wait_for(kBound + std::chrono::seconds(5)) == std::future_status::ready &&
+                   result.get();
+  pool.stop();  // before what its handlers use goes out of scope
+  return got;
 }
 
 // A handler that runs until a later event has run, spinning or blocked: only another thread can
@@ -69,33 +79,13 @@ TEST(IoPool, AHandlerThatRunsLongHandsTheLeadOnSoTheEventsBehindItRun) {
 
 TEST(IoPool, AHandlerThatBlocksWithoutSayingSoHandsTheLeadOn) {
   IoPool pool(4);
-  std::promise<void> answer;
-  std::shared_future<void> answered = answer.get_future().share();
-  std::promise<bool> waited;
-  asio::post(pool.context(),
-             [&] { waited.set_value(answered.wait_for(kBound) == std::future_status::ready); });
-  asio::post(pool.context(), [&] { answer.set_value(); });
-  std::future<bool> result = waited.get_future();
-  ASSERT_EQ(result.wait_for(kBound + std::chrono::seconds(5)), std::future_status::ready);
-  EXPECT_TRUE(result.get());
-  pool.stop();
+  EXPECT_TRUE(a_waiting_handler_gets_its_answer(pool, false));
 }
 
 TEST(IoPool, AHandlerThatStepsAsideBeforeItWaitsLetsAnotherThreadRunWhatItWaitsFor) {
-  IoPool pool(2);
   // The watch would hand the lead on too, but only after a period: the answer comes sooner.
-  std::promise<void> answer;
-  std::shared_future<void> answered = answer.get_future().share();
-  std::promise<bool> waited;
-  asio::post(pool.context(), [&] {
-    IoPool::step_aside();
-    asio::post(pool.context(), [&] { answer.set_value(); });
-    waited.set_value(answered.wait_for(kBound) == std::future_status::ready);
-  });
-  std::future<bool> result = waited.get_future();
-  ASSERT_EQ(result.wait_for(kBound + std::chrono::seconds(5)), std::future_status::ready);
-  EXPECT_TRUE(result.get());
-  pool.stop();
+  IoPool pool(2);
+  EXPECT_TRUE(a_waiting_handler_gets_its_answer(pool, true));
 }
 
 // A handler that lost the lead queues work as a continuation (which Asio keeps on the thread
@@ -111,7 +101,8 @@ TEST(IoPool, WhatAHandlerQueuesAfterItLostTheLeadRuns) {
     const long leader = other_leads.get_future().get();
     // Once the new leader waits for events, nothing but this work can wake it.
     const auto until = std::chrono::steady_clock::now() + kBound;
-    while (!waits_for_events(leader) && std::chrono::steady_clock::now() < until) {
+    while (!IoPool::waits_for_events(leader).value_or(false) &&
+           std::chrono::steady_clock::now() < until) {
     }
     asio::defer(pool.context(), [&] { ran.set_value(); });
   });
