@@ -49,7 +49,8 @@ def main(rpc_path, relocation_path, placement_path, summary_path, control_path=N
     s["remote_tls_ratio_64B_max"] = tls["over_plain_max"]
     tls_pairs = int(tls["pairs"])
     # Remote calls over raw TCP, in interleaved rounds: "hot" polls as long as Hatch's caller
-    # spins, "cold" blocks at once (bench/rpc_bench.cpp, BM_RemoteCallPairs).
+    # spins, against a server that polls as long as a node does; "cold" and its server block at
+    # once (bench/rpc_bench.cpp, BM_RemoteCallPairs).
     pairs = {}
     for size, label in ((64, "64B"), (64 << 10, "64KB")):
         run = find(f"BM_RemoteCallPairs/{size}/")

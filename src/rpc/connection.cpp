@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/metrics.hpp"
+#include "rpc/io_pool.hpp"
 
 namespace hatch::rpc {
 
@@ -78,10 +79,12 @@ void Connection::process(const std::shared_ptr<const void>& storage, std::span<c
         asio::post(stream_->executor(), [self = shared_from_this(), header = decoded.header,
                                          payload = std::move(payload)]() mutable {
           self->on_request_(self, header, std::move(payload));
+          IoPool::expect_more();
         });
         return;
       }
       on_request_(shared_from_this(), decoded.header, std::move(payload));
+      IoPool::expect_more();
       return;
     default:
       close("protocol error: handshake frame on an established connection");

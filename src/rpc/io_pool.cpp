@@ -2,7 +2,9 @@
 
 #include <fstream>
 #include <string>
+#include <utility>
 
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -12,10 +14,16 @@ namespace {
 // The pool this thread belongs to, and its token there.
 thread_local IoPool* t_pool = nullptr;
 thread_local std::uint64_t t_token = 0;
+// Set by expect_more() during a handler: the leader polls once it returns.
+thread_local bool t_expect_more = false;
 
 }  // namespace
 
-IoPool::IoPool(int threads) : io_(threads), work_(asio::make_work_guard(io_)), reactor_(io_) {
+IoPool::IoPool(int threads, std::chrono::microseconds poll_after_work)
+    : poll_after_work_(poll_after_work),
+      io_(threads),
+      work_(asio::make_work_guard(io_)),
+      reactor_(io_) {
   threads_.reserve(static_cast<std::size_t>(threads));
   for (int i = 0; i < threads; ++i) {
     threads_.emplace_back([this, i] { run(static_cast<std::uint64_t>(i) + 1); });
@@ -54,12 +62,25 @@ void IoPool::run(std::uint64_t token) {
     leader_tid_.store(static_cast<int>(::syscall(SYS_gettid)));
     lock.unlock();
     bool stopped = false;
+    auto poll_until = std::chrono::steady_clock::time_point{};
     while (leader_.load(std::memory_order_acquire) == token) {
-      if (io_.run_one() == 0) {
+      if (std::chrono::steady_clock::now() < poll_until) {
+        if (io_.poll_one() == 0) {
+          if (io_.stopped()) {
+            stopped = true;
+            break;
+          }
+          ::sched_yield();  // a thread that wants this core has it
+          continue;
+        }
+      } else if (io_.run_one() == 0) {
         stopped = true;
         break;
       }
       progress_.fetch_add(1, std::memory_order_relaxed);
+      if (std::exchange(t_expect_more, false)) {
+        poll_until = std::chrono::steady_clock::now() + poll_after_work_;
+      }
     }
     // What the last handler queued on this thread went to the shared queue when it returned,
     // without waking the leader, which may be waiting for events: run it here.
@@ -77,6 +98,10 @@ void IoPool::hand_lead_from(std::uint64_t token) {
   leader_.store(0);
   leader_tid_.store(0);
   standby_.notify_one();
+}
+
+void IoPool::expect_more() {
+  t_expect_more = true;
 }
 
 void IoPool::step_aside() {

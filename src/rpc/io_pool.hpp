@@ -40,7 +40,13 @@ class IoPool {
   // How often the watch looks at a leader that waits for events.
   static constexpr std::chrono::milliseconds kIdleLook{10};
 
-  explicit IoPool(int threads);
+  // After a handler that served a request (expect_more()), the leader goes on polling for events
+  // this long, giving its core to any other thread that wants it, before it sleeps: on these VMs
+  // waking a sleeping thread costs more than a whole loopback round trip (docs/decisions.md,
+  // "The I/O leader polls a while after it served a request"). 0 sleeps at once.
+  static constexpr std::chrono::microseconds kPollAfterWork{50};
+
+  explicit IoPool(int threads, std::chrono::microseconds poll_after_work = kPollAfterWork);
   ~IoPool();
   IoPool(const IoPool&) = delete;
   IoPool& operator=(const IoPool&) = delete;
@@ -48,6 +54,11 @@ class IoPool {
   asio::io_context& context() noexcept { return io_; }
   // Stops the threads and joins them. Idempotent. Must not be called from a pool thread.
   void stop();
+
+  // Called by a handler that served a request: its peer may well send the next one at once, so
+  // the leader polls for it a while (kPollAfterWork) before it sleeps. A no-op on any thread
+  // but a leader's.
+  static void expect_more();
 
   // Called by a thread about to wait: if it leads a pool, another thread leads now. Cheap, and
   // a no-op, on any other thread.
@@ -63,6 +74,7 @@ class IoPool {
   void hand_lead_from(std::uint64_t token);
   void watch();
 
+  const std::chrono::microseconds poll_after_work_;
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   // Never set. Asio adds its reactor to a context with the first timer or socket: this one puts

@@ -8,6 +8,7 @@
 #include <functional>
 #include <future>
 #include <string>
+#include <thread>
 
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -110,9 +111,10 @@ TEST(IoPool, WhatAHandlerQueuesAfterItLostTheLeadRuns) {
   pool.stop();
 }
 
-// Bytes arriving on a socket the pool reads: the events the reactor delivers.
-TEST(IoPool, AnEventWakesOneThreadNotTwo) {
-  IoPool pool(8);
+// Sends single bytes over a socket that `pool` reads, each once the previous one has been read,
+// and counts the sleeps of the threads other than the caller's while `events` of them arrive.
+// The handler that reads a byte says it served a request when `served`.
+std::uint64_t sleeps_while_bytes_arrive(IoPool& pool, int events, bool served) {
   asio::local::stream_protocol::socket reader(pool.context());
   asio::local::stream_protocol::socket writer(pool.context());
   asio::local::connect_pair(reader, writer);
@@ -124,6 +126,7 @@ TEST(IoPool, AnEventWakesOneThreadNotTwo) {
     asio::async_read(reader, asio::buffer(&byte, 1),
                      [&](const boost::system::error_code& ec, std::size_t) {
                        if (ec) return;
+                       if (served) IoPool::expect_more();
                        {
                          std::lock_guard lock(mu);
                          ++arrived;
@@ -144,16 +147,52 @@ TEST(IoPool, AnEventWakesOneThreadNotTwo) {
     }
   };
   send_and_wait(20);  // every thread has run, and gone to sleep, once
-  constexpr int kEvents = 400;
   const std::uint64_t before = sleeps_of_other_threads();
-  send_and_wait(kEvents);
+  send_and_wait(events);
   const std::uint64_t sleeps = sleeps_of_other_threads() - before;
+  pool.stop();  // before what its handlers use goes out of scope
+  return sleeps;
+}
+
+constexpr int kEvents = 400;
+
+TEST(IoPool, AnEventWakesOneThreadNotTwo) {
+  IoPool pool(8, std::chrono::microseconds(0));  // the leader sleeps as soon as it is idle
+  const std::uint64_t sleeps = sleeps_while_bytes_arrive(pool, kEvents, true);
   // The leader wakes for each byte and sleeps again. Were every thread to run the context, the
   // thread that took the byte's completion would first wake another to wait for the next
   // event: two sleeps per event.
   EXPECT_LT(sleeps, kEvents * 3 / 2)
       << sleeps << " sleeps of the pool's threads for " << kEvents << " events";
-  pool.stop();  // before what its handlers use goes out of scope
+}
+
+TEST(IoPool, ALeaderThatHasJustServedARequestTakesTheNextWithoutSleeping) {
+  // A poll longer than the test: every byte arrives while the leader still polls.
+  IoPool pool(8, std::chrono::seconds(60));
+  const std::uint64_t sleeps = sleeps_while_bytes_arrive(pool, kEvents, true);
+  // Were the leader to sleep once idle, it would sleep once per byte, as above.
+  EXPECT_LT(sleeps, kEvents / 4) << sleeps << " sleeps of the pool's threads for " << kEvents
+                                 << " events";
+}
+
+TEST(IoPool, ALeaderPollsOnlyAfterServingARequest) {
+  // A process that only calls out (its I/O takes responses) would burn a core polling for
+  // nothing after each of them: after a handler that served no request, the leader that ran it
+  // waits for events at once, however long the pool would poll.
+  IoPool pool(8, std::chrono::seconds(60));
+  std::promise<long> ran;
+  asio::post(pool.context(), [&] { ran.set_value(::syscall(SYS_gettid)); });
+  std::future<long> leader = ran.get_future();
+  ASSERT_EQ(leader.wait_for(kBound), std::future_status::ready);
+  const long tid = leader.get();
+  const auto until = std::chrono::steady_clock::now() + kBound;
+  bool waits = false;
+  while (!waits && std::chrono::steady_clock::now() < until) {
+    waits = IoPool::waits_for_events(tid).value_or(false);
+    if (!waits) std::this_thread::yield();
+  }
+  EXPECT_TRUE(waits) << "the leader did not go back to waiting for events";
+  pool.stop();
 }
 
 }  // namespace
