@@ -2,6 +2,8 @@
 
 #include "rpc/delayed_stream.hpp"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <cstring>
 #include <thread>
@@ -159,6 +161,9 @@ Connection::Response Connection::finish(PendingCall& call) {
         } else {
           __builtin_ia32_pause();
         }
+        // A thread that wants this core, such as the peer that is to answer on a machine of few
+        // cores, has it: the spin spends only idle time.
+        if (!slot.done.load(std::memory_order_acquire)) ::sched_yield();
       }
     }
     spinners_.fetch_sub(1, std::memory_order_relaxed);

@@ -54,8 +54,9 @@ struct ConnectionOptions {
   internal::WireLimits limits;
   // Bytes queued for writing beyond which senders wait. Bounds memory under a slow peer.
   std::size_t max_outbox_bytes = 64u << 20;
-  // How long a caller spins for its response before it sleeps. Spinning saves a wake-up
-  // (several microseconds) on fast round trips; only one caller per connection spins at a time.
+  // How long a caller spins for its response before it sleeps, yielding its core to any thread
+  // that wants it between looks. Spinning saves a wake-up (several microseconds) on fast round
+  // trips; only one caller per connection spins at a time.
   std::chrono::microseconds spin{100};
   // EMULATION, not a network property: every frame this side sends is held this long before
   // it is written, as if the link were that much longer (rpc/delayed_stream.hpp). Frames keep
