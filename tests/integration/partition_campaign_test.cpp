@@ -110,8 +110,9 @@ class PartitionCampaign : public CampaignTest {
     const std::chrono::microseconds delay = random_delay(kCutWithin);
     std::future<TransitionReport> move =
         std::async(std::launch::async, [&] { return origin_->relocate(journal(), to); });
-    // The fault's random point, not a wait for anything: the report says what it hit.
-    std::this_thread::sleep_for(delay);
+    // The fault's random point, or the move's end if that comes first: the report says what
+    // it hit.
+    move.wait_for(delay);
     cut_();
     ++faults_["cut"];
     ++moves_;

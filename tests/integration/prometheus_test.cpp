@@ -113,8 +113,8 @@ class PrometheusApi {
 // Waits until Prometheus holds a successful scrape of every one of `targets` that started
 // after `after_ms` (milliseconds since the epoch, by this machine's clock, which Prometheus
 // stamps its samples with). Returns "" then, or what it holds after kPatience.
-std::string wait_for_scrapes(const PrometheusApi& api, const std::vector<std::string>& targets,
-                             std::int64_t after_ms) {
+std::string wait_for_scrapes(PrometheusProcess& prometheus, const PrometheusApi& api,
+                             const std::vector<std::string>& targets, std::int64_t after_ms) {
   const auto give_up = std::chrono::steady_clock::now() + kPatience;
   for (;;) {
     // A range selector gives the raw samples with the times they were scraped at; `up` gets one
@@ -133,11 +133,10 @@ std::string wait_for_scrapes(const PrometheusApi& api, const std::vector<std::st
     bool all = true;
     for (const std::string& target : targets) all = all && fresh.count(target) > 0;
     if (all) return {};
-    if (std::chrono::steady_clock::now() > give_up) {
+    if (!prometheus.await_activity(give_up)) {
       return "Prometheus scraped not every target successfully after " + std::to_string(after_ms) +
              " within " + std::to_string(kPatience.count()) + " s; up holds " + result.dump();
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
 
@@ -169,14 +168,14 @@ TEST_F(Prometheus, StoresExactCallCountsAndAMoveScrapedFromTheOriginAndTwoNodes)
   const PrometheusApi api(prometheus.address());
   const auto give_up = std::chrono::steady_clock::now() + kPatience;
   while (!api.ready()) {
-    ASSERT_LT(std::chrono::steady_clock::now(), give_up)
+    // It logs that it is ready, and writes its data from then on.
+    ASSERT_TRUE(prometheus.await_activity(give_up))
         << "Prometheus was not ready within " << kPatience.count() << " s; it logged:\n"
         << prometheus.log();
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   // It scrapes all three before the load, and keeps scraping through it. The first scrapes come
   // about 5 s after the start: Prometheus 2.42 applies its targets on a fixed 5 s tick.
-  ASSERT_EQ(wait_for_scrapes(api, targets, now_ms()), "") << prometheus.log();
+  ASSERT_EQ(wait_for_scrapes(prometheus, api, targets, now_ms()), "") << prometheus.log();
 
   // The series of the origin's calls to the ledger, as Prometheus stores them: the target is
   // `instance`, and `caller=""` (a call from outside any component) is no label at all.
@@ -190,7 +189,7 @@ TEST_F(Prometheus, StoresExactCallCountsAndAMoveScrapedFromTheOriginAndTwoNodes)
   constexpr int kGetsOnA = 7;
   for (int i = 1; i <= kAddsOnA; ++i) ASSERT_EQ(ledger->add("k", 1), i);
   for (int i = 0; i < kGetsOnA; ++i) ASSERT_EQ(ledger->get("k"), kAddsOnA);
-  ASSERT_EQ(wait_for_scrapes(api, targets, now_ms()), "") << prometheus.log();
+  ASSERT_EQ(wait_for_scrapes(prometheus, api, targets, now_ms()), "") << prometheus.log();
   EXPECT_EQ(api.value(calls("add")), kAddsOnA);
   EXPECT_EQ(api.value(calls("get")), kGetsOnA);
   EXPECT_EQ(api.query("hatch_transitions_total"), json::array()) << "no transition yet";
@@ -232,7 +231,7 @@ TEST_F(Prometheus, StoresExactCallCountsAndAMoveScrapedFromTheOriginAndTwoNodes)
   for (int i = 1; i <= kAddsOnB; ++i) ASSERT_EQ(ledger->add("k", 1), kAddsOnA + i);
   for (int i = 0; i < kGetsOnB - 1; ++i) ASSERT_EQ(ledger->get("k"), kAddsOnA + kAddsOnB);
   ASSERT_EQ(ledger->get("during"), adds_during.load());  // the last get: none was lost
-  ASSERT_EQ(wait_for_scrapes(api, targets, now_ms()), "") << prometheus.log();
+  ASSERT_EQ(wait_for_scrapes(prometheus, api, targets, now_ms()), "") << prometheus.log();
 
   // Every target is up, and no other.
   const json up = api.query(R"(up{job="hatch"})");

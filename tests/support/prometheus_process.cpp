@@ -1,7 +1,9 @@
 #include "prometheus_process.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +46,11 @@ PrometheusProcess::PrometheusProcess(const std::string& program,
   if (::mkdtemp(dir.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = dir;
   try {
+    // Watched before it starts, so that nothing it writes goes unseen.
+    changes_ = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (changes_ < 0 || ::inotify_add_watch(changes_, dir_.c_str(), IN_MODIFY | IN_CREATE) < 0) {
+      throw std::runtime_error("cannot watch " + dir_ + " with inotify");
+    }
     {
       std::ofstream config(dir_ + "/prometheus.yml");
       config << "global:\n"
@@ -80,13 +87,12 @@ PrometheusProcess::PrometheusProcess(const std::string& program,
         throw std::runtime_error("prometheus exited (wait status " + std::to_string(status) +
                                  ") before it listened; it logged:\n" + said);
       }
-      if (std::chrono::steady_clock::now() > give_up) {
+      if (!await_activity(give_up)) {
         throw std::runtime_error(
             "prometheus did not say where it listens within a minute; it "
             "logged:\n" +
             said);
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   } catch (...) {
     stop();
@@ -113,11 +119,30 @@ void PrometheusProcess::stop() {
     }
     pid_ = -1;
   }
+  if (changes_ >= 0) {
+    ::close(changes_);
+    changes_ = -1;
+  }
   if (!dir_.empty()) {
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
     dir_.clear();
   }
+}
+
+bool PrometheusProcess::await_activity(std::chrono::steady_clock::time_point until) {
+  // The data directories appear once it runs; watching one again is harmless.
+  for (const char* sub : {"/data", "/data/wal"}) {
+    ::inotify_add_watch(changes_, (dir_ + sub).c_str(), IN_MODIFY | IN_CREATE);
+  }
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      until - std::chrono::steady_clock::now());
+  pollfd p{changes_, POLLIN, 0};
+  if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count()) + 1) <= 0) return false;
+  alignas(inotify_event) char events[4096];
+  while (::read(changes_, events, sizeof events) > 0) {
+  }
+  return true;
 }
 
 std::string PrometheusProcess::log() const {

@@ -45,11 +45,16 @@ class PrometheusProcess {
   pid_t pid() const noexcept { return pid_; }
   // What it has logged so far (its stderr and stdout).
   std::string log() const;
+  // Blocks until it writes something new (its log, or its data: every scrape appends to the
+  // write-ahead log), or `until`. Returns false at `until`. What it wrote since the last call
+  // returns at once, so a caller that checks, then waits, misses nothing.
+  bool await_activity(std::chrono::steady_clock::time_point until);
 
  private:
   void stop();
 
   std::string dir_;
+  int changes_ = -1;  // an inotify descriptor watching the directory
   pid_t pid_ = -1;
   std::string address_;
 };
