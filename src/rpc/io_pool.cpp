@@ -85,6 +85,7 @@ void IoPool::run(std::uint64_t token) {
     // What the last handler queued on this thread went to the shared queue when it returned,
     // without waking the leader, which may be waiting for events: run it here.
     if (!stopped) io_.poll();
+    t_expect_more = false;  // said by what it ran as a follower: no lead of its own to extend
     lock.lock();
     if (stopped) {
       hand_lead_from(token);
