@@ -182,9 +182,9 @@ struct Node::Impl {
     {
       MutexLock lock(mu);
       if (stopping) return;
-      connections.insert(connection);
+      connections.emplace(connection, ++admitted);
       if (peer.role == "origin") {
-        refusal = origin_refusal(peer);
+        refusal = origin_refusal(connection, peer);
         if (refusal.empty()) replaced = become_origin(connection, peer);
       }
     }
@@ -205,10 +205,18 @@ struct Node::Impl {
                       });
   }
 
-  // Why the origin `peer` may not take this node over now, or "" when it may. A node keeps its
-  // origin while that one is connected, and for the origin lease after it was lost without
-  // resigning; the same incarnation reconnecting, or an origin told to take over, always may.
-  std::string origin_refusal(const rpc::PeerIdentity& peer) HATCH_REQUIRES(mu) {
+  // Why the origin `peer` may not take this node over on `connection` now, or "" when it may. A
+  // node keeps its origin while that one is connected, and for the origin lease after it was
+  // lost without resigning; an origin told to take over always may. Of one incarnation's
+  // connections, the newest the node admitted is in charge: an order read on an older one
+  // before the newer was admitted must not take the node back (and close the newer one).
+  std::string origin_refusal(const std::shared_ptr<rpc::Connection>& connection,
+                             const rpc::PeerIdentity& peer) HATCH_REQUIRES(mu) {
+    if (origin_name == peer.name && origin && origin->is_open() &&
+        admitted_at(origin) > admitted_at(connection)) {
+      return "this connection of the origin " + peer.name + " to node " + address +
+             " was replaced by a newer one";
+    }
     if (origin_name.empty() || origin_name == peer.name || peer.take_over) return {};
     std::string why = "node " + address + " belongs to the origin " + origin_name;
     if (origin && origin->is_open()) {
@@ -223,6 +231,12 @@ struct Node::Impl {
            std::to_string(options.origin_lease.count()) +
            " ms (the node's origin lease), or at once when told to take over "
            "(--hatch-take-over, Options::take_over)";
+  }
+
+  // When the node admitted `connection`: 0 once it ended.
+  std::uint64_t admitted_at(const std::shared_ptr<rpc::Connection>& connection) HATCH_REQUIRES(mu) {
+    const auto it = connections.find(connection);
+    return it == connections.end() ? 0 : it->second;
   }
 
   // Makes `connection` of `peer` this node's origin. A different incarnation than the one
@@ -271,7 +285,7 @@ struct Node::Impl {
       MutexLock lock(mu);
       // An origin refused when it connected may take over since (its rival's lease ran out).
       if (connection != origin && peer.role == "origin") {
-        refusal = origin_refusal(peer);
+        refusal = origin_refusal(connection, peer);
         if (refusal.empty()) replaced = become_origin(connection, peer);
       } else if (connection != origin) {
         spdlog::warn("node {}: refused a control order from {}, which is not the origin", address,
@@ -417,7 +431,7 @@ struct Node::Impl {
     joiner.reset();
     asio::post(io.context(), [this] { listener.close(); });
     if (stopper) stopper->cancel();
-    std::set<std::shared_ptr<rpc::Connection>> closing;
+    std::map<std::shared_ptr<rpc::Connection>, std::uint64_t> closing;
     std::map<std::string, std::shared_ptr<rpc::Peer>> closing_peers;
     {
       MutexLock lock(mu);
@@ -425,7 +439,7 @@ struct Node::Impl {
       closing_peers.swap(peers);
       origin.reset();
     }
-    for (const auto& c : closing) c->close("the node is shutting down");
+    for (const auto& [c, n] : closing) c->close("the node is shutting down");
     for (auto& [a, p] : closing_peers) p->close("the node is shutting down");
     if (stopper) stopper->join();  // a drain's call failed when the connections closed
     control.clear();
@@ -452,7 +466,9 @@ struct Node::Impl {
   std::string origin_name HATCH_GUARDED_BY(mu);  // the incarnation of the current origin
   rpc::Clock::time_point origin_lost_at HATCH_GUARDED_BY(mu);  // when its connection ended
   rpc::LogLimiter origin_refusals;
-  std::set<std::shared_ptr<rpc::Connection>> connections HATCH_GUARDED_BY(mu);
+  // Every connection a peer opened that is still open, with the number of its admission.
+  std::map<std::shared_ptr<rpc::Connection>, std::uint64_t> connections HATCH_GUARDED_BY(mu);
+  std::uint64_t admitted HATCH_GUARDED_BY(mu) = 0;
   std::map<std::string, std::shared_ptr<rpc::Peer>> peers HATCH_GUARDED_BY(mu);
   // Reports to the origin on their way (operation, component, home).
   std::set<std::tuple<runtime::ControlMethod, std::string, std::string>> telling
