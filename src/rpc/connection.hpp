@@ -254,7 +254,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Starts reading the next piece of the tail, or returns the frame when all of it is in.
   // Requires read_mu_.
   std::optional<TailDone> read_tail_piece();
-  void on_tail_piece(const boost::system::error_code& ec, std::size_t head_bytes);
+  // A read for the tail's frame ended: `head_bytes` of its head, or `tail_bytes` of the tail.
+  void on_tail_piece(const boost::system::error_code& ec, std::size_t head_bytes,
+                     std::size_t tail_bytes);
   // Runs one frame: a response completes its call, a request goes to the handler, on this
   // thread or, read by a waiting caller (`on_caller`), posted to the pool.
   void process(const std::shared_ptr<const void>& storage, std::span<const char> frame,
@@ -311,6 +313,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::shared_ptr<std::vector<std::byte>> landed;
     std::size_t tail_bytes = 0;
     std::size_t head_end = 0;  // where the tail begins in the frame (length prefix included)
+    std::size_t filled = 0;    // bytes of the tail in `landed`
   };
   std::optional<TailRead> tail_read_;  // a large tail being read apart
 

@@ -6,12 +6,18 @@
 #include <algorithm>
 #include <cstring>
 
+#include "rpc/io_pool.hpp"
+
 namespace hatch::rpc {
 
 namespace {
 // A partial frame with at least this much still to come is read in pieces of exactly the
 // bytes it still needs, instead of chunk by chunk.
 constexpr std::size_t kLargeRest = 1u << 20;
+// A frame's tail (a moving state) of at least this much, with at least this much still to come,
+// lands in a buffer of its own that the receiver keeps, instead of in the read buffer it would
+// be copied out of.
+constexpr std::size_t kTailApart = 256u << 10;
 }  // namespace
 
 Connection::ReadBuffer Connection::take_buffer(std::size_t size) {
@@ -153,13 +159,16 @@ Connection::Landed Connection::land(std::size_t n) {
     pos += kLengthPrefixBytes + len;
   }
   frame_partial_.store(rfill_ > pos, std::memory_order_relaxed);
-  if (rfill_ > pos) watch_stalls();
+  if (rfill_ > pos) {
+    watch_stalls();
+    IoPool::expect_more();  // the rest of the frame is on its way
+  }
   if (!got.frames.empty()) {
     // A large frame that has only begun goes on in a chunk-sized buffer: its tail may land
     // apart (read_tail_apart), and the buffer stays alive with the frames handed over.
     got.storage =
         hand_over_buffer(pos, need >= kLargeRest ? std::max(kReadChunk, rfill_ - pos) : need);
-  } else if (need - rfill_ >= kLargeRest && read_tail_apart(need)) {
+  } else if (need - rfill_ >= kTailApart && read_tail_apart(need)) {
     got.reading_elsewhere = reading_elsewhere_ = true;
   } else {
     if (need > rbuf_.capacity) {
@@ -205,7 +214,7 @@ bool Connection::read_tail_apart(std::size_t need) {
     return false;  // too little of the header yet, or a bad one that process() will report
   }
   const std::size_t tail_bytes = head.header.tail_bytes;
-  if (tail_bytes < kLargeRest || tail_bytes > need - kLengthPrefixBytes) return false;
+  if (tail_bytes < kTailApart || tail_bytes > need - kLengthPrefixBytes) return false;
   const std::size_t head_end = need - tail_bytes;  // the length prefix, header and body
   if (head_end > rbuf_.capacity) return false;
   tail_read_ = TailRead{std::make_shared<std::vector<std::byte>>(), tail_bytes, head_end};
@@ -213,9 +222,11 @@ bool Connection::read_tail_apart(std::size_t need) {
     read_tail_piece();  // the tail is not all here yet: this starts reading it
     return true;
   }
-  stream_->async_read(asio::buffer(data + rfill_, head_end - rfill_),
-                      [self = shared_from_this()](const boost::system::error_code& ec,
-                                                  std::size_t n) { self->on_tail_piece(ec, n); });
+  stream_->async_read(
+      asio::buffer(data + rfill_, head_end - rfill_),
+      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+        self->on_tail_piece(ec, n, 0);
+      });
   return true;
 }
 
@@ -225,13 +236,12 @@ std::optional<Connection::TailDone> Connection::read_tail_piece() {
   if (landed.capacity() == 0) {
     // The tail bytes that came with the head move to the tail's own buffer.
     landed.reserve(t.tail_bytes);
-    const std::size_t early = rfill_ - t.head_end;
-    landed.resize(early);
-    std::memcpy(landed.data(), rbuf_.data.get() + t.head_end, early);
+    t.filled = rfill_ - t.head_end;
+    landed.resize(t.filled);
+    std::memcpy(landed.data(), rbuf_.data.get() + t.head_end, t.filled);
     rfill_ = t.head_end;
   }
-  const std::size_t from = landed.size();
-  if (from == t.tail_bytes) {
+  if (t.filled == t.tail_bytes) {
     TailDone done{nullptr, std::move(t.landed), t.head_end};
     tail_read_.reset();
     reading_elsewhere_ = false;
@@ -239,18 +249,24 @@ std::optional<Connection::TailDone> Connection::read_tail_piece() {
     done.storage = hand_over_buffer(done.head_end, kReadChunk);
     return done;
   }
-  landed.resize(std::min(t.tail_bytes, from + kPiece));
-  stream_->async_read(asio::buffer(landed.data() + from, landed.size() - from),
-                      [self = shared_from_this()](const boost::system::error_code& ec,
-                                                  std::size_t) { self->on_tail_piece(ec, 0); });
+  if (landed.size() == t.filled) landed.resize(std::min(t.tail_bytes, t.filled + kPiece));
+  // What the socket has now, not all of the piece: the thread that reads it learns that more of
+  // the frame is on its way (IoPool::expect_more) instead of sleeping until the piece is whole.
+  stream_->async_read_some(
+      asio::buffer(landed.data() + t.filled, landed.size() - t.filled),
+      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+        self->on_tail_piece(ec, 0, n);
+      });
   return std::nullopt;
 }
 
-void Connection::on_tail_piece(const boost::system::error_code& ec, std::size_t head_bytes) {
+void Connection::on_tail_piece(const boost::system::error_code& ec, std::size_t head_bytes,
+                               std::size_t tail_bytes) {
   std::optional<TailDone> done;
   {
     std::lock_guard lock(read_mu_);
     rfill_ += head_bytes;
+    if (tail_read_) tail_read_->filled += tail_bytes;
     if (ec) {
       tail_read_.reset();
     } else {
@@ -264,7 +280,10 @@ void Connection::on_tail_piece(const boost::system::error_code& ec, std::size_t 
                                  : "read failed: " + ec.message());
     return;
   }
-  if (!done) return;
+  if (!done) {
+    IoPool::expect_more();
+    return;
+  }
   continue_reading();
   process(done->storage,
           {static_cast<const char*>(done->storage.get()) + kLengthPrefixBytes,

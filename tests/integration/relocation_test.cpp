@@ -162,21 +162,25 @@ TEST_F(Relocation, AStatefulComponentTakesItsWholeStateAlong) {
   EXPECT_EQ(tally.binding(), Binding::local());
 }
 
-// Megabytes travel as a frame tail that lands in a buffer of its own, which becomes the new
-// instance's state: at a node, at the origin, and relayed by the origin between two nodes.
+// A state from a quarter megabyte up travels as a frame tail that lands in a buffer of its own,
+// read as it arrives, which becomes the new instance's state: at a node, at the origin, and
+// relayed by the origin between two nodes. Smaller states, and sizes on either side of the
+// thresholds of connection_read.cpp, land in the read buffer or in pieces.
 TEST_F(Relocation, ALargeStateArrivesIntactAtEveryKindOfHome) {
   NodeProcess a(secret_.path());
   NodeProcess b(secret_.path());
   Origin origin(Catalog::program(), options());
   Ref<BigState> big = origin.get<BigState>("big-state");
-  big->fill(3u << 20, 7);
-  const std::uint64_t digest = big->digest();
-  for (const std::string& home : {a.address(), b.address(), std::string("local"), b.address(),
-                                  a.address(), std::string("local")}) {
-    TransitionReport r = origin.relocate("big-state", home);
-    ASSERT_TRUE(r.ok) << r.to_string();
-    EXPECT_GE(r.state_bytes, 3u << 20);
-    EXPECT_EQ(big->digest(), digest) << "after the move to " << home;
+  for (const std::uint64_t size : {(256u << 10) - 1, 256u << 10, 1u << 20, 3u << 20}) {
+    big->fill(size, 7);
+    const std::uint64_t digest = big->digest();
+    for (const std::string& home : {a.address(), b.address(), std::string("local"), b.address(),
+                                    a.address(), std::string("local")}) {
+      TransitionReport r = origin.relocate("big-state", home);
+      ASSERT_TRUE(r.ok) << r.to_string();
+      EXPECT_GE(r.state_bytes, size);
+      EXPECT_EQ(big->digest(), digest) << size << " bytes, after the move to " << home;
+    }
   }
 }
 

@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <string>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -93,6 +94,7 @@ struct World {
 struct Ledger {
   std::array<std::int64_t, kKeys> acked{};
   std::array<std::int64_t, kKeys> unknown{};
+  std::string unexpected;  // an error a call must never throw, which stopped the writer
 };
 
 // Adds 1 to every key in turn until `stop`; every outcome is recorded.
@@ -103,6 +105,9 @@ void write_until(Ref<Counts>& counts, Ledger& ledger, const std::atomic<bool>& s
       ++ledger.acked[i];
     } catch (const RemoteError&) {
       ++ledger.unknown[i];
+    } catch (const std::exception& e) {
+      ledger.unexpected = e.what();
+      return;
     }
   }
 }
@@ -187,6 +192,7 @@ Outcome run(const std::string& from, const std::string& to, int fault_at, Fault 
     net.heal("origin", faulted);
   }
   Outcome outcome{sent.load(), methods, report.ok};
+  EXPECT_EQ(ledger.unexpected, "") << "a write threw an error that is not a RemoteError";
   if (fault_at == 0) {
     EXPECT_TRUE(report.ok) << report.to_string();
   }
