@@ -159,10 +159,7 @@ Connection::Landed Connection::land(std::size_t n) {
     pos += kLengthPrefixBytes + len;
   }
   frame_partial_.store(rfill_ > pos, std::memory_order_relaxed);
-  if (rfill_ > pos) {
-    watch_stalls();
-    IoPool::expect_more();  // the rest of the frame is on its way
-  }
+  if (rfill_ > pos) watch_stalls();
   if (!got.frames.empty()) {
     // A large frame that has only begun goes on in a chunk-sized buffer: its tail may land
     // apart (read_tail_apart), and the buffer stays alive with the frames handed over.
