@@ -207,7 +207,8 @@ struct ReplicaLostRequest {
   std::string name;
   std::string home;
   bool missed_writes = false;  // its primary dropped it: it must leave even if it answers
-  HATCH_FIELDS(name, home, missed_writes);
+  std::uint32_t id = 0;        // the instance whose replica it is; 0: whichever is current
+  HATCH_FIELDS(name, home, missed_writes, id);
 };
 
 struct HomeStaleRequest {

@@ -30,14 +30,16 @@ void Failover::stop() {
   for (const auto& timer : retries) timer->cancel();
 }
 
-void Failover::replica_lost(const std::string& name, const std::string& home, bool missed_writes) {
+void Failover::replica_lost(const std::string& name, const std::string& home, bool missed_writes,
+                            std::uint32_t id) {
   {
     MutexLock lock(mu_);
     if (stopped_) return;
     if (missed_writes) missed_writes_.emplace(name, home);
     if (!running_.emplace(name, home).second) return;
   }
-  asio::post(io_, [this, name, home, missed_writes] { run(name, home, missed_writes, retry_); });
+  asio::post(io_,
+             [this, name, home, missed_writes, id] { run(name, home, missed_writes, id, retry_); });
 }
 
 void Failover::home_stale(const std::string& name, std::uint32_t id, const std::string& home) {
@@ -65,10 +67,10 @@ void Failover::home_stale(const std::string& name, std::uint32_t id, const std::
 }
 
 void Failover::run(const std::string& name, const std::string& home, bool missed_writes,
-                   std::chrono::milliseconds delay) {
+                   std::uint32_t id, std::chrono::milliseconds delay) {
   bool done = true;
   try {
-    done = fail_over(name, home, missed_writes);
+    done = fail_over(name, home, missed_writes, id);
   } catch (const std::exception& e) {
     spdlog::warn("could not take the replica of '{}' at {} out of its set: {}", name, home,
                  e.what());
@@ -91,28 +93,34 @@ void Failover::run(const std::string& name, const std::string& home, bool missed
       "the replica of '{}' at {} missed writes and is still in its set; trying again in "
       "{} ms",
       name, home, delay.count());
-  timer->async_wait([this, timer, name, home, next](const boost::system::error_code& ec) {
+  timer->async_wait([this, timer, name, home, id, next](const boost::system::error_code& ec) {
     {
       MutexLock lock(mu_);
       retries_.erase(timer);
       if (ec || stopped_) return;
     }
-    run(name, home, true, next);
+    run(name, home, true, id, next);
   });
 }
 
-bool Failover::fail_over(const std::string& name, const std::string& home, bool missed_writes) {
-  const ComponentRecord record = directory_.record(name);
-  if (!has_fellow_replica(record.placement, home)) return true;
-  if (!missed_writes) {
-    // The origin always reaches itself; a replica that answers holds every write and keeps
-    // its place.
-    if (home == kOriginLocation || hooks_.reachable(home)) return true;
-  }
-  const Placement next = without_home(record.placement, home);
-  spdlog::warn("the replica of '{}' at {} {}: moving to {}", name, home,
-               missed_writes ? "missed writes" : "is unreachable", next.to_string());
-  return hooks_.transition(name, next).ok;
+bool Failover::fail_over(const std::string& name, const std::string& home, bool missed_writes,
+                         std::uint32_t id) {
+  const auto concerns = [&](const ComponentRecord& now) {
+    return (id == 0 || now.id == id) && has_fellow_replica(now.placement, home);
+  };
+  if (!concerns(directory_.record(name))) return true;
+  // The origin always reaches itself; a replica that answers holds every write and keeps its
+  // place.
+  if (!missed_writes && (home == kOriginLocation || hooks_.reachable(home))) return true;
+  const std::optional<TransitionReport> report =
+      hooks_.transition(name, [&](const ComponentRecord& now) -> std::optional<Placement> {
+        if (!concerns(now)) return std::nullopt;
+        Placement next = without_home(now.placement, home);
+        spdlog::warn("the replica of '{}' at {} {}: moving to {}", name, home,
+                     missed_writes ? "missed writes" : "is unreachable", next.to_string());
+        return next;
+      });
+  return !report || report->ok;
 }
 
 }  // namespace hatch::runtime

@@ -3,6 +3,11 @@
 // transition, and a home of the current placement that is found gated with no transition
 // running is repaired.
 //
+// A report may come from an instance that a transition replaced since (a primary left behind,
+// a caller with an old binding): the move is planned on the component's record when its turn
+// comes (runtime::TransitionPlan), and a report that names another instance than the current
+// one is dropped.
+//
 // A failover that fails (the lost replica stalls instead of dying, so its gate times out) is
 // tried again with a growing delay while the replica is still in the placement and still
 // missed writes: a replica that missed writes never stays in the set, and one that merely
@@ -16,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -24,14 +30,18 @@
 #include "hatch/transition.hpp"
 #include "rpc/asio.hpp"
 #include "runtime/directory.hpp"
+#include "runtime/transition.hpp"
 
 namespace hatch::runtime {
 
 class Failover {
  public:
   struct Hooks {
-    // Runs a transition of `name` to `next` (one at a time with every other transition).
-    std::function<TransitionReport(const std::string& name, const Placement& next)> transition;
+    // Runs a transition of `name` where the plan says (one at a time with every other
+    // transition); none when it says nothing is to move.
+    std::function<std::optional<TransitionReport>(const std::string& name,
+                                                  const TransitionPlan& plan)>
+        transition;
     // Whether `home` can be reached now.
     std::function<bool(const std::string& home)> reachable;
     // Reopens `id` at `home` if, with no transition running, it is still the current instance
@@ -49,8 +59,9 @@ class Failover {
 
   // A replica of `name` at `home` did not answer a caller, or (`missed_writes`) its primary
   // dropped it. Takes it out of the set in the background, if it is really unreachable or in
-  // any case when it missed writes.
-  void replica_lost(const std::string& name, const std::string& home, bool missed_writes);
+  // any case when it missed writes, as long as `id` (0: whichever) is the current instance.
+  void replica_lost(const std::string& name, const std::string& home, bool missed_writes,
+                    std::uint32_t id = 0);
   // A home of `name` answered `moved` to a call for instance `id` without saying where to.
   void home_stale(const std::string& name, std::uint32_t id, const std::string& home);
   // Cancels the pending retries; later reports are ignored.
@@ -58,12 +69,11 @@ class Failover {
 
  private:
   using Key = std::pair<std::string, std::string>;  // component, home
-  void run(const std::string& name, const std::string& home, bool missed_writes,
+  void run(const std::string& name, const std::string& home, bool missed_writes, std::uint32_t id,
            std::chrono::milliseconds delay);
   // Returns whether the replica left the set or needs to no more.
-  bool fail_over(const std::string& name, const std::string& home, bool missed_writes);
-  void retry_later(const std::string& name, const std::string& home,
-                   std::chrono::milliseconds delay);
+  bool fail_over(const std::string& name, const std::string& home, bool missed_writes,
+                 std::uint32_t id);
 
   Directory& directory_;
   asio::io_context& io_;

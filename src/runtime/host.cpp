@@ -94,17 +94,17 @@ void Host::ungate(std::uint32_t id) {
 }
 
 bool Host::set_backups(std::uint32_t id, std::vector<std::shared_ptr<RemoteComponent>> backups,
-                       std::vector<std::string> names) {
+                       std::vector<std::string> names, std::chrono::milliseconds patience) {
   std::shared_ptr<const HostedComponent> c = find(id);
   if (!c) return false;
   std::shared_ptr<Replication> replication;
   if (!backups.empty()) {
     replication = std::make_shared<Replication>(
-        std::move(backups), std::move(names), limits_.max_frame_bytes,
-        [this, component = c->name](const std::string& home, const std::string& why) {
+        std::move(backups), std::move(names), limits_.max_frame_bytes, patience,
+        [this, id, component = c->name](const std::string& home, const std::string& why) {
           spdlog::warn("{}: backup {} of component {} left the replica set: {}", name_, home,
                        component, why);
-          if (lost_backup_) lost_backup_(component, home);
+          if (lost_backup_) lost_backup_(component, id, home);
         });
   }
   std::atomic_store(&c->replication, std::move(replication));
@@ -245,14 +245,25 @@ Reply Host::exhausted_reply(const HostedComponent& component,
 Reply Host::apply_and_forward(const HostedComponent& component, Replication& replication,
                               std::uint32_t method, std::span<const char> args) const {
   Reply reply;
-  replication.write(method, args, [&] {
+  const WriteFate fate = replication.write(method, args, [&] {
     reply = run(component, method, args);
     // A write that failed in the implementation ran, and fails the same way on the backups:
     // it goes to them all the same. One whose arguments did not decode, or that found no
     // memory for them, did not run anywhere.
     return ran(reply);
   });
-  return reply;
+  switch (fate.kind) {
+    case WriteFate::Kind::acknowledged:
+      return reply;
+    case WriteFate::Kind::moved:
+      return moved_reply(fate.detail);
+    case WriteFate::Kind::unknown:
+      break;
+  }
+  return error_reply(StatusCode::unavailable,
+                     "a write to " + component.name + " ran on its primary " + name_ +
+                         ", but a backup that was moving left the replica set (" + fate.detail +
+                         "): whether the write survives the move is unknown");
 }
 
 Reply Host::apply_batch(const HostedComponent& component, std::span<const char> body) const {

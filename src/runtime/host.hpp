@@ -71,8 +71,9 @@ class Host {
 
   void set_control(ControlHandler control) { control_ = std::move(control); }
 
-  // Told (component name, backup home) when a primary drops a backup it cannot reach.
-  using LostBackup = std::function<void(const std::string& name, const std::string& home)>;
+  // Told (component name, its instance's id, backup home) when a primary drops a backup.
+  using LostBackup =
+      std::function<void(const std::string& name, std::uint32_t id, const std::string& home)>;
   void set_lost_backup(LostBackup lost) { lost_backup_ = std::move(lost); }
 
   void add(std::uint32_t id, std::string name, const InterfaceEntry& interface, Instance instance);
@@ -84,11 +85,13 @@ class Host {
   // Opens the gate again (the move was abandoned).
   void ungate(std::uint32_t id);
   // Makes `id` the primary of a replicated component: its writes go to `backups` (named by
-  // `names`) too before they are answered. Empty `backups` make it a lone instance again.
-  // Returns false when there is no such component.
+  // `names`) too before they are answered, waiting up to `patience` for a gated backup's fate
+  // (runtime/replication.hpp). Empty `backups` make it a lone instance again. Returns false
+  // when there is no such component.
   [[nodiscard]] bool set_backups(std::uint32_t id,
                                  std::vector<std::shared_ptr<RemoteComponent>> backups,
-                                 std::vector<std::string> names);
+                                 std::vector<std::string> names,
+                                 std::chrono::milliseconds patience);
   // Removes `id` without a trace.
   void remove(std::uint32_t id);
   // Removes `id`, leaving a tombstone: later calls are answered `moved` to `location`.

@@ -239,7 +239,9 @@ void HostControl::set_backups(const SetBackupsRequest& order) {
     targets.push_back(std::make_shared<RemoteComponent>(hooks_.endpoint_for(backup), order.id,
                                                         *c->interface, timeout_));
   }
-  if (!host_.set_backups(order.id, std::move(targets), order.backups)) {
+  // A backup's gate stands until its transition ends or, past its lease, until the origin says
+  // how it ended (a node checks between one and two leases after the gate closed).
+  if (!host_.set_backups(order.id, std::move(targets), order.backups, lease_ * 3)) {
     fail(StatusCode::unknown_component, ControlMethod::set_backups,
          "component " + std::to_string(order.id) + " left " + host_.name());
   }

@@ -31,8 +31,8 @@
 #include <string>
 #include <vector>
 
-#include "hatch/internal/mutex.hpp"
 #include "hatch/catalog.hpp"
+#include "hatch/internal/mutex.hpp"
 #include "hatch/internal/wire_buffer.hpp"
 #include "rpc/asio.hpp"
 #include "rpc/connection.hpp"

@@ -56,13 +56,17 @@ DrainReply Membership::drain(const std::string& node, const std::string& reason)
   DrainReply reply;
   for (const auto& [name, placement] : directory_.placements()) {
     if (!has_home(placement, node)) continue;
-    const Placement next = without_home(placement, node);
     try {
-      const TransitionReport report = hooks_.transition(name, next);
-      if (report.ok) {
-        reply.moved.push_back(name + " -> " + next.to_string());
+      const std::optional<TransitionReport> report =
+          hooks_.transition(name, [&](const ComponentRecord& now) -> std::optional<Placement> {
+            if (!has_home(now.placement, node)) return std::nullopt;
+            return without_home(now.placement, node);
+          });
+      if (!report) continue;
+      if (report->ok) {
+        reply.moved.push_back(name + " -> " + report->to);
       } else {
-        reply.failed.push_back(name + ": " + report.error);
+        reply.failed.push_back(name + ": " + report->error);
       }
     } catch (const std::exception& ex) {
       reply.failed.push_back(name + ": " + ex.what());

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -40,8 +41,11 @@ class Membership {
     std::function<std::vector<bool>(const std::vector<std::string>& nodes,
                                     NodeMonitor::Clock::time_point deadline)>
         ping;
-    // Runs a transition of `name` to `next` (one at a time with every other transition).
-    std::function<TransitionReport(const std::string& name, const Placement& next)> transition;
+    // Runs a transition of `name` where the plan says (one at a time with every other
+    // transition); none when it says nothing is to move.
+    std::function<std::optional<TransitionReport>(const std::string& name,
+                                                  const TransitionPlan& plan)>
+        transition;
     // Creates stateless `name`, whose only home `dead` died, again on the origin.
     std::function<void(const std::string& name, const std::string& dead)> create_again;
     // The replica of `name` at `home` is gone: it leaves the set.

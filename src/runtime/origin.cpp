@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <stdexcept>
 
 #include <spdlog/spdlog.h>
 
@@ -61,8 +62,8 @@ Origin::Impl::Impl(const Catalog& c, Options o)
   host.set_control(
       [this](const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
              internal::Payload& request) { return serve(*connection, method, request); });
-  host.set_lost_backup([this](const std::string& name, const std::string& home) {
-    failover.replica_lost(name, home, true);
+  host.set_lost_backup([this](const std::string& name, std::uint32_t id, const std::string& home) {
+    failover.replica_lost(name, home, true, id);
   });
   membership = std::make_unique<runtime::Membership>(directory, options.heartbeat_interval,
                                                      options.node_timeout, membership_hooks());
@@ -96,8 +97,8 @@ runtime::Membership::Hooks Origin::Impl::membership_hooks() {
   hooks.ping = [this](const std::vector<std::string>& nodes, rpc::Clock::time_point deadline) {
     return fleet.heartbeat(nodes, deadline);
   };
-  hooks.transition = [this](const std::string& name, const Placement& next) {
-    return transition(name, next);
+  hooks.transition = [this](const std::string& name, const runtime::TransitionPlan& plan) {
+    return transition_by(name, plan);
   };
   hooks.create_again = [this](const std::string& name, const std::string& dead) {
     create_again(name, dead);
@@ -125,8 +126,8 @@ runtime::HostControlHooks Origin::Impl::control_hooks() {
 
 runtime::Failover::Hooks Origin::Impl::failover_hooks() {
   runtime::Failover::Hooks hooks;
-  hooks.transition = [this](const std::string& name, const Placement& next) {
-    return transition(name, next);
+  hooks.transition = [this](const std::string& name, const runtime::TransitionPlan& plan) {
+    return transition_by(name, plan);
   };
   hooks.reachable = [this](const std::string& home) {
     try {
@@ -219,7 +220,32 @@ TransitionReport Origin::Impl::transition(const std::string& name, const Placeme
   check(name, target);
   membership->placed(runtime::homes_of(target));
   MutexLock lock(transition_mu);
-  const runtime::ComponentRecord record = directory.record(name);
+  return transition_locked(name, directory.record(name), target);
+}
+
+std::optional<TransitionReport> Origin::Impl::transition_by(const std::string& name,
+                                                            const runtime::TransitionPlan& plan) {
+  // Each round lost means another transition of the component ran meanwhile.
+  constexpr int kRounds = 8;
+  for (int round = 0; round < kRounds; ++round) {
+    const runtime::ComponentRecord seen = directory.record(name);
+    const std::optional<Placement> target = plan(seen);
+    if (!target) return std::nullopt;
+    check(name, *target);
+    membership->placed(runtime::homes_of(*target));
+    MutexLock lock(transition_mu);
+    const runtime::ComponentRecord record = directory.record(name);
+    if (record.id == seen.id && record.placement == seen.placement) {
+      return transition_locked(name, record, *target);
+    }
+  }
+  throw std::runtime_error("'" + name + "' moved " + std::to_string(kRounds) +
+                           " times while a move of it waited for its turn; it was not moved");
+}
+
+TransitionReport Origin::Impl::transition_locked(const std::string& name,
+                                                 const runtime::ComponentRecord& record,
+                                                 const Placement& target) {
   if (record.placement == target) {
     TransitionReport r;
     r.component = name;

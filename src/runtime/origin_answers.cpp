@@ -51,7 +51,7 @@ runtime::Reply Origin::Impl::serve(const rpc::Connection& connection, std::uint3
     case ControlMethod::replica_lost: {
       const auto order =
           runtime::decode<runtime::ReplicaLostRequest>(method, request.body, options.limits);
-      failover.replica_lost(order.name, order.home, order.missed_writes);
+      failover.replica_lost(order.name, order.home, order.missed_writes, order.id);
       return done();
     }
     case ControlMethod::home_stale: {

@@ -77,6 +77,14 @@ struct Origin::Impl {
   void check(const std::string& name, const Placement& target);
 
   TransitionReport transition(const std::string& name, const Placement& target);
+  // Moves `name` where `plan` says, planned again if another transition ran while this one
+  // waited for its turn; none when the plan says nothing is to move.
+  std::optional<TransitionReport> transition_by(const std::string& name,
+                                                const runtime::TransitionPlan& plan);
+  // Runs the transition of `record` (named `name`) to `target`. Requires transition_mu.
+  TransitionReport transition_locked(const std::string& name,
+                                     const runtime::ComponentRecord& record,
+                                     const Placement& target) HATCH_REQUIRES(transition_mu);
 
   // The kind of a transition, as hatch_transitions_total labels it: what the target is.
   static std::string_view kind_of(const Placement& target);

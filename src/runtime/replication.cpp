@@ -1,7 +1,9 @@
 #include "runtime/replication.hpp"
 
+#include <algorithm>
 #include <iterator>
 #include <optional>
+#include <thread>
 
 #include "hatch/internal/codec.hpp"
 #include "rpc/connection.hpp"
@@ -15,6 +17,10 @@ namespace {
 // pair's header, method and binary header).
 constexpr std::size_t kMaxBatchWrites = 1024;
 constexpr std::size_t kBytesPerWrite = 16;
+// The pauses between the sends of a batch to a gated backup: from the first, doubling, to the
+// longest.
+constexpr std::chrono::milliseconds kFirstGatedPause{1};
+constexpr std::chrono::milliseconds kLongestGatedPause{64};
 
 }  // namespace
 
@@ -64,14 +70,16 @@ std::vector<BatchedWrite> unpack_write_batch(std::span<const char> body,
 }
 
 Replication::Replication(std::vector<std::shared_ptr<RemoteComponent>> backups,
-                         std::vector<std::string> homes, std::uint32_t max_frame_bytes, Lost lost)
+                         std::vector<std::string> homes, std::uint32_t max_frame_bytes,
+                         std::chrono::milliseconds patience, Lost lost)
     : max_frame_bytes_(max_frame_bytes),
+      patience_(patience),
       lost_(std::move(lost)),
       backups_(std::move(backups)),
       homes_(std::move(homes)) {}
 
-void Replication::forward(std::uint32_t method, std::span<const char> args) {
-  queued_.push_back({method, std::string(args.data(), args.size())});
+void Replication::forward(std::uint32_t method, std::span<const char> args, WriteFate& fate) {
+  queued_.push_back({method, std::string(args.data(), args.size()), &fate});
   const std::uint64_t mine = ++applied_;
   while (acknowledged_ < mine) {
     if (!sending_) {
@@ -103,43 +111,91 @@ void Replication::send_next_batch() {
                                  std::make_move_iterator(end));
   queued_.erase(queued_.begin(), end);
   const std::vector<std::shared_ptr<RemoteComponent>> backups = backups_;
-  sending_ = true;
-  order_.unlock();
-  const std::vector<std::string> failures = send(backups, batch);
-  order_.lock();
-  for (std::size_t i = 0; i < backups.size(); ++i) {
-    if (failures[i].empty()) continue;
-    for (std::size_t j = 0; j < backups_.size(); ++j) {
-      if (backups_[j] != backups[i]) continue;
-      const std::string home = homes_[j];
-      backups_.erase(backups_.begin() + static_cast<std::ptrdiff_t>(j));
-      homes_.erase(homes_.begin() + static_cast<std::ptrdiff_t>(j));
-      if (lost_) lost_(home, failures[i]);
-      break;
+  WriteFate fate;
+  if (moved_to_) {
+    // Applied here after the component left, before this writer knew: it was made nowhere else.
+    fate = {WriteFate::Kind::moved, *moved_to_};
+  } else {
+    sending_ = true;
+    order_.unlock();
+    std::vector<Answer> answers = send(backups, batch);
+    std::vector<bool> was_gated(backups.size());
+    for (std::size_t i = 0; i < backups.size(); ++i) {
+      was_gated[i] = answers[i].kind == Answer::Kind::gated;
+    }
+    if (std::find(was_gated.begin(), was_gated.end(), true) != was_gated.end()) {
+      answers = await_gated(backups, batch, std::move(answers));
+    }
+    order_.lock();
+    for (std::size_t i = 0; i < backups.size(); ++i) {
+      if (answers[i].kind == Answer::Kind::moved && !moved_to_) moved_to_ = answers[i].detail;
+    }
+    if (moved_to_) fate = {WriteFate::Kind::moved, *moved_to_};
+    for (std::size_t i = 0; i < backups.size() && !moved_to_; ++i) {
+      const Answer& answer = answers[i];
+      if (answer.kind == Answer::Kind::applied) continue;
+      const std::string why = answer.kind == Answer::Kind::gated
+                                  ? "it stayed gated for " + std::to_string(patience_.count()) +
+                                        " ms, as a transition took the component from it"
+                                  : answer.detail;
+      if (was_gated[i]) fate = {WriteFate::Kind::unknown, why};
+      for (std::size_t j = 0; j < backups_.size(); ++j) {
+        if (backups_[j] != backups[i]) continue;
+        const std::string home = homes_[j];
+        backups_.erase(backups_.begin() + static_cast<std::ptrdiff_t>(j));
+        homes_.erase(homes_.begin() + static_cast<std::ptrdiff_t>(j));
+        if (lost_) lost_(home, why);
+        break;
+      }
     }
   }
+  for (const QueuedWrite& write : batch) *write.fate = fate;
   acknowledged_ += n;
   sending_ = false;
   acknowledged_cv_.notify_all();
 }
 
-std::vector<std::string> Replication::send(
+std::vector<Replication::Answer> Replication::await_gated(
+    const std::vector<std::shared_ptr<RemoteComponent>>& backups,
+    std::span<const QueuedWrite> batch, std::vector<Answer> answers) const noexcept {
+  const auto give_up = rpc::Clock::now() + patience_;
+  auto pause = kFirstGatedPause;
+  for (;;) {
+    std::vector<std::shared_ptr<RemoteComponent>> gated;
+    std::vector<std::size_t> which;
+    for (std::size_t i = 0; i < backups.size(); ++i) {
+      if (answers[i].kind != Answer::Kind::gated) continue;
+      gated.push_back(backups[i]);
+      which.push_back(i);
+    }
+    if (gated.empty() || rpc::Clock::now() + pause > give_up) return answers;
+    // A gate lasts a transition's few round trips: a pause that grows is cheaper than a
+    // notice of the gate's end, which the origin, not the backup, would have to send.
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, kLongestGatedPause);
+    std::vector<Answer> again = send(gated, batch);
+    for (std::size_t k = 0; k < which.size(); ++k) answers[which[k]] = std::move(again[k]);
+  }
+}
+
+std::vector<Replication::Answer> Replication::send(
     const std::vector<std::shared_ptr<RemoteComponent>>& backups,
     std::span<const QueuedWrite> batch) const noexcept {
   const std::size_t n = backups.size();
   std::vector<std::optional<RemoteCall>> calls(n);
-  std::vector<std::string> failures(n);
+  std::vector<Answer> answers(n);
   auto failure_of = [&](std::size_t i, auto&& step) {
     try {
       step();
     } catch (const ApplicationError&) {
       // It failed there as it did here.
     } catch (const std::exception& e) {
-      failures[i] = e.what();
-    } catch (const internal::Moved&) {
-      failures[i] = "it is moving";
+      answers[i] = {Answer::Kind::failed, e.what()};
+    } catch (const internal::Moved& moved) {
+      answers[i] = moved.location.empty() ? Answer{Answer::Kind::gated, {}}
+                                          : Answer{Answer::Kind::moved, moved.location};
     } catch (...) {
-      failures[i] = "an exception not derived from std::exception";
+      answers[i] = {Answer::Kind::failed, "an exception not derived from std::exception"};
     }
   };
   // A lone write goes as itself; several as one call that applies them in order.
@@ -158,7 +214,7 @@ std::vector<std::string> Replication::send(
   for (std::size_t i = 0; i < n; ++i) {
     if (calls[i]) failure_of(i, [&] { finish_remote(*calls[i]); });
   }
-  return failures;
+  return answers;
 }
 
 }  // namespace hatch::runtime

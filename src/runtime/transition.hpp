@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -48,6 +49,11 @@ struct ComponentRecord {
   bool ready = false;       // created
   std::thread::id creator;  // the thread creating it, while !ready
 };
+
+// What a component's placement should become, planned from its record as it is when the move
+// would start; none when nothing is to move. A move made on a report (a replica lost, a node
+// leaving) plans this way, so that it never undoes a transition that ran since the report.
+using TransitionPlan = std::function<std::optional<Placement>(const ComponentRecord& now)>;
 
 // What the engine needs of the origin.
 struct TransitionEnv {

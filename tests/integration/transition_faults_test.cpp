@@ -27,8 +27,13 @@
 
 #include "binding_of.hpp"
 #include "hatch/hatch.hpp"
+#include "hatch/internal/codec.hpp"
 #include "log_watch.hpp"
+#include "rpc/cluster_secret.hpp"
+#include "rpc/endpoint.hpp"
+#include "rpc/io_pool.hpp"
 #include "rpc/memory_network.hpp"
+#include "runtime/control.hpp"
 #include "test_interfaces.hpp"
 
 namespace hatch::test {
@@ -280,6 +285,89 @@ TEST(TransitionFaults, AHomeThatStallsOrIsCutOffAtAnyStepLeavesNothingBroken) {
     }
   }
   std::printf("transition faults: %d stalls and cuts, one per step\n", points);
+}
+
+// The primary of a replica set whose gate was lost goes on serving: the origin dropped it from
+// the set, gated its backup and takes the state from there. A write that reaches the primary
+// then (from a caller that has not learned of the move) runs there, and its backup refuses it:
+// the primary must not acknowledge it alone. It answers once the backup's fate is known: `moved`
+// to where the component went (the write is not in the state that moved, so the caller makes
+// it there), or, when the move is abandoned and the backup reopens, acknowledged by both.
+void write_to_a_dropped_primary(bool abandon) {
+  SCOPED_TRACE(abandon ? "the move is abandoned" : "the move completes");
+  World world(std::chrono::milliseconds(10000));
+  Ref<Counts> counts = world.origin->get<Counts>("counts");
+  ASSERT_TRUE(world.origin->apply({{"counts", world.placement("replicated{c,a}")}}).front().ok);
+  MemoryNetwork& net = *world.net;
+  std::atomic<std::uint32_t> id{0};
+  net.set_frame_hook([&](const std::string& from, const std::string& to,
+                         const rpc::FrameHeader& h) {
+    if (from == "origin" && to == "c" && h.kind == rpc::FrameKind::request && h.component != 0) {
+      id = h.component;
+    }
+    return MemoryNetwork::Verdict::pass;
+  });
+  ASSERT_EQ(counts->add("k", 1), 1);
+  ASSERT_NE(id.load(), 0u);
+
+  // A caller on another host that still knows the replica set, connected to its primary.
+  rpc::IoPool pool(1);
+  const rpc::ClusterSecret secret = rpc::ClusterSecret::from_bytes(kSecret);
+  const auto deadline = [] { return rpc::Clock::now() + std::chrono::seconds(30); };
+  const std::shared_ptr<rpc::Connection> caller = rpc::connect(
+      *net.host("t"), pool.context(), world.at("c"), secret, rpc::PeerIdentity{"node", "t:1"},
+      rpc::ConnectionOptions{},
+      [](const std::shared_ptr<rpc::Connection>&, const rpc::FrameHeader&, internal::Payload) {},
+      deadline());
+
+  // The gate of the primary c is lost; once the backup a is gated (the origin asks it for the
+  // state), the caller's write reaches c.
+  std::atomic<bool> sent{false};
+  StatusCode answer = StatusCode::internal;
+  std::thread write;
+  net.set_frame_hook(
+      [&](const std::string& from, const std::string& to, const rpc::FrameHeader& h) {
+        if (from != "origin" || h.kind != rpc::FrameKind::request || h.component != 0) {
+          return MemoryNetwork::Verdict::pass;
+        }
+        const auto method = static_cast<runtime::ControlMethod>(h.method);
+        if (method == runtime::ControlMethod::gate && to == "c")
+          return MemoryNetwork::Verdict::break_before;
+        if (method == runtime::ControlMethod::export_state && to == "a" && !sent.exchange(true)) {
+          write = std::thread([&] {
+            rpc::FrameHeader request;
+            request.component = id.load();
+            request.method = 0;  // Counts::add
+            internal::WireBuffer args;
+            internal::pack_args(args, std::string("k"), std::int64_t{1});
+            answer = caller->call(request, std::move(args.bytes()), deadline()).header.status;
+          });
+        }
+        if (abandon && method == runtime::ControlMethod::instantiate && to == "b") {
+          return MemoryNetwork::Verdict::break_before;
+        }
+        return MemoryNetwork::Verdict::pass;
+      });
+  const TransitionReport report = world.origin->apply({{"counts", world.placement("b")}}).front();
+  net.set_frame_hook({});
+  ASSERT_TRUE(sent.load());
+  write.join();
+  ASSERT_EQ(report.ok, !abandon) << report.to_string();
+  if (abandon) {
+    EXPECT_EQ(answer, StatusCode::ok) << "the backup reopened and took the write";
+    for (int read = 0; read < 4; ++read) EXPECT_EQ(counts->get("k"), 2) << "read " << read;
+  } else {
+    EXPECT_EQ(answer, StatusCode::moved) << "acknowledged on the primary alone";
+    EXPECT_EQ(counts->get("k"), 1);
+  }
+  caller->close("the test is over");
+  pool.stop();
+}
+
+TEST(TransitionFaults, APrimaryTheOriginDroppedAcknowledgesNoWriteItsGatedBackupRefused) {
+  write_to_a_dropped_primary(false);
+  if (HasFatalFailure()) return;
+  write_to_a_dropped_primary(true);
 }
 
 }  // namespace
