@@ -4,11 +4,55 @@
 
 #include <msgpack.hpp>
 
+#include <bit>
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 #include <variant>
 
+#include "hatch/internal/wire_buffer.hpp"
 #include "hatch/wire_type.hpp"
+
+// msgpack-c 4.1 packs a float or double that holds a whole number as an integer, after a range
+// check that admits 2^64, which it then casts to std::uint64_t: undefined behaviour. Hatch's
+// packer (its stream is always a WireBuffer) makes the same choice with the bound excluded:
+// a whole number in [-2^63, 2^64) goes as an integer through msgpack-c, anything else in the
+// float format (0xca or 0xcb, then the value's bits, big-endian), as msgpack-c writes it.
+namespace msgpack {
+MSGPACK_API_VERSION_NAMESPACE(v1) {
+  template <>
+  inline packer<hatch::internal::WireBuffer>& packer<hatch::internal::WireBuffer>::pack_float(
+      float d) {
+    if (d >= 0 && d < 0x1p64f && d == static_cast<float>(static_cast<std::uint64_t>(d))) {
+      pack_imp_uint64(static_cast<std::uint64_t>(d));
+    } else if (d < 0 && d >= -0x1p63f && d == static_cast<float>(static_cast<std::int64_t>(d))) {
+      pack_imp_int64(static_cast<std::int64_t>(d));
+    } else {
+      char buf[5];
+      buf[0] = static_cast<char>(0xcau);
+      _msgpack_store32(&buf[1], std::bit_cast<std::uint32_t>(d));
+      append_buffer(buf, sizeof(buf));
+    }
+    return *this;
+  }
+
+  template <>
+  inline packer<hatch::internal::WireBuffer>& packer<hatch::internal::WireBuffer>::pack_double(
+      double d) {
+    if (d >= 0 && d < 0x1p64 && d == static_cast<double>(static_cast<std::uint64_t>(d))) {
+      pack_imp_uint64(static_cast<std::uint64_t>(d));
+    } else if (d < 0 && d >= -0x1p63 && d == static_cast<double>(static_cast<std::int64_t>(d))) {
+      pack_imp_int64(static_cast<std::int64_t>(d));
+    } else {
+      char buf[9];
+      buf[0] = static_cast<char>(0xcbu);
+      _msgpack_store64(&buf[1], std::bit_cast<std::uint64_t>(d));
+      append_buffer(buf, sizeof(buf));
+    }
+    return *this;
+  }
+}  // MSGPACK_API_VERSION_NAMESPACE(v1)
+}  // namespace msgpack
 
 namespace hatch::internal {
 
