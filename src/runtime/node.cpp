@@ -70,11 +70,10 @@ struct Node::Impl {
     host.set_control(
         [this](const std::shared_ptr<rpc::Connection>& connection, std::uint32_t method,
                internal::Payload& request) { return serve(connection, method, request); });
-    host.set_lost_backup(
-        [this](const std::string& component, std::uint32_t id, const std::string& home) {
-          tell_origin(runtime::ControlMethod::replica_lost,
-                      runtime::ReplicaLostRequest{component, home, true, id}, component, home);
-        });
+    host.set_lost_backup([this](const std::string& name, std::uint32_t id, const std::string& at) {
+      tell_origin(runtime::ControlMethod::replica_lost,
+                  runtime::ReplicaLostRequest{name, at, true, id}, name, at);
+    });
     stopper = std::make_unique<runtime::NodeStopper>(io.context(), address, options.drain_timeout,
                                                      stopper_hooks());
     listener.start("node " + address);
