@@ -18,37 +18,46 @@
 // packer (its stream is always a WireBuffer) makes the same choice with the bound excluded:
 // a whole number in [-2^63, 2^64) goes as an integer through msgpack-c, anything else in the
 // float format (0xca or 0xcb, then the value's bits, big-endian), as msgpack-c writes it.
+namespace hatch::internal {
+
+// Packs a float or double through `pk`, whose stream is `out`, as described above.
+template <class Real>
+void pack_real(msgpack::packer<WireBuffer>& pk, WireBuffer& out, Real d) {
+  static_assert(sizeof(Real) == 4 || sizeof(Real) == 8);
+  constexpr Real kTwoTo64 = static_cast<Real>(0x1p64);
+  constexpr Real kMinusTwoTo63 = static_cast<Real>(-0x1p63);
+  if (d >= 0 && d < kTwoTo64 && d == static_cast<Real>(static_cast<std::uint64_t>(d))) {
+    pk.pack_uint64(static_cast<std::uint64_t>(d));
+  } else if (d < 0 && d >= kMinusTwoTo63 && d == static_cast<Real>(static_cast<std::int64_t>(d))) {
+    pk.pack_int64(static_cast<std::int64_t>(d));
+  } else {
+    char buf[1 + sizeof(Real)];
+    if constexpr (sizeof(Real) == 4) {
+      buf[0] = static_cast<char>(0xcau);
+      _msgpack_store32(&buf[1], std::bit_cast<std::uint32_t>(d));
+    } else {
+      buf[0] = static_cast<char>(0xcbu);
+      _msgpack_store64(&buf[1], std::bit_cast<std::uint64_t>(d));
+    }
+    out.write(buf, sizeof(buf));
+  }
+}
+
+}  // namespace hatch::internal
+
 namespace msgpack {
 MSGPACK_API_VERSION_NAMESPACE(v1) {
   template <>
   inline packer<hatch::internal::WireBuffer>& packer<hatch::internal::WireBuffer>::pack_float(
       float d) {
-    if (d >= 0 && d < 0x1p64f && d == static_cast<float>(static_cast<std::uint64_t>(d))) {
-      pack_imp_uint64(static_cast<std::uint64_t>(d));
-    } else if (d < 0 && d >= -0x1p63f && d == static_cast<float>(static_cast<std::int64_t>(d))) {
-      pack_imp_int64(static_cast<std::int64_t>(d));
-    } else {
-      char buf[5];
-      buf[0] = static_cast<char>(0xcau);
-      _msgpack_store32(&buf[1], std::bit_cast<std::uint32_t>(d));
-      append_buffer(buf, sizeof(buf));
-    }
+    hatch::internal::pack_real(*this, m_stream, d);
     return *this;
   }
 
   template <>
   inline packer<hatch::internal::WireBuffer>& packer<hatch::internal::WireBuffer>::pack_double(
       double d) {
-    if (d >= 0 && d < 0x1p64 && d == static_cast<double>(static_cast<std::uint64_t>(d))) {
-      pack_imp_uint64(static_cast<std::uint64_t>(d));
-    } else if (d < 0 && d >= -0x1p63 && d == static_cast<double>(static_cast<std::int64_t>(d))) {
-      pack_imp_int64(static_cast<std::int64_t>(d));
-    } else {
-      char buf[9];
-      buf[0] = static_cast<char>(0xcbu);
-      _msgpack_store64(&buf[1], std::bit_cast<std::uint64_t>(d));
-      append_buffer(buf, sizeof(buf));
-    }
+    hatch::internal::pack_real(*this, m_stream, d);
     return *this;
   }
 }  // MSGPACK_API_VERSION_NAMESPACE(v1)
