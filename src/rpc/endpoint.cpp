@@ -16,16 +16,17 @@ std::shared_ptr<Connection> connect(Network& network, asio::io_context& io,
                                     Connection::RequestHandler on_request,
                                     Clock::time_point deadline) {
   if (io.stopped()) throw ConnectFailure(StatusCode::unavailable, "the runtime is stopped");
-  std::unique_ptr<Stream> stream = network.connect(io, address, deadline);
-  // The coroutine ends before this function returns (done.wait() below): it may borrow it.
-  auto handshake = [raw = stream.get(), &secret, self]() -> asio::awaitable<void> {
-    co_await handshake_as_client(*raw, secret, self);
+  // The handshake shares the stream, and holds its own copy of the secret, so that a connect
+  // whose context stops running (a pool shutting down) gives up at its deadline: its handshake
+  // then ends whenever the context runs again or is destroyed, and touches nothing of the caller's.
+  auto stream = std::make_shared<std::unique_ptr<Stream>>(network.connect(io, address, deadline));
+  auto handshake = [stream, secret, self]() -> asio::awaitable<void> {
+    co_await handshake_as_client(**stream, secret, self);
   };
   std::future<void> done = asio::co_spawn(io, handshake, asio::use_future);
   IoPool::step_aside();  // the pool's leader, if this is it, runs the handshake
   if (done.wait_until(deadline) != std::future_status::ready) {
-    stream->close();
-    done.wait();
+    (*stream)->close();
     throw ConnectFailure(StatusCode::unavailable, "could not connect before the deadline");
   }
   try {
@@ -37,7 +38,7 @@ std::shared_ptr<Connection> connect(Network& network, asio::io_context& io,
     throw ConnectFailure(StatusCode::unavailable, std::string("cannot connect: ") + e.what());
   }
   // The handshake told us nothing about the server's name but its address; it is a node.
-  auto connection = std::make_shared<Connection>(std::move(stream), address,
+  auto connection = std::make_shared<Connection>(std::move(*stream), address,
                                                  PeerIdentity{"node", address}, options);
   connection->start(std::move(on_request), [address](const std::string& reason) {
     spdlog::info("connection to {} ended: {}", address, reason);
