@@ -150,8 +150,10 @@ Connection::Response Connection::finish(PendingCall& call) {
   if (call.failed_) return std::move(*call.failed_);
   hand_off_drain();  // a handler that calls out may wait: the frames read with it go on
   Slot& slot = *call.slot_;
-  if (options_.spin.count() > 0) {
+  if (options_.spin.count() > 0 && !slot.done.load(std::memory_order_acquire)) {
     if (spinners_.fetch_add(1, std::memory_order_relaxed) == 0) {
+      // The spinner reads what arrives: the I/O thread that waits for it is not woken for it.
+      if (direct_) stream_->hold_waits();
       const auto spin_until = std::min(call.deadline_, Clock::now() + options_.spin);
       while (!slot.done.load(std::memory_order_acquire) && Clock::now() < spin_until) {
         // On a plain socket the caller reads its response itself, rather than wait for an I/O
@@ -165,6 +167,7 @@ Connection::Response Connection::finish(PendingCall& call) {
         // cores, has it: the spin spends only idle time.
         if (!slot.done.load(std::memory_order_acquire)) ::sched_yield();
       }
+      if (direct_) stream_->resume_waits();
     }
     spinners_.fetch_sub(1, std::memory_order_relaxed);
   }

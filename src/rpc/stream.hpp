@@ -87,6 +87,11 @@ class Stream {
     asio::post(executor(),
                [done = std::move(done)] { done(asio::error::operation_not_supported, 0); });
   }
+  // While held, a pending async_wait_readable wakes no thread: the caller that holds it reads
+  // what arrives itself (read_now). resume_waits() ends the hold; a wait then ends at once if
+  // something arrived meanwhile. Only where reads_directly(); a no-op elsewhere.
+  virtual void hold_waits() {}
+  virtual void resume_waits() {}
 };
 
 class Acceptor {

@@ -1,4 +1,13 @@
 // TCP streams and acceptors: the Network of real hosts.
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+
+#include "hatch/internal/mutex.hpp"
+#include "rpc/readiness_set.hpp"
 #include "rpc/stream.hpp"
 #include "rpc/tcp_socket.hpp"
 
@@ -6,73 +15,127 @@ namespace hatch::rpc {
 
 namespace {
 
+// A TCP stream whose socket Asio's reactor sees only while an asynchronous read or write is on
+// its way: readability waits go through the context's ReadinessSet, which watches a socket
+// only while something waits for it, and reads and writes that never wait are plain system
+// calls. See readiness_set.hpp for why.
 class TcpStream final : public Stream {
  public:
-  explicit TcpStream(tcp::socket socket) : socket_(std::move(socket)) {
-    // Synchronous writes (write_now) return would_block instead of waiting.
-    boost::system::error_code ignored;
-    socket_.non_blocking(true, ignored);
+  TcpStream(asio::io_context& io, tcp::socket socket)
+      : readiness_(asio::use_service<ReadinessSet>(io)),
+        protocol_(socket.local_endpoint().protocol()),
+        socket_(socket.get_executor()) {
+    fd_ = socket.release();
+    readiness_.add(fd_);
   }
   ~TcpStream() override {
-    boost::system::error_code ignored;
-    socket_.close(ignored);
+    readiness_.remove(fd_);
+    MutexLock lock(mu_);
+    if (lent_ == 0) {
+      ::close(fd_);
+    } else {
+      boost::system::error_code ignored;
+      socket_.close(ignored);
+    }
   }
 
   asio::any_io_executor executor() override { return socket_.get_executor(); }
   void async_read_some(asio::mutable_buffer into, Handler done) override {
-    socket_.async_read_some(into, std::move(done));
+    lend();
+    socket_.async_read_some(into, giving_back(std::move(done)));
   }
   void async_read(asio::mutable_buffer into, Handler done) override {
-    asio::async_read(socket_, into, std::move(done));
+    lend();
+    asio::async_read(socket_, into, giving_back(std::move(done)));
   }
   std::size_t write_now(std::span<const asio::const_buffer> buffers,
                         boost::system::error_code& ec) override {
-    const std::size_t n = socket_.write_some(buffers, ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      ec = {};
+    std::array<iovec, 64> iov;
+    std::size_t count = 0;
+    for (const asio::const_buffer& b : buffers) {
+      if (count == iov.size()) break;
+      iov[count++] = iovec{const_cast<void*>(b.data()), b.size()};
+    }
+    msghdr msg{};
+    msg.msg_iov = iov.data();
+    msg.msg_iovlen = count;
+    for (;;) {
+      const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n >= 0) return static_cast<std::size_t>(n);
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) ec = {errno, boost::system::system_category()};
       return 0;
     }
-    return n;
   }
   void async_write(std::span<const asio::const_buffer> buffers, Handler done) override {
-    asio::async_write(socket_, buffers, std::move(done));
+    lend();
+    asio::async_write(socket_, buffers, giving_back(std::move(done)));
   }
-  void close() override {
-    boost::system::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-  }
+  void close() override { ::shutdown(fd_, SHUT_RDWR); }
   bool reads_directly() const override { return true; }
   std::size_t read_now(asio::mutable_buffer into, boost::system::error_code& ec) override {
-    const std::size_t n = socket_.read_some(into, ec);
-    if (ec == asio::error::try_again) ec = asio::error::would_block;
-    return n;
+    for (;;) {
+      const ssize_t n = ::recv(fd_, into.data(), into.size(), MSG_DONTWAIT);
+      if (n > 0) return static_cast<std::size_t>(n);
+      if (n == 0) {
+        if (into.size() > 0) ec = asio::error::eof;
+        return 0;
+      }
+      if (errno == EINTR) continue;
+      ec = errno == EAGAIN || errno == EWOULDBLOCK
+               ? boost::system::error_code(asio::error::would_block)
+               : boost::system::error_code(errno, boost::system::system_category());
+      return 0;
+    }
   }
   void async_wait_readable(Handler done) override {
-    socket_.async_wait(
-        tcp::socket::wait_read,
-        [done = std::move(done)](const boost::system::error_code& ec) { done(ec, 0); });
+    readiness_.wait_readable(
+        fd_, [done = std::move(done)](const boost::system::error_code& ec) { done(ec, 0); });
   }
+  void hold_waits() override { readiness_.hold(fd_); }
+  void resume_waits() override { readiness_.resume(fd_); }
 
  private:
-  tcp::socket socket_;
+  // Hands the socket to Asio for an asynchronous operation; the last one to end takes it back.
+  void lend() {
+    MutexLock lock(mu_);
+    if (lent_++ == 0) socket_.assign(protocol_, fd_);
+  }
+  Handler giving_back(Handler done) {
+    return [this, done = std::move(done)](const boost::system::error_code& ec, std::size_t n) {
+      {
+        MutexLock lock(mu_);
+        if (--lent_ == 0) socket_.release();
+      }
+      done(ec, n);
+    };
+  }
+
+  ReadinessSet& readiness_;
+  const tcp protocol_;
+  int fd_ = -1;
+  Mutex mu_;
+  int lent_ HATCH_GUARDED_BY(mu_) = 0;  // asynchronous operations on their way
+  tcp::socket socket_;  // holds fd_ while lent_ > 0; assigned and released under mu_
 };
 
 class TcpAcceptor final : public Acceptor {
  public:
   TcpAcceptor(asio::io_context& io, const std::string& address)
-      : acceptor_(open_acceptor(io, address)),
+      : io_(io),
+        acceptor_(open_acceptor(io, address)),
         address_(format_endpoint(acceptor_.local_endpoint())) {}
 
   void async_accept(AcceptHandler done) override {
     acceptor_.async_accept(
-        [done = std::move(done)](const boost::system::error_code& ec, tcp::socket socket) {
+        [this, done = std::move(done)](const boost::system::error_code& ec, tcp::socket socket) {
           if (ec) {
             done(ec, nullptr, {});
             return;
           }
           tune_socket(socket);
           const std::string from = peer_of(socket);
-          done(ec, std::make_unique<TcpStream>(std::move(socket)), from);
+          done(ec, std::make_unique<TcpStream>(io_, std::move(socket)), from);
         });
   }
   std::string address() const override { return address_; }
@@ -82,6 +145,7 @@ class TcpAcceptor final : public Acceptor {
   }
 
  private:
+  asio::io_context& io_;
   tcp::acceptor acceptor_;
   const std::string address_;
 };
@@ -90,7 +154,7 @@ class TcpNetwork final : public Network {
  public:
   std::unique_ptr<Stream> connect(asio::io_context& io, const std::string& address,
                                   std::chrono::steady_clock::time_point deadline) override {
-    return std::make_unique<TcpStream>(dial(io, io.get_executor(), address, deadline));
+    return std::make_unique<TcpStream>(io, dial(io, io.get_executor(), address, deadline));
   }
 
   std::unique_ptr<Acceptor> listen(asio::io_context& io, const std::string& address) override {
