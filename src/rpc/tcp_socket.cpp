@@ -67,11 +67,12 @@ tcp::socket dial(asio::io_context& io, const asio::any_io_executor& executor,
   std::future<void> done = asio::co_spawn(io, attempt, asio::use_future);
   IoPool::step_aside();  // the pool's leader, if this is it, runs the connect
   if (done.wait_until(deadline) != std::future_status::ready) {
+    // The attempt owns what it uses: it ends on its own, or with the context should it never
+    // run again (a pool shutting down), and this does not wait for it.
     asio::post(socket->get_executor(), [socket] {
       boost::system::error_code ignored;
       socket->close(ignored);
     });
-    done.wait();
     throw ConnectFailure(StatusCode::unavailable, "could not connect before the deadline");
   }
   try {

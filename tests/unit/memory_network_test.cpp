@@ -116,32 +116,6 @@ TEST(MemoryNetwork, APartitionBreaksStreamsAndRefusesConnectsUntilHealed) {
                                                std::chrono::steady_clock::now()));
 }
 
-// A connect made while its I/O context runs no more (a node or origin shutting down, with a
-// failover still connecting) gives up at its deadline: its handshake will never run, and
-// waiting for it held the stopping pool's last thread for good.
-TEST(MemoryNetwork, AConnectWhoseContextNoLongerRunsGivesUpAtItsDeadline) {
-  auto net = MemoryNetwork::create();
-  IoPool server_io(1);
-  std::unique_ptr<Acceptor> acceptor = net->host("server")->listen(server_io.context(), "server:0");
-  asio::io_context stopped;  // no thread runs it
-  const ClusterSecret secret = ClusterSecret::from_bytes("a secret of the memory network tests");
-  std::future<std::string> outcome = std::async(std::launch::async, [&]() -> std::string {
-    try {
-      connect(
-          *net->host("client"), stopped, acceptor->address(), secret,
-          PeerIdentity{"node", "client:1"}, ConnectionOptions{},
-          [](const std::shared_ptr<Connection>&, const FrameHeader&, internal::Payload) {},
-          Clock::now() + std::chrono::milliseconds(50));
-      return "connected";
-    } catch (const ConnectFailure& e) {
-      return e.what();
-    }
-  });
-  ASSERT_EQ(outcome.wait_for(std::chrono::seconds(60)), std::future_status::ready)
-      << "the connect waits for a handshake that no thread will run";
-  EXPECT_EQ(outcome.get(), "could not connect before the deadline");
-}
-
 TEST(MemoryNetwork, TheFrameHookSeesEachFrameAndMayLoseItOrOnlyWhatFollows) {
   auto net = MemoryNetwork::create();
   std::vector<std::uint32_t> seen;
