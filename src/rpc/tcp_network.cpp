@@ -135,7 +135,16 @@ class TcpAcceptor final : public Acceptor {
           }
           tune_socket(socket);
           const std::string from = peer_of(socket);
-          done(ec, std::make_unique<TcpStream>(io_, std::move(socket)), from);
+          std::unique_ptr<Stream> stream;
+          try {
+            stream = std::make_unique<TcpStream>(io_, std::move(socket));
+          } catch (const boost::system::system_error& e) {
+            // No room in the epoll set, or a socket gone already: the listener backs off as it
+            // does when no descriptor is left, instead of the exception ending the I/O thread.
+            done(e.code(), nullptr, {});
+            return;
+          }
+          done(ec, std::move(stream), from);
         });
   }
   std::string address() const override { return address_; }
