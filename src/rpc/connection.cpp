@@ -20,6 +20,9 @@ struct Connection::Slot {
   std::mutex mu;
   std::condition_variable cv;
   Response response;
+  // An asynchronous call's: its response goes here, not to a waiting caller.
+  ResponseHandler on_response;
+  Clock::time_point deadline;
 };
 
 Connection::Connection(std::unique_ptr<Stream> stream, std::string address, PeerIdentity peer,
@@ -31,6 +34,7 @@ Connection::Connection(std::unique_ptr<Stream> stream, std::string address, Peer
       peer_(std::move(peer)),
       options_(options),
       direct_(stream_->reads_directly()),
+      deadline_timer_(stream_->executor()),
       drain_timer_(stream_->executor()),
       watch_timer_(stream_->executor()) {
   if (options_.metrics) options_.metrics->connection_opened();
@@ -74,7 +78,7 @@ void Connection::process(const std::shared_ptr<const void>& storage, std::span<c
   }
   switch (decoded.header.kind) {
     case FrameKind::response:
-      complete(decoded.header.call_id, Response{decoded.header, std::move(payload), {}});
+      complete(decoded.header.call_id, Response{decoded.header, std::move(payload), {}}, on_caller);
       return;
     case FrameKind::request:
       if (on_caller) {
@@ -94,7 +98,7 @@ void Connection::process(const std::shared_ptr<const void>& storage, std::span<c
   }
 }
 
-void Connection::complete(std::uint64_t call_id, Response response) {
+void Connection::complete(std::uint64_t call_id, Response response, bool on_caller) {
   std::shared_ptr<Slot> slot;
   {
     std::lock_guard lock(pending_mu_);
@@ -102,6 +106,11 @@ void Connection::complete(std::uint64_t call_id, Response response) {
     if (it == pending_.end()) return;  // its caller gave up at the deadline
     slot = std::move(it->second);
     pending_.erase(it);
+    if (slot->on_response) deadlines_.erase({slot->deadline, call_id});
+  }
+  if (slot->on_response) {
+    deliver(std::move(slot), std::move(response), !on_caller);
+    return;
   }
   slot->response = std::move(response);
   {
@@ -113,6 +122,21 @@ void Connection::complete(std::uint64_t call_id, Response response) {
 
 Connection::PendingCall Connection::begin(FrameHeader header, std::string body,
                                           Clock::time_point deadline, Tail tail) {
+  return start_call(header, std::move(body), deadline, std::move(tail), std::make_shared<Slot>());
+}
+
+void Connection::begin_async(FrameHeader header, std::string body, Clock::time_point deadline,
+                             ResponseHandler on_response) {
+  auto slot = std::make_shared<Slot>();
+  slot->on_response = std::move(on_response);
+  slot->deadline = deadline;
+  PendingCall call = start_call(header, std::move(body), deadline, {}, slot);
+  if (call.failed_) slot->on_response(std::move(*call.failed_));
+}
+
+Connection::PendingCall Connection::start_call(FrameHeader header, std::string body,
+                                               Clock::time_point deadline, Tail tail,
+                                               std::shared_ptr<Slot> slot) {
   header.kind = FrameKind::request;
   header.tail_bytes = tail.bytes.size();
   header.call_id = next_call_id_.fetch_add(1, std::memory_order_relaxed);
@@ -124,17 +148,23 @@ Connection::PendingCall Connection::begin(FrameHeader header, std::string body,
           : 1;
   std::string head = encode_head(header, body.size() + tail.bytes.size(), options_.limits);
   PendingCall call;
-  call.slot_ = std::make_shared<Slot>();
+  call.slot_ = std::move(slot);
   call.id_ = header.call_id;
   call.deadline_ = deadline;
+  const bool async = static_cast<bool>(call.slot_->on_response);
   {
     std::lock_guard lock(pending_mu_);
     pending_.emplace(call.id_, call.slot_);
+    if (async) watch_deadline(call.id_, deadline);
   }
-  if (!enqueue(OutFrame{std::move(head), std::move(body), std::move(tail)}, deadline)) {
+  std::optional<Clock::time_point> wait_until;
+  if (!async) wait_until = deadline;
+  if (!enqueue(OutFrame{std::move(head), std::move(body), std::move(tail)}, wait_until)) {
     {
       std::lock_guard lock(pending_mu_);
-      pending_.erase(call.id_);
+      // close() may have failed the call already, and told an asynchronous call's handler.
+      if (pending_.erase(call.id_) == 0 && async) return call;
+      if (async) deadlines_.erase({deadline, call.id_});
     }
     std::lock_guard lock(out_mu_);
     Response r;
@@ -215,8 +245,17 @@ void Connection::close(const std::string& reason) {
   {
     std::lock_guard lock(pending_mu_);
     pending.swap(pending_);
+    deadlines_.clear();
+    deadline_timer_.cancel();
   }
   for (auto& [id, slot] : pending) {
+    if (slot->on_response) {
+      Response r;
+      r.header.status = StatusCode::connection_lost;
+      r.local_error = "the connection to " + address_ + " was lost: " + reason;
+      deliver(std::move(slot), std::move(r), false);
+      continue;
+    }
     slot->response.header.status = StatusCode::connection_lost;
     slot->response.local_error = "the connection to " + address_ + " was lost: " + reason;
     {
@@ -226,6 +265,55 @@ void Connection::close(const std::string& reason) {
     slot->cv.notify_one();
   }
   if (on_close_) on_close_(reason);
+}
+
+void Connection::deliver(std::shared_ptr<Slot> slot, Response response, bool inline_ok) {
+  if (inline_ok) {
+    slot->on_response(std::move(response));
+    return;
+  }
+  asio::post(stream_->executor(),
+             [slot = std::move(slot), response = std::move(response)]() mutable {
+               slot->on_response(std::move(response));
+             });
+}
+
+void Connection::watch_deadline(std::uint64_t id, Clock::time_point deadline) {
+  deadlines_.emplace(deadline, id);
+  if (!deadline_timer_at_ || deadline < *deadline_timer_at_) arm_deadline_timer(deadline);
+}
+
+void Connection::arm_deadline_timer(Clock::time_point at) {
+  deadline_timer_at_ = at;
+  // Re-arming cancels the wait before; a firing already on its way only looks early.
+  deadline_timer_.expires_at(at);
+  deadline_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (auto self = weak.lock()) self->on_deadlines();
+  });
+}
+
+void Connection::on_deadlines() {
+  std::vector<std::shared_ptr<Slot>> overdue;
+  {
+    std::lock_guard lock(pending_mu_);
+    deadline_timer_at_.reset();
+    const auto now = Clock::now();
+    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+      if (auto it = pending_.find(deadlines_.begin()->second); it != pending_.end()) {
+        overdue.push_back(std::move(it->second));
+        pending_.erase(it);
+      }
+      deadlines_.erase(deadlines_.begin());
+    }
+    if (!deadlines_.empty()) arm_deadline_timer(deadlines_.begin()->first);
+  }
+  for (std::shared_ptr<Slot>& slot : overdue) {
+    Response r;
+    r.header.status = StatusCode::deadline_exceeded;
+    r.local_error = "no response from " + address_ + " before the deadline";
+    slot->on_response(std::move(r));
+  }
 }
 
 }  // namespace hatch::rpc

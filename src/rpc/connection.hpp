@@ -31,9 +31,11 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "hatch/internal/wire_buffer.hpp"
@@ -144,6 +146,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // throws: a local failure is a response with status deadline_exceeded or connection_lost and
   // a local_error.
   Response finish(PendingCall& call);
+
+  // Told, once, the response of a call sent with begin_async(), or its local failure as
+  // finish() would return it. It runs on a pool thread and must not wait for long.
+  using ResponseHandler = std::function<void(Response)>;
+  // Sends a request whose response goes to `on_response`: no thread waits for it. Unlike
+  // begin(), it never waits for room in the outbox, so whoever sends it bounds how many it has
+  // in flight. On a closed connection `on_response` runs before it returns. Throws FrameError
+  // when the request exceeds the frame limit.
+  void begin_async(FrameHeader header, std::string body, Clock::time_point deadline,
+                   ResponseHandler on_response);
+  // Where the connection's I/O runs.
+  asio::any_io_executor executor() const { return stream_->executor(); }
 
   // Defers this thread's writes on the connection until uncork() (or until it waits in
   // finish()), so that many requests or responses go out in one system call. Several threads
@@ -283,7 +297,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Makes sure the stall watch runs while a frame is half-read or a write waits.
   void watch_stalls();
   void on_watch();
-  void complete(std::uint64_t call_id, Response response);
+  // Completes the call `call_id`; `on_caller` when a waiting caller read its response.
+  void complete(std::uint64_t call_id, Response response, bool on_caller = false);
+  // Registers `slot` as the call `header` (kind, call id and budget filled in here) and queues
+  // it; a request whose slot has no handler waits for room in the outbox up to `deadline`.
+  PendingCall start_call(FrameHeader header, std::string body, Clock::time_point deadline,
+                         Tail tail, std::shared_ptr<Slot> slot);
+  // Has the deadline timer fail the asynchronous call `id` at `deadline`. Requires pending_mu_.
+  void watch_deadline(std::uint64_t id, Clock::time_point deadline);
+  void arm_deadline_timer(Clock::time_point at);  // requires pending_mu_
+  // Fails the asynchronous calls whose deadline has passed.
+  void on_deadlines();
+  // Runs an asynchronous call's handler on a pool thread: posted, unless this thread reads for
+  // the pool (`inline_ok`).
+  void deliver(std::shared_ptr<Slot> slot, Response response, bool inline_ok);
 
   const std::unique_ptr<Stream> stream_;
   const std::string address_;
@@ -321,6 +348,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::atomic<int> spinners_{0};
   std::mutex pending_mu_;
   std::unordered_map<std::uint64_t, std::shared_ptr<Slot>> pending_;  // guarded by pending_mu_
+  // The asynchronous calls' deadlines, soonest first, and the timer that fails them: armed for
+  // the soonest, so that calls with the same timeout, each later than the last, arm it rarely.
+  std::set<std::pair<Clock::time_point, std::uint64_t>> deadlines_;  // guarded by pending_mu_
+  asio::steady_timer deadline_timer_;                                // guarded by pending_mu_
+  std::optional<Clock::time_point> deadline_timer_at_;               // guarded by pending_mu_
 
   mutable std::mutex out_mu_;
   std::condition_variable out_space_;

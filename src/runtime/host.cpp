@@ -2,6 +2,9 @@
 
 #include <cxxabi.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <thread>
 #include <typeinfo>
 
@@ -135,24 +138,39 @@ std::shared_ptr<const HostedComponent> Host::find(std::uint32_t id) const {
   return it == components_.end() ? nullptr : it->second;
 }
 
+namespace {
+
+// Sends `reply` on `connection` as the response to the request `request`.
+void respond(rpc::Connection& connection, const rpc::FrameHeader& request, Reply reply) {
+  rpc::FrameHeader out;
+  out.kind = rpc::FrameKind::response;
+  out.status = reply.status;
+  out.call_id = request.call_id;
+  out.component = request.component;
+  out.method = request.method;
+  connection.send(out, std::move(reply.body), std::move(reply.tail));
+}
+
+}  // namespace
+
 void Host::serve(const std::shared_ptr<rpc::Connection>& connection, const rpc::FrameHeader& header,
                  internal::Payload request) const {
   // The caller's remaining budget bounds the calls this one makes in turn.
   std::optional<DeadlineScope> scope;
   if (header.budget_us > 0) scope.emplace(std::chrono::microseconds(header.budget_us));
-  Reply reply = execute(connection, header, request);
+  std::optional<Reply> reply = reply_to(connection, header, request, true);
   scope.reset();
-  rpc::FrameHeader out;
-  out.kind = rpc::FrameKind::response;
-  out.status = reply.status;
-  out.call_id = header.call_id;
-  out.component = header.component;
-  out.method = header.method;
-  connection->send(out, std::move(reply.body), std::move(reply.tail));
+  if (reply) respond(*connection, header, std::move(*reply));
 }
 
 Reply Host::execute(const std::shared_ptr<rpc::Connection>& connection,
                     const rpc::FrameHeader& header, internal::Payload& request) const {
+  return *reply_to(connection, header, request, false);
+}
+
+std::optional<Reply> Host::reply_to(const std::shared_ptr<rpc::Connection>& connection,
+                                    const rpc::FrameHeader& header, internal::Payload& request,
+                                    bool defer) const {
   if (header.component == kControlComponent) {
     if (!control_)
       return error_reply(StatusCode::unknown_component, "this host takes no control requests");
@@ -191,7 +209,8 @@ Reply Host::execute(const std::shared_ptr<rpc::Connection>& connection,
     if (batch) return apply_batch(*target, request.body);
     if (iface.methods[header.method].semantics == Semantics::write) {
       if (std::shared_ptr<Replication> replication = std::atomic_load(&target->replication)) {
-        return apply_and_forward(*target, *replication, header.method, request.body);
+        return apply_and_forward(target, *replication, header, request.body,
+                                 defer ? connection : nullptr);
       }
     }
     return run(*target, header.method, request.body);
@@ -242,28 +261,74 @@ Reply Host::exhausted_reply(const HostedComponent& component,
   return error_reply(StatusCode::resource_exhausted, message);
 }
 
-Reply Host::apply_and_forward(const HostedComponent& component, Replication& replication,
-                              std::uint32_t method, std::span<const char> args) const {
-  Reply reply;
-  const WriteFate fate = replication.write(method, args, [&] {
-    reply = run(component, method, args);
-    // A write that failed in the implementation ran, and fails the same way on the backups:
-    // it goes to them all the same. One whose arguments did not decode, or that found no
-    // memory for them, did not run anywhere.
-    return ran(reply);
-  });
-  switch (fate.kind) {
-    case WriteFate::Kind::acknowledged:
-      return reply;
-    case WriteFate::Kind::moved:
-      return moved_reply(fate.detail);
-    case WriteFate::Kind::unknown:
-      break;
+std::optional<Reply> Host::apply_and_forward(
+    const std::shared_ptr<const HostedComponent>& component, Replication& replication,
+    const rpc::FrameHeader& header, std::span<const char> args,
+    const std::shared_ptr<rpc::Connection>& connection) const {
+  // What became of the write on the primary and on the backups, and where its reply goes.
+  struct Write {
+    Reply reply;
+    std::mutex mu;
+    std::condition_variable settled_cv;
+    std::optional<Reply> settled;  // without a connection: for the waiting caller
+  };
+  auto write = std::make_shared<Write>();
+  // Counted in flight until its fate is known, so that closing the gate waits for it.
+  component->in_flight.fetch_add(1);
+  WriteDone done = [write, component, connection, header, host = name_](WriteFate fate) {
+    Reply reply;
+    switch (fate.kind) {
+      case WriteFate::Kind::acknowledged:
+        reply = std::move(write->reply);
+        break;
+      case WriteFate::Kind::moved:
+        reply = moved_reply(fate.detail);
+        break;
+      case WriteFate::Kind::unknown:
+        reply = error_reply(StatusCode::unavailable,
+                            "a write to " + component->name + " ran on its primary " + host +
+                                ", but a backup that was moving left the replica set (" +
+                                fate.detail + "): whether the write survives the move is unknown");
+        break;
+    }
+    component->in_flight.fetch_sub(1);
+    if (connection) {
+      respond(*connection, header, std::move(reply));
+      return;
+    }
+    {
+      std::lock_guard lock(write->mu);
+      write->settled = std::move(reply);
+    }
+    write->settled_cv.notify_one();
+  };
+  replication.write(
+      header.method, args,
+      [&] {
+        write->reply = run(*component, header.method, args);
+        // A write that failed in the implementation ran, and fails the same way on the
+        // backups: it goes to them all the same. One whose arguments did not decode, or that
+        // found no memory for them, did not run anywhere.
+        return ran(write->reply);
+      },
+      std::move(done));
+  if (connection) return std::nullopt;
+  std::unique_lock lock(write->mu);
+  if (!write->settled) {
+    lock.unlock();
+    rpc::Connection::hand_off_drain();
+    lock.lock();
+    // The answers come on pool threads: a pool that stopped meanwhile would never bring them.
+    if (!write->settled_cv.wait_for(lock, replication.longest_wait(),
+                                    [&] { return write->settled.has_value(); })) {
+      return error_reply(StatusCode::unavailable,
+                         "a write to " + component->name + " ran on its primary " + name_ +
+                             ", but its backups' answers did not come within " +
+                             std::to_string(replication.longest_wait().count()) +
+                             " ms: whether they have it is unknown");
+    }
   }
-  return error_reply(StatusCode::unavailable,
-                     "a write to " + component.name + " ran on its primary " + name_ +
-                         ", but a backup that was moving left the replica set (" + fate.detail +
-                         "): whether the write survives the move is unknown");
+  return std::move(*write->settled);
 }
 
 Reply Host::apply_batch(const HostedComponent& component, std::span<const char> body) const {

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -106,7 +107,8 @@ class Host {
   void serve(const std::shared_ptr<rpc::Connection>& connection, const rpc::FrameHeader& header,
              internal::Payload request) const;
 
-  // Runs one request without a connection: the reply that serve() would send.
+  // Runs one request and returns the reply that serve() would send: a write on a primary
+  // replica returns once its backups have it too.
   [[nodiscard]] Reply execute(const std::shared_ptr<rpc::Connection>& connection,
                               const rpc::FrameHeader& header, internal::Payload& request) const;
 
@@ -114,13 +116,21 @@ class Host {
   const internal::WireLimits& limits() const noexcept { return limits_; }
 
  private:
+  // The reply to one request. With `defer`, a write on a primary replica returns nothing: its
+  // reply goes on `connection` once the backups have it, and no thread waits for them.
+  std::optional<Reply> reply_to(const std::shared_ptr<rpc::Connection>& connection,
+                                const rpc::FrameHeader& header, internal::Payload& request,
+                                bool defer) const;
   // Runs `method` of `component`: its reply, or the error reply its exception means.
   Reply run(const HostedComponent& component, std::uint32_t method,
             std::span<const char> args) const;
   // Applies a write on a primary replica, then on each of its backups, in write order
-  // (runtime/replication.hpp).
-  Reply apply_and_forward(const HostedComponent& component, Replication& replication,
-                          std::uint32_t method, std::span<const char> args) const;
+  // (runtime/replication.hpp). With a `connection`, its reply goes there later, and it
+  // returns nothing; without one, it returns the reply once the backups have the write.
+  std::optional<Reply> apply_and_forward(const std::shared_ptr<const HostedComponent>& component,
+                                         Replication& replication, const rpc::FrameHeader& header,
+                                         std::span<const char> args,
+                                         const std::shared_ptr<rpc::Connection>& connection) const;
   // Applies, in order, the batch of writes a primary sent this backup (kApplyWritesMethod).
   // Refuses the whole batch unless every item is a write of the component, and stops at a
   // write that did not run (its arguments did not decode, or found no memory).

@@ -9,6 +9,22 @@
 
 namespace hatch::runtime {
 
+namespace {
+
+// The body of a reply to a call of `method_name` on `host`, due by `deadline`; throws the
+// exception its failure means.
+internal::Payload reply_payload(rpc::Connection::Response response, rpc::Clock::time_point deadline,
+                                const std::string& method_name, const std::string& host) {
+  if (response.header.status == StatusCode::ok) return std::move(response.payload);
+  if (!response.local_error.empty()) {
+    throw_remote_error(response.header.status, method_name, host, response.local_error);
+  }
+  internal::throw_reply_error(response.header.status, response.payload.body, deadline, method_name,
+                              host);
+}
+
+}  // namespace
+
 RemoteComponent::RemoteComponent(std::shared_ptr<rpc::Endpoint> endpoint, std::uint32_t component,
                                  const InterfaceEntry& interface, std::chrono::milliseconds timeout,
                                  std::function<void()> stale, CallCounting counting)
@@ -71,6 +87,41 @@ RemoteCall RemoteComponent::start(std::uint32_t method, internal::WireBuffer&& a
                       method_name(method), {}, false);
 }
 
+void RemoteComponent::start_async(std::uint32_t method, internal::WireBuffer&& args,
+                                  ReplyHandler done) {
+  const rpc::Clock::time_point deadline = rpc::Clock::now() + timeout_;
+  std::string name = method_name(method);
+  std::string host = endpoint_->address();
+  try {
+    std::shared_ptr<rpc::Connection> connection;
+    try {
+      connection = endpoint_->connection(deadline);
+    } catch (const rpc::ConnectFailure& e) {
+      throw_remote_error(e.code(), name, host, e.what());
+    }
+    rpc::FrameHeader header;
+    header.component = component_;
+    header.method = method;
+    try {
+      connection->begin_async(header, std::move(args.bytes()), deadline,
+                              [done, deadline, name, host](rpc::Connection::Response response) {
+                                internal::Payload reply;
+                                std::exception_ptr failure;
+                                try {
+                                  reply = reply_payload(std::move(response), deadline, name, host);
+                                } catch (...) {
+                                  failure = std::current_exception();
+                                }
+                                done(std::move(reply), failure);
+                              });
+    } catch (const rpc::FrameError& e) {
+      throw_remote_error(StatusCode::bad_request, name, host, e.what());
+    }
+  } catch (...) {
+    done({}, std::current_exception());
+  }
+}
+
 RemoteCall start_remote(rpc::Endpoint& endpoint, std::uint32_t component, std::uint32_t method,
                         std::string args, std::chrono::milliseconds timeout,
                         const std::string& method_name, rpc::Tail tail, bool scoped) {
@@ -98,13 +149,8 @@ RemoteCall start_remote(rpc::Endpoint& endpoint, std::uint32_t component, std::u
 }
 
 internal::Payload finish_remote(RemoteCall& call) {
-  rpc::Connection::Response response = call.connection->finish(call.pending);
-  if (response.header.status == StatusCode::ok) return std::move(response.payload);
-  if (!response.local_error.empty()) {
-    throw_remote_error(response.header.status, call.method_name, call.host, response.local_error);
-  }
-  internal::throw_reply_error(response.header.status, response.payload.body, call.deadline,
-                              call.method_name, call.host);
+  return reply_payload(call.connection->finish(call.pending), call.deadline, call.method_name,
+                       call.host);
 }
 
 internal::Payload call_remote(rpc::Endpoint& endpoint, std::uint32_t component,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -45,7 +46,16 @@ class RemoteComponent final : public internal::CallTarget {
   // deadline is the timeout alone, not the caller's DeadlineScope: a primary's write to a
   // backup must finish even when the caller that sent it stops waiting.
   RemoteCall start(std::uint32_t method, internal::WireBuffer&& args);
+  // Told the reply of a call sent with start_async(): its body, or the exception that
+  // finish_remote() would throw.
+  using ReplyHandler = std::function<void(internal::Payload, std::exception_ptr)>;
+  // Sends a call as start() does, whose reply goes to `done` (on a pool thread, see
+  // rpc::Connection::begin_async): no thread waits for it. When it cannot be sent, `done` runs
+  // before start_async returns.
+  void start_async(std::uint32_t method, internal::WireBuffer&& args, ReplyHandler done);
   std::string method_name(std::uint32_t method) const override;
+  // How long a call waits for its reply at most.
+  std::chrono::milliseconds timeout() const noexcept { return timeout_; }
 
  private:
   std::shared_ptr<rpc::Endpoint> endpoint_;

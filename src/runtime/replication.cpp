@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <latch>
 #include <optional>
 #include <thread>
 
@@ -23,6 +24,23 @@ constexpr std::chrono::milliseconds kFirstGatedPause{1};
 constexpr std::chrono::milliseconds kLongestGatedPause{64};
 
 }  // namespace
+
+Replication::Answer Replication::answer_of(std::exception_ptr failure) noexcept {
+  if (!failure) return {};
+  try {
+    std::rethrow_exception(failure);
+  } catch (const ApplicationError&) {
+    // It failed there as it did here.
+    return {};
+  } catch (const std::exception& e) {
+    return {Answer::Kind::failed, e.what()};
+  } catch (const internal::Moved& moved) {
+    return moved.location.empty() ? Answer{Answer::Kind::gated, {}}
+                                  : Answer{Answer::Kind::moved, moved.location};
+  } catch (...) {
+    return {Answer::Kind::failed, "an exception not derived from std::exception"};
+  }
+}
 
 std::string pack_write_batch(std::span<const QueuedWrite> writes) {
   internal::WireBuffer out;
@@ -76,20 +94,12 @@ Replication::Replication(std::vector<std::shared_ptr<RemoteComponent>> backups,
       patience_(patience),
       lost_(std::move(lost)),
       backups_(std::move(backups)),
-      homes_(std::move(homes)) {}
-
-void Replication::forward(std::uint32_t method, std::span<const char> args, WriteFate& fate) {
-  queued_.push_back({method, std::string(args.data(), args.size()), &fate});
-  const std::uint64_t mine = ++applied_;
-  while (acknowledged_ < mine) {
-    if (!sending_) {
-      send_next_batch();
-      continue;
-    }
-    // The frames this thread was reading with the write go on without it.
-    rpc::Connection::hand_off_drain();
-    acknowledged_cv_.wait(order_);
-  }
+      homes_(std::move(homes)) {
+  // The batch before it, then its own; each for the slowest backup, its gated resends, and a
+  // lost backup's report, which takes a call too.
+  std::chrono::milliseconds call{0};
+  for (const std::shared_ptr<RemoteComponent>& b : backups_) call = std::max(call, b->timeout());
+  longest_wait_ = 2 * (3 * call + patience_);
 }
 
 std::size_t next_batch_length(std::span<const QueuedWrite> queued, std::uint32_t max_frame_bytes) {
@@ -104,29 +114,78 @@ std::size_t next_batch_length(std::span<const QueuedWrite> queued, std::uint32_t
   return n;
 }
 
-void Replication::send_next_batch() {
+void Replication::wait_for_room() {
+  const auto full = [&] {
+    return !queued_.empty() && !moved_to_ &&
+           (queued_.size() >= kMaxBatchWrites || queued_bytes_ >= max_frame_bytes_ / 2);
+  };
+  if (!full()) return;
+  // The frames this thread was reading with the write go on without it.
+  rpc::Connection::hand_off_drain();
+  while (full()) room_cv_.wait(order_);
+}
+
+std::shared_ptr<Replication::Round> Replication::take_round() {
   const std::size_t n = next_batch_length(queued_, max_frame_bytes_);
   const auto end = queued_.begin() + static_cast<std::ptrdiff_t>(n);
-  std::vector<QueuedWrite> batch(std::make_move_iterator(queued_.begin()),
-                                 std::make_move_iterator(end));
+  auto round = std::make_shared<Round>();
+  round->batch.assign(std::make_move_iterator(queued_.begin()), std::make_move_iterator(end));
   queued_.erase(queued_.begin(), end);
-  const std::vector<std::shared_ptr<RemoteComponent>> backups = backups_;
+  for (const QueuedWrite& w : round->batch) queued_bytes_ -= w.args.size();
+  round->backups = backups_;
+  round->answers.resize(backups_.size());
+  round->waiting.store(backups_.size(), std::memory_order_relaxed);
+  sending_ = true;
+  room_cv_.notify_all();
+  return round;
+}
+
+void Replication::send_batch(const std::vector<std::shared_ptr<RemoteComponent>>& backups,
+                             std::span<const QueuedWrite> batch, const Answered& answered) {
+  // A lone write goes as itself; several as one call that applies them in order.
+  const bool lone = batch.size() == 1;
+  const std::uint32_t method = lone ? batch.front().method : kApplyWritesMethod;
+  const std::string packed = lone ? std::string() : pack_write_batch(batch);
+  const std::string& body = lone ? batch.front().args : packed;
+  for (std::size_t i = 0; i < backups.size(); ++i) {
+    internal::WireBuffer copy;
+    copy.bytes() = body;
+    backups[i]->start_async(method, std::move(copy),
+                            [answered, i](internal::Payload, std::exception_ptr failure) {
+                              answered(i, answer_of(failure));
+                            });
+  }
+}
+
+void Replication::send(const std::shared_ptr<Round>& round) {
+  if (round->backups.empty()) {
+    settle(round);
+    return;
+  }
+  send_batch(round->backups, round->batch,
+             [self = shared_from_this(), round](std::size_t i, Answer answer) {
+               round->answers[i] = std::move(answer);
+               if (round->waiting.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+                 self->settle(round);
+               }
+             });
+}
+
+void Replication::settle(const std::shared_ptr<Round>& round) {
+  const std::vector<std::shared_ptr<RemoteComponent>>& backups = round->backups;
+  std::vector<Answer>& answers = round->answers;
+  std::vector<bool> was_gated(backups.size());
+  for (std::size_t i = 0; i < backups.size(); ++i) {
+    was_gated[i] = answers[i].kind == Answer::Kind::gated;
+  }
+  if (std::find(was_gated.begin(), was_gated.end(), true) != was_gated.end()) {
+    rpc::Connection::hand_off_drain();
+    answers = await_gated(backups, round->batch, std::move(answers));
+  }
   WriteFate fate;
-  if (moved_to_) {
-    // Applied here after the component left, before this writer knew: it was made nowhere else.
-    fate = {WriteFate::Kind::moved, *moved_to_};
-  } else {
-    sending_ = true;
-    order_.unlock();
-    std::vector<Answer> answers = send(backups, batch);
-    std::vector<bool> was_gated(backups.size());
-    for (std::size_t i = 0; i < backups.size(); ++i) {
-      was_gated[i] = answers[i].kind == Answer::Kind::gated;
-    }
-    if (std::find(was_gated.begin(), was_gated.end(), true) != was_gated.end()) {
-      answers = await_gated(backups, batch, std::move(answers));
-    }
-    order_.lock();
+  std::shared_ptr<Round> next;
+  {
+    MutexLock lock(order_);
     for (std::size_t i = 0; i < backups.size(); ++i) {
       if (answers[i].kind == Answer::Kind::moved && !moved_to_) moved_to_ = answers[i].detail;
     }
@@ -148,11 +207,19 @@ void Replication::send_next_batch() {
         break;
       }
     }
+    sending_ = false;
+    if (moved_to_) {
+      // Applied here after the component left, before their writers knew: made nowhere else.
+      for (QueuedWrite& w : queued_) round->batch.push_back(std::move(w));
+      queued_.clear();
+      queued_bytes_ = 0;
+      room_cv_.notify_all();
+    } else if (!queued_.empty()) {
+      next = take_round();
+    }
   }
-  for (const QueuedWrite& write : batch) *write.fate = fate;
-  acknowledged_ += n;
-  sending_ = false;
-  acknowledged_cv_.notify_all();
+  for (QueuedWrite& write : round->batch) write.done(fate);
+  if (next) send(next);
 }
 
 std::vector<Replication::Answer> Replication::await_gated(
@@ -173,48 +240,15 @@ std::vector<Replication::Answer> Replication::await_gated(
     // notice of the gate's end, which the origin, not the backup, would have to send.
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, kLongestGatedPause);
-    std::vector<Answer> again = send(gated, batch);
+    std::vector<Answer> again(gated.size());
+    std::latch all(static_cast<std::ptrdiff_t>(gated.size()));
+    send_batch(gated, batch, [&again, &all](std::size_t k, Answer answer) {
+      again[k] = std::move(answer);
+      all.count_down();
+    });
+    all.wait();
     for (std::size_t k = 0; k < which.size(); ++k) answers[which[k]] = std::move(again[k]);
   }
-}
-
-std::vector<Replication::Answer> Replication::send(
-    const std::vector<std::shared_ptr<RemoteComponent>>& backups,
-    std::span<const QueuedWrite> batch) const noexcept {
-  const std::size_t n = backups.size();
-  std::vector<std::optional<RemoteCall>> calls(n);
-  std::vector<Answer> answers(n);
-  auto failure_of = [&](std::size_t i, auto&& step) {
-    try {
-      step();
-    } catch (const ApplicationError&) {
-      // It failed there as it did here.
-    } catch (const std::exception& e) {
-      answers[i] = {Answer::Kind::failed, e.what()};
-    } catch (const internal::Moved& moved) {
-      answers[i] = moved.location.empty() ? Answer{Answer::Kind::gated, {}}
-                                          : Answer{Answer::Kind::moved, moved.location};
-    } catch (...) {
-      answers[i] = {Answer::Kind::failed, "an exception not derived from std::exception"};
-    }
-  };
-  // A lone write goes as itself; several as one call that applies them in order.
-  const bool lone = batch.size() == 1;
-  const std::uint32_t method = lone ? batch.front().method : kApplyWritesMethod;
-  const std::string packed = lone ? std::string() : pack_write_batch(batch);
-  const std::string& body = lone ? batch.front().args : packed;
-  // Every backup gets the batch at once; the answer waits for the slowest.
-  for (std::size_t i = 0; i < n; ++i) {
-    failure_of(i, [&] {
-      internal::WireBuffer copy;
-      copy.bytes() = body;
-      calls[i] = backups[i]->start(method, std::move(copy));
-    });
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    if (calls[i]) failure_of(i, [&] { finish_remote(*calls[i]); });
-  }
-  return answers;
 }
 
 }  // namespace hatch::runtime

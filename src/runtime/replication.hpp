@@ -2,11 +2,16 @@
 //
 // A write applies on the primary under the replication's order lock and joins the queue of
 // writes applied there but not yet sent, in that order. One batch at a time goes to every
-// backup: the first waiting writer that finds no batch on its way takes the whole queue (up to
-// a bound), sends it to all backups at once and waits for the slowest; the writers whose writes
-// it carries wait until it is acknowledged. So every replica applies the writes in one order,
-// a write is answered only once every backup still in the set has applied it, and writes that
-// arrive while a batch travels share the next round trip instead of queueing for one each.
+// backup: a write that finds no batch on its way sends the whole queue (up to a bound) to all
+// backups at once, and the last backup's answer settles the batch: its writes' fates are told,
+// and the writes queued meanwhile leave as the next batch. So every replica applies the writes
+// in one order, a write is acknowledged only once every backup still in the set has applied
+// it, and writes that arrive while a batch travels share the next round trip.
+//
+// No thread waits for the backups: a write's fate goes to its `done`, on the pool thread that
+// read the last answer. A primary that serves many writes at once therefore holds no thread
+// per write, and wakes none to hand them over. The queue is bounded: a writer that finds it
+// full (a batch's worth) waits for the batch on its way to settle.
 //
 // A batch of one write goes as the write itself; a longer one as a call of the reserved method
 // kApplyWritesMethod (runtime/control.hpp) on the backup's component, whose body lists the
@@ -21,13 +26,16 @@
 // (the move completed), and the batch's writes, and every write after, are answered `moved`
 // to where the component went, where the caller makes them again; or it stays gated past the
 // patience, or fails, and leaves the set, with the batch's outcome unknown to its callers.
+// That wait, rare, holds the pool thread that met it, as a served call that waits does.
 //
 // Thread safety: write() may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -52,11 +60,14 @@ struct WriteFate {
   std::string detail;
 };
 
+// Told a write's fate, once.
+using WriteDone = std::function<void(WriteFate)>;
+
 // A write applied on the primary, on its way to the backups.
 struct QueuedWrite {
   std::uint32_t method = 0;
-  std::string args;           // packed
-  WriteFate* fate = nullptr;  // its writer's, told when its batch is done
+  std::string args;  // packed
+  WriteDone done{};  // told when its batch is settled
 };
 
 // A write of a batch as a backup reads it: `args` points into the batch's body.
@@ -78,7 +89,7 @@ std::vector<BatchedWrite> unpack_write_batch(std::span<const char> body,
 // half of a `max_frame_bytes` frame once packed, but always one (a write fit a request).
 std::size_t next_batch_length(std::span<const QueuedWrite> queued, std::uint32_t max_frame_bytes);
 
-class Replication {
+class Replication : public std::enable_shared_from_this<Replication> {
  public:
   // Told the home of a backup that left the set, and why.
   using Lost = std::function<void(const std::string& home, const std::string& why)>;
@@ -88,41 +99,67 @@ class Replication {
   Replication(std::vector<std::shared_ptr<RemoteComponent>> backups, std::vector<std::string> homes,
               std::uint32_t max_frame_bytes, std::chrono::milliseconds patience, Lost lost);
 
-  // Runs `apply` (which applies the write here and says whether it ran) in write order; if it
-  // ran, returns once its fate is known: in most cases, once every backup still in the set has
-  // applied it too. Once the component is known to have moved, nothing runs: the write's fate
-  // is `moved`.
+  // Runs `apply` (which applies the write here and says whether it ran) in write order. If it
+  // ran, `done` is told its fate once that is known: in most cases, once every backup still in
+  // the set has applied it too. If it did not run, `done` is told `acknowledged` at once (the
+  // write's own reply says why). Once the component is known to have moved, nothing runs: the
+  // fate is `moved`. `done` may run before write() returns, never under the order lock.
+  // The longest a write's fate can take once it is queued, backups that do not answer and
+  // gated ones included: a bound for a caller that waits for it.
+  std::chrono::milliseconds longest_wait() const noexcept { return longest_wait_; }
+
   template <class Apply>
-  WriteFate write(std::uint32_t method, std::span<const char> args, Apply&& apply)
+  void write(std::uint32_t method, std::span<const char> args, Apply&& apply, WriteDone done)
       HATCH_EXCLUDES(order_) {
-    MutexLock lock(order_);
-    WriteFate fate;
-    if (moved_to_) {
-      fate = {WriteFate::Kind::moved, *moved_to_};
-    } else if (apply()) {
-      forward(method, args, fate);
+    std::optional<WriteFate> now;
+    std::shared_ptr<Round> round;
+    {
+      MutexLock lock(order_);
+      wait_for_room();
+      if (moved_to_) {
+        now = WriteFate{WriteFate::Kind::moved, *moved_to_};
+      } else if (!apply()) {
+        now = WriteFate{};
+      } else {
+        queued_.push_back({method, std::string(args.data(), args.size()), std::move(done)});
+        queued_bytes_ += args.size();
+        if (!sending_) round = take_round();
+      }
     }
-    return fate;
+    if (now) done(std::move(*now));
+    if (round) send(round);
   }
 
  private:
-  // Queues a write just applied here and waits until its batch is acknowledged, sending
-  // batches itself while none is on its way.
-  void forward(std::uint32_t method, std::span<const char> args, WriteFate& fate)
-      HATCH_REQUIRES(order_);
-  // Takes the next batch from the queue, sends it to every backup with order_ released, and
-  // drops the backups that failed it.
-  void send_next_batch() HATCH_REQUIRES(order_);
   // How a backup answered a batch.
   struct Answer {
     enum class Kind : std::uint8_t { applied, gated, moved, failed };
     Kind kind = Kind::applied;
     std::string detail;  // moved: where to; failed: why
   };
-  // Sends `batch` to each of `backups` at once and waits for all. Only running out of memory
-  // escapes it, which ends the process.
-  std::vector<Answer> send(const std::vector<std::shared_ptr<RemoteComponent>>& backups,
-                           std::span<const QueuedWrite> batch) const noexcept;
+  // A batch on its way, and the backups it goes to.
+  struct Round {
+    std::vector<QueuedWrite> batch;
+    std::vector<std::shared_ptr<RemoteComponent>> backups;
+    std::vector<Answer> answers;
+    std::atomic<std::size_t> waiting{0};  // backups yet to answer
+  };
+  // Waits while the queue holds a batch's worth of writes.
+  void wait_for_room() HATCH_REQUIRES(order_);
+  // Takes the next batch from the queue, to every backup in the set; marks it on its way.
+  std::shared_ptr<Round> take_round() HATCH_REQUIRES(order_);
+  // The answer a backup's reply means: `failure` is what finish_remote() would have thrown.
+  static Answer answer_of(std::exception_ptr failure) noexcept;
+  // Told backup `i`'s answer to a batch, on a pool thread.
+  using Answered = std::function<void(std::size_t i, Answer answer)>;
+  // Sends `batch` to each of `backups` at once, without waiting.
+  static void send_batch(const std::vector<std::shared_ptr<RemoteComponent>>& backups,
+                         std::span<const QueuedWrite> batch, const Answered& answered);
+  // Sends `round`'s batch to its backups; the last answer settles it.
+  void send(const std::shared_ptr<Round>& round) HATCH_EXCLUDES(order_);
+  // Waits out the gated backups, drops the backups that failed, tells the batch's writes their
+  // fate and sends the next batch, if any.
+  void settle(const std::shared_ptr<Round>& round) HATCH_EXCLUDES(order_);
   // Sends `batch` again to the backups that answered it `gated`, with a growing pause, until
   // each answers otherwise or the patience is spent. Returns the answers, each backup's last.
   std::vector<Answer> await_gated(const std::vector<std::shared_ptr<RemoteComponent>>& backups,
@@ -132,13 +169,13 @@ class Replication {
   const std::uint32_t max_frame_bytes_;
   const std::chrono::milliseconds patience_;
   const Lost lost_;
+  std::chrono::milliseconds longest_wait_{0};
   Mutex order_;
-  std::condition_variable_any acknowledged_cv_;
+  std::condition_variable_any room_cv_;
   std::vector<std::shared_ptr<RemoteComponent>> backups_ HATCH_GUARDED_BY(order_);
   std::vector<std::string> homes_ HATCH_GUARDED_BY(order_);
   std::vector<QueuedWrite> queued_ HATCH_GUARDED_BY(order_);  // applied here, not yet sent
-  std::uint64_t applied_ HATCH_GUARDED_BY(order_) = 0;        // writes applied here, ever
-  std::uint64_t acknowledged_ HATCH_GUARDED_BY(order_) = 0;   // of those, the ones sent and done
+  std::size_t queued_bytes_ HATCH_GUARDED_BY(order_) = 0;     // their arguments' bytes
   bool sending_ HATCH_GUARDED_BY(order_) = false;             // a batch is on its way
   // Where the component went, once a retired backup said so: this instance is left behind.
   std::optional<std::string> moved_to_ HATCH_GUARDED_BY(order_);
