@@ -114,15 +114,16 @@ std::size_t next_batch_length(std::span<const QueuedWrite> queued, std::uint32_t
   return n;
 }
 
+bool Replication::queue_full() const {
+  return !queued_.empty() && !moved_to_ &&
+         (queued_.size() >= kMaxBatchWrites || queued_bytes_ >= max_frame_bytes_ / 2);
+}
+
 void Replication::wait_for_room() {
-  const auto full = [&] {
-    return !queued_.empty() && !moved_to_ &&
-           (queued_.size() >= kMaxBatchWrites || queued_bytes_ >= max_frame_bytes_ / 2);
-  };
-  if (!full()) return;
+  if (!queue_full()) return;
   // The frames this thread was reading with the write go on without it.
   rpc::Connection::hand_off_drain();
-  while (full()) room_cv_.wait(order_);
+  while (queue_full()) room_cv_.wait(order_);
 }
 
 std::shared_ptr<Replication::Round> Replication::take_round() {

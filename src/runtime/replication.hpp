@@ -144,7 +144,9 @@ class Replication : public std::enable_shared_from_this<Replication> {
     std::vector<Answer> answers;
     std::atomic<std::size_t> waiting{0};  // backups yet to answer
   };
-  // Waits while the queue holds a batch's worth of writes.
+  // Whether the queue holds a batch's worth of writes.
+  bool queue_full() const HATCH_REQUIRES(order_);
+  // Waits while the queue is full.
   void wait_for_room() HATCH_REQUIRES(order_);
   // Takes the next batch from the queue, to every backup in the set; marks it on its way.
   std::shared_ptr<Round> take_round() HATCH_REQUIRES(order_);
