@@ -248,16 +248,15 @@ void Connection::close(const std::string& reason) {
     deadlines_.clear();
     deadline_timer_.cancel();
   }
+  Response lost;
+  lost.header.status = StatusCode::connection_lost;
+  lost.local_error = "the connection to " + address_ + " was lost: " + reason;
   for (auto& [id, slot] : pending) {
     if (slot->on_response) {
-      Response r;
-      r.header.status = StatusCode::connection_lost;
-      r.local_error = "the connection to " + address_ + " was lost: " + reason;
-      deliver(std::move(slot), std::move(r), false);
+      deliver(std::move(slot), lost, false);
       continue;
     }
-    slot->response.header.status = StatusCode::connection_lost;
-    slot->response.local_error = "the connection to " + address_ + " was lost: " + reason;
+    slot->response = lost;
     {
       std::lock_guard lock(slot->mu);
       slot->done.store(true, std::memory_order_release);
