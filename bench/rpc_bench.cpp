@@ -64,12 +64,15 @@ struct World {
 };
 World* world = nullptr;
 
-// The raw peer: echoes whatever arrives. After an echo it polls for the next bytes for `poll`,
-// yielding its core between polls, before it blocks in read: as a Hatch node's I/O leader does
-// (rpc::IoPool::kPollAfterWork).
-void echo_polling(int fd, std::chrono::microseconds poll) {
+// The raw peer: echoes whatever arrives. After an echo it polls for the next bytes, yielding its
+// core between polls, before it blocks in read, for as long as a Hatch node's I/O leader would
+// (rpc::PollWindow, with the pool's limits): both sides keep their vCPUs awake alike.
+void echo_polling(int fd, rpc::PollWindow::Limits limits) {
+  rpc::PollWindow window(limits);
   std::vector<char> buf(1 << 20);
-  auto poll_until = Clock::now();
+  auto poll_from = Clock::now();
+  auto poll_until = poll_from;
+  bool polled = false;  // a poll ran since the last echo
   for (;;) {
     const bool polling = Clock::now() < poll_until;
     const ssize_t n = ::recv(fd, buf.data(), buf.size(), polling ? MSG_DONTWAIT : 0);
@@ -78,19 +81,22 @@ void echo_polling(int fd, std::chrono::microseconds poll) {
       continue;
     }
     if (n <= 0) return;
+    if (polled && !polling) window.slept(Clock::now() - poll_from);
     for (ssize_t off = 0; off < n;) {
       const ssize_t m = ::write(fd, buf.data() + off, static_cast<std::size_t>(n - off));
       if (m <= 0) return;
       off += m;
     }
-    poll_until = Clock::now() + poll;
+    poll_from = Clock::now();
+    poll_until = poll_from + window.current();
+    polled = true;
   }
 }
 void serve_echo(int fd) {
-  echo_polling(fd, std::chrono::microseconds(0));
+  echo_polling(fd, {std::chrono::microseconds(0), std::chrono::microseconds(0)});
 }
 void serve_echo_polling(int fd) {
-  echo_polling(fd, rpc::IoPool::kPollAfterWork);
+  echo_polling(fd, {rpc::IoPool::kPollAfterWork, rpc::IoPool::kPollCeiling});
 }
 
 class Adder final : public Calc {

@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include <pthread.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -19,11 +20,8 @@ thread_local bool t_expect_more = false;
 
 }  // namespace
 
-IoPool::IoPool(int threads, std::chrono::microseconds poll_after_work)
-    : poll_after_work_(poll_after_work),
-      io_(threads),
-      work_(asio::make_work_guard(io_)),
-      reactor_(io_) {
+IoPool::IoPool(int threads, PollWindow::Limits poll)
+    : poll_window_(poll), io_(threads), work_(asio::make_work_guard(io_)), reactor_(io_) {
   threads_.reserve(static_cast<std::size_t>(threads));
   for (int i = 0; i < threads; ++i) {
     threads_.emplace_back([this, i] { run(static_cast<std::uint64_t>(i) + 1); });
@@ -52,6 +50,7 @@ void IoPool::stop() {
 }
 
 void IoPool::run(std::uint64_t token) {
+  ::pthread_setname_np(::pthread_self(), kThreadName);
   t_pool = this;
   t_token = token;
   std::unique_lock lock(mu_);
@@ -62,6 +61,8 @@ void IoPool::run(std::uint64_t token) {
     leader_tid_.store(static_cast<int>(::syscall(SYS_gettid)));
     lock.unlock();
     bool stopped = false;
+    // While a poll runs: when it began, and when it ends.
+    auto poll_from = std::chrono::steady_clock::time_point{};
     auto poll_until = std::chrono::steady_clock::time_point{};
     while (leader_.load(std::memory_order_acquire) == token) {
       if (std::chrono::steady_clock::now() < poll_until) {
@@ -70,16 +71,22 @@ void IoPool::run(std::uint64_t token) {
             stopped = true;
             break;
           }
+          progress_.fetch_add(1, std::memory_order_relaxed);  // not stuck: the watch leaves it be
           ::sched_yield();  // a thread that wants this core has it
           continue;
         }
       } else if (io_.run_one() == 0) {
         stopped = true;
         break;
+      } else if (poll_until != std::chrono::steady_clock::time_point{}) {
+        // The poll ran out before this event came.
+        poll_window_.slept(std::chrono::steady_clock::now() - poll_from);
+        poll_until = {};
       }
       progress_.fetch_add(1, std::memory_order_relaxed);
       if (std::exchange(t_expect_more, false)) {
-        poll_until = std::chrono::steady_clock::now() + poll_after_work_;
+        poll_from = std::chrono::steady_clock::now();
+        poll_until = poll_from + poll_window_.current();
       }
     }
     // What the last handler queued on this thread went to the shared queue when it returned,
@@ -113,6 +120,7 @@ void IoPool::step_aside() {
 }
 
 void IoPool::watch() {
+  ::pthread_setname_np(::pthread_self(), "hatch-io-watch");
   std::uint64_t seen = progress_.load();
   std::unique_lock lock(mu_);
   while (!stopping_) {

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "rpc/asio.hpp"
+#include "rpc/poll_window.hpp"
 
 namespace hatch::rpc {
 
@@ -41,12 +42,18 @@ class IoPool {
   static constexpr std::chrono::milliseconds kIdleLook{10};
 
   // After a handler that served a request (expect_more()), the leader goes on polling for events
-  // this long, giving its core to any other thread that wants it, before it sleeps: on these VMs
+  // a while, giving its core to any other thread that wants it, before it sleeps: on these VMs
   // waking a sleeping thread costs more than a whole loopback round trip (docs/decisions.md,
-  // "The I/O leader polls a while after it served a request"). 0 sleeps at once.
+  // "The I/O leader polls a while after it served a request"). The while follows the gaps
+  // between events (PollWindow), from this floor up to this ceiling, which stays below
+  // kStepAsideAfter. A floor of 0 sleeps at once.
   static constexpr std::chrono::microseconds kPollAfterWork{50};
+  static constexpr std::chrono::microseconds kPollCeiling{400};
+  // The name of the pool's threads (as top -H and /proc/<pid>/task/*/comm show it); its watch
+  // is "hatch-io-watch".
+  static constexpr const char* kThreadName = "hatch-io";
 
-  explicit IoPool(int threads, std::chrono::microseconds poll_after_work = kPollAfterWork);
+  explicit IoPool(int threads, PollWindow::Limits poll = {kPollAfterWork, kPollCeiling});
   ~IoPool();
   IoPool(const IoPool&) = delete;
   IoPool& operator=(const IoPool&) = delete;
@@ -64,6 +71,9 @@ class IoPool {
   // a no-op, on any other thread.
   static void step_aside();
 
+  // How long the leader now polls after serving a request.
+  std::chrono::nanoseconds poll_window() const noexcept { return poll_window_.current(); }
+
   // Whether thread `tid` of this process is blocked in epoll_wait, read from /proc; nothing
   // when that cannot be read.
   static std::optional<bool> waits_for_events(long tid);
@@ -74,7 +84,7 @@ class IoPool {
   void hand_lead_from(std::uint64_t token);
   void watch();
 
-  const std::chrono::microseconds poll_after_work_;
+  PollWindow poll_window_;
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   // Never set. Asio adds its reactor to a context with the first timer or socket: this one puts
@@ -87,7 +97,8 @@ class IoPool {
   // The leading thread's token (its index + 1), 0 for none. Written under mu_.
   std::atomic<std::uint64_t> leader_{0};
   std::atomic<int> leader_tid_{0};
-  // Handlers the leaders have finished; the watch looks at it every period while it moves.
+  // Handlers the leaders have finished, and polls that found none; the watch looks at it every
+  // period while it moves.
   std::atomic<std::uint64_t> progress_{0};
   std::atomic<bool> watching_{false};  // the watch looks every kStepAsideAfter, not kIdleLook
   std::vector<std::thread> threads_;

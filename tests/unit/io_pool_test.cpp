@@ -20,12 +20,14 @@ namespace {
 
 constexpr auto kBound = std::chrono::seconds(30);
 
-// The voluntary context switches (sleeps) of every thread of this process but the caller.
-std::uint64_t sleeps_of_other_threads() {
-  const std::string self = std::to_string(::syscall(SYS_gettid));
+// The voluntary context switches (sleeps) of the I/O pools' threads in this process: their
+// watches, which look at a clock, are not counted.
+std::uint64_t sleeps_of_pool_threads() {
   std::uint64_t total = 0;
   for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    if (task.path().filename() == self) continue;
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (!std::getline(comm, name) || name != IoPool::kThreadName) continue;
     std::ifstream status(task.path() / "status");
     std::string line;
     while (std::getline(status, line)) {
@@ -111,10 +113,11 @@ TEST(IoPool, WhatAHandlerQueuesAfterItLostTheLeadRuns) {
   pool.stop();
 }
 
-// Sends single bytes over a socket that `pool` reads, each once the previous one has been read,
-// and counts the sleeps of the threads other than the caller's while `events` of them arrive.
-// The handler that reads a byte says it served a request when `served`.
-std::uint64_t sleeps_while_bytes_arrive(IoPool& pool, int events, bool served) {
+// Sends single bytes over a socket that `pool` reads, each once the previous one has been read
+// and `gap` has passed, and counts the sleeps of the pool's threads while
+// `events` of them arrive. The handler that reads a byte says it served a request when `served`.
+std::uint64_t sleeps_while_bytes_arrive(IoPool& pool, int events, bool served,
+                                        std::chrono::microseconds gap = {}) {
   asio::local::stream_protocol::socket reader(pool.context());
   asio::local::stream_protocol::socket writer(pool.context());
   asio::local::connect_pair(reader, writer);
@@ -136,8 +139,10 @@ std::uint64_t sleeps_while_bytes_arrive(IoPool& pool, int events, bool served) {
                      });
   };
   asio::post(pool.context(), read_one);
-  const auto send_and_wait = [&](int count) {
+  const auto send_and_wait = [&](int count, std::chrono::microseconds pause) {
     for (int i = 0; i < count; ++i) {
+      // The shape of the load, not a wait for anything: the byte is read before the pause.
+      if (pause.count() > 0) std::this_thread::sleep_for(pause);
       std::unique_lock lock(mu);
       const int before = arrived;
       lock.unlock();
@@ -146,10 +151,10 @@ std::uint64_t sleeps_while_bytes_arrive(IoPool& pool, int events, bool served) {
       ASSERT_TRUE(cv.wait_for(lock, kBound, [&] { return arrived > before; }));
     }
   };
-  send_and_wait(20);  // every thread has run, and gone to sleep, once
-  const std::uint64_t before = sleeps_of_other_threads();
-  send_and_wait(events);
-  const std::uint64_t sleeps = sleeps_of_other_threads() - before;
+  send_and_wait(20, {});  // every thread has run, and gone to sleep, once
+  const std::uint64_t before = sleeps_of_pool_threads();
+  send_and_wait(events, gap);
+  const std::uint64_t sleeps = sleeps_of_pool_threads() - before;
   pool.stop();  // before what its handlers use goes out of scope
   return sleeps;
 }
@@ -157,7 +162,8 @@ std::uint64_t sleeps_while_bytes_arrive(IoPool& pool, int events, bool served) {
 constexpr int kEvents = 400;
 
 TEST(IoPool, AnEventWakesOneThreadNotTwo) {
-  IoPool pool(8, std::chrono::microseconds(0));  // the leader sleeps as soon as it is idle
+  IoPool pool(8, {std::chrono::microseconds(0),
+                  std::chrono::microseconds(0)});  // the leader sleeps as soon as it is idle
   const std::uint64_t sleeps = sleeps_while_bytes_arrive(pool, kEvents, true);
   // The leader wakes for each byte and sleeps again. Were every thread to run the context, the
   // thread that took the byte's completion would first wake another to wait for the next
@@ -168,18 +174,52 @@ TEST(IoPool, AnEventWakesOneThreadNotTwo) {
 
 TEST(IoPool, ALeaderThatHasJustServedARequestTakesTheNextWithoutSleeping) {
   // A poll longer than the test: every byte arrives while the leader still polls.
-  IoPool pool(8, std::chrono::seconds(60));
+  IoPool pool(8, {std::chrono::seconds(60), std::chrono::seconds(60)});
   const std::uint64_t sleeps = sleeps_while_bytes_arrive(pool, kEvents, true);
   // Were the leader to sleep once idle, it would sleep once per byte, as above.
   EXPECT_LT(sleeps, kEvents / 4) << sleeps << " sleeps of the pool's threads for " << kEvents
                                  << " events";
 }
 
+// What a pool polling within `limits` does with 100 requests a millisecond apart: the sleeps of
+// its threads, and its poll window at the end.
+struct SpacedRequests {
+  static constexpr int kCount = 100;
+  std::uint64_t sleeps;
+  std::chrono::nanoseconds window;
+};
+SpacedRequests requests_a_millisecond_apart(PollWindow::Limits limits) {
+  IoPool pool(8, limits);
+  const std::uint64_t sleeps =
+      sleeps_while_bytes_arrive(pool, SpacedRequests::kCount, true, std::chrono::milliseconds(1));
+  return {sleeps, pool.poll_window()};
+}
+
+TEST(IoPool, ALeaderWhoseRequestsComeFurtherApartThanItsPollPollsLongerUntilItCatchesThem) {
+  // A poll that starts at 20 us: each sleep the next request ends within the ceiling doubles
+  // the poll, until it spans the gap.
+  const SpacedRequests run =
+      requests_a_millisecond_apart({std::chrono::microseconds(20), std::chrono::seconds(60)});
+  EXPECT_LT(run.sleeps, SpacedRequests::kCount / 4)
+      << run.sleeps << " sleeps of the pool's threads for " << SpacedRequests::kCount;
+  EXPECT_GE(run.window, std::chrono::milliseconds(1));
+}
+
+TEST(IoPool, ALeaderPollsNoLongerThanItsCeiling) {
+  // A poll that may grow to 100 us only: the leader sleeps before each request, and the poll
+  // ends at its floor.
+  const SpacedRequests run =
+      requests_a_millisecond_apart({std::chrono::microseconds(20), std::chrono::microseconds(100)});
+  EXPECT_GE(run.sleeps, SpacedRequests::kCount / 2)
+      << run.sleeps << " sleeps of the pool's threads for " << SpacedRequests::kCount;
+  EXPECT_EQ(run.window, std::chrono::microseconds(20));
+}
+
 TEST(IoPool, ALeaderPollsOnlyAfterServingARequest) {
   // A process that only calls out (its I/O takes responses) would burn a core polling for
   // nothing after each of them: after a handler that served no request, the leader that ran it
   // waits for events at once, however long the pool would poll.
-  IoPool pool(8, std::chrono::seconds(60));
+  IoPool pool(8, {std::chrono::seconds(60), std::chrono::seconds(60)});
   std::promise<long> ran;
   asio::post(pool.context(), [&] { ran.set_value(::syscall(SYS_gettid)); });
   std::future<long> leader = ran.get_future();
