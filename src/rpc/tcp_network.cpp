@@ -15,10 +15,66 @@ namespace hatch::rpc {
 
 namespace {
 
-// A TCP stream whose socket Asio's reactor sees only while an asynchronous read or write is on
-// its way: readability waits go through the context's ReadinessSet, which watches a socket
-// only while something waits for it, and reads and writes that never wait are plain system
-// calls. See readiness_set.hpp for why.
+// Sends what the socket takes at once from the start of `buffers`; 0 when its window is full.
+std::size_t send_now(int fd, std::span<const asio::const_buffer> buffers,
+                     boost::system::error_code& ec) {
+  std::array<iovec, 64> iov;
+  std::size_t count = 0;
+  for (const asio::const_buffer& b : buffers) {
+    if (count == iov.size()) break;
+    iov[count++] = iovec{const_cast<void*>(b.data()), b.size()};
+  }
+  msghdr msg{};
+  msg.msg_iov = iov.data();
+  msg.msg_iovlen = count;
+  for (;;) {
+    const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) ec = {errno, boost::system::system_category()};
+    return 0;
+  }
+}
+
+// The stream of a connection this process accepted. Its requests are read by the I/O threads
+// alone: no caller waits on it for a response of its own (a node answers on the connections it
+// accepted and calls out on those it dialed). So it stays in Asio's reactor for its whole life,
+// registered once, edge-triggered, and a read that must wait costs no system call. Through the
+// ReadinessSet each request cost two epoll_ctl calls and a second epoll_wait (docs/decisions.md,
+// "Accepted sockets stay in Asio's reactor").
+class ServedTcpStream final : public Stream {
+ public:
+  explicit ServedTcpStream(tcp::socket socket) : socket_(std::move(socket)) {}
+  ~ServedTcpStream() override {
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+  }
+
+  asio::any_io_executor executor() override { return socket_.get_executor(); }
+  void async_read_some(asio::mutable_buffer into, Handler done) override {
+    socket_.async_read_some(into, std::move(done));
+  }
+  void async_read(asio::mutable_buffer into, Handler done) override {
+    asio::async_read(socket_, into, std::move(done));
+  }
+  std::size_t write_now(std::span<const asio::const_buffer> buffers,
+                        boost::system::error_code& ec) override {
+    return send_now(socket_.native_handle(), buffers, ec);
+  }
+  void async_write(std::span<const asio::const_buffer> buffers, Handler done) override {
+    asio::async_write(socket_, buffers, std::move(done));
+  }
+  void close() override { ::shutdown(socket_.native_handle(), SHUT_RDWR); }
+
+ private:
+  tcp::socket socket_;
+};
+
+// The stream of a connection this process dialed, on which callers may read their own
+// responses: Asio's reactor sees its socket only while an asynchronous read or write is on its
+// way. Readability waits go through the context's ReadinessSet, which watches a socket only
+// while something waits for it, and reads and writes that never wait are plain system calls.
+// See readiness_set.hpp for why.
 class TcpStream final : public Stream {
  public:
   TcpStream(asio::io_context& io, tcp::socket socket)
@@ -50,22 +106,7 @@ class TcpStream final : public Stream {
   }
   std::size_t write_now(std::span<const asio::const_buffer> buffers,
                         boost::system::error_code& ec) override {
-    std::array<iovec, 64> iov;
-    std::size_t count = 0;
-    for (const asio::const_buffer& b : buffers) {
-      if (count == iov.size()) break;
-      iov[count++] = iovec{const_cast<void*>(b.data()), b.size()};
-    }
-    msghdr msg{};
-    msg.msg_iov = iov.data();
-    msg.msg_iovlen = count;
-    for (;;) {
-      const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n >= 0) return static_cast<std::size_t>(n);
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) ec = {errno, boost::system::system_category()};
-      return 0;
-    }
+    return send_now(fd_, buffers, ec);
   }
   void async_write(std::span<const asio::const_buffer> buffers, Handler done) override {
     lend();
@@ -122,29 +163,19 @@ class TcpStream final : public Stream {
 class TcpAcceptor final : public Acceptor {
  public:
   TcpAcceptor(asio::io_context& io, const std::string& address)
-      : io_(io),
-        acceptor_(open_acceptor(io, address)),
+      : acceptor_(open_acceptor(io, address)),
         address_(format_endpoint(acceptor_.local_endpoint())) {}
 
   void async_accept(AcceptHandler done) override {
     acceptor_.async_accept(
-        [this, done = std::move(done)](const boost::system::error_code& ec, tcp::socket socket) {
+        [done = std::move(done)](const boost::system::error_code& ec, tcp::socket socket) {
           if (ec) {
             done(ec, nullptr, {});
             return;
           }
           tune_socket(socket);
           const std::string from = peer_of(socket);
-          std::unique_ptr<Stream> stream;
-          try {
-            stream = std::make_unique<TcpStream>(io_, std::move(socket));
-          } catch (const boost::system::system_error& e) {
-            // No room in the epoll set, or a socket gone already: the listener backs off as it
-            // does when no descriptor is left, instead of the exception ending the I/O thread.
-            done(e.code(), nullptr, {});
-            return;
-          }
-          done(ec, std::move(stream), from);
+          done(ec, std::make_unique<ServedTcpStream>(std::move(socket)), from);
         });
   }
   std::string address() const override { return address_; }
@@ -154,7 +185,6 @@ class TcpAcceptor final : public Acceptor {
   }
 
  private:
-  asio::io_context& io_;
   tcp::acceptor acceptor_;
   const std::string address_;
 };
