@@ -29,7 +29,7 @@ void no_delay(int fd) {
 
 }  // namespace
 
-LoopbackPeer::LoopbackPeer(void (*serve)(int fd)) {
+LoopbackPeer::LoopbackPeer(std::function<void(int fd)> serve) {
   const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in sa = loopback(0);
   if (::bind(listener, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 namespace hatch::bench {
@@ -13,7 +14,7 @@ class LoopbackPeer {
  public:
   // Forks a process that accepts connections on a free loopback port and runs `serve` on each
   // connected socket, one at a time. Throws std::runtime_error when it cannot listen.
-  explicit LoopbackPeer(void (*serve)(int fd));
+  explicit LoopbackPeer(std::function<void(int fd)> serve);
   ~LoopbackPeer();  // kills and reaps the process
   LoopbackPeer(const LoopbackPeer&) = delete;
   LoopbackPeer& operator=(const LoopbackPeer&) = delete;

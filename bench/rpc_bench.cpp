@@ -5,24 +5,15 @@
 //
 // Latency benchmarks time every call and report p50/p99 (in microseconds) as counters;
 // scripts/bench turns them into build/bench/summary.json.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sched.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
+#include <atomic>
 #include <chrono>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <memory>
-#include <stdexcept>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -33,9 +24,11 @@
 #include "grpc_peer.hpp"
 #include "hatch/component.hpp"
 #include "hatch/hatch.hpp"
+#include "interleaved.hpp"
 #include "loopback_peer.hpp"
 #include "node_process.hpp"
 #include "peer_process.hpp"
+#include "raw_peers.hpp"
 #include "rpc/connection.hpp"
 #include "rpc/endpoint.hpp"
 #include "rpc/io_pool.hpp"
@@ -63,41 +56,6 @@ struct World {
   Ref<Calc> remote_tls;
 };
 World* world = nullptr;
-
-// The raw peer: echoes whatever arrives. After an echo it polls for the next bytes, yielding its
-// core between polls, before it blocks in read, for as long as a Hatch node's I/O leader would
-// (rpc::PollWindow, with the pool's limits): both sides keep their vCPUs awake alike.
-void echo_polling(int fd, rpc::PollWindow::Limits limits) {
-  rpc::PollWindow window(limits);
-  std::vector<char> buf(1 << 20);
-  auto poll_from = Clock::now();
-  auto poll_until = poll_from;
-  bool polled = false;  // a poll ran since the last echo
-  for (;;) {
-    const bool polling = Clock::now() < poll_until;
-    const ssize_t n = ::recv(fd, buf.data(), buf.size(), polling ? MSG_DONTWAIT : 0);
-    if (n < 0 && polling && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      ::sched_yield();
-      continue;
-    }
-    if (n <= 0) return;
-    if (polled && !polling) window.slept(Clock::now() - poll_from);
-    for (ssize_t off = 0; off < n;) {
-      const ssize_t m = ::write(fd, buf.data() + off, static_cast<std::size_t>(n - off));
-      if (m <= 0) return;
-      off += m;
-    }
-    poll_from = Clock::now();
-    poll_until = poll_from + window.current();
-    polled = true;
-  }
-}
-void serve_echo(int fd) {
-  echo_polling(fd, {std::chrono::microseconds(0), std::chrono::microseconds(0)});
-}
-void serve_echo_polling(int fd) {
-  echo_polling(fd, {rpc::IoPool::kPollAfterWork, rpc::IoPool::kPollCeiling});
-}
 
 class Adder final : public Calc {
  public:
@@ -178,101 +136,6 @@ void BM_RemoteCall(benchmark::State& state) {
 }
 BENCHMARK(BM_RemoteCall)->Arg(64)->Arg(64 << 10)->UseRealTime()->MinTime(2.0);
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-// The context switches of every thread of this process so far, voluntary or not: a thread
-// that sleeps and is woken costs one.
-std::uint64_t process_switches() {
-  std::uint64_t total = 0;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream status(task.path() / "status");
-    std::string line;
-    while (std::getline(status, line)) {
-      if (line.find("ctxt_switches:") != std::string::npos) {
-        total += std::stoull(line.substr(line.find(':') + 1));
-      }
-    }
-  }
-  return total;
-}
-
-// One ping-pong of `out.size()` bytes on `fd`. The reply is polled without blocking for up to
-// `spin`, as Hatch's caller polls for its response (rpc::ConnectionOptions::spin), then read
-// blocking.
-void raw_round_trip(int fd, const std::vector<char>& out, std::vector<char>& in,
-                    std::chrono::microseconds spin) {
-  const std::size_t size = out.size();
-  for (std::size_t off = 0; off < size;) {
-    const ssize_t n = ::write(fd, out.data() + off, size - off);
-    if (n <= 0) throw std::runtime_error("echo server hung up");
-    off += static_cast<std::size_t>(n);
-  }
-  const auto poll_until = Clock::now() + spin;
-  for (std::size_t off = 0; off < size;) {
-    const bool polling = spin.count() > 0 && Clock::now() < poll_until;
-    const ssize_t n = ::recv(fd, in.data() + off, size - off, polling ? MSG_DONTWAIT : 0);
-    if (n > 0) {
-      off += static_cast<std::size_t>(n);
-    } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-      throw std::runtime_error("echo server hung up");
-    }
-  }
-}
-
-// One side of an interleaved comparison: `calls` runs of `once` make one sample.
-struct Side {
-  std::string name;
-  int calls;
-  std::function<void()> once;
-};
-
-// This machine's latency is bimodal (about 5 us for a loopback round trip while the vCPUs are
-// awake, about 50 us when they must be woken), so a run of one side after a run of the other
-// would compare two moments as much as two transports. Each iteration is one round of every
-// side, the side going first rotating; the figure for each peer is the median of the rounds'
-// ratios of the p50s, sides[0] / peer, with their range. Counters: <name>_p50_us (the median
-// of its rounds), <name>_switches_per_call (this process's threads: each sleep and wake-up is
-// one), and per peer over_<name>_median, _min and _max; pairs.
-void interleaved(benchmark::State& state, const std::vector<Side>& sides) {
-  std::vector<std::vector<double>> samples(sides.size());
-  std::vector<std::vector<double>> ratios(sides.size());
-  std::vector<double> switches(sides.size());
-  std::vector<double> calls(sides.size());
-  std::size_t round = 0;
-  for (auto _ : state) {
-    std::vector<double> p50(sides.size());
-    for (std::size_t k = 0; k < sides.size(); ++k) {
-      const std::size_t s = (k + round) % sides.size();
-      std::vector<double> us(static_cast<std::size_t>(sides[s].calls));
-      const std::uint64_t before = process_switches();
-      for (double& t : us) {
-        const auto t0 = Clock::now();
-        sides[s].once();
-        t = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
-      }
-      switches[s] += static_cast<double>(process_switches() - before);
-      calls[s] += static_cast<double>(us.size());
-      p50[s] = median(std::move(us));
-      samples[s].push_back(p50[s]);
-    }
-    for (std::size_t s = 1; s < sides.size(); ++s) ratios[s].push_back(p50[0] / p50[s]);
-    ++round;
-  }
-  for (std::size_t s = 0; s < sides.size(); ++s) {
-    state.counters[sides[s].name + "_p50_us"] = median(samples[s]);
-    state.counters[sides[s].name + "_switches_per_call"] = switches[s] / calls[s];
-    if (s == 0) continue;
-    const std::string over = "over_" + sides[s].name;
-    state.counters[over + "_median"] = median(ratios[s]);
-    state.counters[over + "_min"] = *std::min_element(ratios[s].begin(), ratios[s].end());
-    state.counters[over + "_max"] = *std::max_element(ratios[s].begin(), ratios[s].end());
-  }
-  state.counters["pairs"] = static_cast<double>(round);
-}
-
 // A call of `ref` with `payload`.
 std::function<void()> echo_call(Ref<Calc>& ref, const std::string& payload) {
   return [&ref, &payload] {
@@ -293,7 +156,7 @@ BENCHMARK(BM_RemoteCallTlsPairs)->Iterations(11)->UseRealTime();
 // Remote calls beside a plain TCP ping-pong of the same size with an echo process, in
 // interleaved rounds, in the two states of the vCPUs: "raw_hot" polls for its reply for as long
 // as Hatch's caller spins (100 us) before it blocks, and its echo server polls for the next
-// request as long as a Hatch node's I/O leader does (50 us), so both keep their cores awake
+// request as long as a Hatch node's I/O leader does (raw_peers.hpp), so both keep their cores awake
 // alike; "raw_cold" and its server block at once. And beside the same echo as a unary call of
 // the two RPC libraries Hatch is held to (issue 16), each served by a process of its own like
 // the node: "capnp" (Cap'n Proto's EzRpcClient, waiting on its kj event loop) and "grpc" (a

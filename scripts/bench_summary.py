@@ -81,6 +81,17 @@ def main(rpc_path, relocation_path, placement_path, summary_path, control_path=N
             run = find(f"BM_Placement/{mix}/{placement}/")
             for figure in FIGURES + ("write_p50_us",):
                 s[f"placement_{mix}_{placement}_{figure}"] = run[figure]
+    # One caller's replicated and remote writes, and their raw floors, in interleaved rounds
+    # (bench/placement_bench.cpp, BM_ReplicatedWritePairs).
+    run = find("BM_ReplicatedWritePairs")
+    write_pairs = int(run["pairs"])
+    for side in ("replicated", "remote", "raw_chain", "raw_echo"):
+        s[f"write_paired_{side}_p50_us"] = run[f"{side}_p50_us"]
+    for stat in ("median", "min", "max"):
+        s[f"write_replicated_over_remote_{stat}"] = run[f"over_remote_{stat}"]
+        s[f"write_raw_chain_over_raw_echo_{stat}"] = run[f"raw_chain_over_raw_echo_{stat}"]
+        s[f"write_replicated_over_raw_chain_{stat}"] = run[f"over_raw_chain_{stat}"]
+        s[f"write_remote_over_raw_echo_{stat}"] = run[f"remote_over_raw_echo_{stat}"]
     if control_path:
         for key, _, bench, field in CONTROL:
             for n in NODE_COUNTS:
@@ -143,6 +154,17 @@ def main(rpc_path, relocation_path, placement_path, summary_path, control_path=N
          f"remote write {s['placement_write_heavy_remote_write_p50_us']:.1f} us = "
          f"{s['placement_write_heavy_replicated_write_p50_us'] / s['placement_write_heavy_remote_write_p50_us']:.1f}x"
          " (one run each, not paired)", "target <= 1.8x"),
+        ("replicated write p50, one caller", f"{s['write_paired_replicated_p50_us']:.1f} us",
+         f"remote write {s['write_paired_remote_p50_us']:.1f} us: "
+         f"{s['write_replicated_over_remote_median']:.2f}x ({s['write_replicated_over_remote_min']:.2f}-"
+         f"{s['write_replicated_over_remote_max']:.2f}, {write_pairs} rounds)", ""),
+        ("", "", f"raw floor: chain {s['write_paired_raw_chain_p50_us']:.1f} us over echo "
+         f"{s['write_paired_raw_echo_p50_us']:.1f} us = {s['write_raw_chain_over_raw_echo_median']:.2f}x "
+         f"({s['write_raw_chain_over_raw_echo_min']:.2f}-{s['write_raw_chain_over_raw_echo_max']:.2f})", ""),
+        ("", "", f"replicated over raw chain {s['write_replicated_over_raw_chain_median']:.2f}x "
+         f"({s['write_replicated_over_raw_chain_min']:.2f}-{s['write_replicated_over_raw_chain_max']:.2f}), "
+         f"remote over raw echo {s['write_remote_over_raw_echo_median']:.2f}x "
+         f"({s['write_remote_over_raw_echo_min']:.2f}-{s['write_remote_over_raw_echo_max']:.2f})", ""),
         ("relocation pause p50, 64 MB", f"{s['relocation_pause_p50_ms_64MB']:.1f} ms",
          f"raw copy {s['raw_tcp_copy_ms_64MB']:.1f} ms = {s['relocation_pause_p50_ms_64MB'] / s['raw_tcp_copy_ms_64MB']:.2f}x",
          "target <= 1.5x"),
