@@ -6,21 +6,17 @@
 #include <fstream>
 
 namespace hatch::bench {
-namespace {
 
-// Sets <prefix>_median, _min and _max from `ratios`.
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
 void report_ratios(benchmark::State& state, const std::string& prefix,
                    const std::vector<double>& ratios) {
   state.counters[prefix + "_median"] = median(ratios);
   state.counters[prefix + "_min"] = *std::min_element(ratios.begin(), ratios.end());
   state.counters[prefix + "_max"] = *std::max_element(ratios.begin(), ratios.end());
-}
-
-}  // namespace
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 std::uint64_t process_switches() {

@@ -31,6 +31,10 @@ void interleaved(benchmark::State& state, const std::vector<Side>& sides,
 
 double median(std::vector<double> v);
 
+// Sets the counters <prefix>_median, _min and _max of `ratios`, which is not empty.
+void report_ratios(benchmark::State& state, const std::string& prefix,
+                   const std::vector<double>& ratios);
+
 // The context switches of every thread of this process so far, voluntary or not: a thread
 // that sleeps and is woken costs one.
 std::uint64_t process_switches();
