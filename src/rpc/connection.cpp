@@ -34,6 +34,9 @@ Connection::Connection(std::unique_ptr<Stream> stream, std::string address, Peer
       peer_(std::move(peer)),
       options_(options),
       direct_(stream_->reads_directly()),
+      max_spinners_(options.spinners > 0
+                        ? options.spinners
+                        : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
       deadline_timer_(stream_->executor()),
       drain_timer_(stream_->executor()),
       watch_timer_(stream_->executor()) {
@@ -181,13 +184,17 @@ Connection::Response Connection::finish(PendingCall& call) {
   hand_off_drain();  // a handler that calls out may wait: the frames read with it go on
   Slot& slot = *call.slot_;
   if (options_.spin.count() > 0 && !slot.done.load(std::memory_order_acquire)) {
-    if (spinners_.fetch_add(1, std::memory_order_relaxed) == 0) {
-      // The spinner reads what arrives: the I/O thread that waits for it is not woken for it.
-      if (direct_) stream_->hold_waits();
+    int before = spinners_.load();
+    while (before < max_spinners_ && !spinners_.compare_exchange_weak(before, before + 1)) {
+    }
+    if (before < max_spinners_) {
+      // The spinners read what arrives: the I/O thread that waits for it is not woken for it.
+      // The first holds the wait; the last to leave resumes it.
+      if (before == 0 && direct_) stream_->hold_waits();
       const auto spin_until = std::min(call.deadline_, Clock::now() + options_.spin);
       while (!slot.done.load(std::memory_order_acquire) && Clock::now() < spin_until) {
-        // On a plain socket the caller reads its response itself, rather than wait for an I/O
-        // thread to be woken to read it.
+        // On a plain socket a spinner reads the responses itself, rather than wait for an I/O
+        // thread to be woken to read them.
         if (direct_) {
           read_for_caller();
         } else {
@@ -197,9 +204,8 @@ Connection::Response Connection::finish(PendingCall& call) {
         // cores, has it: the spin spends only idle time.
         if (!slot.done.load(std::memory_order_acquire)) ::sched_yield();
       }
-      if (direct_) stream_->resume_waits();
+      if (spinners_.fetch_sub(1) == 1 && direct_) stream_->resume_waits();
     }
-    spinners_.fetch_sub(1, std::memory_order_relaxed);
   }
   std::unique_lock lock(slot.mu);
   if (!slot.cv.wait_until(lock, call.deadline_,

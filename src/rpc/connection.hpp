@@ -58,8 +58,10 @@ struct ConnectionOptions {
   std::size_t max_outbox_bytes = 64u << 20;
   // How long a caller spins for its response before it sleeps, yielding its core to any thread
   // that wants it between looks. Spinning saves a wake-up (several microseconds) on fast round
-  // trips; only one caller per connection spins at a time.
+  // trips. At most `spinners` callers of a connection spin at once, each reading what arrives
+  // for all; 0 (default) means one per core of the machine.
   std::chrono::microseconds spin{100};
+  int spinners = 0;
   // EMULATION, not a network property: every frame this side sends is held this long before
   // it is written, as if the link were that much longer (rpc/delayed_stream.hpp). Frames keep
   // their order. Default 0.
@@ -346,6 +348,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   std::atomic<std::uint64_t> next_call_id_{1};
   std::atomic<int> spinners_{0};
+  const int max_spinners_;  // options_.spinners, or the machine's cores
   std::mutex pending_mu_;
   std::unordered_map<std::uint64_t, std::shared_ptr<Slot>> pending_;  // guarded by pending_mu_
   // The asynchronous calls' deadlines, soonest first, and the timer that fails them: armed for

@@ -11,13 +11,16 @@
 namespace hatch::rpc {
 
 struct StreamPair {
-  explicit StreamPair(const std::shared_ptr<MemoryNetwork>& net) : io(2) {
-    acceptor = net->host("server")->listen(io.context(), "server:0");
+  explicit StreamPair(const std::shared_ptr<MemoryNetwork>& net)
+      : StreamPair(*net->host("server"), *net->host("client"), "server:0") {}
+  // The server stream accepted on `server_net` at `listen`, for a client stream of `client_net`.
+  StreamPair(Network& server_net, Network& client_net, const std::string& listen) : io(2) {
+    acceptor = server_net.listen(io.context(), listen);
     std::promise<std::unique_ptr<Stream>> accepted;
     acceptor->async_accept([&](const boost::system::error_code&, std::unique_ptr<Stream> s,
                                const std::string&) { accepted.set_value(std::move(s)); });
-    client = net->host("client")->connect(io.context(), acceptor->address(),
-                                          std::chrono::steady_clock::now());
+    client = client_net.connect(io.context(), acceptor->address(),
+                                std::chrono::steady_clock::now() + std::chrono::seconds(30));
     server = accepted.get_future().get();
   }
   IoPool io;
