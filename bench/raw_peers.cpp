@@ -104,16 +104,23 @@ void serve_chain_primary(int fd, const std::vector<std::uint16_t>& backups) {
   PollingReader reader(kNodePoll);
   std::vector<char> buf(kBuffer);
   std::vector<char> back(kBuffer);
-  bool up = links.size() == backups.size();
-  while (up) {
-    const std::size_t n = reader.read_some(fd, buf.data(), buf.size());
-    up = n > 0;
-    for (int link : links) up = up && send_all(link, buf.data(), n);
-    reader.answered();
-    for (int link : links) up = up && reader.read_exact(link, back.data(), n);
-    up = up && send_all(fd, buf.data(), n);
-    reader.answered();
-  }
+  // Serves until a peer hangs up.
+  const auto serve = [&] {
+    for (;;) {
+      const std::size_t n = reader.read_some(fd, buf.data(), buf.size());
+      if (n == 0) return;
+      for (int link : links) {
+        if (!send_all(link, buf.data(), n)) return;
+      }
+      reader.answered();
+      for (int link : links) {
+        if (!reader.read_exact(link, back.data(), n)) return;
+      }
+      if (!send_all(fd, buf.data(), n)) return;
+      reader.answered();
+    }
+  };
+  if (links.size() == backups.size()) serve();
   for (int link : links) ::close(link);
 }
 

@@ -10,6 +10,10 @@
 #include <unistd.h>
 
 namespace hatch::rpc {
+
+// A polling leader must not look stuck to the watch for want of a finished handler.
+static_assert(IoPool::kPollCeiling < IoPool::kStepAsideAfter);
+
 namespace {
 
 // The pool this thread belongs to, and its token there.

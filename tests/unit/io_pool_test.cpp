@@ -113,15 +113,29 @@ TEST(IoPool, WhatAHandlerQueuesAfterItLostTheLeadRuns) {
   pool.stop();
 }
 
+// Whether thread `tid` of this process blocks in epoll_wait: its poll, which calls epoll_wait
+// with a timeout of 0, is over. Read from /proc/self/task/<tid>/syscall: the call's number,
+// then its arguments, the timeout fourth.
+bool blocks_in_epoll_wait(long tid) {
+  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/syscall");
+  std::string call, epoll_fd, events, max_events, timeout;
+  if (!(in >> call >> epoll_fd >> events >> max_events >> timeout)) return false;
+  const bool epoll_wait =
+      call == std::to_string(SYS_epoll_wait) || call == std::to_string(SYS_epoll_pwait);
+  return epoll_wait && timeout != "0x0";
+}
+
 // Sends single bytes over a socket that `pool` reads, each once the previous one has been read
-// and `gap` has passed, and counts the sleeps of the pool's threads while
-// `events` of them arrive. The handler that reads a byte says it served a request when `served`.
+// and `before_send` (given the thread that read it) has returned, and counts the sleeps of the
+// pool's threads while `events` of them arrive. The handler that reads a byte says it served a
+// request when `served`.
 std::uint64_t sleeps_while_bytes_arrive(IoPool& pool, int events, bool served,
-                                        std::chrono::microseconds gap = {}) {
+                                        const std::function<void(long reader)>& before_send = {}) {
   asio::local::stream_protocol::socket reader(pool.context());
   asio::local::stream_protocol::socket writer(pool.context());
   asio::local::connect_pair(reader, writer);
   char byte = 0;
+  std::atomic<long> reader_tid{0};
   std::mutex mu;
   std::condition_variable cv;
   int arrived = 0;
@@ -129,6 +143,7 @@ std::uint64_t sleeps_while_bytes_arrive(IoPool& pool, int events, bool served,
     asio::async_read(reader, asio::buffer(&byte, 1),
                      [&](const boost::system::error_code& ec, std::size_t) {
                        if (ec) return;
+                       reader_tid.store(::syscall(SYS_gettid));
                        if (served) IoPool::expect_more();
                        {
                          std::lock_guard lock(mu);
@@ -139,10 +154,9 @@ std::uint64_t sleeps_while_bytes_arrive(IoPool& pool, int events, bool served,
                      });
   };
   asio::post(pool.context(), read_one);
-  const auto send_and_wait = [&](int count, std::chrono::microseconds pause) {
+  const auto send_and_wait = [&](int count, const std::function<void(long)>& before) {
     for (int i = 0; i < count; ++i) {
-      // The shape of the load, not a wait for anything: the byte is read before the pause.
-      if (pause.count() > 0) std::this_thread::sleep_for(pause);
+      if (before) before(reader_tid.load());
       std::unique_lock lock(mu);
       const int before = arrived;
       lock.unlock();
@@ -153,7 +167,7 @@ std::uint64_t sleeps_while_bytes_arrive(IoPool& pool, int events, bool served,
   };
   send_and_wait(20, {});  // every thread has run, and gone to sleep, once
   const std::uint64_t before = sleeps_of_pool_threads();
-  send_and_wait(events, gap);
+  send_and_wait(events, before_send);
   const std::uint64_t sleeps = sleeps_of_pool_threads() - before;
   pool.stop();  // before what its handlers use goes out of scope
   return sleeps;
@@ -181,38 +195,43 @@ TEST(IoPool, ALeaderThatHasJustServedARequestTakesTheNextWithoutSleeping) {
                                  << " events";
 }
 
-// What a pool polling within `limits` does with 100 requests a millisecond apart: the sleeps of
-// its threads, and its poll window at the end.
-struct SpacedRequests {
-  static constexpr int kCount = 100;
-  std::uint64_t sleeps;
-  std::chrono::nanoseconds window;
+// What a one-thread pool polling within `limits` does with requests that each arrive once its
+// thread has stopped polling and blocks in epoll_wait: its poll window before the first request
+// and after the last.
+struct RequestsAfterSleeps {
+  static constexpr int kCount = 5;
+  std::chrono::nanoseconds window_before{};
+  std::chrono::nanoseconds window_after{};
 };
-SpacedRequests requests_a_millisecond_apart(PollWindow::Limits limits) {
-  IoPool pool(8, limits);
-  const std::uint64_t sleeps =
-      sleeps_while_bytes_arrive(pool, SpacedRequests::kCount, true, std::chrono::milliseconds(1));
-  return {sleeps, pool.poll_window()};
+RequestsAfterSleeps requests_after_sleeps(PollWindow::Limits limits) {
+  IoPool pool(1, limits);
+  RequestsAfterSleeps run;
+  bool first = true;
+  sleeps_while_bytes_arrive(pool, RequestsAfterSleeps::kCount, true, [&](long reader) {
+    const auto until = std::chrono::steady_clock::now() + kBound;
+    while (!blocks_in_epoll_wait(reader) && std::chrono::steady_clock::now() < until) {
+      std::this_thread::yield();
+    }
+    ASSERT_TRUE(blocks_in_epoll_wait(reader)) << "the pool's thread never stopped polling";
+    if (std::exchange(first, false)) run.window_before = pool.poll_window();
+  });
+  run.window_after = pool.poll_window();
+  return run;
 }
 
 TEST(IoPool, ALeaderWhoseRequestsComeFurtherApartThanItsPollPollsLongerUntilItCatchesThem) {
-  // A poll that starts at 20 us: each sleep the next request ends within the ceiling doubles
-  // the poll, until it spans the gap.
-  const SpacedRequests run =
-      requests_a_millisecond_apart({std::chrono::microseconds(20), std::chrono::seconds(60)});
-  EXPECT_LT(run.sleeps, SpacedRequests::kCount / 4)
-      << run.sleeps << " sleeps of the pool's threads for " << SpacedRequests::kCount;
-  EXPECT_GE(run.window, std::chrono::milliseconds(1));
+  // Each request comes after the poll ended, well within a ceiling of a minute: a longer poll
+  // would have caught it, so each doubles the poll.
+  const RequestsAfterSleeps run =
+      requests_after_sleeps({std::chrono::microseconds(20), std::chrono::seconds(60)});
+  EXPECT_EQ(run.window_after, run.window_before * (1 << RequestsAfterSleeps::kCount));
 }
 
 TEST(IoPool, ALeaderPollsNoLongerThanItsCeiling) {
-  // A poll that may grow to 100 us only: the leader sleeps before each request, and the poll
-  // ends at its floor.
-  const SpacedRequests run =
-      requests_a_millisecond_apart({std::chrono::microseconds(20), std::chrono::microseconds(100)});
-  EXPECT_GE(run.sleeps, SpacedRequests::kCount / 2)
-      << run.sleeps << " sleeps of the pool's threads for " << SpacedRequests::kCount;
-  EXPECT_EQ(run.window, std::chrono::microseconds(20));
+  // The same requests against a ceiling equal to the floor: the poll never grows.
+  const RequestsAfterSleeps run =
+      requests_after_sleeps({std::chrono::microseconds(20), std::chrono::microseconds(20)});
+  EXPECT_EQ(run.window_after, std::chrono::microseconds(20));
 }
 
 TEST(IoPool, ALeaderPollsOnlyAfterServingARequest) {
